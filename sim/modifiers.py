@@ -1,0 +1,38 @@
+"""Named rate modifiers: how providers and interventions change patients' use of care.
+
+In the manner of value modifiers, nobody edits the utilisation formulas. Each year the
+model starts every named rate at 1 and lets each provider (and each intervention)
+scale the cells it is responsible for. A cell is (option, locality, high-risk flag), so
+a vertical ICP's prevention programme touches only its own high-risk enrolees, and a
+trust's induced demand touches only the patients it treats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.utilisation import MODIFIED
+
+
+class RateModifiers:
+    """Multiplicative modifiers on each named rate, by (option, locality, high-risk)."""
+
+    def __init__(self, n_options: int, n_localities: int):
+        self.shape = (n_options, n_localities, 2)
+        self.tables = {rate: np.ones(self.shape, dtype=np.float32) for rate in MODIFIED}
+
+    def scale(self, rate: str, factor: float, option: int | None = None,
+              locality: int | None = None, high_risk: bool | None = None) -> None:
+        """Multiply ``rate`` by ``factor`` in the matching cells (None matches all)."""
+        index = tuple(slice(None) if v is None else int(v)
+                      for v in (option, locality, high_risk))
+        self.tables[rate][index] *= np.float32(factor)
+
+    def value(self, rate: str, option: int, locality: int, high_risk: bool) -> float:
+        return float(self.tables[rate][option, locality, int(high_risk)])
+
+    def for_patients(self, option: np.ndarray, locality: np.ndarray,
+                     high_risk: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-patient modifier for each named rate."""
+        flat = (option.astype(np.intp) * self.shape[1] + locality) * 2 + high_risk
+        return {rate: table.ravel()[flat] for rate, table in self.tables.items()}
