@@ -134,10 +134,18 @@ class Commissioner(mesa.Agent):
         self.rules = rules
         self.spend = 0.0
         self.spend_by_payee: dict[str, float] = {}
+        self.rescues: dict[str, float] = {}
 
     def record(self, payments: dict[str, float]) -> None:
+        """Record this year's contract payments (rescues are added by :meth:`rescue`)."""
         self.spend_by_payee = {k: float(v) for k, v in payments.items()}
         self.spend = float(sum(payments.values()))
+        self.rescues: dict[str, float] = {}
+
+    def rescue(self, payee: str, amount: float) -> None:
+        """Cover an insolvent provider's deficit where it cannot be allowed to close."""
+        self.rescues[payee] = self.rescues.get(payee, 0.0) + float(amount)
+        self.spend += float(amount)
 
 
 @dataclass

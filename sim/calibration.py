@@ -123,14 +123,13 @@ def _calibrate(scenario: Scenario) -> Calibration:
                                            has_ltc),
            "outpatient": _solve_share(u.ltc_share_outpatient, w_ltc, shape("outpatient"), has_ltc)}
     ltc["elective"] = ltc["outpatient"]  # ASSUMPTION: electives follow outpatient referrals
-    base = {a: 1.0 for a in COUNTED}
     los_shape = {k: profiles[f"los_{k}"][age] * (1 + u.ltc_los_weight * w_ltc)
                  for k in ("emergency", "elective")}
     p_readmit = u.readmission_rate * (1 + u.ltc_readmission_weight * w_ltc)
     p_readmit = p_readmit / p_readmit.mean() * u.readmission_rate
 
-    def fit(s_em: float) -> tuple[dict[str, float], dict[str, float], float]:
-        """Bases and LOS for a given emergency LTC slope; returns the LTC share of bed days."""
+    def fit(s_em: float) -> tuple[dict[str, float], dict[str, float], dict[str, float], float]:
+        """Bases, LTC slopes and LOS for an emergency LTC slope, and the LTC share of bed days."""
         ltc_now = dict(ltc, emergency=s_em, ae=s_em, acsc=s_em * u.ltc_acsc_multiple)
         raw = {a: shape(a) * (1 + ltc_now[a] * w_ltc) for a in COUNTED}
         b = {a: 1.0 for a in COUNTED}
@@ -154,22 +153,19 @@ def _calibrate(scenario: Scenario) -> Calibration:
             los_base[kind] = target * spells.sum() / (spells * los_shape[kind]).sum()
         bed = (em_spells * los_shape["emergency"] * los_base["emergency"]
                + el * los_shape["elective"] * los_base["elective"])
-        ltc_now_out = {a: ltc_now[a] for a in COUNTED}
-        b["_ltc"] = ltc_now_out  # type: ignore[assignment]
-        return b, los_base, float(bed[has_ltc].sum() / bed.sum())
+        return b, ltc_now, los_base, float(bed[has_ltc].sum() / bed.sum())
 
     lo, hi = 0.0, 50.0
     for _ in range(60):  # bisection on the emergency LTC slope for the bed-day share
         mid = (lo + hi) / 2
-        if fit(mid)[2] < u.ltc_share_bed_days:
+        if fit(mid)[3] < u.ltc_share_bed_days:
             lo = mid
         else:
             hi = mid
-    b, los_base, _ = fit((lo + hi) / 2)
-    ltc_final = b.pop("_ltc")  # type: ignore[arg-type]
+    b, ltc_final, los_base, _ = fit((lo + hi) / 2)
     rates = RateModel(
         base={a: float(b[a]) for a in COUNTED},
-        ltc={a: float(ltc_final[a]) for a in COUNTED},  # type: ignore[index]
+        ltc={a: float(ltc_final[a]) for a in COUNTED},
         age={**{a: profiles[a if a != "acsc" else "emergency"] for a in COUNTED},
              "los_emergency": profiles["los_emergency"], "los_elective": profiles["los_elective"]},
         imd=imd_tables,

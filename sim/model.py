@@ -435,8 +435,21 @@ class ICSModel(mesa.Model):
         icp.expect.update(observed, b.planning_weight)
 
     def _close_failed_icps(self) -> None:
+        """Close ICPs whose reserves ran out; the commissioner rescues a locality's last option.
+
+        Members of a closed ICP choose again next year among the options still open. Where
+        an ICP is the only option left in one of its localities, closing it would leave
+        patients with nowhere to go, so the commissioner covers its deficit instead.
+        """
         for icp in self.icps:
-            if icp.is_open and icp.reserves < 0:
+            if not (icp.is_open and icp.reserves < 0):
+                continue
+            table = self.option_table()
+            alternatives = table.available[icp.localities].sum(axis=1) - 1
+            if (alternatives < 1).any():
+                self.commissioner.rescue(icp.name, -icp.reserves)
+                icp.reserves = 0.0
+            else:
                 icp.is_open = False
                 icp.failed = True
 

@@ -1,0 +1,127 @@
+"""Core engine behaviour: conservation, seeds, calibration to England, demography, choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import scenario, value
+
+from sim.calibration import REFERENCE_SEED, calibrate
+from sim.metrics import COLUMNS, GROUPS, METRICS
+from sim.model import ICSModel
+from sim.population import synthesize
+from sim.runner import simulate
+
+
+@pytest.fixture(scope="module")
+def competing_model() -> ICSModel:
+    return ICSModel(scenario("competing_icps_capitation"), seed=11, patients=8000, years=6)
+
+
+def test_conservation_every_year(competing_model: ICSModel) -> None:
+    m = competing_model
+    n = m.population.n
+    for _ in range(m.n_years):
+        m.step()
+        option = m.population.option
+        assert option.max() < len(m.options), "a patient is enrolled in an unknown option"
+        assert np.bincount(option, minlength=len(m.options)).sum() == n
+        assert m.ledger.sum("population") == n, "each living patient counted exactly once"
+        paid = (sum(p.revenue for p in m.practices.values())
+                + m.ledger.sum("hospital_payment", option=0)
+                + sum(icp.revenue for icp in m.icps))
+        assert m.commissioner.spend == pytest.approx(paid, rel=1e-9)
+        assert m.commissioner.spend == pytest.approx(m.ledger.sum("commissioner_payment"),
+                                                     rel=1e-9)
+    df = pd.DataFrame(m.metrics)
+    assert not df["value"].isna().any()
+    assert np.isfinite(df["value"]).all()
+    shares = df[(df.metric == "enrolment_share") & (df.group == "all") & (df.system != "all")]
+    assert shares.groupby("year")["value"].sum().to_numpy() == pytest.approx(1.0)
+
+
+def test_metrics_schema(competing_model: ICSModel) -> None:
+    df = pd.DataFrame(competing_model.metrics)
+    assert tuple(df.columns) == COLUMNS
+    assert set(df["group"]) == set(GROUPS)
+    assert set(df["system"]) == {*competing_model.options, "all"}
+    assert set(df["metric"]) == set(METRICS)
+
+
+def test_same_seed_identical_different_seed_differs() -> None:
+    sc = scenario("competing_icps_capitation")
+    a = simulate(sc, seed=3, patients=3000, years=3)
+    b = simulate(sc, seed=3, patients=3000, years=3)
+    c = simulate(sc, seed=4, patients=3000, years=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["value"].to_numpy(), c["value"].to_numpy())
+
+
+def test_baseline_reproduces_england() -> None:
+    """Year-one fragmented-tariff rates match calibration_targets section 4."""
+    runs = [simulate(scenario("fragmented_tariff"), seed=s, patients=40_000, years=1)
+            for s in (1, 2, 3)]
+    def mean(metric: str) -> float:
+        return float(np.mean([value(df, metric) for df in runs]))
+    assert mean("emergency_admissions_per_1000") == pytest.approx(99, rel=0.04)      # 4.8
+    assert mean("avoidable_emergency_admissions_per_1000") / mean(
+        "emergency_admissions_per_1000") == pytest.approx(1 / 6, abs=0.015)          # 4.29
+    assert mean("gp_consultations_per_1000") == pytest.approx(5300, rel=0.03)        # 4.23
+    assert mean("elective_admissions_per_1000") == pytest.approx(183, rel=0.04)
+    bed_days_per_admission = mean("bed_days_per_1000") / (
+        mean("emergency_admissions_per_1000") + mean("elective_admissions_per_1000"))
+    assert 2.5 < bed_days_per_admission < 4.5
+
+
+def test_long_term_condition_shares_are_calibrated() -> None:
+    """People with an LTC: 29% of people, 50% of GP appointments, 70% of bed days (4.26-4.27)."""
+    model = ICSModel(scenario("fragmented_tariff"), seed=5, patients=60_000, years=1)
+    assert (model.population.conditions > 0).mean() == pytest.approx(0.29, abs=0.015)
+    cal = calibrate(scenario("fragmented_tariff"))
+    ref = cal.reference  # the calibration's reference population, in the same row order
+    ltc = synthesize(scenario("fragmented_tariff"), len(ref["age"]), REFERENCE_SEED).conditions > 0
+    gp = ref["gp_consultation"]
+    assert gp[ltc].sum() / gp.sum() == pytest.approx(0.50, abs=0.01)
+    bed = ref["bed_days"]
+    assert bed[ltc].sum() / bed.sum() == pytest.approx(0.70, abs=0.02)
+
+
+def test_population_stays_stable_and_deaths_plausible() -> None:
+    m = ICSModel(scenario("fragmented_tariff"), seed=9, patients=30_000, years=5)
+    deaths = []
+    for _ in range(5):
+        m.step()
+        deaths.append(m.deaths)
+    assert m.population.n == 30_000
+    rate = 1000 * np.mean(deaths) / 30_000
+    assert 6 < rate < 12, f"{rate:.1f} deaths per 1,000 a year; England about 9"
+    assert len(np.unique(m.population.pid)) == 30_000
+
+
+def test_patient_view_is_readable() -> None:
+    m = ICSModel(scenario("competing_icps_capitation"), seed=2, patients=500, years=1)
+    view = m.population.patient(10)
+    text = repr(view)
+    assert f"{view.age}-year-old" in text and "IMD quintile" in text
+    assert set(view.as_dict()) >= {"age", "sex", "imd", "conditions", "risk", "option"}
+    m.population.age[10] = 77
+    assert m.population.patient(10).age == 77
+
+
+def test_switching_in_published_range_and_lower_for_older_people() -> None:
+    """Annual switching of a few to ~20% (calibration_targets 5.5-5.7, seed 000:495-496)."""
+    df = simulate(scenario("competing_icps_capitation"), seed=1, patients=30_000, years=6)
+    later = [3, 4, 5, 6]
+    overall = value(df, "switching_rate", years=later)
+    assert 0.02 < overall < 0.20
+    assert value(df, "switching_rate", group="age_65_plus", years=later) < value(
+        df, "switching_rate", group="age_0_64", years=later)
+
+
+def test_full_risk_adjustment_hits_requested_r_squared() -> None:
+    cal = calibrate(scenario("fragmented_tariff"))
+    floor, ceiling = cal.achievable_r2()
+    assert floor < 0.15 < ceiling
+    weights = [cal.full_adjustment_weight(r) for r in (0.12, 0.15, 0.2, 0.3, 0.4)]
+    assert weights == sorted(weights) and weights[0] < weights[-1]
