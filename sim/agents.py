@@ -1,29 +1,39 @@
 """Provider agents: hospital trusts, GP practices, integrated care partnerships, the commissioner.
 
 Providers never ask which payment regime they are under. They see the margin that
-one more unit of activity earns them (price minus marginal cost) and the surplus
-they expect per enrolee, and they respond to those numbers:
+one more unit of activity earns them (price minus marginal cost), the price their
+contract puts on quality, and the surplus they expect per enrolee, and they respond
+to those numbers:
 
 * a :class:`HospitalTrust` adds elective and outpatient volume where the margin is
-  above the national-tariff reference (supplier-induced demand), and its waits rise
-  with load;
+  above the national-tariff reference (supplier-induced demand), lowers its threshold
+  for emergency admission where admissions pay, avoids readmissions that earn it less
+  than they cost, and staffs its elective capacity to its margin, so waits rise when
+  activity stops paying;
 * an :class:`IntegratedCarePartnership` spends on prevention when avoided admissions
-  save it money, manages referrals when hospital care is a cost to it, raises quality
-  when members are profitable and contestable, and deters high-risk applicants when
-  they lose it money;
-* a :class:`GPPractice` is paid per head and refers;
-* the :class:`Commissioner` pays every contract and records spend.
+  save it money, manages referrals when hospital care is a cost to it, provides
+  outpatient and day-case care itself where that is cheaper than buying it, raises
+  quality when members are profitable and contestable or when its contract pays for
+  quality, deters high-risk applicants when they lose it money, and - with a pooled
+  budget - buys intermediate care to avoid admissions and delayed transfers;
+* a :class:`GPPractice` is paid per head and refers; where its contract charges it for
+  its patients' hospital care (practice-based commissioning), its engaged share manages
+  referrals and invests in prevention;
+* the :class:`Commissioner` pays every contract, keeps each contract's books from year to
+  year and settles them at year end.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import mesa
 import numpy as np
 
-from sim.payment import PaymentRule
+from sim.contracts.base import SELF_PROVIDED, PartialPurchaseRule
+from sim.payment import SPELL_ALIASES, PaymentRule, Settlement
 from sim.scenario import Behaviour, Costs, Hospital, IcpConfig, Prices, Utilisation
 
 SPELLS = ("elective", "emergency")
@@ -34,7 +44,9 @@ class HospitalCosts:
 
     Tariff prices are national average costs, so the non-bed-day part of a spell is the
     price less its mean stay at the bed-day cost; marginal cost is a share of that part
-    plus the stay.
+    plus the stay. ACSC admissions and readmissions cost what emergency spells cost; a
+    bed day (or a delayed-transfer day) costs the bed-day rate. Community settings
+    provide outpatient and day-case care at a fixed ratio of the trust's average cost.
     """
 
     def __init__(self, costs: Costs, utilisation: Utilisation):
@@ -46,12 +58,24 @@ class HospitalCosts:
                       for a in ("outpatient", "elective", "emergency", "ae")}
         self.gp_consultation = prices["gp_consultation"]
         self.marginal_share = costs.spell_marginal_share
+        self.community_ratio = {"outpatient": costs.community_outpatient_cost_ratio,
+                                "elective": costs.community_elective_cost_ratio}
 
     def average(self, activity: str) -> float:
-        return self.fixed[activity] + self.los.get(activity, 0.0) * self.bed_day
+        a = SPELL_ALIASES.get(activity, activity)
+        if a in ("bed_day", "delayed_day"):
+            return self.bed_day
+        return self.fixed[a] + self.los.get(a, 0.0) * self.bed_day
 
     def marginal(self, activity: str) -> float:
-        return self.marginal_share * self.fixed[activity] + self.los.get(activity, 0.0) * self.bed_day
+        a = SPELL_ALIASES.get(activity, activity)
+        if a in ("bed_day", "delayed_day"):
+            return self.bed_day
+        return self.marginal_share * self.fixed[a] + self.los.get(a, 0.0) * self.bed_day
+
+    def community(self, activity: str) -> float:
+        """Cost of one unit of ``activity`` provided in community or practice settings."""
+        return self.community_ratio[activity] * self.average(activity)
 
     def margin_rate(self, marginal_price: float, activity: str) -> float:
         """Margin on one more unit, as a share of average cost."""
@@ -69,6 +93,32 @@ class HospitalCosts:
     def hospital_cost(self, counts: dict[str, float], bed_days: float) -> float:
         """Total cost of hospital activity (``counts['emergency']`` counts all emergency spells)."""
         return sum(self.fixed[a] * counts[a] for a in self.fixed) + bed_days * self.bed_day
+
+
+def readmission_response(costs: HospitalCosts, marginal_price: float, b: Behaviour) -> float:
+    """Multiplier on readmissions chosen by a provider earning ``marginal_price`` for one.
+
+    Where a readmission earns less than under the tariff reference, the provider loses
+    that gap on each one and invests in discharge planning and follow-up to avoid them,
+    with diminishing returns up to ``readmission_avoidance_max``.
+    """
+    loss = (costs.reference_margin_rate("readmission")
+            - costs.margin_rate(marginal_price, "readmission"))
+    if loss <= 0:
+        return 1.0
+    return 1.0 - b.readmission_avoidance_max * (1 - math.exp(-loss / b.readmission_avoidance_scale))
+
+
+def prevention_response(potential: float, half_spend: float) -> tuple[float, float]:
+    """(spend, effect share) for an investment whose full effect would save ``potential``.
+
+    Spending s achieves 1 - exp(-s/h) of the effect; the provider spends where the
+    marginal saving equals the marginal pound: s = h ln(potential / h).
+    """
+    if potential <= half_spend:
+        return 0.0, 0.0
+    spend = half_spend * math.log(potential / half_spend)
+    return spend, 1.0 - math.exp(-spend / half_spend)
 
 
 class Provider(mesa.Agent):
@@ -107,8 +157,17 @@ class HospitalTrust(Provider):
         """Supplier-induced demand for patients whose care ``rule`` pays for."""
         return costs.volume_response(rule.marginal_price(activity), activity, elasticity)
 
-    def update_waiting(self, elective_demand: float) -> None:
-        load = elective_demand / self.capacity
+    def admission_volume(self, rule: PaymentRule, costs: HospitalCosts, elasticity: float) -> float:
+        """Emergency admissions at the trust's threshold for patients ``rule`` pays for."""
+        return costs.volume_response(rule.marginal_price("emergency"), "emergency", elasticity)
+
+    def readmissions(self, rule: PaymentRule, costs: HospitalCosts, b: Behaviour) -> float:
+        """Readmissions left after the discharge effort ``rule``'s readmission price buys."""
+        return readmission_response(costs, rule.marginal_price("readmission"), b)
+
+    def update_waiting(self, elective_demand: float, capacity_factor: float = 1.0) -> None:
+        """Wait from referred demand against capacity staffed to the trust's margin."""
+        load = elective_demand / (self.capacity * max(capacity_factor, 1e-9))
         self.waiting_weeks = waiting_weeks(load, self.params)
 
 
@@ -119,15 +178,57 @@ def waiting_weeks(load: float, params: Hospital) -> float:
 
 
 class GPPractice(Provider):
-    """The fragmented default's practices in one locality, paid per head; they refer."""
+    """The fragmented default's practices in one locality, paid per head; they refer.
+
+    Under practice-based commissioning their contract charges them part of each
+    referral's price (a negative marginal price); the engaged share of practices then
+    manages referrals and invests in prevention for high-risk patients.
+    """
 
     def __init__(self, model: mesa.Model, name: str, locality: int):
         super().__init__(model, name)
         self.locality = locality
+        self.engaged = 0.0
+        self.referral_management = 0.0
+        self.prevention_spend = 0.0     # GBP per high-risk patient of engaged practices
+        self.prevention_effect = 0.0    # share of the maximum effect, across all practices
+
+    def plan(self, rule: PaymentRule, costs: HospitalCosts, b: Behaviour,
+             high_risk_rates: dict[str, float]) -> None:
+        """Set referral management and prevention from what hospital care costs the practices."""
+        self.engaged = rule.engagement
+        net = max(0.0, -rule.marginal_price("elective")) / costs.average("elective")
+        self.referral_management = (self.engaged * b.referral_management_max
+                                    * (1 - math.exp(-net / b.referral_management_scale)))
+        potential = (b.prevention_max_effect * high_risk_rates["acsc"]
+                     * max(0.0, -rule.marginal_price("acsc"))
+                     + b.prevention_other_emergency_effect * high_risk_rates["emergency"]
+                     * max(0.0, -rule.marginal_price("emergency")))
+        self.prevention_spend, effect = prevention_response(potential, b.prevention_half_spend)
+        self.prevention_effect = self.engaged * effect
+
+    def apply_modifiers(self, modifiers, b: Behaviour) -> None:
+        """Scale the fragmented default's rates in this locality (see :mod:`sim.modifiers`)."""
+        for activity in ("elective", "outpatient"):
+            modifiers.scale(activity, 1 - self.referral_management, option=0,
+                            locality=self.locality)
+        modifiers.scale("acsc", 1 - b.prevention_max_effect * self.prevention_effect, option=0,
+                        locality=self.locality, high_risk=True)
+        modifiers.scale("emergency", 1 - b.prevention_other_emergency_effect
+                        * self.prevention_effect, option=0, locality=self.locality,
+                        high_risk=True)
+
+    def own_costs(self, high_risk_patients: float) -> float:
+        """GBP spent this year on prevention by the engaged practices."""
+        return self.prevention_spend * self.engaged * high_risk_patients
 
 
 class Commissioner(mesa.Agent):
-    """Holds the population budget and pays each contract by its rule; records spend."""
+    """Holds the population budget, pays each contract by its rule and settles it at year end.
+
+    Each (contract, payee) pair has its own books (:attr:`books`), kept across years,
+    which the rule reads and writes at settlement (a block's value, a baseline).
+    """
 
     def __init__(self, model: mesa.Model, rules: dict[str, PaymentRule]):
         super().__init__(model)
@@ -135,12 +236,22 @@ class Commissioner(mesa.Agent):
         self.spend = 0.0
         self.spend_by_payee: dict[str, float] = {}
         self.rescues: dict[str, float] = {}
+        self.books: dict[tuple[str, str], dict[str, Any]] = {}
+        self.settlements: dict[tuple[str, str], float] = {}
+
+    def settle(self, contract: str, rule: PaymentRule, settlement: Settlement) -> float:
+        """Year-end adjustment owed to ``settlement.payee`` under ``contract`` (GBP)."""
+        key = (contract, settlement.payee)
+        settlement.state = self.books.setdefault(key, {})
+        amount = float(rule.settle(settlement))
+        self.settlements[key] = amount
+        return amount
 
     def record(self, payments: dict[str, float]) -> None:
         """Record this year's contract payments (rescues are added by :meth:`rescue`)."""
         self.spend_by_payee = {k: float(v) for k, v in payments.items()}
         self.spend = float(sum(payments.values()))
-        self.rescues: dict[str, float] = {}
+        self.rescues = {}
 
     def rescue(self, payee: str, amount: float) -> None:
         """Cover an insolvent provider's deficit where it cannot be allowed to close."""
@@ -173,13 +284,16 @@ class IntegratedCarePartnership(Provider):
     def __init__(self, model: mesa.Model, config: IcpConfig, option: int, localities: list[int],
                  rule: PaymentRule, purchase_rule: PaymentRule | None, costs: HospitalCosts,
                  behaviour: Behaviour, expectations: Expectations, management_cost: float,
-                 waiting_base: float):
+                 waiting_base: float, fixed_cost_per_resident: float = 0.0):
         super().__init__(model, config.name)
         self.management_cost = management_cost  # GBP per enrolee-year
+        self.fixed_cost_per_resident = fixed_cost_per_resident  # GBP per resident of its area
         self.config = config
         self.option = option
         self.localities = localities
         self.rule = rule
+        if purchase_rule is not None and not isinstance(purchase_rule, PartialPurchaseRule):
+            purchase_rule = PartialPurchaseRule(base=purchase_rule)
         self.purchase_rule = purchase_rule  # None when vertically integrated
         self.costs = costs
         self.behaviour = behaviour
@@ -190,13 +304,21 @@ class IntegratedCarePartnership(Provider):
         self.contestable = True
         self.capacity = 1e-9
         self.waiting_weeks = waiting_base  # weeks, own hospital (vertical only)
+        self.peer_quality: float | None = None  # other ICPs' published quality last year
         self.prevention_spend = 0.0     # GBP per high-risk enrolee
         self.prevention_effect = 0.0    # share of the maximum effect achieved (0-1)
+        self.prevention_gain = 1.0      # multiplier on prevention effects (community specialists)
         self.quality = behaviour.quality_base
         self.quality_spend = 0.0        # GBP per enrolee
         self.selection = 0.0            # utility penalty imposed on high-risk applicants
         self.referral_management = 0.0  # share of discretionary referrals avoided
         self.elective_volume = 1.0      # own-hospital volume response (vertical only)
+        self.emergency_volume = 1.0     # own-hospital admission threshold (vertical only)
+        self.readmission_factor = 1.0   # own-hospital readmissions kept (vertical only)
+        self.self_provision = dict.fromkeys(SELF_PROVIDED, 0.0)  # share made in the community
+        self.intermediate_spend = 0.0   # GBP per high-risk enrolee (pooled budgets)
+        self.intermediate_effect = 0.0  # share of the maximum effect achieved (0-1)
+        self.applied: dict[str, float] = {"acsc": 1.0, "emergency": 1.0, "los": 1.0}
 
     @property
     def vertical(self) -> bool:
@@ -208,30 +330,47 @@ class IntegratedCarePartnership(Provider):
         years = self.config.years_integrated_at_start + self.years_active
         return 1.0 - math.exp(-years / self.behaviour.maturity_years)
 
+    @property
+    def monitored(self) -> bool:
+        """Quality is watched, by the commissioner or because the contract pays on it."""
+        return self.config.quality_monitoring or self.rule.monitors_quality
+
     def hospital_price(self, activity: str) -> float:
         """What one more unit of hospital activity costs the ICP."""
         if self.vertical:
             return self.costs.marginal(activity)
-        return self.purchase_rule.marginal_price(activity)
+        bought = self.purchase_rule.marginal_price(activity)
+        share = self.self_provision.get(activity, 0.0)
+        return share * self.costs.community(activity) + (1 - share) * bought if share else bought
 
     def plan(self) -> None:
-        """Choose this year's prevention, referral management, quality and selection effort."""
+        """Choose this year's make-or-buy, prevention, referral, quality and selection effort."""
         b, e = self.behaviour, self.expect
+        self._plan_self_provision()
         # prevention: value of avoided admissions and bed days, net of what activity earns
-        save_admission = max(0.0, self.hospital_price("emergency")
-                             - self.rule.marginal_price("emergency"))
-        save_bed_day = self.costs.bed_day if self.vertical else 0.0
+        save_acsc = max(0.0, self.hospital_price("acsc") - self.rule.marginal_price("acsc"))
+        save_other = max(0.0, self.hospital_price("emergency")
+                         - self.rule.marginal_price("emergency"))
+        save_bed_day = max(0.0, self.hospital_price("bed_day") - self.rule.marginal_price("bed_day"))
+        self.prevention_gain = 1.0 + b.community_specialist_prevention_gain * (
+            self.config.community_specialists)
         potential = self.maturity * (
-            b.prevention_max_effect * e.acsc_high_risk * save_admission
-            + b.prevention_other_emergency_effect * e.other_emergency_high_risk * save_admission
+            self.prevention_gain * b.prevention_max_effect * e.acsc_high_risk * save_acsc
+            + self.prevention_gain * b.prevention_other_emergency_effect
+            * e.other_emergency_high_risk * save_other
             + b.coordination_los_effect * e.bed_days_high_risk * save_bed_day)
-        h = b.prevention_half_spend
-        self.prevention_spend = h * math.log(potential / h) if potential > h else 0.0
-        self.prevention_effect = 1.0 - math.exp(-self.prevention_spend / h)
+        self.prevention_spend, self.prevention_effect = prevention_response(
+            potential, b.prevention_half_spend)
+        self._plan_intermediate_care(save_acsc, save_other)
         # discretionary referrals: managed when hospital care costs more than it earns
         if self.vertical:
             self.elective_volume = self.costs.volume_response(
                 self.rule.marginal_price("elective"), "elective", b.induced_demand_elasticity)
+            self.emergency_volume = self.costs.volume_response(
+                self.rule.marginal_price("emergency"), "emergency",
+                b.emergency_admission_elasticity)
+            self.readmission_factor = readmission_response(
+                self.costs, self.rule.marginal_price("readmission"), b)
             self.referral_management = 0.0
             under_service = max(0.0, 1.0 - self.elective_volume)
         else:
@@ -241,21 +380,64 @@ class IntegratedCarePartnership(Provider):
                                         * (1 - math.exp(-max(net, 0.0)
                                                         / b.referral_management_scale)))
             under_service = self.referral_management
-        # quality: worth raising when members are profitable and free to leave
+        self._plan_quality(under_service)
+        # selection: deter high-risk applicants when they lose money
+        loss = e.care_cost_high_risk - e.revenue_high_risk
+        self.selection = (b.selection_max * (1 - math.exp(-max(loss, 0.0) / b.selection_loss_scale))
+                          if self.contestable else 0.0)
+
+    def _plan_self_provision(self) -> None:
+        """Make rather than buy outpatient and day-case care where the community is cheaper.
+
+        Capability is the ICP's (``community_*_max``), limited by its contract's cap on
+        self-provision, and it builds up as integration matures.
+        """
+        if self.vertical:
+            return
+        limits = {"outpatient": self.config.community_outpatient_max,
+                  "elective": self.config.community_elective_max}
+        for activity in SELF_PROVIDED:
+            cheaper = self.costs.community(activity) < self.purchase_rule.marginal_price(activity)
+            share = min(limits[activity], self.rule.self_provision_cap) * self.maturity
+            self.self_provision[activity] = share if cheaper else 0.0
+        self.purchase_rule.bought = {a: 1.0 - s for a, s in self.self_provision.items()}
+
+    def _plan_intermediate_care(self, save_acsc: float, save_other: float) -> None:
+        """With a pooled budget, buy intermediate care to avoid admissions and delayed days."""
+        b, e = self.behaviour, self.expect
+        limit = self.rule.intermediate_care_limit
+        if limit <= 0:
+            self.intermediate_spend = self.intermediate_effect = 0.0
+            return
+        save_day = max(0.0, self.hospital_price("bed_day") - self.rule.marginal_price("delayed_day"))
+        potential = self.maturity * (
+            b.intermediate_care_admission_effect
+            * (e.acsc_high_risk * save_acsc + e.other_emergency_high_risk * save_other)
+            + b.intermediate_care_los_effect * b.delayed_transfer_share * e.bed_days_high_risk
+            * save_day)
+        spend, _ = prevention_response(potential, b.intermediate_care_half_spend)
+        self.intermediate_spend = min(spend, limit)
+        self.intermediate_effect = 1.0 - math.exp(-self.intermediate_spend
+                                                  / b.intermediate_care_half_spend)
+
+    def _plan_quality(self, under_service: float) -> None:
+        """Quality: worth raising when members are profitable and free to leave, or paid for."""
+        b, e = self.behaviour, self.expect
+        penalty = 0.0 if self.monitored else b.under_service_quality_penalty * under_service
         margin = e.revenue - e.care_cost
         gain = 0.0
         if self.contestable and margin > 0:
             z = b.quality_effort_scale * margin / b.quality_cost_per_enrolee
             gain = b.quality_max_gain * z / (1 + z)
+        reward = self.rule.quality_reward(max(e.revenue, 0.0), self.peer_quality)
+        target = self.rule.quality_target(self.peer_quality)
+        if reward > 0 and target is not None:
+            cost_per_unit = b.quality_cost_per_enrolee / 0.1
+            needed = float(np.clip(target - (b.quality_base - penalty), 0.0, b.quality_max_gain))
+            ratio = reward / cost_per_unit
+            gain = max(gain, needed * ratio / (1 + ratio))
         self.quality_spend = b.quality_cost_per_enrolee * gain / 0.1
-        quality = b.quality_base + gain
-        if not self.config.quality_monitoring:
-            quality -= b.under_service_quality_penalty * under_service
-        self.quality = float(np.clip(quality, 0.0, 1.0))
-        # selection: deter high-risk applicants when they lose money
-        loss = e.care_cost_high_risk - e.revenue_high_risk
-        self.selection = (b.selection_max * (1 - math.exp(-max(loss, 0.0) / b.selection_loss_scale))
-                          if self.contestable else 0.0)
+        self.quality = float(np.clip(b.quality_base + gain - penalty, 0.0, 1.0))
 
     def apply_modifiers(self, modifiers) -> None:
         """Scale the named rates of this ICP's enrolees (see :mod:`sim.modifiers`)."""
@@ -264,16 +446,29 @@ class IntegratedCarePartnership(Provider):
         for activity in ("elective", "outpatient"):
             modifiers.scale(activity, self.elective_volume * (1 - self.referral_management),
                             option=o)
+        for activity in ("emergency", "acsc"):
+            modifiers.scale(activity, self.emergency_volume, option=o)
+        modifiers.scale("readmission", self.readmission_factor, option=o)
         effect = self.maturity * self.prevention_effect
-        modifiers.scale("acsc", 1 - b.prevention_max_effect * effect, option=o, high_risk=True)
-        modifiers.scale("emergency", 1 - b.prevention_other_emergency_effect * effect, option=o,
-                        high_risk=True)
-        modifiers.scale("los", 1 - b.coordination_los_effect * effect, option=o, high_risk=True)
+        care = b.intermediate_care_admission_effect * self.intermediate_effect
+        self.applied = {
+            "acsc": (1 - self.prevention_gain * b.prevention_max_effect * effect) * (1 - care),
+            "emergency": (1 - self.prevention_gain * b.prevention_other_emergency_effect * effect)
+            * (1 - care),
+            "los": (1 - b.coordination_los_effect * effect)
+            * (1 - b.delayed_transfer_share * b.intermediate_care_los_effect
+               * self.intermediate_effect)}
+        for rate, factor in self.applied.items():
+            modifiers.scale(rate, max(factor, 0.0), option=o, high_risk=True)
+
+    def own_costs(self, enrolees: float, high_risk_enrolees: float, residents: float) -> float:
+        """GBP of prevention, intermediate care, quality, running and fixed costs this year."""
+        return ((self.prevention_spend + self.intermediate_spend) * high_risk_enrolees
+                + (self.quality_spend + self.management_cost) * enrolees
+                + self.fixed_cost_per_resident * residents)
 
     def settle(self, revenue: float, care_cost: float, enrolees: float,
-               high_risk_enrolees: float) -> None:
-        """Book the year: care plus prevention, quality and running costs."""
-        own = (self.prevention_spend * high_risk_enrolees
-               + (self.quality_spend + self.management_cost) * enrolees)
-        self.book(revenue, care_cost + own)
+               high_risk_enrolees: float, residents: float = 0.0) -> None:
+        """Book the year: care plus prevention, quality, running and fixed costs."""
+        self.book(revenue, care_cost + self.own_costs(enrolees, high_risk_enrolees, residents))
         self.years_active += 1

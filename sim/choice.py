@@ -9,6 +9,10 @@ Inertia (a switching cost) is higher for older people and people with a long-ter
 condition (calibration_targets 5.4). Options closed in the locality are unavailable;
 a patient whose option closed must choose again. Mandatory acceptance: every choice
 is granted, so an ICP can deter high-risk applicants (s_j) but never refuse them.
+
+England has about 70 options but a locality offers only a handful, so the engine works
+on :class:`LocalOptions`: each locality's open options, padded to the widest locality,
+and utilities of shape (patients, k) rather than (patients, all options).
 """
 
 from __future__ import annotations
@@ -32,6 +36,53 @@ class OptionTable:
     radius_km: np.ndarray   # (localities,)
 
 
+@dataclass
+class LocalOptions:
+    """Each locality's open options in option order, padded to ``k``: shape (k, localities).
+
+    Column-major, so that column j of every patient is one contiguous gather. ``fixed``
+    is the part of utility all patients of a locality share (quality, waiting, distance
+    to a local practice; -inf in padding); ``site_km`` is beta_distance times km per unit
+    of position between the patient and an option's main site (0 for local practices).
+    ``column[l, o]`` is where option o sits in locality l's list, or -1.
+    """
+
+    option: np.ndarray      # (k, L) uint8 option index (0 in padding)
+    fixed: np.ndarray       # (k, L) float32
+    selection: np.ndarray   # (k, L) float32
+    site: np.ndarray        # (k, L) float32 position of the main site (0 where none)
+    site_km: np.ndarray     # (k, L) float32
+    column: np.ndarray      # (L, options) int8
+
+    @classmethod
+    def from_table(cls, table: OptionTable, params: Choice) -> LocalOptions:
+        n_loc, n_opt = table.available.shape
+        lists = [np.flatnonzero(table.available[li]) for li in range(n_loc)]
+        k = max(1, max(len(x) for x in lists))
+        option = np.zeros((n_loc, k), dtype=np.uint8)
+        is_open = np.zeros((n_loc, k), dtype=bool)
+        column = np.full((n_loc, n_opt), -1, dtype=np.int8)
+        for li, opts in enumerate(lists):
+            option[li, :len(opts)] = opts
+            is_open[li, :len(opts)] = True
+            column[li, opts] = np.arange(len(opts))
+        rows = np.arange(n_loc)[:, None]
+        site = table.site[rows, option]
+        has_site = ~np.isnan(site)
+        fixed = (params.beta_quality * table.quality[rows, option]
+                 + params.beta_waiting * table.waiting[rows, option]
+                 + np.where(has_site, 0.0, params.beta_distance * params.gp_distance_km))
+        fixed = np.where(is_open, fixed, -np.inf)
+        site_km = np.where(has_site, params.beta_distance * 2 * table.radius_km[:, None], 0.0)
+        selection = np.where(is_open, table.selection[rows, option], 0.0)
+        return cls(option=np.ascontiguousarray(option.T),
+                   fixed=np.ascontiguousarray(fixed.T, dtype=np.float32),
+                   selection=np.ascontiguousarray(selection.T, dtype=np.float32),
+                   site=np.ascontiguousarray(np.where(has_site, site, 0.0).T, dtype=np.float32),
+                   site_km=np.ascontiguousarray(site_km.T, dtype=np.float32),
+                   column=column)
+
+
 class LogitChoice:
     """Annual logit choice with inertia; draws with one uniform per patient (common numbers)."""
 
@@ -39,9 +90,15 @@ class LogitChoice:
         self.params = params
 
     def inertia(self, age: np.ndarray, has_ltc: np.ndarray, years_enrolled: np.ndarray) -> np.ndarray:
+        """Switching cost: base, plus age 65+ and long-term condition; new entrants' own."""
         p = self.params
-        value = (p.inertia + p.inertia_age_65_plus * (age >= 65) + p.inertia_ltc * has_ltc)
-        return np.where(years_enrolled == 0, p.new_entrant_inertia, value).astype(np.float32)
+        table = np.array([p.inertia, p.inertia + p.inertia_age_65_plus,
+                          p.inertia + p.inertia_ltc,
+                          p.inertia + p.inertia_age_65_plus + p.inertia_ltc]
+                         + [p.new_entrant_inertia] * 4, dtype=np.float32)
+        case = (age >= 65).view(np.uint8) + 2 * has_ltc.view(np.uint8)
+        case += 4 * (years_enrolled == 0).view(np.uint8)
+        return table[case]
 
     def utilities(self, table: OptionTable, current: np.ndarray, locality: np.ndarray,
                   position: np.ndarray, high_risk: np.ndarray, experience: np.ndarray,
@@ -60,8 +117,54 @@ class LogitChoice:
         u = u + stay * (inertia + p.beta_experience * (experience - 0.5))[:, None]
         return np.where(table.available[loc], u, -np.inf).astype(np.float64)
 
+    def local_utilities(self, local: LocalOptions, current: np.ndarray, locality: np.ndarray,
+                        position: np.ndarray, high_risk: np.ndarray, experience: np.ndarray,
+                        inertia: np.ndarray) -> np.ndarray:
+        """:meth:`utilities` over each patient's local options only: shape (k, n), float32.
+
+        Built column by column from per-locality tables, so nothing scales with the
+        number of options in the country.
+        """
+        p = self.params
+        loc = locality.astype(np.intp)
+        k, n_loc = local.fixed.shape
+        u = np.empty((k, len(loc)), dtype=np.float32)
+        pos = position.astype(np.float32)
+        risky = np.flatnonzero(high_risk)
+        for j in range(k):
+            np.take(local.fixed[j], loc, out=u[j])
+            if local.site_km[j].any():
+                distance = np.abs(pos - local.site[j][loc])
+                distance *= local.site_km[j][loc]
+                u[j] += distance
+            if risky.size and local.selection[j].any():
+                u[j][risky] -= local.selection[j][loc[risky]]
+        column = local.column.ravel()[loc * local.column.shape[1] + current]
+        bonus = experience.astype(np.float32) - np.float32(0.5)
+        bonus *= np.float32(p.beta_experience)
+        bonus += inertia
+        for j in range(k):  # the current option's column gets the stay bonus
+            u[j] += bonus * (column == j)
+        return u
+
+    def choose_local(self, local: LocalOptions, locality: np.ndarray, utilities: np.ndarray,
+                     uniform: np.ndarray) -> np.ndarray:
+        """Draw from :meth:`local_utilities` (shape (k, n)); returns option indices (uint8)."""
+        k, n_loc = local.fixed.shape
+        top = utilities.max(axis=0)
+        weights = utilities - top
+        np.exp(weights, out=weights)
+        for j in range(1, k):  # running sums: row j becomes the CDF up to column j
+            weights[j] += weights[j - 1]
+        threshold = uniform * weights[-1]
+        column = (threshold > weights).sum(axis=0)
+        np.minimum(column, k - 1, out=column)
+        column *= n_loc
+        column += locality
+        return local.option.ravel()[column]
+
     def choose(self, utilities: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-        """Draw an option from the logit probabilities by inverse CDF."""
+        """Draw an option (column) from the logit probabilities by inverse CDF."""
         top = utilities.max(axis=1, keepdims=True)
         weights = np.exp(utilities - top)
         cdf = np.cumsum(weights, axis=1)

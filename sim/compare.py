@@ -8,24 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.runner import atomic_write_bytes, atomic_write_csv, atomic_write_text  # noqa: E402
+from sim.runner import atomic_write_csv, atomic_write_text
 
 COMPARED = (
     "emergency_admissions_per_1000", "avoidable_emergency_admissions_per_1000",
     "bed_days_per_1000", "elective_admissions_per_1000", "outpatient_per_1000",
     "readmissions_per_1000", "cost_per_capita", "quality", "waiting_weeks", "switching_rate",
-)
-FIGURE_PANELS = (
-    ("emergency_admissions_per_1000", "Emergency admissions per 1,000"),
-    ("bed_days_per_1000", "Bed days per 1,000"),
-    ("elective_admissions_per_1000", "Elective admissions per 1,000"),
-    ("cost_per_capita", "Commissioner spend per head (GBP)"),
 )
 
 
@@ -53,24 +43,10 @@ def _markdown(table: pd.DataFrame) -> str:
 
 
 def figure(metrics: pd.DataFrame, path: Path) -> None:
-    """Hospital use and cost per head by year, one line per scenario."""
-    sel = metrics[(metrics["system"] == "all") & (metrics["group"] == "all")]
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9), constrained_layout=True)
-    for ax, (metric, title) in zip(axes.ravel(), FIGURE_PANELS, strict=True):
-        data = sel[sel["metric"] == metric].groupby(["scenario", "year"], sort=False)["value"].mean()
-        for scenario in dict.fromkeys(sel["scenario"]):
-            series = data.loc[scenario]
-            ax.plot(series.index, series.values, marker="o", linewidth=2.5, label=scenario)
-        ax.set_title(title, fontsize=15)
-        ax.set_xlabel("Simulated year", fontsize=13)
-        ax.tick_params(labelsize=12)
-        ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=11)
-    fig.suptitle("icsim scenario comparison (whole population)", fontsize=17)
-    buf = __import__("io").BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    """Hospital use and cost per head by year, one line per scenario, in the seminar style."""
+    from sim.plots import comparison_lines, save
+
+    save(comparison_lines(metrics), Path(path).with_suffix(""), formats=("png",))
 
 
 def write_comparison(metrics: pd.DataFrame, out: Path) -> pd.DataFrame:

@@ -8,7 +8,7 @@ of it, and "other" makes up the rest, so the any-LTC curve is hit by constructio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -74,26 +74,113 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ConditionCurves:
-    """Prevalence (age x condition) at IMD quintile 3, and odds multipliers by quintile."""
+    """Prevalence (age x condition) at IMD quintile 3, and odds multipliers by quintile.
+
+    Per-patient lookups go through small tables over (age, IMD quintile) cells, built
+    once, so a chunk of a million patients costs one gather rather than a recomputation.
+    """
 
     prevalence: np.ndarray      # (101, 5)
     any_ltc: np.ndarray         # (101,)
     imd_odds: np.ndarray        # (5,) for quintiles 1..5
 
+    @cached_property
+    def _prevalence_table(self) -> np.ndarray:
+        """Prevalence by cell ``age * 5 + imd - 1``, shape (505, conditions), float64."""
+        p = self.prevalence[:, None, :]
+        odds = p / np.maximum(1 - p, 1e-9) * self.imd_odds[None, :, None]
+        return (odds / (1 + odds)).reshape(-1, len(CONDITIONS))
+
+    @cached_property
+    def _incidence_table(self) -> np.ndarray:
+        now = self._prevalence_table.reshape(MAX_AGE + 1, IMD_QUINTILES, -1)
+        nxt = now[np.minimum(AGES + 1, MAX_AGE)]
+        inc = np.clip((nxt - now) / np.maximum(1 - now, 1e-9), 0.0, 1.0)
+        return inc.reshape(-1, len(CONDITIONS))
+
+    @cached_property
+    def _prevalence_mask_cdf(self) -> np.ndarray:
+        return _mask_cdf(self._prevalence_table)
+
+    @cached_property
+    def _incidence_mask_cdf(self) -> np.ndarray:
+        return _mask_cdf(self._incidence_table)
+
     def prevalence_for(self, age: np.ndarray, imd: np.ndarray) -> np.ndarray:
         """Prevalence of each condition for given ages and IMD quintiles, shape (n, 5)."""
-        p = self.prevalence[age]
-        odds = p / np.maximum(1 - p, 1e-9) * self.imd_odds[imd - 1][:, None]
-        return odds / (1 + odds)
+        return self._prevalence_table[cell_index(age, imd)]
 
     def incidence_for(self, age: np.ndarray, imd: np.ndarray) -> np.ndarray:
         """Annual probability of acquiring each condition at ``age`` (none remit).
 
         Chosen so that prevalence by age stays on its curve: (p(a+1) - p(a)) / (1 - p(a)).
         """
-        now = self.prevalence_for(age, imd)
-        nxt = self.prevalence_for(np.minimum(age + 1, MAX_AGE), imd)
-        return np.clip((nxt - now) / np.maximum(1 - now, 1e-9), 0.0, 1.0)
+        return self._incidence_table[cell_index(age, imd)]
+
+    def draw_prevalent(self, cell: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Condition bitmasks of people in ``cell`` (see :func:`cell_index`), one uniform each.
+
+        Conditions are independent given age and deprivation, so the 32 possible masks
+        have product probabilities; inverting their CDF needs one uniform, not five.
+        """
+        return _draw_mask(self._prevalence_mask_cdf, cell, u)
+
+    def draw_incident(self, cell: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Bitmask of conditions newly acquired this year (OR it into the current mask)."""
+        return _draw_mask(self._incidence_mask_cdf, cell, u)
+
+
+def cell_index(age: np.ndarray, imd: np.ndarray) -> np.ndarray:
+    """Index of the (age, IMD quintile) cell: ``age * 5 + imd - 1``."""
+    return age.astype(np.intp) * IMD_QUINTILES + imd.astype(np.intp) - 1
+
+
+MASKS = np.arange(1 << len(CONDITIONS))
+_BITS = (MASKS[:, None] >> np.arange(len(CONDITIONS))) & 1  # (32, 5)
+
+
+def _mask_cdf(p: np.ndarray) -> np.ndarray:
+    """CDF over the 32 bitmasks (mask 0 first) of independent conditions with probabilities p."""
+    prob = np.prod(np.where(_BITS[None] == 1, p[:, None, :], 1 - p[:, None, :]), axis=2)
+    cdf = np.cumsum(prob, axis=1)
+    cdf /= cdf[:, -1:]
+    return cdf.astype(np.float32)
+
+
+def _draw_mask(cdf: np.ndarray, cell: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Invert each row's CDF over the 32 masks: a five-step binary search per person."""
+    mask = np.zeros(len(u), dtype=np.uint8)
+    some = np.flatnonzero(u >= cdf[cell, 0])  # most people draw mask 0: decide them cheaply
+    if some.size:
+        flat = cdf.ravel()
+        base = cell[some] * len(MASKS)
+        us = u[some]
+        found = np.zeros(some.size, dtype=np.intp)
+        step = len(MASKS) // 2
+        while step:  # found = number of CDF entries <= u, i.e. the first above u
+            found += step * (flat[base + found + (step - 1)] <= us)
+            step //= 2
+        mask[some] = np.minimum(found, len(MASKS) - 1)
+    return mask
+
+
+def inverse_cdf(cdf: np.ndarray, u: np.ndarray, guide_bits: int = 14) -> np.ndarray:
+    """Index of the first ``cdf`` entry above ``u`` (``searchsorted(side="right")``), fast.
+
+    A guide table maps the leading bits of ``u`` to a starting index, so a draw needs a
+    gather and a step or two instead of a binary search per element.
+    """
+    cdf = np.asarray(cdf, dtype=np.float64)
+    size = 1 << guide_bits
+    guide = np.searchsorted(cdf, np.arange(size) / size, side="right")
+    top = len(cdf) - 1
+    idx = guide[np.minimum((u * size).astype(np.intp), size - 1)]
+    behind = np.flatnonzero((u >= cdf[idx]) & (idx < top))
+    while behind.size:
+        idx[behind] += 1
+        ahead = idx[behind]
+        behind = behind[(u[behind] >= cdf[ahead]) & (ahead < top)]
+    return idx
 
 
 def condition_curves(params: Conditions) -> ConditionCurves:
@@ -128,10 +215,15 @@ def condition_curves(params: Conditions) -> ConditionCurves:
 
 def condition_weight(mask: np.ndarray, weights: list[float] | np.ndarray) -> np.ndarray:
     """Sum of condition weights for each patient's bitmask (float32)."""
+    return weight_table(tuple(float(w) for w in weights))[mask]
+
+
+@lru_cache(maxsize=32)
+def weight_table(weights: tuple[float, ...]) -> np.ndarray:
+    """Summed condition weight of each of the 32 bitmasks (float32)."""
     w = np.asarray(weights, dtype=np.float32)
-    table = np.array([sum(w[i] for i in range(len(CONDITIONS)) if m >> i & 1)
-                      for m in range(1 << len(CONDITIONS))], dtype=np.float32)
-    return table[mask]
+    return np.array([sum(w[i] for i in range(len(CONDITIONS)) if m >> i & 1) for m in MASKS],
+                    dtype=np.float32)
 
 
 def death_probability(age: np.ndarray, cond_weight: np.ndarray, imd: np.ndarray,
@@ -142,3 +234,14 @@ def death_probability(age: np.ndarray, cond_weight: np.ndarray, imd: np.ndarray,
     imd_factor = np.exp(params.deprivation_mortality_gradient * (3 - imd.astype(np.float32)))
     q = q * (1 + params.ltc_mortality_weight * cond_weight)
     return np.clip(q * imd_factor, 0.0, 1.0).astype(np.float32)
+
+
+def death_table(params: Demography, weights: list[float] | np.ndarray) -> np.ndarray:
+    """:func:`death_probability` for every (age, IMD quintile, condition mask), float32.
+
+    Indexed by ``cell_index(age, imd) * 32 + mask``; one gather replaces the formula.
+    """
+    age = np.repeat(AGES, IMD_QUINTILES * len(MASKS)).astype(np.uint8)
+    imd = np.tile(np.repeat(np.arange(1, IMD_QUINTILES + 1), len(MASKS)), len(AGES))
+    mask = np.tile(MASKS, len(AGES) * IMD_QUINTILES)
+    return death_probability(age, condition_weight(mask, weights), imd.astype(np.uint8), params)

@@ -9,6 +9,7 @@ import mesa
 import numpy as np
 
 from sim import epidemiology as epi
+from sim.accounts import SettlementBook
 from sim.agents import (
     Commissioner,
     Expectations,
@@ -19,15 +20,15 @@ from sim.agents import (
     waiting_weeks,
 )
 from sim.calibration import Calibration, calibrate
-from sim.choice import LogitChoice, OptionTable
+from sim.choice import LocalOptions, LogitChoice, OptionTable
 from sim.ledger import Ledger
 from sim.metrics import year_metrics
 from sim.modifiers import RateModifiers
-from sim.payment import PaymentRule, build_rule
+from sim.payment import PaymentRule, RuleContext, Settlement, build_rule
 from sim.population import Demography, Population, synthesize
 from sim.rng import chunks, stream
 from sim.scenario import FRAGMENTED, Prices, Scenario
-from sim.utilisation import COUNTED, draw_activity, expected_cost
+from sim.utilisation import COUNTED, CountsSubset, draw_counts
 
 PAID = ("gp_consultation", "outpatient", "elective", "emergency", "ae")
 NATIONAL_PRICES = Prices().as_dict()  # risk scores are expected cost at national prices
@@ -59,8 +60,12 @@ class ICSModel(mesa.Model):
         n_loc = len(scenario.localities)
         self.population = population or synthesize(
             scenario, int(patients or scenario.run.patients), self.seed_value, self.replicate)
+        self.rule_context = RuleContext(self.calibration, scenario.conditions)
         self.rules = self._build_rules()
         self.commissioner = Commissioner(self, self.rules)
+        self.accounts = SettlementBook(len(self.options), n_loc)
+        self.transaction_costs = np.zeros(len(self.options))   # GBP this year, by option
+        self.supplier_volume: dict[tuple[int, int], float] = {}  # trust elective factor by cell
         baseline_elective = self._score_risk()
         self.trusts = [HospitalTrust(self, f"trust_{loc.name}", li,
                                      baseline_elective[li] / scenario.hospital.reference_load,
@@ -114,12 +119,13 @@ class ICSModel(mesa.Model):
     # ------------------------------------------------------------------ set-up
 
     def _build_rules(self) -> dict[str, PaymentRule]:
-        c = self.scenario.contracts
-        rules = {"hospital": build_rule(c["hospital"], "hospital", self.calibration),
-                 "gp": build_rule(c["gp"], "primary_care", self.calibration),
-                 "icp_hospital": build_rule(c["icp_hospital"], "hospital", self.calibration)}
+        """One rule per role; each ICP gets its own (its contract years run from its opening)."""
+        c, cal, ctx = self.scenario.contracts, self.calibration, self.rule_context
+        rules = {"hospital": build_rule(c["hospital"], "hospital", cal, ctx),
+                 "gp": build_rule(c["gp"], "primary_care", cal, ctx),
+                 "icp_hospital": build_rule(c["icp_hospital"], "hospital", cal, ctx)}
         for icp in self.scenario.icps:
-            rules[icp.name] = build_rule(c[icp.contract], "all", self.calibration)
+            rules[icp.name] = build_rule(c[icp.contract], "all", cal, ctx)
         return rules
 
     def _make_icp(self, i: int) -> IntegratedCarePartnership:
@@ -130,15 +136,15 @@ class ICSModel(mesa.Model):
         icp = IntegratedCarePartnership(
             self, config, i + 1, [loc_index[n] for n in config.localities], rule, purchase,
             self.costs, self.scenario.behaviour, Expectations(0, 0, 0, 0, 0, 0, 0),
-            self.scenario.costs.management_per_enrolee, self.scenario.hospital.waiting_weeks_base)
+            self.scenario.costs.management_per_enrolee, self.scenario.hospital.waiting_weeks_base,
+            self.scenario.costs.icp_fixed_cost_per_resident)
         icp.expect = self._first_expectations(icp)
         return icp
 
     def _first_expectations(self, icp: IntegratedCarePartnership) -> Expectations:
         """Before any year is observed, an ICP expects the England reference population."""
         ref = self.calibration.reference
-        counts = {a: ref[a] for a in PAID if a != "emergency"}
-        counts["emergency"] = (ref["emergency"] + ref["acsc"] + ref["readmission"])
+        counts = dict(self.rule_context.expected_counts, conditions=self.rule_context.conditions)
         revenue = icp.rule.patient_payments(counts, ref["age"], ref["sex"], ref["risk"])
         care = self._care_cost_per_patient(icp, counts, ref["bed_days"], ref)
         hr = ref["high_risk"]
@@ -169,40 +175,64 @@ class ICSModel(mesa.Model):
         return demand
 
     def _risk_chunk(self, rows: slice) -> dict[str, np.ndarray]:
+        """Store risk scores for ``rows``; return their baseline expected counts (float32).
+
+        Every formula is looked up by (age, sex, IMD, conditions) cell in the rate tables
+        and scaled by frailty; risk is expected cost at national prices over England's mean.
+        ``_key`` (each patient's cell) rides along for the later steps.
+        """
         pop = self.population
-        weight = self.rates.condition_weight(pop.conditions[rows])
-        expected = self.rates.expected(pop.age[rows], pop.sex[rows], pop.imd[rows], weight,
-                                       pop.frailty[rows])
-        cost = expected_cost(expected, self.rates.readmission_probability(weight),
-                             NATIONAL_PRICES)
-        pop.risk[rows] = self.calibration.risk_score(cost)
-        expected["_weight"] = weight
+        tables = self.rates.tables
+        key = tables.key(pop.age[rows], pop.sex[rows], pop.imd[rows], pop.conditions[rows])
+        frailty = pop.frailty[rows].astype(np.float32)
+        expected = {}
+        for a in COUNTED:
+            lam = tables.expected[a][key]
+            lam *= frailty
+            expected[a] = lam
+        risk = self.calibration.risk_score(tables.expected_cost(NATIONAL_PRICES))[key]
+        risk *= frailty
+        pop.risk[rows] = risk
+        expected["_key"] = key
         return expected
 
     # ------------------------------------------------------------------ 1. open and plan
 
     def _open_and_plan(self) -> None:
         behaviour = self.scenario.behaviour
+        for name, rule in self.rules.items():
+            rule.begin_year(self._contract_year(name))
         for icp in self.icps:
             if not icp.failed and icp.config.start_year <= self.year:
                 icp.is_open = True
         table = self.option_table()
+        published = {icp.name: icp.quality for icp in self.icps if icp.is_open}
         for icp in self.icps:
             if icp.is_open:
                 icp.contestable = self.scenario.choice.enabled and bool(
                     (table.available[icp.localities].sum(axis=1) > 1).any())
+                peers = [q for name, q in published.items() if name != icp.name]
+                icp.peer_quality = float(np.mean(peers)) if peers else None
                 icp.plan()
         self.modifiers = RateModifiers(len(self.options), len(self.scenario.localities))
+        for practice in self.practices.values():
+            practice.plan(self.rules["gp"], self.costs, behaviour, self._high_risk_rates())
+            practice.apply_modifiers(self.modifiers, behaviour)
         for trust in self.trusts:
             li = trust.locality
-            paid_by = [(0, self.rules["hospital"])] + [
-                (icp.option, icp.purchase_rule) for icp in self.icps
-                if not icp.vertical and li in icp.localities]
-            for option, rule in paid_by:
+            for option, rule in self._paid_at_trust(li):
                 for activity in ("elective", "outpatient"):
-                    self.modifiers.scale(activity, trust.induced_volume(
-                        rule, activity, self.costs, behaviour.induced_demand_elasticity),
-                        option=option, locality=li)
+                    volume = trust.induced_volume(rule, activity, self.costs,
+                                                  behaviour.induced_demand_elasticity)
+                    self.modifiers.scale(activity, volume, option=option, locality=li)
+                    if activity == "elective":
+                        self.supplier_volume[option, li] = volume
+                admissions = trust.admission_volume(rule, self.costs,
+                                                    behaviour.emergency_admission_elasticity)
+                for activity in ("emergency", "acsc"):
+                    self.modifiers.scale(activity, admissions, option=option, locality=li)
+                self.modifiers.scale("readmission", trust.readmissions(rule, self.costs, behaviour),
+                                     option=option, locality=li)
         for icp in self.icps:
             if icp.is_open:
                 icp.apply_modifiers(self.modifiers)
@@ -210,6 +240,24 @@ class ICSModel(mesa.Model):
             if iv.start_year <= self.year <= iv.end_year and iv.value != "quality":
                 option = None if iv.option == "all" else self.options.index(iv.option)
                 self.modifiers.scale(iv.value, iv.factor, option=option)
+
+    def _contract_year(self, rule_name: str) -> int:
+        """Contract year of a rule: ICP contracts count from the ICP's opening."""
+        start = next((icp.config.start_year for icp in self.icps if icp.name == rule_name), 1)
+        return max(1, self.year - start + 1)
+
+    def _paid_at_trust(self, locality: int) -> list[tuple[int, PaymentRule]]:
+        """(option, rule) for every option whose hospital care the locality's trust is paid for."""
+        return [(0, self.rules["hospital"])] + [
+            (icp.option, icp.purchase_rule) for icp in self.icps
+            if not icp.vertical and locality in icp.localities]
+
+    def _high_risk_rates(self) -> dict[str, float]:
+        """ACSC and other emergency admissions per high-risk patient-year at England rates."""
+        ref = self.calibration.reference
+        hr = ref["high_risk"]
+        return {"acsc": float(ref["acsc"][hr].mean()),
+                "emergency": float(ref["emergency"][hr].mean())}
 
     def option_quality(self) -> np.ndarray:
         """Quality index of each option this year, after interventions."""
@@ -248,86 +296,130 @@ class ICSModel(mesa.Model):
 
     def _patients_year(self) -> None:
         pop = self.population
-        self.ledger = Ledger(len(self.options), len(self.scenario.localities))
+        n_loc = len(self.scenario.localities)
+        serves = np.zeros((len(self.options), n_loc), dtype=bool)  # where patients can be
+        serves[0] = True
+        for icp in self.icps:
+            serves[icp.option, icp.localities] = True
+        self.ledger = ledger = Ledger(len(self.options), n_loc, serves)
         table = self.option_table()
+        local = LocalOptions.from_table(table, self.scenario.choice)
         quality = table.quality[0]
+        threshold = self.scenario.behaviour.high_risk_threshold
+        heads = np.zeros(ledger.cell_shape)
         self.deaths = 0
         for index, rows in chunks(pop.n):
             self.deaths += self.demography.step_chunk(
                 pop, rows, stream(self.seed_value, self.replicate, "demography", self.year, index))
             expected = self._risk_chunk(rows)
-            high_risk = pop.risk[rows] >= self.scenario.behaviour.high_risk_threshold
-            switched = self._choose(rows, table, high_risk, index)
+            high_risk = pop.risk[rows] >= threshold
+            switched = self._choose(rows, table, high_risk, index, local)
             activity = self._utilise(rows, expected, high_risk, index)
             payments = self._payments(rows, activity)
             self._experience(rows, quality, activity, index)
-            option, loc = pop.option[rows], pop.locality[rows]
-            keys = Ledger.cell_keys(self.ledger.shape, option, loc, pop.age[rows], pop.imd[rows],
-                                    high_risk)
-            wait = table.waiting[loc, option]
-            self.ledger.add(keys, {
-                "population": np.ones(len(keys)), "switched": switched,
-                "risk": pop.risk[rows], "high_risk": high_risk,
+            keys = ledger.keys(pop.option[rows], pop.locality[rows], pop.age[rows], pop.imd[rows],
+                               high_risk)
+            heads += ledger.add(keys, {
+                "population": None, "switched": switched, "risk": pop.risk[rows],
                 **{a: activity.counts[a] for a in (*COUNTED, "readmission")},
-                "emergency_total": activity.emergency_total, "bed_days": activity.bed_days,
-                "experience": pop.experience[rows], "quality": quality[option], "waiting": wait,
+                "bed_days": activity.bed_days, "experience": pop.experience[rows],
                 **payments, "expected_elective": expected["elective"]})
+        # quantities that are the same for everyone in a cell follow from its head count
+        per_pair = (slice(None), None, None, None)
+        ledger.add_cells("high_risk", heads * np.array([0.0, 1.0]))
+        ledger.add_cells("quality", heads * quality[ledger.pair_option][per_pair])
+        ledger.add_cells("waiting", heads * table.waiting[ledger.pair_locality,
+                                                          ledger.pair_option][per_pair])
+        ledger.add_cells("emergency_total", sum(ledger.data[ledger.index[a]]
+                                                for a in ("emergency", "acsc", "readmission")))
 
     def _choose(self, rows: slice, table: OptionTable, high_risk: np.ndarray,
-                index: int) -> np.ndarray:
-        """Annual choice for one chunk; returns 1 where a patient switched option."""
+                index: int, local: LocalOptions | None = None) -> np.ndarray:
+        """Annual choice for one chunk; returns True where a patient switched option.
+
+        Utilities cover each patient's local options only (``local``, built from ``table``).
+        """
         pop = self.population
+        local = local or LocalOptions.from_table(table, self.scenario.choice)
         current, loc = pop.option[rows], pop.locality[rows]
-        years = pop.years_enrolled[rows].copy()
-        u = stream(self.seed_value, self.replicate, "choice", self.year, index).random(len(current))
-        must_move = ~table.available[loc, current]
-        deciding = np.ones(len(current), bool) if self.scenario.choice.enabled else must_move
-        if not deciding.any():
-            return np.zeros(len(current))
-        idx = np.flatnonzero(deciding)
+        years = pop.years_enrolled[rows]  # a view: updated in place below
+        u = stream(self.seed_value, self.replicate, "choice", self.year, index).random(
+            len(current), dtype=np.float32)
+        idx: slice | np.ndarray = slice(None)
+        if not self.scenario.choice.enabled:
+            must_move = ~table.available[loc, current]
+            if not must_move.any():
+                return np.zeros(len(current), dtype=bool)
+            idx = np.flatnonzero(must_move)
         inertia = self.choice_rule.inertia(pop.age[rows][idx], pop.conditions[rows][idx] > 0,
                                            years[idx])
-        utilities = self.choice_rule.utilities(table, current[idx], loc[idx],
-                                               pop.position[rows][idx], high_risk[idx],
-                                               pop.experience[rows][idx], inertia)
+        utilities = self.choice_rule.local_utilities(
+            local, current[idx], loc[idx], pop.position[rows][idx], high_risk[idx],
+            pop.experience[rows][idx], inertia)
         chosen = current.copy()
-        chosen[idx] = self.choice_rule.choose(utilities, u[idx])
+        chosen[idx] = self.choice_rule.choose_local(local, loc[idx], utilities, u[idx])
         moved = chosen != current
+        switched = moved & (years > 0)
         pop.previous_option[rows] = current
         pop.option[rows] = chosen
-        pop.years_enrolled[rows] = np.where(moved, 0, years)
-        return (moved & (years > 0)).astype(np.float64)
+        years[moved] = 0
+        return switched
 
     def _utilise(self, rows: slice, expected: dict[str, np.ndarray], high_risk: np.ndarray,
                  index: int):
         pop = self.population
-        weight = expected["_weight"]
-        mods = self.modifiers.for_patients(pop.option[rows], pop.locality[rows], high_risk)
-        los = self.rates.length_of_stay(pop.age[rows], weight)
-        u = stream(self.seed_value, self.replicate, "utilisation", self.year, index).random(
-            (rows.stop - rows.start, len(COUNTED) + 1))
-        return draw_activity(self.rates, expected, los, weight, mods, u)
+        key = expected["_key"]
+        tables = self.rates.tables
+        m = rows.stop - rows.start
+        flat = None
+        mods: dict[str, np.ndarray | float] = {}
+        for rate, t in self.modifiers.tables.items():  # most rates are unmodified: skip those
+            if (t == 1).all():
+                mods[rate] = np.float32(1.0)
+                continue
+            if flat is None:  # cell (option, locality, high-risk) of each patient
+                flat = pop.option[rows].astype(np.intp)
+                flat *= t.shape[1]
+                flat += pop.locality[rows]
+                flat *= 2
+                flat += high_risk
+            mods[rate] = t.ravel()[flat]
+        rng = stream(self.seed_value, self.replicate, "utilisation", self.year, index)
+        uniforms = rng.random((len(COUNTED) + 1, m), dtype=np.float32)
+        u = list(uniforms)
+        los = {kind: v[key] for kind, v in tables.los.items()}
+        return draw_counts(expected, mods, u, tables.readmission[key], los)
 
     def _payments(self, rows: slice, activity) -> dict[str, np.ndarray]:
-        """What each patient brings in: from the commissioner, and to the hospital."""
+        """What each patient brings in: from the commissioner, and to the hospital.
+
+        Patients are grouped by option once (a stable sort), so each payer's rule sees only
+        its own enrolees without a pass over the chunk per option; a rule is handed only
+        the activity counts it asks for.
+        """
         pop = self.population
         option = pop.option[rows]
         counts = {a: activity.counts[a] for a in PAID if a != "emergency"}
         counts["emergency"] = activity.emergency_total
+        counts.update(acsc=activity.counts["acsc"], readmission=activity.counts["readmission"],
+                      conditions=pop.conditions[rows])  # for bundles and readmission rules
         n = len(option)
         commissioner = np.zeros(n)
         gp = np.zeros(n)
         hospital = np.zeros(n)
         age, sex, risk = pop.age[rows], pop.sex[rows], pop.risk[rows]
+        order = np.argsort(option, kind="stable")
+        bounds = np.searchsorted(option[order], np.arange(len(self.options) + 1))
         payers = [(0, self.rules["gp"], self.rules["hospital"], True)] + [
             (icp.option, icp.rule, icp.purchase_rule, False) for icp in self.icps]
         for o, rule, hospital_rule, fragmented in payers:
-            sel = option == o
-            if not sel.any():
+            if bounds[o] == bounds[o + 1]:
                 continue
-            sub = {a: v[sel] for a, v in counts.items()}
-            paid = rule.patient_payments(sub, age[sel], sex[sel], risk[sel])
-            to_hospital = (hospital_rule.patient_payments(sub, age[sel], sex[sel], risk[sel])
+            sel = order[bounds[o]:bounds[o + 1]]
+            sub = CountsSubset(counts, sel)
+            a, s, r = age[sel], sex[sel], risk[sel]
+            paid = rule.patient_payments(sub, a, s, r)
+            to_hospital = (hospital_rule.patient_payments(sub, a, s, r)
                            if hospital_rule is not None else 0.0)
             if fragmented:
                 gp[sel] = paid
@@ -343,25 +435,43 @@ class ICSModel(mesa.Model):
         pop = self.population
         z = stream(self.seed_value, self.replicate, "experience", self.year, index
                    ).standard_normal(rows.stop - rows.start, dtype=np.float32)
-        value = (quality[pop.option[rows]] - p.experience_admission_penalty
-                 * (activity.emergency_total > 0) + p.experience_noise * z)
-        pop.experience[rows] = np.clip(value, 0.0, 1.0)
+        value = quality[pop.option[rows]]
+        value -= np.float32(p.experience_admission_penalty) * (activity.emergency_total > 0)
+        z *= np.float32(p.experience_noise)
+        value += z
+        np.clip(value, 0.0, 1.0, out=pop.experience[rows])
 
     # ------------------------------------------------------------------ 3-5. hospitals, accounts
 
     def _set_waiting_times(self) -> None:
-        L = self.ledger
+        """Waits from referred demand against capacity staffed to each provider's margin.
+
+        A trust's elective volume for each paying contract is its referrals times its
+        supplier factor; it staffs capacity with a share (``capacity_margin_response``) of
+        that factor, so a contract that stops paying for activity lengthens waits.
+        """
+        L, h = self.ledger, self.scenario.hospital
         for trust in self.trusts:
             li = trust.locality
-            options = [0] + [icp.option for icp in self.icps
-                             if not icp.vertical and li in icp.localities]
-            trust.update_waiting(sum(L.sum("elective", option=o, locality=li) for o in options))
+            referred = staffed = 0.0
+            for o, _ in self._paid_at_trust(li):
+                factor = self.supplier_volume.get((o, li), 1.0)
+                demand = L.sum("elective", option=o, locality=li) * self._bought(o, "elective")
+                referred += demand / factor
+                staffed += demand / factor * factor ** h.capacity_margin_response
+            trust.update_waiting(referred, staffed / referred if referred > 0 else 1.0)
         for icp in self.icps:
             if icp.vertical and icp.is_open:
                 demand = L.sum("expected_elective", option=icp.option)
-                icp.capacity = max(demand / self.scenario.hospital.reference_load, 1e-9)
+                icp.capacity = max(demand / h.reference_load, 1e-9)
                 load = L.sum("elective", option=icp.option) / icp.capacity
-                icp.waiting_weeks = waiting_weeks(load, self.scenario.hospital)
+                icp.waiting_weeks = waiting_weeks(load, h)
+
+    def _bought(self, option: int, activity: str) -> float:
+        """Share of an option's ``activity`` its trust provides (the rest made in the community)."""
+        if option == 0:
+            return 1.0
+        return 1.0 - self.icps[option - 1].self_provision.get(activity, 0.0)
 
     def hospital_counts(self, **where) -> tuple[dict[str, float], float]:
         """Hospital activity counts (all emergency spells together) and bed days in cells."""
@@ -370,38 +480,115 @@ class ICSModel(mesa.Model):
         counts["emergency"] = L.sum("emergency_total", **where)
         return counts, L.sum("bed_days", **where)
 
-    def _settle_accounts(self) -> None:
+    def paid(self, quantity: str, **where) -> float:
+        """GBP of ``quantity`` in the cells: payments as care happened plus settlements."""
+        return self.ledger.sum(quantity, **where) + self.accounts.sum(quantity, **where)
+
+    def _settlement(self, payee: str, where: dict, paid: float, cost: float, quality: float,
+                    peer_quality: float | None = None) -> Settlement:
         L = self.ledger
+        counts, bed_days = self.hospital_counts(**where)
+        counts.update(gp_consultation=L.sum("gp_consultation", **where),
+                      acsc=L.sum("acsc", **where), readmission=L.sum("readmission", **where),
+                      bed_days=bed_days)
+        return Settlement(payee=payee, year=self.year, enrolees=L.sum("population", **where),
+                          risk=L.sum("risk", **where), counts=counts, paid=paid, cost=cost,
+                          quality=quality, peer_quality=peer_quality)
+
+    def _book_settlement(self, amount: float, where: dict, quantities: tuple[str, ...]) -> None:
+        """Spread a settlement over its cells, pro rata to what they were paid (else per head)."""
+        weights = self.ledger.table(quantities[0], (0, 1, 2, 3, 4))
+        covered = weights[SettlementBook.select(**where)]
+        if np.sum(np.abs(covered)) <= 0 or (covered < 0).any():
+            weights = self.ledger.table("population", (0, 1, 2, 3, 4))
+        self.accounts.add(amount, weights, where, quantities)
+
+    def _trust_cost(self, option: int, locality: int) -> float:
+        """What the trust spends on an option's patients (less care made in the community)."""
+        counts, bed_days = self.hospital_counts(option=option, locality=locality)
+        made = 1.0 - self._bought(option, "elective")
+        bed_days -= made * counts["elective"] * self.costs.los["elective"]
+        counts["elective"] *= 1.0 - made
+        counts["outpatient"] *= self._bought(option, "outpatient")
+        return self.costs.hospital_cost(counts, max(bed_days, 0.0))
+
+    def _settle_accounts(self) -> None:
+        """Settle every contract for the year, then book each provider's revenue and cost.
+
+        Order: what virtual ICPs owe trusts; practices and trusts (the commissioner's
+        fragmented contracts); then ICPs, whose costs include what they paid trusts.
+        """
+        L, b = self.ledger, self.scenario.behaviour
+        self.accounts.reset()
+        base_quality = float(self.option_quality()[0])
+        for icp in self.icps:
+            if icp.vertical or not icp.is_open:
+                continue
+            for li in icp.localities:
+                where = {"option": icp.option, "locality": li}
+                s = self._settlement(self.trusts[li].name, where, L.sum("hospital_payment", **where),
+                                     self._trust_cost(icp.option, li), icp.quality)
+                amount = self.commissioner.settle(f"icp_hospital/{icp.name}", icp.purchase_rule, s)
+                self._book_settlement(amount, where, ("hospital_payment",))
         payments = {}
         for li, practice in self.practices.items():
-            revenue = L.sum("gp_payment", option=0, locality=li)
-            practice.book(revenue, L.sum("gp_consultation", option=0, locality=li)
-                          * self.costs.gp_consultation)
-            payments[practice.name] = revenue
+            where = {"option": 0, "locality": li}
+            cost = (L.sum("gp_consultation", **where) * self.costs.gp_consultation
+                    + practice.own_costs(L.sum("population", high_risk=1, **where)))
+            s = self._settlement(practice.name, where, L.sum("gp_payment", **where), cost,
+                                 base_quality)
+            amount = self.commissioner.settle("gp", self.rules["gp"], s)
+            self._book_settlement(amount, where, ("gp_payment", "commissioner_payment"))
+            practice.book(self.paid("gp_payment", **where), cost)
+            payments[practice.name] = self.paid("gp_payment", **where)
         for trust in self.trusts:
             li = trust.locality
-            options = [0] + [icp.option for icp in self.icps
-                             if not icp.vertical and li in icp.localities]
-            revenue = cost = 0.0
-            for o in options:
-                revenue += L.sum("hospital_payment", option=o, locality=li)
-                counts, bed_days = self.hospital_counts(option=o, locality=li)
-                cost += self.costs.hospital_cost(counts, bed_days)
-            trust.book(revenue, cost)
-            payments[trust.name] = L.sum("hospital_payment", option=0, locality=li)
+            where = {"option": 0, "locality": li}
+            if self.scenario.localities[li].fragmented_default:
+                s = self._settlement(trust.name, where, L.sum("hospital_payment", **where),
+                                     self._trust_cost(0, li), base_quality)
+                amount = self.commissioner.settle("hospital", self.rules["hospital"], s)
+                self._book_settlement(amount, where, ("hospital_payment", "commissioner_payment"))
+            options = [o for o, _ in self._paid_at_trust(li)]
+            trust.book(sum(self.paid("hospital_payment", option=o, locality=li) for o in options),
+                       sum(self._trust_cost(o, li) for o in options))
+            payments[trust.name] = self.paid("hospital_payment", **where)
         for icp in self.icps:
             o = icp.option
-            revenue = L.sum("commissioner_payment", option=o)
-            payments[icp.name] = revenue
-            if not icp.is_open:
-                continue
-            care = [self._icp_care_cost(icp, hr) for hr in (0, 1)]
-            enrolees = [L.sum("population", option=o, high_risk=hr) for hr in (0, 1)]
-            if icp.years_active == 0 and icp.reserves == 0.0:
-                icp.reserves = self.scenario.behaviour.initial_reserves_share * revenue
-            icp.settle(revenue, sum(care), sum(enrolees), enrolees[1])
-            self._update_expectations(icp, care, enrolees)
+            if icp.is_open:
+                care = [self._icp_care_cost(icp, hr) for hr in (0, 1)]
+                enrolees = [L.sum("population", option=o, high_risk=hr) for hr in (0, 1)]
+                residents = sum(L.sum("population", locality=li) for li in icp.localities)
+                if icp.years_active == 0 and icp.reserves == 0.0:
+                    icp.reserves = b.initial_reserves_share * L.sum("commissioner_payment", option=o)
+                own = icp.own_costs(sum(enrolees), enrolees[1], residents)
+                s = self._settlement(icp.name, {"option": o}, L.sum("commissioner_payment", option=o),
+                                     sum(care) + own, icp.quality, icp.peer_quality)
+                amount = self.commissioner.settle(icp.config.contract, icp.rule, s)
+                self._book_settlement(amount, {"option": o}, ("commissioner_payment",))
+                icp.settle(self.paid("commissioner_payment", option=o), sum(care), sum(enrolees),
+                           enrolees[1], residents)
+                self._update_expectations(icp, care, enrolees)
+            payments[icp.name] = self.paid("commissioner_payment", option=o)
         self.commissioner.record(payments)
+        self._count_transaction_costs()
+
+    def _count_transaction_costs(self) -> None:
+        """GBP spent this year running contracts and ICPs, and procuring new ICPs, by option."""
+        L, c = self.ledger, self.scenario.costs
+        out = np.zeros(len(self.options))
+        out[0] = L.sum("population", option=0) * (self.rules["gp"].admin_cost_per_head
+                                                  + self.rules["hospital"].admin_cost_per_head)
+        for icp in self.icps:
+            n = L.sum("population", option=icp.option)
+            per_head = icp.rule.admin_cost_per_head + icp.management_cost + (
+                0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head)
+            residents = sum(L.sum("population", locality=li) for li in icp.localities)
+            out[icp.option] = n * per_head + (icp.fixed_cost_per_resident * residents
+                                              if icp.is_open else 0.0)
+            if icp.is_open and icp.years_active == 1:  # procured for its first year
+                out[icp.option] += c.tender_cost_per_resident * residents
+        self.transaction_costs = out
 
     def _icp_care_cost(self, icp: IntegratedCarePartnership, high_risk: int) -> float:
         L = self.ledger
@@ -410,36 +597,40 @@ class ICSModel(mesa.Model):
         if icp.vertical:
             counts, bed_days = self.hospital_counts(option=o, high_risk=high_risk)
             return primary + self.costs.hospital_cost(counts, bed_days)
-        return primary + L.sum("hospital_payment", option=o, high_risk=high_risk)
+        made = sum(share * L.sum(a, option=o, high_risk=high_risk) * self.costs.community(a)
+                   for a, share in icp.self_provision.items() if share > 0)
+        return primary + made + self.paid("hospital_payment", option=o, high_risk=high_risk)
 
     def _update_expectations(self, icp: IntegratedCarePartnership, care: list[float],
                              enrolees: list[float]) -> None:
+        """Update what the ICP expects; high-risk rates are before its own prevention."""
         L, b = self.ledger, self.scenario.behaviour
         o = icp.option
         n, n_hr = sum(enrolees), enrolees[1]
         if n <= 0:
             return
-        effect = icp.maturity * icp.prevention_effect
-        observed = {"revenue": L.sum("commissioner_payment", option=o) / n,
+        applied = icp.applied
+        observed = {"revenue": self.paid("commissioner_payment", option=o) / n,
                     "care_cost": sum(care) / n}
         if n_hr > 0:
             observed.update(
-                revenue_high_risk=L.sum("commissioner_payment", option=o, high_risk=1) / n_hr,
+                revenue_high_risk=self.paid("commissioner_payment", option=o, high_risk=1) / n_hr,
                 care_cost_high_risk=care[1] / n_hr,
                 acsc_high_risk=L.sum("acsc", option=o, high_risk=1) / n_hr
-                / (1 - b.prevention_max_effect * effect),
+                / max(applied["acsc"] * icp.emergency_volume, 1e-6),
                 other_emergency_high_risk=L.sum("emergency", option=o, high_risk=1) / n_hr
-                / (1 - b.prevention_other_emergency_effect * effect),
+                / max(applied["emergency"] * icp.emergency_volume, 1e-6),
                 bed_days_high_risk=L.sum("bed_days", option=o, high_risk=1) / n_hr
-                / (1 - b.coordination_los_effect * effect))
+                / max(applied["los"], 1e-6))
         icp.expect.update(observed, b.planning_weight)
 
     def _close_failed_icps(self) -> None:
         """Close ICPs whose reserves ran out; the commissioner rescues a locality's last option.
 
-        Members of a closed ICP choose again next year among the options still open. Where
-        an ICP is the only option left in one of its localities, closing it would leave
-        patients with nowhere to go, so the commissioner covers its deficit instead.
+        Members of a closed ICP choose again next year among the options still open, so
+        nobody is left without care. Where an ICP is the only option left in one of its
+        localities, closing it would leave patients with nowhere to go, so the commissioner
+        covers its deficit instead (booked as a settlement on its patients).
         """
         for icp in self.icps:
             if not (icp.is_open and icp.reserves < 0):
@@ -447,7 +638,10 @@ class ICSModel(mesa.Model):
             table = self.option_table()
             alternatives = table.available[icp.localities].sum(axis=1) - 1
             if (alternatives < 1).any():
-                self.commissioner.rescue(icp.name, -icp.reserves)
+                amount = -icp.reserves
+                self.commissioner.rescue(icp.name, amount)
+                self._book_settlement(amount, {"option": icp.option}, ("commissioner_payment",))
+                icp.revenue += amount
                 icp.reserves = 0.0
             else:
                 icp.is_open = False
@@ -468,4 +662,4 @@ class ICSModel(mesa.Model):
                 f"options: {names}; year {self.year} of {self.n_years}")
 
 
-__all__ = ["ICSModel", "FRAGMENTED", "epi"]
+__all__ = ["ICSModel", "FRAGMENTED", "SettlementBook", "epi"]

@@ -111,25 +111,55 @@ def initial_options(scenario: Scenario, locality: np.ndarray, u: np.ndarray) -> 
     """Starting enrolment: ICPs take their ``initial_share`` of each locality, the rest default.
 
     ``u`` is one uniform per patient, so the split is reproducible and shared across scenarios.
+    Within a locality the ICPs' shares are stacked in scenario order from 0; patients above
+    the last share stay in the fragmented default, or, where there is none, join the last
+    ICP serving the locality.
     """
-    option = np.zeros(len(locality), dtype=np.uint8)
-    for li, loc in enumerate(scenario.localities):
-        here = locality == li
-        lower = 0.0
-        for oi, icp in enumerate(scenario.icps, start=1):
-            if loc.name in icp.localities and icp.start_year <= 1 and icp.initial_share > 0:
-                upper = lower + icp.initial_share
-                option[here & (u >= lower) & (u < upper)] = oi
-                lower = upper
-        if not loc.fragmented_default:  # everyone must be in an ICP; the last one takes rounding
+    return InitialOptions(scenario)(locality, u)
+
+
+class InitialOptions:
+    """:func:`initial_options` with its per-locality tables built once."""
+
+    def __init__(self, scenario: Scenario):
+        uppers: list[list[float]] = []
+        choices: list[list[int]] = []
+        for loc in scenario.localities:
+            bounds, opts, lower = [], [], 0.0
             served = [oi for oi, icp in enumerate(scenario.icps, start=1)
                       if loc.name in icp.localities]
-            option[here & (option == 0)] = served[-1]
-    return option
+            for oi in served:
+                icp = scenario.icps[oi - 1]
+                if icp.start_year <= 1 and icp.initial_share > 0:
+                    lower += icp.initial_share
+                    bounds.append(lower)
+                    opts.append(oi)
+            opts.append(0 if loc.fragmented_default else served[-1])
+            uppers.append(bounds)
+            choices.append(opts)
+        n_loc = len(uppers)
+        width = max(len(b) for b in uppers)
+        self.upper = np.full((n_loc, width), 2.0)   # 2.0: never reached by a uniform
+        self.option = np.zeros((n_loc, width + 1), dtype=np.uint8)
+        for li in range(n_loc):
+            self.upper[li, :len(uppers[li])] = uppers[li]
+            self.option[li, :] = choices[li][-1]
+            self.option[li, :len(choices[li])] = choices[li]
+
+    def __call__(self, locality: np.ndarray, u: np.ndarray) -> np.ndarray:
+        loc = locality.astype(np.intp)
+        if self.upper.shape[1] == 0:  # no ICP starts with members: everyone takes the fallback
+            return self.option[loc, 0]
+        column = (u[:, None] >= self.upper[loc]).sum(axis=1)
+        return self.option[loc, column]
 
 
 def synthesize(scenario: Scenario, n: int, seed: int, replicate: int = 0) -> Population:
-    """A synthetic population shaped like England (age, sex, deprivation, conditions)."""
+    """A synthetic population shaped like England (age, sex, deprivation, conditions).
+
+    Built chunk by chunk with float32 draws and table lookups, so no full-size float64
+    temporary is ever allocated and England's 56 million rows take well under a year's time.
+    """
     pop = Population(n)
     dist = epi.england_age_sex().ravel()  # (age, sex) flattened
     cdf = np.cumsum(dist)
@@ -137,26 +167,42 @@ def synthesize(scenario: Scenario, n: int, seed: int, replicate: int = 0) -> Pop
     loc_cdf = np.cumsum(loc_share / loc_share.sum())
     curves = epi.condition_curves(scenario.conditions)
     shape = scenario.utilisation.frailty_shape
-    pop.pid[:] = pop.new_pids(n)
+    n_loc = len(scenario.localities)
+    enrol = InitialOptions(scenario)
     for index, rows in chunks(n):
         rng = stream(seed, replicate, "population", 0, index)
         m = rows.stop - rows.start
-        cell = np.minimum(np.searchsorted(cdf, rng.random(m), side="right"), len(dist) - 1)
-        pop.age[rows] = cell // 2
-        pop.sex[rows] = cell % 2
-        pop.imd[rows] = 1 + (rng.random(m) * 5).astype(np.uint8)
-        pop.locality[rows] = np.searchsorted(loc_cdf, rng.random(m) * loc_cdf[-1], side="right")
-        prev = curves.prevalence_for(pop.age[rows], pop.imd[rows])
-        has = rng.random((m, len(epi.CONDITIONS))) < prev
-        pop.conditions[rows] = (has * (1 << np.arange(len(epi.CONDITIONS)))).sum(axis=1)
-        pop.frailty[rows] = rng.gamma(shape, 1 / shape, m)
-        pop.option[rows] = initial_options(scenario, pop.locality[rows], rng.random(m))
-        pop.years_enrolled[rows] = 1 + (rng.random(m) * 10).astype(np.uint8)
-        pop.experience[rows] = np.clip(0.5 + 0.1 * rng.standard_normal(m), 0, 1)
-        pop.position[rows] = stream(seed, replicate, "geography", 0, index).random(m)
-    np.minimum(pop.locality, len(scenario.localities) - 1, out=pop.locality)
+        pop.pid[rows] = np.arange(rows.start, rows.stop, dtype=np.uint32)
+        cell = epi.inverse_cdf(cdf, rng.random(m, dtype=np.float32))
+        age = (cell >> 1).astype(np.uint8)
+        pop.age[rows] = age
+        pop.sex[rows] = cell & 1
+        imd = rng.integers(1, 6, m, dtype=np.uint8)
+        pop.imd[rows] = imd
+        locality = np.minimum(epi.inverse_cdf(loc_cdf, rng.random(m, dtype=np.float32)),
+                              n_loc - 1)
+        pop.locality[rows] = locality
+        pop.conditions[rows] = curves.draw_prevalent(epi.cell_index(age, imd),
+                                                     rng.random(m, dtype=np.float32))
+        pop.frailty[rows] = _frailty(rng, shape, m)
+        pop.option[rows] = enrol(locality, rng.random(m, dtype=np.float32))
+        pop.years_enrolled[rows] = rng.integers(1, 11, m, dtype=np.uint8)
+        experience = rng.standard_normal(m, dtype=np.float32)
+        experience *= 0.1
+        experience += 0.5
+        pop.experience[rows] = np.clip(experience, 0, 1, out=experience)
+        pop.position[rows] = stream(seed, replicate, "geography", 0, index).random(
+            m, dtype=np.float32)
+    pop.next_pid = n
     pop.previous_option[:] = pop.option
     return pop
+
+
+def _frailty(rng: np.random.Generator, shape: float, m: int) -> np.ndarray:
+    """Gamma frailty with mean 1 (shape ``shape``), drawn in float32."""
+    f = rng.standard_gamma(shape, m, dtype=np.float32)
+    f *= np.float32(1 / shape)
+    return f
 
 
 # --------------------------------------------------------------------------- demography
@@ -176,21 +222,25 @@ class Demography:
         self.weights = scenario.conditions.condition_weights
         self.frailty_shape = scenario.utilisation.frailty_shape
         self.default_option = _default_option_by_locality(scenario)
+        self.death = epi.death_table(self.params, self.weights)  # by (age, imd, conditions)
 
     def step_chunk(self, pop: Population, rows: slice, rng: np.random.Generator) -> int:
-        """Advance ``rows`` by one year; returns the number of deaths (= entrants)."""
+        """Advance ``rows`` by one year; returns the number of deaths (= entrants).
+
+        New conditions come first; death depends on age before the birthday, deprivation
+        and the conditions held at the end of the year.
+        """
         m = rows.stop - rows.start
-        age, imd = pop.age[rows], pop.imd[rows]
-        n_cond = len(epi.CONDITIONS)
-        u_incidence = rng.random((m, n_cond), dtype=np.float32)
-        u_death = rng.random(m, dtype=np.float32)
-        new = u_incidence < self.curves.incidence_for(age, imd)
-        pop.conditions[rows] |= (new * (1 << np.arange(n_cond))).sum(axis=1).astype(np.uint8)
-        weight = epi.condition_weight(pop.conditions[rows], self.weights)
-        q = epi.death_probability(age, weight, imd, self.params)
-        dead = np.flatnonzero(u_death < q) + rows.start
-        pop.age[rows] = np.minimum(age + 1, epi.MAX_AGE)
-        pop.years_enrolled[rows] = np.minimum(pop.years_enrolled[rows].astype(np.int16) + 1, 255)
+        age, conditions = pop.age[rows], pop.conditions[rows]  # views: updated in place
+        cell = epi.cell_index(age, pop.imd[rows])
+        conditions |= self.curves.draw_incident(cell, rng.random(m, dtype=np.float32))
+        cell *= len(epi.MASKS)
+        cell += conditions
+        q = self.death[cell]
+        dead = np.flatnonzero(rng.random(m, dtype=np.float32) < q) + rows.start
+        age += age < epi.MAX_AGE
+        years = pop.years_enrolled[rows]
+        years += years < 255
         if dead.size:
             _admit_entrants(pop, dead, rng, self.curves, self.params.entrant_birth_share,
                             self.default_option, self.frailty_shape)
@@ -213,16 +263,15 @@ def _admit_entrants(pop: Population, rows: np.ndarray, rng: np.random.Generator,
                     default_option: np.ndarray, frailty_shape: float) -> None:
     k = rows.size
     born = rng.random(k) < birth_share
-    age = np.where(born, 0, 18 + (rng.random(k) * 28).astype(np.int64)).astype(np.uint8)
+    age = np.where(born, 0, rng.integers(18, 46, k)).astype(np.uint8)
     pop.pid[rows] = pop.new_pids(k)
     pop.age[rows] = age
     pop.sex[rows] = rng.random(k) < 0.5
-    prev = curves.prevalence_for(age, pop.imd[rows])
-    has = rng.random((k, len(epi.CONDITIONS))) < prev
-    pop.conditions[rows] = (has * (1 << np.arange(len(epi.CONDITIONS)))).sum(axis=1)
+    pop.conditions[rows] = curves.draw_prevalent(epi.cell_index(age, pop.imd[rows]),
+                                                 rng.random(k, dtype=np.float32))
     pop.option[rows] = default_option[pop.locality[rows]]
     pop.previous_option[rows] = pop.option[rows]
     pop.years_enrolled[rows] = 0
     pop.experience[rows] = 0.5
     pop.position[rows] = rng.random(k)
-    pop.frailty[rows] = rng.gamma(frailty_shape, 1 / frailty_shape, k)
+    pop.frailty[rows] = _frailty(rng, frailty_shape, k)

@@ -17,18 +17,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from sim.contracts.terms import (  # noqa: F401  (re-exported: the scenario's contract terms)
+    ACTIVITIES,
+    ROLE_NAMES,
+    ROLES,
+    BlendedContract,
+    BlockContract,
+    CapitationContract,
+    Contract,
+    Prices,
+    TariffContract,
+)
 from sim.params import P
-
-ACTIVITIES = ("gp_consultation", "outpatient", "elective", "emergency", "ae")
-"""Activity types a tariff can price. Bed days are a cost, paid inside a spell price."""
-
-
-class Strict(BaseModel):
-    """Base for every scenario section: unknown keys are errors, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+from sim.schema import Strict
 
 
 # --------------------------------------------------------------------------- meta
@@ -81,62 +84,22 @@ class IcpConfig(Strict):
     )
     site_position: float = P(0.5, "position of the main site in the locality (0-1)",
                              assumption=(0, 1), ge=0, le=1)
+    community_outpatient_max: float = P(
+        0.0, "largest share of its outpatient attendances a virtual ICP can provide itself in "
+        "community or practice settings", assumption=(0, 0.8), ge=0, le=1,
+        note="Epsom: over half of referrals go to local rather than acute services "
+        "(seed 003:379-393)")
+    community_elective_max: float = P(
+        0.0, "largest share of its elective (day-case) spells a virtual ICP can provide itself "
+        "in community settings", assumption=(0, 0.6), ge=0, le=1,
+        note="Epsom Day Surgery (seed 003:294-296)")
+    community_specialists: float = P(
+        0.0, "share of the ICP's specialists working in the community beside primary care",
+        assumption=(0, 1), ge=0, le=1,
+        note="Bolton's community diabetes team (seed 003:221-227; seed 001:342-355)")
 
 
 # --------------------------------------------------------------------------- contracts
-
-
-class Prices(Strict):
-    """National tariff prices, set at national average reference cost (seed 000:324-326)."""
-
-    gp_consultation: float = P(45.0, "GBP per consultation", "calibration_targets 4.25", ge=0)
-    outpatient: float = P(120.0, "GBP per attendance", "calibration_targets 4.21", ge=0)
-    elective: float = P(1857.0, "GBP per elective spell",
-                        "derived: 0.62 x 738 day case + 0.38 x 3,684 inpatient, calibration_targets "
-                        "4.21 with day-case share 6.1m/9.8m from 4.16 and 4.1", ge=0)
-    emergency: float = P(2360.0, "GBP per emergency spell", "calibration_targets 4.10", ge=0)
-    ae: float = P(148.0, "GBP per A&E attendance", "calibration_targets 4.21", ge=0)
-
-    def as_dict(self) -> dict[str, float]:
-        return {a: float(getattr(self, a)) for a in ACTIVITIES}
-
-
-class TariffContract(Strict):
-    """Payment by Results: a national price for each activity (seed 001:202-205)."""
-
-    kind: Literal["tariff"] = "tariff"
-    prices: Prices = Field(default_factory=Prices)
-    price_scale: float = P(1.0, "multiplier on national prices", assumption=(0.5, 1.5), ge=0)
-
-
-class CapitationContract(Strict):
-    """Person-based capitation with risk adjustment (seed 000:761-765; seed 001:817-818)."""
-
-    kind: Literal["capitation"] = "capitation"
-    scope: Literal["all", "primary_care"] = Field(
-        "all", description="all modelled services (an ICP) or primary care only (a GP practice)"
-    )
-    rate_ratio: float = P(1.0, "capitation per head / baseline expected spend per head on the "
-                          "services in scope", assumption=(0.75, 1.1), gt=0,
-                          note="Alzira capitation <75% of regional cost, calibration_targets 3.9")
-    risk_adjustment: Literal["none", "age_sex", "full"] = "full"
-    r_squared: float = P(0.15, "R-squared of predicted vs realised individual annual cost",
-                         "calibration_targets 6.6 (0.11) and 6.10 (0.169)", ge=0, le=1)
-
-
-class BlendedContract(Strict):
-    """A share of capitation plus a share of tariff."""
-
-    kind: Literal["blended"] = "blended"
-    capitation_share: float = P(0.5, "share of payment by capitation", assumption=(0, 1),
-                                ge=0, le=1)
-    capitation: CapitationContract = Field(default_factory=CapitationContract)
-    tariff: TariffContract = Field(default_factory=TariffContract)
-
-
-Contract = Annotated[
-    TariffContract | CapitationContract | BlendedContract, Field(discriminator="kind")
-]
 
 
 def _default_contracts() -> dict[str, Any]:
@@ -261,6 +224,21 @@ class Costs(Strict):
     management_per_enrolee: float = P(20.0, "GBP per enrolee-year, ICP running cost",
                                       assumption=(5, 60),
                                       note="transaction costs, seed 000:187-188")
+    community_outpatient_cost_ratio: float = P(
+        0.65, "cost of an outpatient attendance in community or practice settings / the acute "
+        "trust's average cost", "seed 003:383-385 (Epsom: outpatients at 65% of trust cost)",
+        gt=0)
+    community_elective_cost_ratio: float = P(
+        0.87, "cost of a day-case spell in community settings / the acute trust's average cost",
+        "seed 003:383-385 (Epsom: day surgery at 87% of trust cost)", gt=0)
+    icp_fixed_cost_per_resident: float = P(
+        0.0, "GBP a year per resident of an ICP's localities that it pays whatever its "
+        "enrolment (governance, IT, networks)", assumption=(0, 10), ge=0,
+        note="scale economies: surviving groups are large (seed 004 L1613-1619)")
+    tender_cost_per_resident: float = P(
+        2.0, "GBP per resident of the area, once, for the commissioner to procure an ICP or "
+        "lead-provider contract", assumption=(0.5, 10), ge=0,
+        note="'prohibitively costly' tendering (seed 004 L748-750, L757-759)")
 
 
 # --------------------------------------------------------------------------- behaviour
@@ -273,6 +251,37 @@ class Behaviour(Strict):
                                          "in margin/price", assumption=(0.0, 1.0),
                                          note="direction: calibration_targets 2.1; seed "
                                          "001:202-205")
+    emergency_admission_elasticity: float = P(
+        0.1, "log change in emergency admissions per unit change in margin/price (admission "
+        "thresholds)", assumption=(0.0, 0.3),
+        note="0-1 day stays are 49% of emergency admissions (calibration_targets 4.11); growth "
+        "levelled off under the marginal rate (2.9)")
+    readmission_avoidance_max: float = P(
+        0.25, "largest share of emergency readmissions a provider can avoid by discharge "
+        "planning and follow-up", assumption=(0.1, 0.4),
+        note="'high-quality care that avoids the need for readmission' (seed 004 L1411-1414)")
+    readmission_avoidance_scale: float = P(
+        0.5, "loss on a readmission / its price at which 63% of the largest cut is made",
+        assumption=(0.2, 2.0), gt=0)
+    community_specialist_prevention_gain: float = P(
+        0.5, "relative increase in prevention effects when all of an ICP's specialists work in "
+        "the community", assumption=(0.0, 1.0), ge=0,
+        note="Bolton: lowest bed days per person with diabetes in Greater Manchester "
+        "(seed 002 L493-495)")
+    intermediate_care_admission_effect: float = P(
+        0.15, "largest fractional cut in emergency admissions of high-risk enrolees from "
+        "intermediate (step-up) care", assumption=(0.05, 0.3), ge=0, lt=1,
+        note="Torbay: low emergency admissions over 65 (calibration_targets 7.4)")
+    intermediate_care_los_effect: float = P(
+        0.5, "largest share of delayed-transfer days removed by intermediate (step-down) care",
+        assumption=(0.2, 0.9), ge=0, le=1,
+        note="Torbay: minimal delayed transfers of care (calibration_targets 7.4)")
+    delayed_transfer_share: float = P(
+        0.1, "share of high-risk enrolees' bed days that are delayed transfers of care",
+        assumption=(0.03, 0.2), ge=0, lt=1)
+    intermediate_care_half_spend: float = P(
+        100.0, "GBP per high-risk enrolee-year for 63% of the largest intermediate-care effect",
+        assumption=(30, 300), gt=0)
     los_elasticity: float = P(0.25, "log change in LOS per unit change in unpaid share of "
                               "bed-day cost", assumption=(0.0, 0.5),
                               note="direction: calibration_targets 2.1, 2.4")
@@ -328,6 +337,10 @@ class Hospital(Strict):
                               assumption=(0.8, 0.95), gt=0, lt=1)
     waiting_load_sensitivity: float = P(5.0, "log change in wait per unit change in load",
                                         assumption=(2, 10))
+    capacity_margin_response: float = P(
+        0.5, "log change in a trust's staffed elective capacity per log change in its "
+        "margin-driven volume", assumption=(0.0, 1.0), ge=0, le=1,
+        note="PbR's activity incentive cut waits (seed 002 L779-785; seed 001:569-575)")
 
 
 class Choice(Strict):
@@ -390,6 +403,14 @@ class Scenario(Strict):
     choice: Choice = Field(default_factory=Choice)
     interventions: list[Intervention] = Field(default_factory=list)
 
+    @field_validator("contracts", mode="before")
+    @classmethod
+    def _default_roles(cls, value: Any) -> Any:
+        """A file that names only some contracts keeps the defaults for the others."""
+        if isinstance(value, dict):
+            return {**_default_contracts(), **value}
+        return value
+
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:
         names = [loc.name for loc in self.localities]
@@ -409,6 +430,26 @@ class Scenario(Strict):
             if icp.contract not in self.contracts:
                 raise ValueError(f"ICP '{icp.name}' names unknown contract '{icp.contract}'; "
                                  f"allowed: {', '.join(self.contracts)}")
+        roles = {"hospital": ["hospital"], "gp": ["gp"], "icp_hospital": ["purchase"]}
+        for icp in self.icps:
+            roles.setdefault(icp.contract, []).append("icp")
+        for name, used_as in roles.items():
+            kind = self.contracts[name].kind
+            for role in used_as:
+                if role not in ROLES[kind]:
+                    fits = [k for k, r in ROLES.items() if role in r]
+                    raise ValueError(f"contracts.{name}: kind '{kind}' cannot "
+                                     f"{ROLE_NAMES[role]}; allowed there: {', '.join(fits)}")
+                check = getattr(self.contracts[name], "check_role", None)
+                problem = check(role) if check else None
+                if problem:
+                    raise ValueError(f"contracts.{name}: {problem}")
+        for icp in self.icps:
+            cap = getattr(self.contracts[icp.contract], "self_provision_cap", 1.0)
+            if icp.integration == "vertical" and cap < 1:
+                raise ValueError(f"ICP '{icp.name}' is vertical (it provides all its hospital "
+                                 f"care itself), but contracts.{icp.contract} caps "
+                                 f"self-provision at {cap:g}; allowed: integration = 'virtual'")
         for loc in self.localities:
             served = [i for i in self.icps if loc.name in i.localities]
             if not loc.fragmented_default and not served:
@@ -456,27 +497,44 @@ def _format_validation_error(source: str, err: ValidationError, model: type[Base
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the sub-model at ``loc``, for 'unknown field' messages."""
+    """Field names of the sub-model at ``loc``, for 'unknown field' messages.
+
+    Inside a dict of models (``contracts``) the key is skipped; inside a union tagged by
+    ``kind`` the tag in the location picks the member.
+    """
     current: Any = model
+    candidates: list[Any] = []
     for part in loc:
         if isinstance(part, int) or current is None:
             continue
+        tagged = [m for m in candidates if _kind_of(m) == part]
+        if tagged:
+            current, candidates = tagged[0], []
+            continue
         field = getattr(current, "model_fields", {}).get(part)
         if field is None:
+            if candidates:  # a dict key (a contract's name): stay with the value's models
+                continue
             return []
-        ann = field.annotation
-        current = _model_in(ann)
+        candidates = _models_in(field.annotation)
+        current = candidates[0] if candidates else None
+        if len(candidates) == 1:
+            candidates = []
     return sorted(getattr(current, "model_fields", {}).keys()) if current else []
 
 
-def _model_in(annotation: Any) -> Any:
+def _kind_of(model: Any) -> Any:
+    field = getattr(model, "model_fields", {}).get("kind")
+    return field.default if field is not None else None
+
+
+def _models_in(annotation: Any) -> list[Any]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    found: list[Any] = []
     for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+        found.extend(m for m in _models_in(arg) if m not in found)
+    return found
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -18,7 +18,9 @@ whose rate falls can only lose activity, never gain it by chance.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -74,29 +76,144 @@ class RateModel:
         """Expected emergency readmissions within 28 days per discharge."""
         return (self.readmission_base * (1 + self.ltc_readmission * weight)).astype(np.float32)
 
+    @cached_property
+    def tables(self) -> RateTables:
+        """The formulas above evaluated once for every (age, sex, IMD, conditions) cell."""
+        return RateTables.build(self)
+
+
+@dataclass
+class RateTables:
+    """Expected rates per patient cell, so a chunk needs gathers instead of formulas.
+
+    A cell is (age, sex, IMD quintile, condition mask), indexed by :meth:`key`; the
+    entries are :meth:`RateModel.expected` at frailty 1 (multiply by frailty), lengths of
+    stay, readmission probability and condition weight, all float32.
+    """
+
+    expected: dict[str, np.ndarray]
+    los: dict[str, np.ndarray]
+    readmission: np.ndarray
+    weight: np.ndarray
+
+    @staticmethod
+    def key(age: np.ndarray, sex: np.ndarray, imd: np.ndarray, conditions: np.ndarray
+            ) -> np.ndarray:
+        """Cell index ``((age * 2 + sex) * 5 + imd - 1) * 32 + conditions``."""
+        k = age.astype(np.intp) * 2
+        k += sex
+        k *= epi.IMD_QUINTILES
+        k += imd
+        k -= 1
+        k *= 1 << len(epi.CONDITIONS)
+        k += conditions
+        return k
+
+    def expected_cost(self, prices: dict[str, float]) -> np.ndarray:
+        """:func:`expected_cost` of each cell at frailty 1 (scale by frailty)."""
+        return expected_cost(self.expected, self.readmission, prices)
+
+    @classmethod
+    def build(cls, rates: RateModel) -> RateTables:
+        n_mask = 1 << len(epi.CONDITIONS)
+        grid = np.indices((epi.MAX_AGE + 1, 2, epi.IMD_QUINTILES, n_mask)).reshape(4, -1)
+        age, sex = grid[0].astype(np.uint8), grid[1].astype(np.uint8)
+        imd, mask = (grid[2] + 1).astype(np.uint8), grid[3]
+        weight = rates.condition_weight(mask)
+        return cls(expected=rates.expected(age, sex, imd, weight),
+                   los=rates.length_of_stay(age, weight),
+                   readmission=rates.readmission_probability(weight), weight=weight)
+
+
+POISSON_BLOCK = 1 << 15
+"""Patients searched at once: small enough that the search's arrays stay in cache."""
+MAX_COUNT = 400
+"""The search stops here (a rate would have to be far beyond any patient's to reach it)."""
+
 
 def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Poisson counts by inverse CDF: the smallest k with F(k; lam) >= u (vectorised).
 
     Monotone in ``lam`` for fixed ``u``, which is what makes common random numbers work.
     """
-    lam64 = lam.astype(np.float64)
-    k = np.zeros(u.shape, dtype=np.int32)
-    p = np.exp(-lam64)
-    idx = np.flatnonzero(u > p)
-    if idx.size == 0:
-        return k
-    pa, fa, la, ua = p[idx], p[idx].copy(), lam64[idx], u[idx]
-    j = 0
-    while idx.size and j < 400:
-        j += 1
-        k[idx] = j
-        pa *= la / j
-        fa += pa
-        keep = ua > fa
-        if not keep.all():
-            idx, pa, fa, la, ua = idx[keep], pa[keep], fa[keep], la[keep], ua[keep]
-    return k
+    return poisson_many([u], [lam])[0]
+
+
+def poisson_many(uniforms: list[np.ndarray], lams: list[np.ndarray]) -> np.ndarray:
+    """:func:`poisson_from_uniform` for several activities at once; shape (activities, n).
+
+    Since exp(-lam) >= 1 - lam, anyone with u <= 1 - lam draws 0 without an exponential.
+    The rest, of every activity together, sum the CDF term by term (float64) in
+    cache-sized blocks; the few with long searches are then finished together.
+    """
+    n = len(uniforms[0])
+    k = np.zeros(len(uniforms) * n, dtype=np.int32)
+    idx, ua, la = [], [], []
+    for j, (u, lam) in enumerate(zip(uniforms, lams, strict=True)):
+        lam = np.asarray(lam)
+        some = np.flatnonzero(u > 1 - lam)
+        ua.append(u[some])
+        la.append(lam[some] if lam.ndim else np.full(some.size, lam))
+        some += j * n
+        idx.append(some)
+    idx, u_all, lam_all = (np.concatenate(x) for x in (idx, ua, la))
+    tails = []
+    for start in range(0, idx.size, POISSON_BLOCK):
+        block = slice(start, start + POISSON_BLOCK)
+        lam = lam_all[block].astype(np.float64)
+        p = np.exp(-lam)
+        search = _PoissonSearch(idx[block], u_all[block] - p, lam, p,
+                                np.zeros(lam.size, dtype=np.int32))
+        search.run(k, stop=lam.size // 32)
+        if search.idx.size:
+            tails.append(search)
+    if tails:
+        tail = _PoissonSearch(*(np.concatenate([getattr(t, f) for t in tails])
+                                for f in _PoissonSearch.FIELDS))
+        tail.run(k, stop=0)
+    return k.reshape(len(uniforms), n)
+
+
+class _PoissonSearch:
+    """Patients still summing their CDF: after ``count`` terms the last term was ``p`` and
+    ``residual`` = u - F; the next term is p x lam / (count + 1)."""
+
+    FIELDS = ("idx", "residual", "lam", "p", "count")
+
+    def __init__(self, idx: np.ndarray, residual: np.ndarray, lam: np.ndarray, p: np.ndarray,
+                 count: np.ndarray):
+        self.idx, self.residual, self.lam, self.p, self.count = idx, residual, lam, p, count
+
+    def run(self, k: np.ndarray, stop: int) -> None:
+        """Add terms until at most ``stop`` are still short of their uniform; write the finished.
+
+        Those still searching have all added ``count`` terms, so the next term divides by
+        ``count + 1``; within one block that is the same number for everyone.
+        """
+        live = np.empty(self.idx.size, dtype=bool)
+        same_term = self.count.size > 0 and self.count.min() == self.count.max()
+        term = int(self.count[0]) if same_term else 0
+        while True:
+            np.greater(self.residual, 0.0, out=live)
+            if not same_term or term >= MAX_COUNT:
+                live &= self.count < MAX_COUNT
+            n_live = int(np.count_nonzero(live))
+            if n_live <= stop or 2 * n_live < self.idx.size:
+                k[self.idx] = self.count  # finished ones are final; the rest are updated later
+                keep = np.flatnonzero(live)
+                for name in self.FIELDS:
+                    setattr(self, name, getattr(self, name)[keep])
+                if n_live <= stop:
+                    return
+                live = np.ones(n_live, dtype=bool)
+            self.count += live
+            self.p *= self.lam
+            if same_term:
+                term += 1
+                self.p *= 1.0 / term
+            else:  # finished patients (not live) may carry a stale term: they stay finished
+                self.p /= np.maximum(self.count, 1)
+            self.residual -= self.p
 
 
 @dataclass
@@ -106,28 +223,76 @@ class Activity:
     counts: dict[str, np.ndarray]   # COUNTED plus 'readmission'
     bed_days: np.ndarray            # float32
 
-    @property
+    @cached_property
     def emergency_total(self) -> np.ndarray:
         """All emergency admissions: ACSC, other first admissions and readmissions."""
         return self.counts["emergency"] + self.counts["acsc"] + self.counts["readmission"]
 
 
+class CountsSubset(Mapping):
+    """Some patients' activity counts, each gathered only when asked for.
+
+    Payment rules read only the activities they price, so a capitation rule costs no
+    gathers at all.
+    """
+
+    def __init__(self, counts: Mapping[str, np.ndarray], rows: np.ndarray):
+        self._counts, self._rows = counts, rows
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, activity: str) -> np.ndarray:
+        if activity not in self._cache:
+            self._cache[activity] = self._counts[activity][self._rows]
+        return self._cache[activity]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+
 def draw_activity(rates: RateModel, expected: dict[str, np.ndarray], los: dict[str, np.ndarray],
                   weight: np.ndarray, modifiers: dict[str, np.ndarray],
-                  uniforms: np.ndarray) -> Activity:
+                  uniforms: np.ndarray | list[np.ndarray]) -> Activity:
     """Draw counts given baseline expectations and per-patient modifier values.
 
-    ``uniforms`` has one column per counted activity plus one for readmissions.
+    ``uniforms`` has one column (or one array) per counted activity plus one for
+    readmissions. Readmission probability follows ``weight``.
     """
-    counts = {}
-    for j, a in enumerate(COUNTED):
-        counts[a] = poisson_from_uniform(uniforms[:, j], expected[a] * modifiers[a])
+    return draw_counts(expected, modifiers, uniforms, rates.readmission_probability(weight),
+                       los)
+
+
+def _scaled(rate: np.ndarray, modifier: np.ndarray | float) -> np.ndarray:
+    """``rate x modifier``, without a copy when the modifier is 1 for everyone."""
+    if np.ndim(modifier) == 0 and modifier == 1:
+        return rate
+    return rate * modifier
+
+
+def draw_counts(expected: dict[str, np.ndarray], modifiers: dict[str, np.ndarray | float],
+                uniforms: np.ndarray | list[np.ndarray], readmit_p: np.ndarray,
+                los: dict[str, np.ndarray]) -> Activity:
+    """:func:`draw_activity` given each patient's readmission probability per discharge."""
+    column = (lambda j: uniforms[j]) if isinstance(uniforms, list) else (lambda j: uniforms[:, j])
+    drawn = poisson_many([column(j) for j in range(len(COUNTED))],
+                         [_scaled(expected[a], modifiers[a]) for a in COUNTED])
+    counts = dict(zip(COUNTED, drawn, strict=True))
     discharges = counts["elective"] + counts["emergency"] + counts["acsc"]
-    lam_readmit = rates.readmission_probability(weight) * modifiers["readmission"] * discharges
-    counts["readmission"] = poisson_from_uniform(uniforms[:, len(COUNTED)], lam_readmit)
-    emergency_spells = counts["emergency"] + counts["acsc"] + counts["readmission"]
-    bed_days = (emergency_spells * los["emergency"] + counts["elective"] * los["elective"])
-    return Activity(counts=counts, bed_days=(bed_days * modifiers["los"]).astype(np.float32))
+    u_readmit = column(len(COUNTED))
+    readmission = np.zeros(len(discharges), dtype=np.int32)
+    some = np.flatnonzero(discharges)  # no discharge, no readmission: skip most patients
+    if some.size:
+        mod = modifiers["readmission"]
+        lam = readmit_p[some] * (mod[some] if np.ndim(mod) else mod) * discharges[some]
+        readmission[some] = poisson_from_uniform(u_readmit[some], lam)
+    counts["readmission"] = readmission
+    emergency_spells = counts["emergency"] + counts["acsc"] + readmission
+    bed_days = emergency_spells * los["emergency"]
+    bed_days += counts["elective"] * los["elective"]
+    bed_days *= modifiers["los"]
+    return Activity(counts=counts, bed_days=bed_days.astype(np.float32, copy=False))
 
 
 def expected_cost(expected: dict[str, np.ndarray], readmit_p: np.ndarray,

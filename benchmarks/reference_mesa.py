@@ -1,0 +1,466 @@
+"""The patients' year of icsim written the textbook Mesa way: one Python object per patient.
+
+This is teaching code and a yardstick. Each :class:`Patient` is a ``mesa.Agent`` whose
+:meth:`Patient.step` lives one year with plain Python numbers, in the same order and by
+the same rules as the engine's vectorised pass (``ICSModel._patients_year``):
+
+1. demography: new conditions, death (a newcomer takes the place), birthday;
+2. risk score: expected cost at national prices relative to the England mean;
+3. annual choice: logit with inertia over the options open in the locality;
+4. use of care: Poisson counts (inverse CDF from one uniform), readmissions, bed days;
+5. payments under the option's contracts;
+6. experience of care, which feeds next year's choice.
+
+Every coefficient comes from the engine's own calibration (``sim.calibration``), condition
+curves (``sim.epidemiology``) and payment rules (``sim.payment``). Providers are reduced
+to what a patient's year needs: a :class:`ProviderYear` per year, with each option's
+quality, waiting time, selection penalty and site, and the rate modifiers. They are
+recorded from an engine run of the same scenario (:func:`provider_years`), so the
+two implementations see the same providers and differ only in how patients are held.
+
+``benchmarks/bench_speed.py`` times this against the engine; ``tests/test_reference_agreement.py``
+checks that both give the same rates, deaths and enrolment, within replicate spread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim import epidemiology as epi
+from sim.calibration import AGE_BANDS, Calibration, calibrate
+from sim.ledger import QUANTITIES
+from sim.model import NATIONAL_PRICES, ICSModel
+from sim.payment import (
+    AgeSexRiskAdjustment,
+    BlendedRule,
+    CapitationRule,
+    FullRiskAdjustment,
+    PaymentRule,
+    TariffRule,
+    build_rule,
+)
+from sim.scenario import Scenario
+from sim.utilisation import COUNTED
+
+# --------------------------------------------------------------------------- providers
+
+
+@dataclass
+class LocalOption:
+    """One option as the patients of one locality see it this year."""
+
+    option: int
+    quality: float
+    waiting: float          # weeks
+    selection: float        # utility penalty for high-risk patients
+    site: float | None      # position of the main site (0-1); None = a local GP practice
+
+
+@dataclass
+class ProviderYear:
+    """What patients see of providers in one year."""
+
+    local: list[list[LocalOption]]          # open options, by locality
+    radius_km: list[float]                  # by locality
+    quality: list[float]                    # by option
+    waiting: list[list[float]]              # weeks, by locality and option
+    modifiers: dict[str, list]              # rate -> [option][locality][high_risk] multiplier
+
+    @classmethod
+    def from_engine(cls, model: ICSModel) -> ProviderYear:
+        """Read this year's option table and rate modifiers from an engine model."""
+        table = model.option_table()
+        n_loc, n_opt = table.available.shape
+        local = [[LocalOption(o, float(table.quality[li, o]), float(table.waiting[li, o]),
+                              float(table.selection[li, o]),
+                              None if np.isnan(table.site[li, o]) else float(table.site[li, o]))
+                  for o in range(n_opt) if table.available[li, o]] for li in range(n_loc)]
+        return cls(local=local, radius_km=table.radius_km.tolist(),
+                   quality=table.quality[0].tolist(), waiting=table.waiting.tolist(),
+                   modifiers={r: t.tolist() for r, t in model.modifiers.tables.items()})
+
+
+class _RecordingModel(ICSModel):
+    """The engine, noting what patients saw of providers at the start of each year, and the
+    year's books by option (the ledger's sums before any year-end settlement) and deaths."""
+
+    def _patients_year(self) -> None:
+        if not hasattr(self, "provider_record"):
+            self.provider_record: list[ProviderYear] = []
+            self.books_record: list[dict] = []
+        self.provider_record.append(ProviderYear.from_engine(self))
+        super()._patients_year()
+        self.books_record.append({"deaths": self.deaths, "by_option": {
+            o: {q: self.ledger.sum(q, option=o) for q in QUANTITIES}
+            for o in range(len(self.options))}})
+
+
+def run_engine(scenario: Scenario, patients: int, years: int, seed: int
+               ) -> tuple[ICSModel, list[ProviderYear]]:
+    """Run the engine; return the model and the providers its patients saw each year."""
+    model = _RecordingModel(scenario, seed=seed, patients=patients, years=years)
+    model.run()
+    return model, model.provider_record
+
+
+def provider_years(scenario: Scenario, years: int, seed: int, patients: int = 20_000
+                   ) -> list[ProviderYear]:
+    """Providers for a reference run, taken from an engine run of the same scenario."""
+    return run_engine(scenario, patients, years, seed)[1]
+
+
+# --------------------------------------------------------------------------- payments
+
+
+def pay(rule: PaymentRule | None, counts: dict[str, int], age: int, sex: int, risk: float,
+        calibration: Calibration) -> float:
+    """What one patient's year earns under ``rule`` (GBP): the engine's rules, one patient."""
+    if rule is None:
+        return 0.0
+    if isinstance(rule, TariffRule):
+        return sum(rule.prices[a] * counts[a] for a in rule.activities)
+    if isinstance(rule, CapitationRule):
+        return rule.rate_per_head * predicted_risk(rule, age, sex, risk, calibration)
+    if isinstance(rule, BlendedRule):
+        return (rule.capitation_share * pay(rule.capitation, counts, age, sex, risk, calibration)
+                + (1 - rule.capitation_share) * pay(rule.tariff, counts, age, sex, risk,
+                                                    calibration))
+    # any other contract: ask the engine's rule about this one patient
+    one = {a: np.array([k]) for a, k in counts.items()}
+    return float(rule.patient_payments(one, np.array([age], dtype=np.uint8),
+                                       np.array([sex], dtype=np.uint8),
+                                       np.array([risk], dtype=np.float32))[0])
+
+
+def predicted_risk(rule: CapitationRule, age: int, sex: int, risk: float,
+                   calibration: Calibration) -> float:
+    """The capitation formula's prediction of a patient's cost relative to the mean."""
+    adjuster = rule.adjuster
+    if isinstance(adjuster, (AgeSexRiskAdjustment, FullRiskAdjustment)):
+        age_sex = float(calibration.age_sex_risk[AGE_BANDS[age], sex])
+        if isinstance(adjuster, FullRiskAdjustment):
+            return age_sex + adjuster.weight * (risk - age_sex)
+        return age_sex
+    return 1.0
+
+
+def poisson(lam: float, u: float) -> int:
+    """Poisson count by inverse CDF from one uniform: the smallest k with F(k) >= u."""
+    k, p = 0, math.exp(-lam)
+    f = p
+    while u > f and k < 400:
+        k += 1
+        p *= lam / k
+        f += p
+    return k
+
+
+# --------------------------------------------------------------------------- patients
+
+
+class Patient(mesa.Agent):
+    """One registered patient, living one year per :meth:`step`."""
+
+    def __init__(self, model: ReferenceModel, *, age: int, sex: int, imd: int, locality: int,
+                 conditions: list[bool], frailty: float, option: int, years_enrolled: int,
+                 experience: float, position: float):
+        super().__init__(model)
+        self.age, self.sex, self.imd, self.locality = age, sex, imd, locality
+        self.conditions = conditions          # one flag per epidemiology.CONDITIONS
+        self.frailty = frailty                # unobserved propensity to use care, mean 1
+        self.option = option
+        self.years_enrolled = years_enrolled
+        self.experience = experience
+        self.position = position              # place in the locality, 0-1
+        self.risk = 1.0
+
+    @classmethod
+    def newcomer(cls, model: ReferenceModel, locality: int, imd: int) -> Patient:
+        """A birth or an adult moving in, where someone died; starts in the local default."""
+        r = model.random
+        age = 0 if r.random() < model.params.demography.entrant_birth_share else r.randint(18, 45)
+        return cls(model, age=age, sex=int(r.random() < 0.5), imd=imd, locality=locality,
+                   conditions=model.draw_conditions(age, imd), frailty=model.draw_frailty(),
+                   option=model.default_option[locality], years_enrolled=0, experience=0.5,
+                   position=r.random())
+
+    # -- the year
+
+    def step(self) -> None:
+        """One year: survive it (or make way for a newcomer), then the rest of the year."""
+        if self.survives_year():
+            self.rest_of_year()
+        else:
+            self.model.deaths += 1
+            newcomer = Patient.newcomer(self.model, self.locality, self.imd)
+            self.remove()
+            newcomer.rest_of_year()
+
+    def survives_year(self) -> bool:
+        """New conditions, then death by age, conditions and deprivation; then a birthday."""
+        m = self.model
+        incidence = m.incidence[self.age][self.imd - 1]
+        for c, p in enumerate(incidence):
+            if m.random.random() < p:
+                self.conditions[c] = True
+        d = m.params.demography
+        q = (d.infant_mortality if self.age == 0
+             else math.exp(d.mortality_gompertz_a + d.mortality_gompertz_b * self.age))
+        q *= 1 + d.ltc_mortality_weight * self.condition_weight()
+        q *= math.exp(d.deprivation_mortality_gradient * (3 - self.imd))
+        dies = m.random.random() < min(q, 1.0)
+        self.age = min(self.age + 1, epi.MAX_AGE)
+        self.years_enrolled = min(self.years_enrolled + 1, 255)
+        return not dies
+
+    def rest_of_year(self) -> None:
+        expected = self.score_risk()
+        high_risk = self.risk >= self.model.params.behaviour.high_risk_threshold
+        switched = self.choose(high_risk)
+        counts, bed_days = self.use_care(expected, high_risk)
+        paid = self.payments(counts)
+        self.remember_care(counts)
+        self.model.tally(self, high_risk, switched, counts, bed_days, paid,
+                         expected["elective"])
+
+    def condition_weight(self) -> float:
+        return sum(w for w, has in zip(self.model.condition_weights, self.conditions, strict=True) if has)
+
+    def score_risk(self) -> dict[str, float]:
+        """Baseline expected counts; sets the risk score (expected cost / England mean)."""
+        m, rates = self.model, self.model.rates
+        weight = self.condition_weight()
+        expected = {}
+        for a in COUNTED:
+            lam = (rates.base[a] * m.age_curve[a][self.age] * m.imd_factor[a][self.imd - 1]
+                   * (1 + rates.ltc[a] * weight) * self.frailty)
+            if a == "gp_consultation":
+                lam *= rates.female_gp_factor if self.sex == 0 else rates.male_gp_factor
+            expected[a] = lam
+        readmit = rates.readmission_base * (1 + rates.ltc_readmission * weight)
+        emergency = expected["emergency"] + expected["acsc"]
+        price = NATIONAL_PRICES
+        cost = (expected["gp_consultation"] * price["gp_consultation"]
+                + expected["outpatient"] * price["outpatient"]
+                + expected["elective"] * price["elective"]
+                + (emergency + readmit * (emergency + expected["elective"])) * price["emergency"]
+                + expected["ae"] * price["ae"])
+        self.risk = cost / m.calibration.mean_expected_cost
+        self.readmit, self.weight = readmit, weight
+        return expected
+
+    def choose(self, high_risk: bool) -> bool:
+        """Logit choice among the local options, with inertia; returns True on a switch."""
+        m, p = self.model, self.model.params.choice
+        options = m.providers.local[self.locality]
+        still_open = any(o.option == self.option for o in options)
+        if not p.enabled and still_open:
+            return False
+        if self.years_enrolled == 0:
+            inertia = p.new_entrant_inertia
+        else:
+            inertia = (p.inertia + p.inertia_age_65_plus * (self.age >= 65)
+                       + p.inertia_ltc * any(self.conditions))
+        radius = m.providers.radius_km[self.locality]
+        utilities = []
+        for o in options:
+            km = p.gp_distance_km if o.site is None else abs(self.position - o.site) * 2 * radius
+            v = p.beta_quality * o.quality + p.beta_waiting * o.waiting + p.beta_distance * km
+            if high_risk:
+                v -= o.selection
+            if o.option == self.option:
+                v += inertia + p.beta_experience * (self.experience - 0.5)
+            utilities.append(v)
+        top = max(utilities)
+        weights = [math.exp(v - top) for v in utilities]
+        threshold = m.random.random() * sum(weights)
+        chosen, cumulative = options[-1].option, 0.0
+        for o, w in zip(options, weights, strict=True):
+            cumulative += w
+            if threshold <= cumulative:
+                chosen = o.option
+                break
+        if chosen == self.option:
+            return False
+        switched = self.years_enrolled > 0
+        self.option, self.years_enrolled = chosen, 0
+        return switched
+
+    def use_care(self, expected: dict[str, float], high_risk: bool
+                 ) -> tuple[dict[str, int], float]:
+        """Counts of each activity, readmissions and bed days, after provider modifiers."""
+        m, rates = self.model, self.model.rates
+        mods = m.providers.modifiers
+        cell = (self.option, self.locality, int(high_risk))
+
+        def modifier(rate: str) -> float:
+            o, li, hr = cell
+            return mods[rate][o][li][hr]
+
+        counts = {a: poisson(expected[a] * modifier(a), m.random.random()) for a in COUNTED}
+        discharges = counts["elective"] + counts["emergency"] + counts["acsc"]
+        u = m.random.random()
+        counts["readmission"] = (poisson(self.readmit * modifier("readmission") * discharges, u)
+                                 if discharges else 0)
+        los = {kind: rates.los_base[kind] * m.age_curve[f"los_{kind}"][self.age]
+               * (1 + rates.ltc_los * self.weight) for kind in ("emergency", "elective")}
+        emergency_spells = counts["emergency"] + counts["acsc"] + counts["readmission"]
+        bed_days = (emergency_spells * los["emergency"]
+                    + counts["elective"] * los["elective"]) * modifier("los")
+        return counts, bed_days
+
+    def payments(self, counts: dict[str, int]) -> dict[str, float]:
+        """What this patient's year brings in under their option's contracts (GBP).
+
+        The commissioner pays the option; in the fragmented default that is the practice
+        (per head) and the trust (per activity); a virtual ICP pays the trust in turn.
+        """
+        m = self.model
+        paid = dict(counts)
+        paid["emergency"] = counts["emergency"] + counts["acsc"] + counts["readmission"]
+        rule, hospital_rule = m.payers[self.option]
+        by_rule = pay(rule, paid, self.age, self.sex, self.risk, m.calibration)
+        hospital = pay(hospital_rule, paid, self.age, self.sex, self.risk, m.calibration)
+        if self.option == 0:
+            return {"commissioner_payment": by_rule + hospital, "gp_payment": by_rule,
+                    "hospital_payment": hospital}
+        return {"commissioner_payment": by_rule, "gp_payment": 0.0, "hospital_payment": hospital}
+
+    def remember_care(self, counts: dict[str, int]) -> None:
+        """This year's experience: the option's quality, less a penalty for an admission."""
+        m, p = self.model, self.model.params.choice
+        admitted = counts["emergency"] + counts["acsc"] + counts["readmission"] > 0
+        value = (m.providers.quality[self.option] - p.experience_admission_penalty * admitted
+                 + p.experience_noise * m.random.gauss(0.0, 1.0))
+        self.experience = min(max(value, 0.0), 1.0)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+class ReferenceModel(mesa.Model):
+    """A population of :class:`Patient` agents; providers given year by year."""
+
+    def __init__(self, scenario: Scenario, patients: int, providers: list[ProviderYear],
+                 seed: int = 0):
+        super().__init__(seed=seed)
+        self.params = scenario
+        self.calibration = calibrate(scenario)
+        self.rates = self.calibration.rates
+        self.provider_years = providers
+        self.providers = providers[0]
+        self.age_curve = {k: v.tolist() for k, v in self.rates.age.items()}
+        self.imd_factor = {k: v.tolist() for k, v in self.rates.imd.items()}
+        self.condition_weights = list(scenario.conditions.condition_weights)
+        curves = epi.condition_curves(scenario.conditions)
+        ages, quintiles = np.repeat(epi.AGES, 5), np.tile(np.arange(1, 6), len(epi.AGES))
+        self.prevalence = curves.prevalence_for(ages, quintiles).reshape(
+            len(epi.AGES), 5, -1).tolist()
+        self.incidence = curves.incidence_for(ages, quintiles).reshape(
+            len(epi.AGES), 5, -1).tolist()
+        self.default_option = [0] * len(scenario.localities)
+        for li, loc in enumerate(scenario.localities):
+            if not loc.fragmented_default:
+                self.default_option[li] = next(
+                    oi for oi, icp in enumerate(scenario.icps, start=1)
+                    if loc.name in icp.localities)
+        c = scenario.contracts
+        hospital = build_rule(c["hospital"], "hospital", self.calibration)
+        purchase = build_rule(c["icp_hospital"], "hospital", self.calibration)
+        self.payers: list[tuple[PaymentRule, PaymentRule | None]] = [
+            (build_rule(c["gp"], "primary_care", self.calibration), hospital)]
+        for icp in scenario.icps:  # a virtual ICP buys from the trust; a vertical one owns it
+            self.payers.append((build_rule(c[icp.contract], "all", self.calibration),
+                                purchase if icp.integration == "virtual" else None))
+        self.year = 0
+        self.deaths = 0
+        self.totals: dict[tuple, dict[str, float]] = {}
+        self.history: list[dict] = []
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "deaths": "deaths",
+            "population": lambda m: sum(t["population"] for t in m.totals.values())})
+        self._populate(patients)
+
+    def draw_conditions(self, age: int, imd: int) -> list[bool]:
+        return [self.random.random() < p for p in self.prevalence[age][imd - 1]]
+
+    def draw_frailty(self) -> float:
+        shape = self.params.utilisation.frailty_shape
+        return self.random.gammavariate(shape, 1 / shape)
+
+    def _populate(self, n: int) -> None:
+        """A synthetic population shaped like England, one agent at a time."""
+        r, sc = self.random, self.params
+        cells = np.cumsum(epi.england_age_sex().ravel()).tolist()   # (age, sex) flattened
+        shares = np.cumsum([loc.share for loc in sc.localities]).tolist()
+        for _ in range(n):
+            cell = r.choices(range(len(cells)), cum_weights=cells)[0]
+            age, sex = cell // 2, cell % 2
+            imd = r.randint(1, 5)
+            locality = r.choices(range(len(shares)), cum_weights=shares)[0]
+            Patient(self, age=age, sex=sex, imd=imd, locality=locality,
+                    conditions=self.draw_conditions(age, imd), frailty=self.draw_frailty(),
+                    option=self._initial_option(locality, r.random()),
+                    years_enrolled=r.randint(1, 10),
+                    experience=min(max(0.5 + 0.1 * r.gauss(0.0, 1.0), 0.0), 1.0),
+                    position=r.random())
+
+    def _initial_option(self, locality: int, u: float) -> int:
+        """ICPs take their initial share of the locality, stacked in scenario order."""
+        sc = self.params
+        name, lower = sc.localities[locality].name, 0.0
+        for oi, icp in enumerate(sc.icps, start=1):
+            if name in icp.localities and icp.start_year <= 1 and icp.initial_share > 0:
+                lower += icp.initial_share
+                if u < lower:
+                    return oi
+        if sc.localities[locality].fragmented_default:
+            return 0
+        return [oi for oi, icp in enumerate(sc.icps, start=1) if name in icp.localities][-1]
+
+    def tally(self, patient: Patient, high_risk: bool, switched: bool, counts: dict[str, int],
+              bed_days: float, paid: dict[str, float], expected_elective: float) -> None:
+        """Add one patient's year to the books, by (option, locality, age band, IMD, high risk)."""
+        cell = (patient.option, patient.locality, patient.age >= 65, patient.imd, high_risk)
+        t = self.totals.get(cell)
+        if t is None:
+            t = self.totals[cell] = defaultdict(float)
+        t["population"] += 1
+        t["switched"] += switched
+        t["risk"] += patient.risk
+        t["high_risk"] += high_risk
+        for a, k in counts.items():
+            t[a] += k
+        t["emergency_total"] += counts["emergency"] + counts["acsc"] + counts["readmission"]
+        t["bed_days"] += bed_days
+        t["experience"] += patient.experience
+        t["quality"] += self.providers.quality[patient.option]
+        t["waiting"] += self.providers.waiting[patient.locality][patient.option]
+        for name, value in paid.items():
+            t[name] += value
+        t["expected_elective"] += expected_elective
+
+    def by_option(self, year: int | None = None) -> dict[int, dict[str, float]]:
+        """A year's sums (default: the last) by option, over localities, ages and deprivation."""
+        totals = self.history[-1 if year is None else year - 1]["totals"]
+        out: dict[int, dict[str, float]] = {}
+        for (option, *_), t in totals.items():
+            o = out.setdefault(option, defaultdict(float))
+            for name, value in t.items():
+                o[name] += value
+        return out
+
+    def step(self) -> None:
+        """One year: every patient, in random order, then the year's sums."""
+        self.year += 1
+        self.providers = self.provider_years[min(self.year, len(self.provider_years)) - 1]
+        self.totals, self.deaths = {}, 0
+        self.agents.shuffle_do("step")
+        self.datacollector.collect(self)
+        self.history.append({"year": self.year, "deaths": self.deaths,
+                             "totals": {o: dict(t) for o, t in self.totals.items()}})

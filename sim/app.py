@@ -1,0 +1,294 @@
+"""The live dashboard: a Mesa SolaraViz page over :class:`sim.model.ICSModel`.
+
+As in the Mesa examples, the model lives in ``model.py`` and this file only sets up the
+page. A presenter picks a scenario, moves the controls (payment regime, risk
+adjustment, choice inertia, number of ICPs), presses Reset to build the model with
+them, then Step or play: each step is one simulated year, and the plots of enrolment,
+hospital use and cost redraw from ``model.metrics`` after every year.
+
+Start it with ``icsim dashboard`` (or ``solara run sim.app``). Scenario files are read
+from the folder in ``$ICSIM_SCENARIOS``, else ``./scenarios``, else the scenarios beside
+the package in a source checkout; with none found the built-in defaults are offered.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization import Slider, SolaraViz
+
+from sim import plots
+from sim.model import ICSModel
+from sim.runner import metrics_frame
+from sim.scenario import Scenario, apply_override, read_scenario_dict, scenario_from_dict
+
+AS_IN_SCENARIO = "as in scenario"
+BUILT_IN = "built-in defaults"
+REGIMES = ("tariff", "capitation", "blended")
+RISK_ADJUSTMENTS = ("none", "age_sex", "full")
+MAX_ICPS = 4
+DEFAULT_SCENARIO = "competing_icps_capitation"
+
+
+def scenario_dir() -> Path | None:
+    """Where the scenario files are: $ICSIM_SCENARIOS, ./scenarios, or beside the package."""
+    candidates = [os.environ.get("ICSIM_SCENARIOS"), Path.cwd() / "scenarios",
+                  Path(__file__).resolve().parent.parent / "scenarios"]
+    for c in candidates:
+        if c and Path(c).is_dir() and any(Path(c).glob("*.toml")):
+            return Path(c)
+    return None
+
+
+def scenario_files() -> dict[str, Path | None]:
+    """Scenario choices by name (file stem); the built-in defaults when no folder exists."""
+    folder = scenario_dir()
+    if folder is None:
+        return {BUILT_IN: None}
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def _capitation_terms(current: dict[str, Any]) -> dict[str, Any]:
+    """The capitation terms inside a contract (itself, or its ``capitation`` part)."""
+    if current.get("kind") == "capitation":
+        return {k: v for k, v in current.items() if k != "scope"}
+    inner = current.get("capitation")
+    return {k: v for k, v in inner.items() if k != "scope"} if isinstance(inner, dict) else {}
+
+
+def _contract(current: dict[str, Any], regime: str, risk_adjustment: str) -> dict[str, Any]:
+    """An ICP contract for a payment regime, keeping the scenario's capitation settings.
+
+    "as in scenario" keeps the scenario's contract (any kind), changing only its risk
+    adjustment where it has capitation in it.
+    """
+    current = dict(current)
+    if regime == AS_IN_SCENARIO:
+        if risk_adjustment != AS_IN_SCENARIO:
+            if current.get("kind") == "capitation" or "risk_adjustment" in current:
+                current["risk_adjustment"] = risk_adjustment
+            elif isinstance(current.get("capitation"), dict):
+                current["capitation"] = {**current["capitation"],
+                                         "risk_adjustment": risk_adjustment}
+        return current
+    capitation = {**_capitation_terms(current), "kind": "capitation"}
+    if risk_adjustment != AS_IN_SCENARIO:
+        capitation["risk_adjustment"] = risk_adjustment
+    if regime == "tariff":
+        return current if current.get("kind") == "tariff" else {"kind": "tariff"}
+    if regime == "capitation":
+        return capitation
+    share = {"capitation_share": current["capitation_share"]} \
+        if current.get("kind") == "blended" and "capitation_share" in current else {}
+    return {"kind": "blended", **share, "capitation": capitation}
+
+
+def _urban_icps(data: dict[str, Any], n_icps: int) -> list[dict[str, Any]]:
+    """The scenario's ICPs with exactly ``n_icps`` in the urban (else first) locality.
+
+    Existing urban ICPs are kept in order; extra ones alternate virtual and vertical
+    integration and spread their main sites across the locality.
+    """
+    names = [loc["name"] for loc in data.get("localities", [{"name": "area"}])]
+    urban = "urban" if "urban" in names else names[0]
+    icps = list(data.get("icps", []))
+    here = [i for i in icps if i["localities"] == [urban]]
+    others = [i for i in icps if i["localities"] != [urban]]
+    template = dict(here[0]) if here else {"years_integrated_at_start": 3}
+    kept = here[:n_icps]
+    taken = {i["name"] for i in icps}
+    for k in range(len(kept), n_icps):
+        name = next(f"icp_{urban}_{j}" for j in range(k + 1, 100) if f"icp_{urban}_{j}" not in taken)
+        taken.add(name)
+        kept.append({**{key: template[key] for key in ("years_integrated_at_start",)
+                        if key in template},
+                     "name": name, "localities": [urban],
+                     "integration": "virtual" if k % 2 == 0 else "vertical",
+                     "site_position": round((k + 0.5) / n_icps, 2)})
+    return kept + others
+
+
+def dashboard_scenario(scenario: str = DEFAULT_SCENARIO, payment_regime: str = AS_IN_SCENARIO,
+                       risk_adjustment: str = AS_IN_SCENARIO, inertia: float = 2.6,
+                       n_icps: int = 2) -> Scenario:
+    """The scenario the dashboard controls describe, validated like any scenario file."""
+    files = scenario_files()
+    path = files.get(scenario)
+    data = read_scenario_dict(path) if path else Scenario().model_dump(mode="json")
+    if "contracts" not in data:
+        data["contracts"] = Scenario().model_dump(mode="json")["contracts"]
+    data["icps"] = _urban_icps(data, int(n_icps))
+    for name in {"icp", *(icp.get("contract", "icp") for icp in data["icps"])}:
+        data["contracts"][name] = _contract(data["contracts"].get(name, {"kind": "capitation"}),
+                                            payment_regime, risk_adjustment)
+    apply_override(data, "choice.inertia", float(inertia), source="dashboard")
+    return scenario_from_dict(data, source=f"dashboard scenario '{scenario}'")
+
+
+class DashboardModel(ICSModel):
+    """:class:`ICSModel` built from the dashboard's controls, stopping after the last year."""
+
+    def __init__(self, scenario: str = DEFAULT_SCENARIO, payment_regime: str = AS_IN_SCENARIO,
+                 risk_adjustment: str = AS_IN_SCENARIO, inertia: float = 2.6, n_icps: int = 2,
+                 patients: int = 10_000, years: int = 10):
+        resolved = dashboard_scenario(scenario, payment_regime, risk_adjustment, inertia, n_icps)
+        super().__init__(resolved, patients=int(patients), years=int(years))
+        self.settings = {"scenario": scenario, "payment_regime": payment_regime,
+                         "risk_adjustment": risk_adjustment, "inertia": float(inertia),
+                         "n_icps": int(n_icps), "patients": int(patients)}
+
+    def step(self) -> None:
+        """One simulated year; the model stops (Mesa's ``running``) after the last."""
+        if self.year < self.n_years:
+            super().step()
+        self.running = self.year < self.n_years
+
+    def frame(self) -> pd.DataFrame:
+        """The metrics so far, as a tidy frame."""
+        return metrics_frame(self.metrics)
+
+    def contract_text(self) -> str:
+        """How the ICPs are paid, in words."""
+        c = self.scenario.contracts["icp"]
+        cap = c if c.kind == "capitation" else getattr(c, "capitation", None)
+        adjust = f" (risk adjustment {cap.risk_adjustment})" if cap is not None else ""
+        if c.kind == "tariff":
+            return "ICPs paid by national tariff"
+        if c.kind == "capitation":
+            return f"ICPs paid by capitation{adjust}"
+        if c.kind == "blended":
+            return f"ICPs paid {c.capitation_share:.0%} capitation{adjust}, rest tariff"
+        return f"ICPs paid under a {c.kind.replace('_', ' ')} contract{adjust}"
+
+
+# --------------------------------------------------------------------------- page parts
+
+
+def _figure(title: str, ylabel: str) -> tuple[Figure, Any]:
+    fig = Figure(figsize=(6.6, 4.3), layout="constrained")
+    ax = fig.subplots()
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    plots.year_axis(ax)
+    return fig, ax
+
+
+def _render(fig: Figure, model: DashboardModel) -> solara.Element:
+    """The figure as a PNG, redrawn only when the model or its year changes."""
+    return solara.FigureMatplotlib(fig, format="png", dpi=100, dependencies=[
+        id(model), model.year, tuple(model.settings.items())])
+
+
+def _lines(model: DashboardModel, metric: str, title: str, ylabel: str, *,
+           scale: float = 1.0, with_all: bool = True) -> Figure:
+    """One line per system (dashed: whole population) for the years simulated so far."""
+    with plots.style():
+        fig, ax = _figure(title, ylabel)
+        ax.set_xlim(0.5, model.n_years + 0.5)
+        df = model.frame()
+        if df.empty:
+            ax.text(0.5, 0.5, "Press Step or \u25b6 to simulate a year", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=16)
+            return fig
+        results = plots.from_metrics(df)
+        for name, stats in plots.series(results, metric).items():
+            if with_all or name != "all":
+                plots.draw_line(ax, stats, name, PALETTE, scale=scale)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=11)
+    return fig
+
+
+PALETTE = plots.Palette()
+
+
+def EnrolmentPlot(model: DashboardModel) -> solara.Element:
+    """Enrolment share of each system, year by year."""
+    fig = _lines(model, "enrolment_share", "Enrolment share",
+                 "Share of population (%)", scale=100, with_all=False)
+    fig.axes[0].set_ylim(-2, 102)
+    plots.percent_axis(fig.axes[0])
+    return _render(fig, model)
+
+
+def HospitalPlot(model: DashboardModel) -> solara.Element:
+    """Emergency admissions per 1,000 by system (solid) and the whole population."""
+    fig = _lines(model, "emergency_admissions_per_1000", "Emergency admissions",
+                 "Admissions per 1,000 per year")
+    return _render(fig, model)
+
+
+def BedDaysPlot(model: DashboardModel) -> solara.Element:
+    """Bed days per 1,000 by system and for the whole population."""
+    fig = _lines(model, "bed_days_per_1000", "Hospital bed days",
+                 "Bed days per 1,000 per year")
+    return _render(fig, model)
+
+
+def CostPlot(model: DashboardModel) -> solara.Element:
+    """Commissioner spend per head by system and for the whole population."""
+    fig = _lines(model, "cost_per_capita", "Cost per capita",
+                 "Spend per head (GBP per year)")
+    fig.axes[0].yaxis.set_major_formatter(plots.gbp())
+    return _render(fig, model)
+
+
+def Summary(model: DashboardModel) -> solara.Element:
+    """What is running and the latest year's whole-population numbers, as text."""
+    lines = [f"**Year {model.year} of {model.n_years}** \u00b7 {model.population.n:,} patients "
+             f"\u00b7 scenario {model.settings['scenario']}",
+             f"Options: {', '.join(plots.label(o) for o in model.options)}",
+             f"{model.contract_text()} \u00b7 choice inertia "
+             f"{model.scenario.choice.inertia:.1f}"]
+    df = model.frame()
+    if not df.empty:
+        last = df[(df["year"] == model.year) & (df["group"] == "all")]
+        value = last.set_index(["system", "metric"])["value"]
+        icp = 1 - value.get(("fragmented", "enrolment_share"), 1.0)
+        lines.append(
+            f"Whole population, year {model.year}: emergency admissions "
+            f"{value[('all', 'emergency_admissions_per_1000')]:.1f} per 1,000 \u00b7 bed days "
+            f"{value[('all', 'bed_days_per_1000')]:,.0f} per 1,000 \u00b7 spend "
+            f"\u00a3{value[('all', 'cost_per_capita')]:,.0f} per head \u00b7 in an ICP {icp:.1%}")
+    else:
+        lines.append("Move the controls, press Reset to apply them, then Step or \u25b6.")
+    return solara.Markdown("\n\n".join(lines), style={"font-size": "18px"})
+
+
+def model_params() -> dict[str, Any]:
+    """The controls: Mesa builds ``DashboardModel(**values)`` from them on Reset."""
+    names = list(scenario_files())
+    return {
+        "scenario": {"type": "Select", "value": DEFAULT_SCENARIO if DEFAULT_SCENARIO in names
+                     else names[0], "values": names, "label": "Scenario"},
+        "payment_regime": {"type": "Select", "value": AS_IN_SCENARIO,
+                           "values": [AS_IN_SCENARIO, *REGIMES], "label": "ICP payment regime"},
+        "risk_adjustment": {"type": "Select", "value": AS_IN_SCENARIO,
+                            "values": [AS_IN_SCENARIO, *RISK_ADJUSTMENTS],
+                            "label": "Risk adjustment"},
+        "inertia": Slider("Choice inertia (utility of staying)", value=2.6, min=0.0, max=5.0,
+                          step=0.2),
+        "n_icps": Slider("ICPs in the urban locality", value=2, min=0, max=MAX_ICPS, step=1),
+        "patients": Slider("Patients", value=10_000, min=2_000, max=50_000, step=1_000),
+    }
+
+
+COMPONENTS = [(Summary, 0), (EnrolmentPlot, 0), (HospitalPlot, 0), (BedDaysPlot, 0),
+              (CostPlot, 0)]
+
+
+def make_page(model: DashboardModel | None = None) -> solara.Element:
+    """The SolaraViz page; ``solara run sim.app`` serves :data:`page`."""
+    params = model_params()
+    if model is None:
+        model = DashboardModel(**{k: v["value"] if isinstance(v, dict) else v.value
+                                  for k, v in params.items()})
+    return SolaraViz(model, components=COMPONENTS, model_params=params,
+                     name="icsim: competing integrated care systems", play_interval=300)
+
+
+page = make_page()

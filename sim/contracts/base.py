@@ -1,0 +1,98 @@
+"""Building blocks of the catalogue's rules: wrappers around a base rule, partial purchase.
+
+A wrapper (:class:`WrappedRule`) changes a few answers of the rule it is built on - a
+marginal price, a year-end settlement - and passes the rest through, so a withhold, a
+savings share or a corridor can sit on any base contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.payment import PaymentRule, Settlement
+
+
+@dataclass
+class WrappedRule(PaymentRule):
+    """A rule built on another (``base``): everything it does not override is the base's.
+
+    Withholds, savings shares, corridors and pooled budgets are wrappers: they change a
+    few answers (a marginal price, a year-end settlement) and pass the rest through.
+    """
+
+    base: PaymentRule
+    own_admin_cost: float = 0.0
+
+    @property
+    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.base.activities
+
+    @property
+    def admin_cost_per_head(self) -> float:  # type: ignore[override]
+        return self.base.admin_cost_per_head + self.own_admin_cost
+
+    def marginal_price(self, activity: str) -> float:
+        return self.base.marginal_price(activity)
+
+    def patient_payments(self, counts, age, sex, risk):
+        return self.base.patient_payments(counts, age, sex, risk)
+
+    def per_enrolee(self, age, sex, risk):
+        return self.base.per_enrolee(age, sex, risk)
+
+    def begin_year(self, year: int) -> None:
+        self.base.begin_year(year)
+
+    def settle(self, settlement: Settlement) -> float:
+        return self.base.settle(settlement)
+
+    def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
+        return self.base.quality_reward(revenue_per_enrolee, peer_quality)
+
+    def quality_target(self, peer_quality: float | None) -> float | None:
+        return self.base.quality_target(peer_quality)
+
+    @property
+    def monitors_quality(self) -> bool:
+        return self.base.monitors_quality
+
+    @property
+    def self_provision_cap(self) -> float:
+        return self.base.self_provision_cap
+
+    @property
+    def engagement(self) -> float:
+        return self.base.engagement
+
+    @property
+    def intermediate_care_limit(self) -> float:
+        return self.base.intermediate_care_limit
+
+
+SELF_PROVIDED = ("outpatient", "elective")
+"""Hospital activities an ICP can provide itself in community settings (Epsom, Bolton)."""
+
+
+@dataclass
+class PartialPurchaseRule(WrappedRule):
+    """What a virtual ICP pays the trust when it provides part of the care itself.
+
+    The trust is paid under ``base`` for the share of outpatient and elective activity it
+    still provides (``bought``); its price per unit it treats is unchanged, so its
+    margins (and supplier-induced demand) are the base's.
+    """
+
+    bought: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SELF_PROVIDED, 1.0))
+
+    def _scaled(self, counts: dict) -> dict:
+        return {a: (v * self.bought[a] if a in self.bought else v) for a, v in counts.items()}
+
+    def patient_payments(self, counts, age, sex, risk):
+        if all(v == 1.0 for v in self.bought.values()):
+            return self.base.patient_payments(counts, age, sex, risk)
+        return self.base.patient_payments(self._scaled(counts), age, sex, risk)
+
+    def settle(self, settlement: Settlement) -> float:
+        scaled = Settlement(**{**settlement.__dict__, "counts": self._scaled(settlement.counts)})
+        scaled.state = settlement.state
+        return self.base.settle(scaled)

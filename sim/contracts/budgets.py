@@ -1,0 +1,133 @@
+"""Budgets held by those who refer and plan: practice-based commissioning, pooled budgets.
+
+* Practice-based commissioning: practices are paid per head for primary care and hold a
+  budget for their patients' hospital care. Under a hard budget they keep underspend and
+  bear overspend; under a soft (notional) one only part of an underspend is released,
+  and nothing is at risk (seed 003:399-401, 795-802, 374-376). One more referral then
+  costs the practice the retained share of its price, a negative marginal price. Only
+  engaged practices act: about 50% motivated x about 2/3 competent = about 1/3 effective
+  (seed 000:368-373), and motivation grows with the strength of the incentive (seed
+  000:357-358, 611-613).
+* Pooled health and social care budgets may be spent on intermediate care, and the pool
+  carries the social-care cost of delayed transfers (seed 003:546-573; seed 002
+  L505-509; Torbay, calibration_targets 7.1-7.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.calibration import Calibration
+from sim.contracts.base import WrappedRule
+from sim.contracts.terms import PooledBudgetContract, PracticeBudgetContract
+from sim.payment import (
+    BUILDERS,
+    HOSPITAL_ACTIVITIES,
+    CapitationRule,
+    PaymentRule,
+    RuleContext,
+    Settlement,
+    _capitation,
+    _spell,
+    build_rule,
+)
+
+
+def motivated_share(base: float, strength: float, reference: float) -> float:
+    """Share of practices motivated by an incentive of ``strength`` (retained share of savings).
+
+    ``base`` is the share motivated at the ``reference`` strength (the soft budget the
+    50% estimate describes); each further multiple of it halves the unmotivated share as
+    the first did: 1 - (1 - base) ** (strength / reference).
+    """
+    if reference <= 0:
+        return base if strength <= 0 else 1.0
+    return 1.0 - (1.0 - base) ** (strength / reference)
+
+
+@dataclass
+class PracticeBudgetRule(PaymentRule):
+    """Capitation for primary care plus a budget for the practices' patients' hospital care."""
+
+    capitation: CapitationRule
+    prices: dict[str, float]          # what the budget is charged per hospital activity
+    retained: float                   # share of underspend kept (and overspend borne if hard)
+    hard: bool
+    engaged: float                    # motivated x competent share of practices
+    budget_per_risk: float            # GBP of hospital budget per unit of risk score
+    admin_cost_per_head: float = 0.0
+
+    @property
+    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.capitation.activities
+
+    def marginal_price(self, activity: str) -> float:
+        a = _spell(activity)
+        if a in self.activities or a not in HOSPITAL_ACTIVITIES:
+            return 0.0
+        return -self.retained * self.prices[a]
+
+    def per_enrolee(self, age, sex, risk):
+        return self.capitation.per_enrolee(age, sex, risk)
+
+    def patient_payments(self, counts, age, sex, risk):
+        return self.capitation.patient_payments(counts, age, sex, risk)
+
+    def settle(self, settlement: Settlement) -> float:
+        spend = sum(self.prices[a] * settlement.counts.get(a, 0.0) for a in HOSPITAL_ACTIVITIES)
+        balance = self.budget_per_risk * settlement.risk - spend
+        if balance > 0 or self.hard:
+            return self.retained * balance
+        return 0.0
+
+    @property
+    def engagement(self) -> float:
+        return self.engaged
+
+
+def build_practice_budget(config: PracticeBudgetContract, scope: str, calibration: Calibration,
+                          context: RuleContext) -> PracticeBudgetRule:
+    hard = config.budget == "hard"
+    retained = config.hard_retained_share if hard else config.soft_retained_share
+    motivated = motivated_share(config.motivated_share, retained, config.soft_retained_share)
+    prices = {a: p * config.tariff.price_scale for a, p in config.tariff.prices.as_dict().items()}
+    return PracticeBudgetRule(
+        capitation=_capitation(config.capitation, "primary_care", calibration),
+        prices=prices, retained=retained, hard=hard,
+        engaged=motivated * config.competent_share,
+        budget_per_risk=config.budget_ratio * context.mean_cost(HOSPITAL_ACTIVITIES, prices),
+        admin_cost_per_head=config.capitation.admin_cost_per_head + config.admin_cost_per_head)
+
+
+@dataclass
+class PooledBudgetRule(WrappedRule):
+    """The base payment, with the pool's freedom to fund intermediate care.
+
+    The pool carries the social-care cost of each delayed transfer day of its members
+    (a negative price on ``delayed_day``), and may spend up to ``limit`` per high-risk
+    enrolee on intermediate care to avoid them.
+    """
+
+    limit: float = 300.0
+    delayed_day_value: float = 150.0
+
+    def marginal_price(self, activity: str) -> float:
+        if activity == "delayed_day":
+            return self.base.marginal_price(activity) - self.delayed_day_value
+        return self.base.marginal_price(activity)
+
+    @property
+    def intermediate_care_limit(self) -> float:
+        return self.limit
+
+
+def build_pooled_budget(config: PooledBudgetContract, scope: str, calibration: Calibration,
+                        context: RuleContext) -> PooledBudgetRule:
+    return PooledBudgetRule(base=build_rule(config.base, scope, calibration, context),
+                            own_admin_cost=config.admin_cost_per_head,
+                            limit=config.intermediate_care_limit,
+                            delayed_day_value=config.delayed_day_value)
+
+
+BUILDERS["practice_budget"] = build_practice_budget
+BUILDERS["pooled_budget"] = build_pooled_budget

@@ -1,0 +1,170 @@
+"""Pay for performance: withholds paid on quality targets, and lead providers with a bonus.
+
+Tower Hamlets held back 30% of its diabetes contract for outcomes (seed 004 L230-232);
+Knowsley's performance share rose from 20% to 40% over three years (L2493-2495); Milton
+Keynes offered its lead provider about 90% of current spend plus 5% for performance
+(L2334-2336). Quality that earns money has a price: one more unit of the quality index
+earns the payee the withheld (or bonus) money divided by the distance from the floor to
+the target, and providers weigh that against what quality costs them. Measuring quality
+also deters under-service (seed 002 L1293-1295). With peer benchmarks the target is the
+other systems' published quality: yardstick competition (seed 001:771-777).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.calibration import Calibration
+from sim.contracts.base import WrappedRule
+from sim.contracts.tariffs import by_year
+from sim.contracts.terms import LeadProviderContract, WithholdContract
+from sim.payment import (
+    BUILDERS,
+    CapitationRule,
+    PaymentRule,
+    SCOPES,
+    RuleContext,
+    Settlement,
+    build_rule,
+    make_risk_adjuster,
+)
+
+
+def achievement(quality: float, floor: float, target: float) -> float:
+    """Share of the performance money earned: 0 at or below the floor, 1 at the target."""
+    if target <= floor:
+        return float(quality >= target)
+    return float(np.clip((quality - floor) / (target - floor), 0.0, 1.0))
+
+
+@dataclass
+class WithholdRule(WrappedRule):
+    """The base payment less a withheld share, paid back at year end on quality achieved."""
+
+    shares: list[float] = field(default_factory=lambda: [0.3])
+    targets: list[float] = field(default_factory=lambda: [0.7])
+    floor: float = 0.5
+    peers: bool = False
+    peer_band: float = 0.1
+    share: float = field(init=False, default=0.0)
+    target: float = field(init=False, default=0.7)
+
+    def __post_init__(self) -> None:
+        self.begin_year(1)
+
+    def begin_year(self, year: int) -> None:
+        self.base.begin_year(year)
+        self.share = by_year(self.shares, year)
+        self.target = by_year(self.targets, year)
+
+    def bounds(self, peer_quality: float | None) -> tuple[float, float]:
+        """(floor, target) this year: fixed, or set by the peers' published quality."""
+        if self.peers and peer_quality is not None:
+            return peer_quality - self.peer_band, peer_quality
+        return self.floor, self.target
+
+    def marginal_price(self, activity: str) -> float:
+        return (1 - self.share) * self.base.marginal_price(activity)
+
+    def patient_payments(self, counts, age, sex, risk):
+        return (1 - self.share) * self.base.patient_payments(counts, age, sex, risk)
+
+    def per_enrolee(self, age, sex, risk):
+        return (1 - self.share) * self.base.per_enrolee(age, sex, risk)
+
+    def settle(self, settlement: Settlement) -> float:
+        upfront = 1 - self.share
+        base_paid = settlement.paid / upfront if upfront > 0 else 0.0
+        base_due = base_paid + self.base.settle(
+            Settlement(**{**settlement.__dict__, "paid": base_paid}))
+        floor, target = self.bounds(settlement.peer_quality)
+        earned = self.share * base_due * achievement(settlement.quality, floor, target)
+        return upfront * base_due + earned - settlement.paid
+
+    def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
+        floor, target = self.bounds(peer_quality)
+        return self.share * revenue_per_enrolee / max(target - floor, 1e-6)
+
+    def quality_target(self, peer_quality: float | None) -> float | None:
+        return self.bounds(peer_quality)[1]
+
+    @property
+    def monitors_quality(self) -> bool:
+        return True
+
+
+def build_withhold(config: WithholdContract, scope: str, calibration: Calibration,
+                   context: RuleContext) -> WithholdRule:
+    return WithholdRule(base=build_rule(config.base, scope, calibration, context),
+                        own_admin_cost=config.admin_cost_per_head,
+                        shares=list(config.withhold_share_by_year),
+                        targets=list(config.target_quality_by_year),
+                        floor=config.floor_quality, peers=config.benchmark == "peers",
+                        peer_band=config.peer_band)
+
+
+@dataclass
+class LeadProviderRule(PaymentRule):
+    """A risk-adjusted budget below current spend, plus a bonus paid on quality.
+
+    It may also cap how much of the service the lead provider delivers itself.
+    """
+
+    budget: CapitationRule
+    spend_per_risk: float             # current expected spend per unit of risk (GBP)
+    performance_ratio: float
+    floor: float
+    target: float
+    cap: float
+    admin_cost_per_head: float = 0.0
+
+    @property
+    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.budget.activities
+
+    def marginal_price(self, activity: str) -> float:
+        return 0.0
+
+    def per_enrolee(self, age, sex, risk):
+        return self.budget.per_enrolee(age, sex, risk)
+
+    def patient_payments(self, counts, age, sex, risk):
+        return self.budget.patient_payments(counts, age, sex, risk)
+
+    def settle(self, settlement: Settlement) -> float:
+        possible = self.performance_ratio * self.spend_per_risk * settlement.risk
+        return possible * achievement(settlement.quality, self.floor, self.target)
+
+    def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
+        ratio = self.performance_ratio * self.spend_per_risk / max(self.budget.rate_per_head, 1e-9)
+        return ratio * revenue_per_enrolee / max(self.target - self.floor, 1e-6)
+
+    def quality_target(self, peer_quality: float | None) -> float | None:
+        return self.target
+
+    @property
+    def monitors_quality(self) -> bool:
+        return True
+
+    @property
+    def self_provision_cap(self) -> float:
+        return self.cap
+
+
+def build_lead_provider(config: LeadProviderContract, scope: str, calibration: Calibration,
+                        context: RuleContext) -> LeadProviderRule:
+    spend = calibration.mean_expected_cost
+    budget = CapitationRule(rate_per_head=config.budget_ratio * spend,
+                            adjuster=make_risk_adjuster(config, calibration),
+                            activities=SCOPES[scope])
+    return LeadProviderRule(budget=budget, spend_per_risk=spend,
+                            performance_ratio=config.performance_ratio,
+                            floor=config.floor_quality, target=config.target_quality,
+                            cap=config.self_provision_cap,
+                            admin_cost_per_head=config.admin_cost_per_head)
+
+
+BUILDERS["p4p_withhold"] = build_withhold
+BUILDERS["lead_provider"] = build_lead_provider

@@ -1,0 +1,139 @@
+"""Tariff variants: a marginal rate for emergency admissions, and unpaid readmissions.
+
+* The marginal rate emergency tariff paid providers 30% of tariff for emergency activity
+  above a 2008/09 baseline from 2010/11, later 70% (calibration_targets 2.7-2.8); growth
+  in emergency admissions "levelled off" (2.9).
+* Trusts were made "responsible for emergency readmissions that occur within 28 days of
+  discharge after planned hospital care" (seed 004 L1409-1411): such readmissions are not
+  paid, which is "designed to counteract" the volume incentive of Payment by Results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.calibration import Calibration
+from sim.contracts.terms import MarginalRateContract, ReadmissionContract
+from sim.payment import (
+    BUILDERS,
+    PaymentRule,
+    RuleContext,
+    Settlement,
+    TariffRule,
+    _spell,
+    _tariff,
+)
+
+
+def by_year(values: list[float], year: int) -> float:
+    """The value for contract ``year`` (1-based); the last value persists."""
+    return float(values[min(max(year, 1), len(values)) - 1])
+
+
+@dataclass
+class MarginalRateRule(PaymentRule):
+    """Full tariff up to a baseline of emergency spells; above it, ``rate`` x tariff.
+
+    Providers operate above the baseline (it is set below expected activity, as the
+    2008/09 baseline was by 2010/11), so one more emergency spell earns ``rate`` x price.
+    """
+
+    tariff: TariffRule
+    rates: list[float]
+    baseline_per_risk: float         # emergency spells per unit of risk at the baseline
+    rate: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rate = by_year(self.rates, 1)
+
+    @property
+    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.tariff.activities
+
+    @property
+    def admin_cost_per_head(self) -> float:  # type: ignore[override]
+        return self.tariff.admin_cost_per_head
+
+    def begin_year(self, year: int) -> None:
+        self.rate = by_year(self.rates, year)
+
+    def marginal_price(self, activity: str) -> float:
+        price = self.tariff.marginal_price(activity)
+        return self.rate * price if _spell(activity) == "emergency" else price
+
+    def patient_payments(self, counts, age, sex, risk):
+        return self.tariff.patient_payments(counts, age, sex, risk)
+
+    def settle(self, settlement: Settlement) -> float:
+        baseline = self.baseline_per_risk * settlement.risk
+        above = max(0.0, settlement.counts["emergency"] - baseline)
+        return -(1 - self.rate) * self.tariff.marginal_price("emergency") * above
+
+
+def build_marginal_rate(config: MarginalRateContract, scope: str, calibration: Calibration,
+                        context: RuleContext) -> MarginalRateRule:
+    emergency_per_head = float(context.expected_counts["emergency"].mean())
+    return MarginalRateRule(tariff=_tariff(config.tariff, scope, calibration),
+                            rates=list(config.marginal_rate_by_year),
+                            baseline_per_risk=config.baseline_ratio * emergency_per_head)
+
+
+def planned_share(counts: dict[str, np.ndarray]) -> np.ndarray:
+    """Each patient's share of readmissions that follow planned care: their elective share
+    of discharges (every spell carries the same readmission risk)."""
+    elective = np.asarray(counts["elective"], dtype=np.float64)
+    readmissions = np.asarray(counts.get("readmission", 0.0), dtype=np.float64)
+    first = elective + np.asarray(counts["emergency"], dtype=np.float64) - readmissions
+    return np.divide(elective, first, out=np.zeros_like(elective), where=first > 0)
+
+
+@dataclass
+class ReadmissionRule(PaymentRule):
+    """Tariff, less the emergency price of readmissions it does not pay for."""
+
+    tariff: TariffRule
+    unpaid_share: float              # of eligible readmissions (window / 28 days)
+    planned_only: bool
+    mean_planned_share: float        # readmission-weighted, at England rates
+
+    @property
+    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.tariff.activities
+
+    @property
+    def admin_cost_per_head(self) -> float:  # type: ignore[override]
+        return self.tariff.admin_cost_per_head
+
+    def marginal_price(self, activity: str) -> float:
+        price = self.tariff.marginal_price(activity)
+        if activity != "readmission":
+            return price
+        eligible = self.mean_planned_share if self.planned_only else 1.0
+        return price * (1 - self.unpaid_share * eligible)
+
+    def unpaid(self, counts: dict[str, np.ndarray]) -> np.ndarray:
+        """Unpaid readmissions per patient (expected where the index spell is unknown)."""
+        readmissions = np.asarray(counts.get("readmission", 0.0), dtype=np.float64)
+        eligible = planned_share(counts) if self.planned_only else 1.0
+        return self.unpaid_share * readmissions * eligible
+
+    def patient_payments(self, counts, age, sex, risk):
+        paid = self.tariff.patient_payments(counts, age, sex, risk)
+        if "emergency" not in self.tariff.activities:
+            return paid
+        return paid - self.tariff.prices["emergency"] * self.unpaid(counts)
+
+
+def build_readmission(config: ReadmissionContract, scope: str, calibration: Calibration,
+                      context: RuleContext) -> ReadmissionRule:
+    readmissions = context.expected_counts["readmission"]
+    share = float((readmissions * context.planned_readmission_share).sum() / readmissions.sum())
+    return ReadmissionRule(tariff=_tariff(config.tariff, scope, calibration),
+                           unpaid_share=config.window_days / 28.0,
+                           planned_only=config.after == "planned", mean_planned_share=share)
+
+
+BUILDERS["marginal_rate_emergency"] = build_marginal_rate
+BUILDERS["readmission_non_payment"] = build_readmission

@@ -1,0 +1,249 @@
+"""Running many (scenario, replicate) runs on Dask, resumably.
+
+A run is a :class:`RunSpec`: a resolved scenario plus seed, replicate, patients and
+years. Its id hashes all of these, so the same run always has the same id and a result
+on disk can be trusted to belong to it. Each result is written to ``runs/<id>.parquet``
+atomically (a temporary file, then ``os.replace``) the moment it lands, so an interrupted
+job (Ctrl-C, a killed worker, a killed process) loses only the runs in flight, and running
+it again skips every id already on disk. Nothing half-written is ever read: temporary
+files have names no reader looks for, and are swept away on the next start.
+
+Results depend only on the spec (random streams come from ``(seed, replicate, process)``),
+so they are identical whatever the number of workers or the order runs finish in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from tqdm import tqdm
+
+import sim
+from sim.runner import atomic_write_parquet, atomic_write_text, scenario_hash, simulate
+from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from dask.distributed import Client, Future
+
+
+class ExperimentError(RuntimeError):
+    """An experiment that cannot go on; the message is meant for the user as is."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during a job; says how much was saved, so the user can resume."""
+
+    def __init__(self, done: int, total: int, runs_dir: Path):
+        self.done, self.total, self.runs_dir = done, total, Path(runs_dir)
+        super().__init__(f"interrupted: {done} of {total} runs are saved in {self.runs_dir}; "
+                         "run the same command again to resume")
+
+
+@dataclass(frozen=True, eq=False)
+class RunSpec:
+    """One run: everything that determines its result, and nothing else."""
+
+    scenario: Scenario
+    seed: int
+    replicate: int
+    patients: int
+    years: int
+
+    @cached_property
+    def run_id(self) -> str:
+        """Stable id: a hash of the resolved scenario, seed, replicate, size and icsim version."""
+        return scenario_hash(self.scenario, seed=int(self.seed), replicate=int(self.replicate),
+                             patients=int(self.patients), years=int(self.years),
+                             icsim=sim.__version__)
+
+
+def simulate_spec(spec: RunSpec) -> pd.DataFrame:
+    """Run one spec (this is what a Dask worker executes)."""
+    return simulate(spec.scenario, seed=spec.seed, replicate=spec.replicate,
+                    patients=spec.patients, years=spec.years)
+
+
+# --------------------------------------------------------------------------- results on disk
+
+
+def run_path(runs_dir: Path, run_id: str) -> Path:
+    return Path(runs_dir) / f"{run_id}.parquet"
+
+
+def completed_ids(runs_dir: Path) -> set[str]:
+    """Ids whose result is on disk under its final name (so whole, thanks to atomic writes)."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return set()
+    return {p.name.removesuffix(".parquet") for p in runs_dir.glob("*.parquet")
+            if not p.name.startswith(".")}
+
+
+def load_run(runs_dir: Path, run_id: str) -> pd.DataFrame:
+    return pd.read_parquet(run_path(runs_dir, run_id))
+
+
+def _remove_stale_temps(runs_dir: Path) -> None:
+    """Temporary files left by a killed job: never read, so safe to delete on start."""
+    for tmp in Path(runs_dir).glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+# --------------------------------------------------------------------------- Dask
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
+    """A client of the cluster at ``scheduler``, or of a LocalCluster with one worker per core.
+
+    Local workers are processes with one thread each: the model is numpy-bound and holds
+    the GIL between array operations, so processes, not threads, give parallelism.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler)
+        except OSError as exc:
+            raise ExperimentError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                           processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _run_on_dask(pending: Sequence[RunSpec], client: Client,
+                 landed: Callable[[RunSpec, pd.DataFrame], None],
+                 failed: Callable[[RunSpec, str], None]) -> None:
+    """Submit runs in a bounded window and handle each as it completes, in any order."""
+    from dask.distributed import as_completed
+
+    threads = sum(client.nthreads().values())
+    window = max(4 * threads, 8)
+    queue = iter(pending)
+    in_flight: dict[str, RunSpec] = {}
+    completed = as_completed()
+
+    def submit_next() -> None:
+        spec = next(queue, None)
+        if spec is not None:
+            future = client.submit(simulate_spec, spec, key=f"icsim-run-{spec.run_id}")
+            in_flight[future.key] = spec
+            completed.add(future)
+
+    for _ in range(window):
+        submit_next()
+    future: Future
+    try:
+        for future in completed:
+            spec = in_flight.pop(future.key)
+            if future.status == "finished":
+                landed(spec, future.result())
+            else:
+                exc, tb = future.exception(), future.traceback()
+                failed(spec, "".join(traceback.format_exception(type(exc), exc, tb)))
+            future.release()
+            submit_next()
+    finally:
+        completed.clear()  # drop what is still queued or running (on Ctrl-C)
+
+
+# --------------------------------------------------------------------------- the executor
+
+
+def execute(specs: Sequence[RunSpec], runs_dir: Path, *, workers: int | None = None,
+            scheduler: str | None = None, progress: bool = True, label: str = "runs",
+            on_done: Callable[[RunSpec], None] | None = None,
+            client: Client | None = None) -> int:
+    """Run every spec whose result is not yet in ``runs_dir``; return how many ran now.
+
+    ``workers=0`` (and no scheduler) runs in this process, one after another; otherwise
+    runs go to ``client``, to the Dask cluster at ``scheduler``, or to a LocalCluster of
+    ``workers`` processes (default: one per core). A progress bar shows runs done out of
+    the total and the ETA. Ctrl-C raises :class:`Interrupted` once every result that has
+    landed is on disk; failed runs raise :class:`ExperimentError` after the others finish
+    (their tracebacks are written to ``runs/<id>.error.txt``), and are retried next time.
+    """
+    runs_dir = Path(runs_dir)
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(runs_dir)
+    unique = list({spec.run_id: spec for spec in specs}.values())
+    already = completed_ids(runs_dir)
+    pending = [spec for spec in unique if spec.run_id not in already]
+    done = len(unique) - len(pending)
+    failures: dict[str, str] = {}
+    bars: list[tqdm] = []
+
+    def start_bar() -> None:
+        """Start the clock once workers are ready, so the ETA reflects running, not start-up."""
+        bars.append(tqdm(total=len(unique), initial=done, unit="run", desc=label,
+                         disable=not progress, dynamic_ncols=True, smoothing=0.1))
+
+    def landed(spec: RunSpec, df: pd.DataFrame) -> None:
+        nonlocal done
+        atomic_write_parquet(run_path(runs_dir, spec.run_id), df)
+        with contextlib.suppress(FileNotFoundError):
+            (runs_dir / f"{spec.run_id}.error.txt").unlink()
+        done += 1
+        bars[0].update(1)
+        if on_done is not None:
+            on_done(spec)
+
+    def failed(spec: RunSpec, text: str) -> None:
+        failures[spec.run_id] = text
+        atomic_write_text(runs_dir / f"{spec.run_id}.error.txt", text)
+
+    try:
+        if not pending:
+            start_bar()
+        elif client is not None:
+            start_bar()
+            _run_on_dask(pending, client, landed, failed)
+        elif workers == 0 and not scheduler:
+            start_bar()
+            for spec in pending:
+                try:
+                    df = simulate_spec(spec)
+                except Exception as exc:  # noqa: BLE001 - recorded and reported below
+                    failed(spec, "".join(traceback.format_exception(exc)))
+                    continue
+                landed(spec, df)
+        else:
+            with dask_client(workers, scheduler) as dask:
+                start_bar()
+                _run_on_dask(pending, dask, landed, failed)
+    except KeyboardInterrupt:
+        for bar in bars:
+            bar.close()
+        raise Interrupted(done, len(unique), runs_dir) from None
+    finally:
+        for bar in bars:
+            bar.close()
+    if failures:
+        first_id, text = next(iter(failures.items()))
+        last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+        raise ExperimentError(
+            f"{len(failures)} of {len(unique)} runs failed (tracebacks in {runs_dir}/"
+            f"<id>.error.txt; run {first_id}: {last}); the other results are saved, and "
+            "running the same command again retries only the failed runs")
+    return len(pending)

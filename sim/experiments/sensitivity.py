@@ -1,0 +1,375 @@
+"""Global sensitivity analysis with SALib: Morris screening and Sobol indices.
+
+A sensitivity file is TOML::
+
+    [sensitivity]
+    name = "competing_icps_morris"
+    scenario = "../competing_icps_capitation.toml"   # relative to this file
+    method = "morris"         # or "sobol"
+    samples = 10              # Morris trajectories, or Sobol base samples (a power of 2)
+    levels = 4                # Morris grid levels
+    replicates = 1            # replicates per sample point, averaged
+    patients = 20000
+    years = 5
+    outputs = ["cost_per_capita", "emergency_admissions_per_1000"]
+    system = "all"            # which system and group the outputs are read for
+    group = "all"
+
+    [set]                     # fixed overrides of the base scenario
+    "behaviour.quality_effort_scale" = 0.3
+
+    [parameters]              # key = [low, high], or "assumption" for the declared range
+    "choice.inertia" = [1.0, 5.0]
+    "behaviour.prevention_max_effect" = "assumption"
+
+Without ``[parameters]`` every continuous parameter with a declared assumption range is
+varied over that range (``icsim params`` lists them), except run settings and locality
+shares. Each output is the final-year value of a metric, averaged over replicates. All
+sample points share one seed (common random numbers), so indices measure the parameters'
+effects, not the noise between differently seeded runs.
+
+Runs go through the same resumable executor as sweeps. The folder gets ``indices.csv``
+(one row per output and parameter, ranked), ``sensitivity.png`` (ranked horizontal bars),
+``samples.csv`` (the sampled values and outputs), ``results.parquet`` (every run's
+metrics with one column per parameter) and ``sensitivity.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import platform
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from pydantic import Field, field_validator  # noqa: E402
+from SALib.analyze import morris as morris_analyze  # noqa: E402
+from SALib.analyze import sobol as sobol_analyze  # noqa: E402
+from SALib.sample import morris as morris_sample  # noqa: E402
+from SALib.sample import sobol as sobol_sample  # noqa: E402
+
+import sim  # noqa: E402
+from sim.experiments.executor import ExperimentError, RunSpec, execute  # noqa: E402
+from sim.experiments.sweep import Strict, combine, read_toml, validate, value_at  # noqa: E402
+from sim.metrics import GROUPS, METRICS  # noqa: E402
+from sim.params import iter_parameters  # noqa: E402
+from sim.runner import (  # noqa: E402
+    atomic_write_bytes,
+    atomic_write_csv,
+    atomic_write_parquet,
+    atomic_write_text,
+)
+from sim.scenario import (  # noqa: E402
+    Scenario,
+    ScenarioError,
+    apply_override,
+    parse_override,
+    read_scenario_dict,
+    scenario_from_dict,
+)
+
+INDEX = {"morris": "mu_star", "sobol": "ST"}
+"""The index parameters are ranked by."""
+
+EXCLUDED_BY_DEFAULT = ("run.", "localities.")
+"""Not varied unless named: run settings are not model parameters, and locality shares
+must keep summing to one."""
+
+
+class SensitivityMeta(Strict):
+    name: str | None = Field(None, description="Default: the file's stem.")
+    description: str = ""
+    scenario: str = Field(..., description="Base scenario file, relative to this file.")
+    method: Literal["morris", "sobol"] = "morris"
+    samples: int = Field(8, ge=2, le=100_000)
+    levels: int = Field(4, ge=2, le=100)
+    replicates: int = Field(1, ge=1, le=1_000)
+    seed: int | None = Field(None, ge=0)
+    patients: int | None = Field(None, gt=0)
+    years: int | None = Field(None, gt=0, le=200)
+    outputs: list[str] = Field(default_factory=lambda: ["cost_per_capita",
+                                                        "emergency_admissions_per_1000",
+                                                        "quality"], min_length=1)
+    system: str = "all"
+    group: str = "all"
+
+    @field_validator("outputs")
+    @classmethod
+    def _known_metrics(cls, outputs: list[str]) -> list[str]:
+        unknown = [o for o in outputs if o not in METRICS]
+        if unknown:
+            raise ValueError(f"unknown metric {unknown[0]!r}; allowed: {', '.join(METRICS)}")
+        return outputs
+
+    @field_validator("group")
+    @classmethod
+    def _known_group(cls, group: str) -> str:
+        if group not in GROUPS:
+            raise ValueError(f"unknown group {group!r}; allowed: {', '.join(GROUPS)}")
+        return group
+
+
+class SensitivityFile(Strict):
+    sensitivity: SensitivityMeta
+    set: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class SensitivityPlan:
+    name: str
+    source: Path
+    method: Literal["morris", "sobol"]
+    base: Scenario
+    keys: list[str]
+    bounds: list[tuple[float, float]]
+    X: np.ndarray
+    scenarios: list[Scenario]
+    seed: int
+    replicates: int
+    patients: int
+    years: int
+    levels: int
+    outputs: list[str]
+    system: str
+    group: str
+    text: str = ""
+    runs: list[tuple[int, RunSpec]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for row, scenario in enumerate(self.scenarios):
+            for rep in range(self.replicates):
+                self.runs.append((row, RunSpec(scenario=scenario, seed=self.seed, replicate=rep,
+                                               patients=self.patients, years=self.years)))
+
+    @property
+    def problem(self) -> dict[str, Any]:
+        """The SALib problem definition."""
+        return {"num_vars": len(self.keys), "names": list(self.keys),
+                "bounds": [list(b) for b in self.bounds]}
+
+
+def normal_key(key: str) -> str:
+    """``icps[0].x`` and ``icps.0.x`` name the same parameter."""
+    return re.sub(r"\[(\d+)\]", r".\1", key)
+
+
+def declared_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """Assumption ranges declared with :func:`sim.params.P`, for continuous parameters."""
+    return {normal_key(p.key): (float(p.assumption_range[0]), float(p.assumption_range[1]))
+            for p in iter_parameters(scenario)
+            if p.assumption_range is not None and isinstance(p.value, float)}
+
+
+def _resolve_ranges(spec: SensitivityFile, base: Scenario, source: str
+                    ) -> dict[str, tuple[float, float]]:
+    declared = declared_ranges(base)
+    if spec.parameters is None:
+        return {k: r for k, r in declared.items() if not k.startswith(EXCLUDED_BY_DEFAULT)}
+    if not spec.parameters:
+        raise ScenarioError(f"{source}: field 'parameters': name at least one parameter")
+    data = base.model_dump(mode="python")
+    ranges = {}
+    for raw_key, value in spec.parameters.items():
+        key = normal_key(raw_key)
+        where = f"{source}: field 'parameters.{raw_key}'"
+        current = value_at(data, key)
+        if current is None:
+            raise ScenarioError(f"{where}: not a parameter of the scenario (see icsim params)")
+        if isinstance(current, bool) or not isinstance(current, int | float):
+            raise ScenarioError(f"{where}: is {type(current).__name__}, not a number; "
+                                "sweep it with a grid instead")
+        if isinstance(current, int):
+            raise ScenarioError(f"{where}: is an integer; sensitivity analysis needs "
+                                "continuous parameters (sweep it with a grid instead)")
+        if value == "assumption":
+            if key not in declared:
+                raise ScenarioError(f"{where}: has no declared assumption range; "
+                                    "give [low, high]")
+            ranges[key] = declared[key]
+        elif (isinstance(value, list) and len(value) == 2
+              and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+              and value[0] < value[1]):
+            ranges[key] = (float(value[0]), float(value[1]))
+        else:
+            raise ScenarioError(f"{where}: expected [low, high] with low < high, or "
+                                f"\"assumption\" (got {value!r})")
+    return ranges
+
+
+def plan_sensitivity(path: str | Path, overrides: list[str] | None = None, *,
+                     method: str | None = None, samples: int | None = None) -> SensitivityPlan:
+    """Read and validate a sensitivity file, draw the SALib sample and resolve its scenarios."""
+    path = Path(path)
+    data = read_toml(path, "sensitivity")
+    if method is not None:
+        data.setdefault("sensitivity", {})["method"] = method
+    if samples is not None:
+        data.setdefault("sensitivity", {})["samples"] = samples
+    spec: SensitivityFile = validate(SensitivityFile, data, str(path))
+    meta = spec.sensitivity
+    if meta.method == "sobol" and meta.samples & (meta.samples - 1):
+        raise ScenarioError(f"{path}: field 'sensitivity.samples': Sobol sampling needs a "
+                            f"power of 2 (got {meta.samples})")
+    base_path = path.parent / meta.scenario
+    if not base_path.is_file():
+        raise ScenarioError(f"{path}: field 'sensitivity.scenario': no such scenario file "
+                            f"'{meta.scenario}' (paths are relative to this file)")
+    base_data = read_scenario_dict(base_path)
+    for key, value in [*spec.set.items(), *(parse_override(o) for o in overrides or [])]:
+        apply_override(base_data, key, value, source=f"{path} [set]")
+    base = scenario_from_dict(base_data, source=f"{path} [set] on {base_path.name}")
+    if meta.system not in ("all", *base.option_names):
+        raise ScenarioError(f"{path}: field 'sensitivity.system': unknown system "
+                            f"{meta.system!r}; allowed: all, {', '.join(base.option_names)}")
+    ranges = _resolve_ranges(spec, base, str(path))
+    for key, (low, high) in ranges.items():
+        for end in (low, high):
+            trial = copy.deepcopy(base_data)
+            apply_override(trial, key, end, source=f"{path} [parameters]")
+            scenario_from_dict(trial, source=f"{path} [parameters] {key}={end!r}")
+    seed = base.run.seed if meta.seed is None else meta.seed
+    keys, bounds = list(ranges), list(ranges.values())
+    problem = {"num_vars": len(keys), "names": keys, "bounds": [list(b) for b in bounds]}
+    if meta.method == "morris":
+        X = morris_sample.sample(problem, meta.samples, num_levels=meta.levels, seed=seed % 2**32)
+    else:
+        X = sobol_sample.sample(problem, meta.samples, calc_second_order=False,
+                                seed=seed % 2**32)
+    scenarios = []
+    for row in X:
+        point = copy.deepcopy(base_data)
+        for key, value in zip(keys, row, strict=True):
+            apply_override(point, key, float(value), source=f"{path} [parameters]")
+        scenarios.append(scenario_from_dict(point, source=f"{path} [parameters] sample"))
+    return SensitivityPlan(
+        name=meta.name or path.stem, source=path, method=meta.method, base=base, keys=keys,
+        bounds=bounds, X=X, scenarios=scenarios, seed=seed, replicates=meta.replicates,
+        patients=meta.patients or base.run.patients, years=meta.years or base.run.years,
+        levels=meta.levels, outputs=list(meta.outputs), system=meta.system, group=meta.group,
+        text=path.read_text())
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def output_matrix(plan: SensitivityPlan, results: pd.DataFrame) -> pd.DataFrame:
+    """One row per sample point, one column per output: final-year value, replicate mean."""
+    sel = results[(results["year"] == results["year"].max())
+                  & (results["system"] == plan.system) & (results["group"] == plan.group)
+                  & results["metric"].isin(plan.outputs)]
+    by_run = sel.pivot_table(index="run_id", columns="metric", values="value", aggfunc="mean")
+    rows = pd.DataFrame({"row": [row for row, _ in plan.runs],
+                         "run_id": [spec.run_id for _, spec in plan.runs]})
+    rows = rows.join(by_run, on="run_id")
+    Y = rows.groupby("row", sort=True)[[o for o in plan.outputs if o in rows]].mean()
+    missing = [o for o in plan.outputs if o not in Y or Y[o].isna().any()]
+    if missing:
+        raise ExperimentError(f"output {missing[0]!r} has no value for system "
+                              f"'{plan.system}', group '{plan.group}' in some runs (the system "
+                              "may close or have no members); choose another system or group")
+    return Y.reindex(range(len(plan.scenarios)))
+
+
+def analyse(plan: SensitivityPlan, Y: pd.DataFrame) -> pd.DataFrame:
+    """Indices for each output and parameter, ranked (1 = most influential)."""
+    tables = []
+    for output in plan.outputs:
+        y = Y[output].to_numpy(dtype=float)
+        if plan.method == "morris":
+            si = morris_analyze.analyze(plan.problem, plan.X, y, num_levels=plan.levels,
+                                        seed=plan.seed % 2**32)
+            cols = ("mu", "mu_star", "sigma", "mu_star_conf")
+        else:
+            si = sobol_analyze.analyze(plan.problem, y, calc_second_order=False,
+                                       seed=plan.seed % 2**32)
+            cols = ("S1", "S1_conf", "ST", "ST_conf")
+        table = pd.DataFrame({"method": plan.method, "output": output,
+                              "parameter": plan.keys,
+                              "low": [b[0] for b in plan.bounds],
+                              "high": [b[1] for b in plan.bounds],
+                              **{c: np.asarray(si[c], dtype=float) for c in cols}})
+        index = INDEX[plan.method]
+        table = table.sort_values(index, ascending=False, kind="stable", na_position="last")
+        table["rank"] = np.arange(1, len(table) + 1)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+def figure(indices: pd.DataFrame, path: Path, top: int = 20) -> None:
+    """Ranked horizontal bars, one panel per output, most influential at the top."""
+    method = str(indices["method"].iloc[0])
+    outputs = list(dict.fromkeys(indices["output"]))
+    n = min(top, int(indices.groupby("output").size().max()))
+    ncols = min(2, len(outputs))
+    nrows = -(-len(outputs) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(9.5 * ncols, (1.8 + 0.55 * n) * nrows),
+                             squeeze=False, constrained_layout=True)
+    for ax in axes.ravel()[len(outputs):]:
+        ax.set_visible(False)
+    for ax, output in zip(axes.ravel(), outputs, strict=False):
+        t = indices[indices["output"] == output].head(n).iloc[::-1]
+        ypos = np.arange(len(t))
+        if method == "morris":
+            ax.barh(ypos, t["mu_star"].fillna(0), xerr=t["mu_star_conf"].fillna(0),
+                    color="#2b6a99", capsize=3)
+            ax.set_xlabel("Morris μ* (mean |elementary effect|)", fontsize=15)
+        else:
+            ax.barh(ypos + 0.2, t["ST"].fillna(0), height=0.4, xerr=t["ST_conf"].fillna(0),
+                    color="#2b6a99", capsize=3, label="total (ST)")
+            ax.barh(ypos - 0.2, t["S1"].fillna(0), height=0.4, xerr=t["S1_conf"].fillna(0),
+                    color="#e08a2b", capsize=3, label="first order (S1)")
+            ax.set_xlabel("Sobol index", fontsize=15)
+            ax.legend(fontsize=13, loc="lower right")
+        ax.set_yticks(ypos, t["parameter"], fontsize=13)
+        ax.tick_params(axis="x", labelsize=13)
+        ax.set_title(output, fontsize=17)
+        ax.grid(axis="x", alpha=0.3)
+    label = "Morris screening" if method == "morris" else "Sobol indices"
+    fig.suptitle(f"icsim sensitivity: {label}, final year", fontsize=19)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def run_sensitivity(plan: SensitivityPlan, out: str | Path, *, workers: int | None = None,
+                    scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
+    """Run (or resume) the sample's runs, then write indices, plot and samples; return indices."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "sensitivity.toml", plan.text)
+    start = time.perf_counter()
+    ran = execute([spec for _, spec in plan.runs], out / "runs", workers=workers,
+                  scheduler=scheduler, progress=progress, label=plan.name)
+    wall = time.perf_counter() - start
+    params = [dict(zip(plan.keys, map(float, plan.X[row]), strict=True)) for row, _ in plan.runs]
+    results = combine(list(zip(params, [s for _, s in plan.runs], strict=True)), out / "runs",
+                      plan.keys)
+    atomic_write_parquet(out / "results.parquet", results)
+    Y = output_matrix(plan, results)
+    samples = pd.concat([pd.DataFrame(plan.X, columns=plan.keys), Y.reset_index(drop=True)],
+                        axis=1)
+    atomic_write_csv(out / "samples.csv", samples)
+    indices = analyse(plan, Y)
+    atomic_write_csv(out / "indices.csv", indices)
+    figure(indices, out / "sensitivity.png")
+    info = {"icsim_version": sim.__version__, "name": plan.name, "method": plan.method,
+            "parameters": len(plan.keys), "sample_points": len(plan.scenarios),
+            "replicates": plan.replicates, "runs": len(plan.runs), "ran_now": ran,
+            "patients": plan.patients, "years": plan.years, "seed": plan.seed,
+            "outputs": plan.outputs, "system": plan.system, "group": plan.group,
+            "wall_seconds": round(wall, 3), "python": platform.python_version(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    atomic_write_text(out / "sensitivity.json", json.dumps(info, indent=2) + "\n")
+    return indices

@@ -1,0 +1,356 @@
+"""Sweep files: a base scenario, grids or ranges over any scenario key, and replicates.
+
+A sweep file is TOML::
+
+    [sweep]
+    name = "competing_icps_200"
+    scenario = "../competing_icps_capitation.toml"   # relative to this file
+    replicates = 10
+    patients = 20000          # optional; default the scenario's run.patients
+    years = 10                # optional; default the scenario's run.years
+    seed = 20261123           # optional; default the scenario's run.seed
+    crn = true                # common random numbers across grid points (default)
+
+    [set]                     # fixed overrides of the base scenario
+    "behaviour.quality_effort_scale" = 0.3
+
+    [grid]                    # the Cartesian product of these is swept
+    "contracts.icp.risk_adjustment" = ["age_sex", "full"]
+    "choice.inertia" = { low = 1.0, high = 5.0, num = 5 }     # scale = "log" also allowed
+
+Every grid point and replicate is one run (:class:`sim.experiments.executor.RunSpec`).
+With ``crn = true`` every point uses the same seed, so replicate r of each point shares
+its random numbers and points differ only by their mechanisms; ``crn = false`` gives each
+point its own seed (independent streams), which is only useful to measure what CRN buys.
+
+A sweep writes to its folder: ``runs/<id>.parquet`` as runs land (resumable), then
+``results.parquet`` (one tidy table: the ``run`` columns, one column per swept key and
+``run_id``), ``summary.csv`` (final year: mean and 90% interval across replicates),
+``plan.csv``, ``sweep.toml``, ``scenario.toml`` and ``sweep.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import platform
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+import sim
+from sim.experiments.executor import RunSpec, execute, load_run
+from sim.experiments.summary import final_year_summary
+from sim.metrics import COLUMNS
+from sim.runner import atomic_write_csv, atomic_write_parquet, atomic_write_text
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    apply_override,
+    parse_override,
+    read_scenario_dict,
+    scenario_from_dict,
+    scenario_to_toml,
+)
+
+if TYPE_CHECKING:
+    from dask.distributed import Client
+
+# --------------------------------------------------------------------------- file helpers
+
+
+class Strict(BaseModel):
+    """Unknown keys in an experiment file are errors, as they are in scenarios."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def read_toml(path: Path, kind: str) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such {kind} file")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+
+
+def validation_message(source: str, err: ValidationError, prefix: str = "") -> str:
+    """One line per problem: ``source: field 'x': what is allowed``."""
+    lines = []
+    for e in err.errors():
+        parts = [prefix.rstrip("."), *(str(p) for p in e["loc"] if not str(p).startswith("function-"))]
+        loc = ".".join(p for p in parts if p)
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif e["type"] not in ("missing", "value_error") and "input" in e:
+            msg = f"{msg} (got {e['input']!r})"
+        lines.append(f"{source}: field '{loc or '(top level)'}': {msg}")
+    return "\n".join(lines)
+
+
+def validate(model: type[BaseModel], data: Any, source: str, prefix: str = "") -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_with_allowed(validation_message(source, err, prefix), model, err,
+                                          source, prefix)) from None
+
+
+def _with_allowed(message: str, model: type[BaseModel], err: ValidationError, source: str,
+                  prefix: str) -> str:
+    """Add the allowed field names to 'unknown field' messages."""
+    lines = message.splitlines()
+    for i, e in enumerate(err.errors()):
+        if e["type"] != "extra_forbidden":
+            continue
+        current: Any = model
+        for part in e["loc"][:-1]:
+            fields = getattr(current, "model_fields", {})
+            current = getattr(fields[part], "annotation", None) if part in fields else None
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            lines[i] += f"; allowed here: {', '.join(current.model_fields)}"
+    return "\n".join(lines)
+
+
+def value_at(data: Any, key: str) -> Any:
+    """The value at a dotted key in a plain scenario dict, or None where there is none."""
+    node = data
+    for part in key.replace("[", ".").replace("]", "").split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def independent_seed(seed: int, label: str) -> int:
+    """A seed of its own for ``label``: used when streams must not be shared (``crn = false``)."""
+    digest = hashlib.sha256(f"{int(seed)}/{label}".encode()).hexdigest()
+    return int(digest[:15], 16)
+
+
+def point_label(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+# --------------------------------------------------------------------------- the file
+
+
+class Range(Strict):
+    """``num`` evenly spaced values from ``low`` to ``high`` inclusive (log-spaced on request)."""
+
+    low: float
+    high: float
+    num: int = Field(ge=2, le=10_000)
+    scale: Literal["linear", "log"] = "linear"
+
+    @model_validator(mode="after")
+    def _check(self) -> Range:
+        if self.high <= self.low:
+            raise ValueError("high must be greater than low")
+        if self.scale == "log" and self.low <= 0:
+            raise ValueError("a log scale needs low > 0")
+        return self
+
+    def values(self, integer: bool = False) -> list[float | int]:
+        space = np.geomspace if self.scale == "log" else np.linspace
+        raw = space(self.low, self.high, self.num)
+        if integer:
+            return list(dict.fromkeys(int(round(v)) for v in raw))
+        return [float(f"{v:.12g}") for v in raw]
+
+
+class SweepMeta(Strict):
+    name: str | None = Field(None, description="Default: the sweep file's stem.")
+    description: str = ""
+    scenario: str = Field(..., description="Base scenario file, relative to the sweep file.")
+    replicates: int | None = Field(None, ge=1, le=100_000)
+    seed: int | None = Field(None, ge=0)
+    patients: int | None = Field(None, gt=0)
+    years: int | None = Field(None, gt=0, le=200)
+    crn: bool = True
+
+
+class SweepFile(Strict):
+    sweep: SweepMeta
+    set: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, Any] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True, eq=False)
+class Point:
+    """One combination of swept values, resolved into a validated scenario."""
+
+    index: int
+    params: dict[str, Any]
+    scenario: Scenario
+    seed: int
+
+
+@dataclass(frozen=True, eq=False)
+class SweepPlan:
+    name: str
+    source: Path
+    base: Scenario
+    keys: list[str]
+    points: list[Point]
+    replicates: int
+    patients: int | None
+    years: int | None
+    crn: bool
+    text: str = ""
+    runs: list[tuple[Point, RunSpec]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for point in self.points:
+            for rep in range(self.replicates):
+                self.runs.append((point, RunSpec(
+                    scenario=point.scenario, seed=point.seed, replicate=rep,
+                    patients=self.patients or point.scenario.run.patients,
+                    years=self.years or point.scenario.run.years)))
+
+
+def grid_values(key: str, spec: Any, base_data: dict[str, Any], source: str) -> list[Any]:
+    """The values swept for one grid key: a non-empty list, or a range table."""
+    where = f"{source}: field 'grid.{key}'"
+    if isinstance(spec, list):
+        if not spec:
+            raise ScenarioError(f"{where}: the list of values is empty")
+        return spec
+    if isinstance(spec, dict):
+        rng = validate(Range, spec, source, prefix=f"grid.{key}.")
+        current = value_at(base_data, key)
+        return rng.values(integer=isinstance(current, int) and not isinstance(current, bool))
+    raise ScenarioError(f"{where}: expected a list of values or a range "
+                        f"{{ low = ..., high = ..., num = ... }} (got {spec!r})")
+
+
+def plan_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPlan:
+    """Read and validate a sweep file, and resolve every grid point into a scenario.
+
+    Every problem (file, key or value) raises :class:`ScenarioError` with one line per
+    problem naming the file and the field, before anything runs.
+    """
+    path = Path(path)
+    data = read_toml(path, "sweep")
+    spec: SweepFile = validate(SweepFile, data, str(path))
+    meta = spec.sweep
+    base_path = (path.parent / meta.scenario)
+    if not base_path.is_file():
+        raise ScenarioError(f"{path}: field 'sweep.scenario': no such scenario file "
+                            f"'{meta.scenario}' (paths are relative to the sweep file)")
+    base_data = read_scenario_dict(base_path)
+    fixed = list(spec.set.items()) + [parse_override(o) for o in overrides or []]
+    for key, value in fixed:
+        apply_override(base_data, key, value, source=f"{path} [set]")
+    base = scenario_from_dict(base_data, source=f"{path} [set] on {base_path.name}")
+    keys = list(spec.grid)
+    values = [grid_values(k, spec.grid[k], base_data, str(path)) for k in keys]
+    seed = base.run.seed if meta.seed is None else meta.seed
+    points = []
+    for index, combo in enumerate(itertools.product(*values)):
+        params = dict(zip(keys, combo, strict=True))
+        point_data = copy.deepcopy(base_data)
+        for key, value in params.items():
+            apply_override(point_data, key, value, source=f"{path} [grid]")
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        scenario = scenario_from_dict(point_data, source=f"{path} [grid] {shown}")
+        points.append(Point(index, params, scenario,
+                            seed if meta.crn else independent_seed(seed, point_label(params))))
+    return SweepPlan(name=meta.name or path.stem, source=path, base=base, keys=keys,
+                     points=points, replicates=meta.replicates or base.run.replicates,
+                     patients=meta.patients, years=meta.years, crn=meta.crn,
+                     text=path.read_text())
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _typed(values: list[Any]) -> pd.Series:
+    """One dtype per parameter column: bool, int64, float64 or string."""
+    if all(isinstance(v, bool) for v in values):
+        return pd.Series(values, dtype="bool")
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return pd.Series(values, dtype="int64")
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return pd.Series(values, dtype="float64")
+    return pd.Series([v if isinstance(v, str) else json.dumps(v) for v in values],
+                     dtype="string")
+
+
+def combine(runs: list[tuple[dict[str, Any], RunSpec]], runs_dir: Path,
+            keys: list[str]) -> pd.DataFrame:
+    """One tidy table of every run, in plan order: the ``run`` columns, the swept keys, run_id.
+
+    Plan order (not completion order) makes the table identical however the runs were
+    executed.
+    """
+    frames = [load_run(runs_dir, spec.run_id) for _, spec in runs]
+    lengths = [len(f) for f in frames]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
+    df = df[list(COLUMNS)]
+    for key in keys:
+        col = _typed([params[key] for params, _ in runs])
+        df[key] = col.repeat(lengths).reset_index(drop=True)
+    df["run_id"] = pd.Series([spec.run_id for _, spec in runs],
+                             dtype="string").repeat(lengths).reset_index(drop=True)
+    return df
+
+
+def plan_table(plan: SweepPlan) -> pd.DataFrame:
+    rows = [{"run_id": spec.run_id, "point": point.index, "replicate": spec.replicate,
+             "seed": spec.seed, "patients": spec.patients, "years": spec.years, **point.params}
+            for point, spec in plan.runs]
+    return pd.DataFrame(rows)
+
+
+def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int | None = None,
+              scheduler: str | None = None, progress: bool = True,
+              client: Client | None = None) -> pd.DataFrame:
+    """Run (or resume) a sweep into ``out``; return the combined results table.
+
+    ``workers``, ``scheduler`` and ``client`` choose where runs execute, as in
+    :func:`sim.experiments.executor.execute`; the results do not depend on it.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "sweep.toml", plan.text)
+    atomic_write_text(out / "scenario.toml", scenario_to_toml(plan.base))
+    atomic_write_csv(out / "plan.csv", plan_table(plan))
+    start = time.perf_counter()
+    ran = execute([spec for _, spec in plan.runs], out / "runs", workers=workers,
+                  scheduler=scheduler, progress=progress, label=plan.name, client=client)
+    wall = time.perf_counter() - start
+    results = combine([(p.params, s) for p, s in plan.runs], out / "runs", plan.keys)
+    atomic_write_parquet(out / "results.parquet", results)
+    summary = final_year_summary(results, by=[*plan.keys, "system", "metric"])
+    atomic_write_csv(out / "summary.csv", summary)
+    info = {"icsim_version": sim.__version__, "sweep": plan.name, "points": len(plan.points),
+            "replicates": plan.replicates, "runs": len(plan.runs), "ran_now": ran,
+            "crn": plan.crn, "swept": plan.keys, "scheduler": scheduler,
+            "workers": workers, "wall_seconds": round(wall, 3),
+            "python": platform.python_version(), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    atomic_write_text(out / "sweep.json", json.dumps(info, indent=2) + "\n")
+    return results
+
+
+def n_runs(plan: SweepPlan) -> int:
+    return len({spec.run_id for _, spec in plan.runs})
+
+

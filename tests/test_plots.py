@@ -1,0 +1,111 @@
+"""Seminar figures: ``icsim compare`` then ``icsim plot`` gives the whole figure set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim import plots
+from sim.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "scenarios"
+runner = CliRunner()
+
+
+def _invoke(*args: str):
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory) -> Path:
+    """A tiny compare run: 2 scenarios, 2 replicates, 3,000 patients, 3 years."""
+    out = tmp_path_factory.mktemp("comparison")
+    _invoke("compare", str(SCENARIOS / "fragmented_tariff.toml"),
+            str(SCENARIOS / "competing_icps_capitation.toml"), "--patients", "3000",
+            "--years", "3", "--replicates", "2", "--out", str(out))
+    return out
+
+
+def _assert_figure_set(folder: Path) -> None:
+    for name in plots.FIGURES:
+        for fmt in plots.FORMATS:
+            path = folder / f"{name}.{fmt}"
+            assert path.is_file() and path.stat().st_size > 1000, f"{path} missing or empty"
+    assert (folder / "hospital_use.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (folder / "hospital_use.pdf").read_bytes()[:5] == b"%PDF-"
+    assert b"<svg" in (folder / "hospital_use.svg").read_bytes()[:2000]
+    assert not list(folder.glob(".*.tmp")), "temporary files left behind"
+
+
+def test_compare_then_plot_gives_the_whole_figure_set(comparison):
+    result = _invoke("plot", str(comparison))
+    _assert_figure_set(comparison / "figures")
+    assert "7 figures" in result.output
+
+
+def test_plot_a_single_run_folder(comparison, tmp_path):
+    _invoke("plot", str(comparison / "competing_icps_capitation"), "--out", str(tmp_path))
+    _assert_figure_set(tmp_path)
+
+
+def test_plot_names_a_folder_without_results(tmp_path):
+    result = runner.invoke(app, ["plot", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no metrics.parquet" in result.output
+
+
+def test_load_results_keeps_the_compare_order_and_run_settings(comparison):
+    results = plots.load_results(comparison)
+    assert results.scenarios == ["fragmented_tariff", "competing_icps_capitation"]
+    assert results.by == "scenario"
+    assert results.replicates == 2
+    info = json.loads((comparison / "fragmented_tariff" / "run.json").read_text())
+    assert results.patients == info["patients"] == 3000
+    assert "2 replicates" in results.source() and "90% interval" in results.source()
+    single = plots.load_results(comparison / "fragmented_tariff")
+    assert single.by == "system" and single.scenarios == ["fragmented_tariff"]
+
+
+def test_bands_are_the_5th_to_95th_percentile_across_replicates():
+    values = np.arange(1.0, 21.0)  # 20 replicates: 1, 2, ..., 20
+    df = pd.DataFrame({"scenario": "s", "replicate": range(20), "year": 1, "system": "all",
+                       "group": "all", "metric": "cost_per_capita", "value": values})
+    stats = plots.interval(df, ["scenario", "year"]).iloc[0]
+    assert stats["mean"] == pytest.approx(10.5)
+    assert stats["lo"] == pytest.approx(np.percentile(values, 5))
+    assert stats["hi"] == pytest.approx(np.percentile(values, 95))
+    assert stats["n"] == 20
+
+
+def test_style_is_large_and_colour_blind_safe():
+    assert all(plots.STYLE[k] >= 14 for k in ("font.size", "axes.labelsize", "xtick.labelsize",
+                                              "ytick.labelsize", "legend.fontsize"))
+    palette = plots.Palette(frozenset({"fragmented_tariff", "new_scenario"}))
+    assert palette.colour("fragmented") == plots.OKABE_ITO["vermillion"]
+    assert palette.colour("fragmented_tariff") == plots.OKABE_ITO["vermillion"]
+    # the same name keeps its colour; new names take unused Okabe-Ito colours
+    assert palette.colour("icp_new") == palette.colour("icp_new")
+    colours = {palette.colour(n) for n in ("fragmented", "icp_north", "icp_new", "icp_other")}
+    assert len(colours) == 4 and colours <= set(plots.OKABE_ITO.values())
+
+
+def test_every_axis_has_units_and_every_figure_a_source(comparison):
+    results = plots.load_results(comparison)
+    for name, fig in plots.make_figures(results).items():
+        texts = [t.get_text() for sub in fig.subfigs for t in sub.texts]
+        assert any(t.startswith("Source: icsim simulation") for t in texts), name
+        for ax in fig.axes:
+            if not ax.get_visible():
+                continue
+            label = ax.get_ylabel() or ax.get_xlabel()
+            assert label, f"{name}: an axis without a label"
+            assert "(" in label or "year" in label.lower() or "per" in label \
+                or "index" in label or "weeks" in label or "%" in label, f"{name}: {label!r}"
