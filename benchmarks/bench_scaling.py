@@ -92,8 +92,10 @@ def england(scenario: Path, years: int, seed: int) -> int:
     out = OUT / "england"
     cmd = [sys.executable, "-m", "sim.cli", "run", str(scenario), "--patients", str(ENGLAND),
            "--years", str(years), "--seed", str(seed), "--out", str(out)]
+    out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    subprocess.run(cmd, check=True)
+    with (OUT / "england_run.log").open("w") as log:
+        subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     ok = peak <= MEMORY_TARGET_GB

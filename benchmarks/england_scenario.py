@@ -22,7 +22,7 @@ HEADER = """\
 #
 # Population: about 56 million registered patients (calibration_targets 4.8); run the whole
 # country with `icsim run scenarios/england.toml --patients 56000000`. The default below is
-# a 1% sample, so the file runs in about a minute.
+# a 1% sample (560,000 patients), which runs in seconds.
 # Geography: each locality is one acute trust's catchment; localities are grouped into 42
 # areas. Urban areas have two competing ICPs, one virtual (buys from the local trusts at
 # tariff) and one vertical (runs its own hospital); rural areas tend to a single system

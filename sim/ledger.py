@@ -138,6 +138,10 @@ class Ledger:
         return m["dense"][quantity]
 
     def table(self, quantity: str, keep: tuple[int, ...]) -> np.ndarray:
-        """Sum over every axis except those in ``keep`` (0 option, 1 locality, 2 age, 3 imd, 4 hr)."""
+        """Sum over every axis except those in ``keep`` (0 option, 1 locality, 2 age, 3 imd, 4 hr).
+
+        Keeping every axis returns the full cells themselves, read-only and without a copy.
+        """
         drop = tuple(ax for ax in range(5) if ax not in keep)
-        return self.dense(quantity).sum(axis=drop)  # a new array, even when nothing is dropped
+        full = self.dense(quantity)
+        return full if not drop else full.sum(axis=drop)

@@ -17,7 +17,7 @@ Side-effects the seeds warn about are reported beside the core metrics:
   costs and procurement of new ICPs (seed 000:187-188, seed 004 L748-750);
 * ``fragmentation`` - share of the system's care spend (at national prices) that the
   organisation its patients are registered with is not financially accountable for
-  (seed 001:371-372; seed 004 L1417-1423): about 0.85 for practices beside tariff-paid
+  (seed 001:371-372; seed 004 L1417-1423): about 0.8 for practices beside tariff-paid
   hospitals, 0 for an ICP holding the whole budget;
 * ``settlement_per_capita`` (year-end contract adjustments), ``trust_income_per_capita``
   (payments to acute trusts), ``provider_reserves``; and for the whole market

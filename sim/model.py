@@ -28,7 +28,7 @@ from sim.payment import PaymentRule, RuleContext, Settlement, build_rule
 from sim.population import Demography, Population, synthesize
 from sim.rng import chunks, stream
 from sim.scenario import FRAGMENTED, Prices, Scenario
-from sim.utilisation import COUNTED, CountsSubset, draw_counts
+from sim.utilisation import COUNTED, CountsSubset, PatientValue, PerPatient, draw_counts
 
 PAID = ("gp_consultation", "outpatient", "elective", "emergency", "ae")
 NATIONAL_PRICES = Prices().as_dict()  # risk scores are expected cost at national prices
@@ -84,9 +84,11 @@ class ICSModel(mesa.Model):
     def step(self) -> None:
         """Simulate one year, in this order (the only place the order is written):
 
-        1. **Open and plan.** ICPs whose start year has come open. Every provider reads
-           its contract's margins and its expectations and sets this year's effort;
-           their choices, and any scenario interventions, become rate modifiers.
+        1. **Open and plan.** ICPs whose start year has come open; every contract sets
+           its terms for the year (schedules). Every provider reads its contract's
+           margins, the price it puts on quality and its own expectations, and sets this
+           year's effort; their choices, and any scenario interventions, become rate
+           modifiers.
         2. **Patients' year**, one pass over fixed-size chunks of patients:
            a. demography: ageing, new conditions, deaths, entrants;
            b. risk score from age, sex, deprivation, conditions and frailty;
@@ -96,8 +98,10 @@ class ICSModel(mesa.Model):
            f. experience of care, which feeds next year's choice;
            g. sums into the ledger.
         3. **Hospitals** set waiting times from elective demand against capacity.
-        4. **Accounts.** The commissioner records what it paid; trusts, practices and
-           ICPs book revenue and cost; ICPs update their expectations.
+        4. **Accounts.** Each contract is settled for the year (withholds, savings
+           shares, corridors, marginal rates, blocks); trusts, practices and ICPs book
+           revenue and cost; ICPs update their expectations; the commissioner records
+           what it paid.
         5. **Failures.** An ICP whose reserves run out closes; its members choose again
            next year among the options still open (nobody is left unenrolled).
         6. **Metrics** for the year are recorded.
@@ -371,31 +375,30 @@ class ICSModel(mesa.Model):
         key = expected["_key"]
         tables = self.rates.tables
         m = rows.stop - rows.start
-        flat = None
-        mods: dict[str, np.ndarray | float] = {}
+        cell = None
+        mods: dict[str, PatientValue] = {}
         for rate, t in self.modifiers.tables.items():  # most rates are unmodified: skip those
             if (t == 1).all():
                 mods[rate] = np.float32(1.0)
                 continue
-            if flat is None:  # cell (option, locality, high-risk) of each patient
-                flat = pop.option[rows].astype(np.intp)
-                flat *= t.shape[1]
-                flat += pop.locality[rows]
-                flat *= 2
-                flat += high_risk
-            mods[rate] = t.ravel()[flat]
+            if cell is None:  # cell (option, locality, high-risk) of each patient
+                cell = pop.option[rows].astype(np.intp)
+                cell *= t.shape[1]
+                cell += pop.locality[rows]
+                cell *= 2
+                cell += high_risk
+            mods[rate] = PerPatient(t.ravel(), cell)
         rng = stream(self.seed_value, self.replicate, "utilisation", self.year, index)
-        uniforms = rng.random((len(COUNTED) + 1, m), dtype=np.float32)
-        u = list(uniforms)
-        los = {kind: v[key] for kind, v in tables.los.items()}
-        return draw_counts(expected, mods, u, tables.readmission[key], los)
+        u = list(rng.random((len(COUNTED) + 1, m), dtype=np.float32))
+        los = {kind: PerPatient(v, key) for kind, v in tables.los.items()}
+        return draw_counts(expected, mods, u, PerPatient(tables.readmission, key), los)
 
     def _payments(self, rows: slice, activity) -> dict[str, np.ndarray]:
         """What each patient brings in: from the commissioner, and to the hospital.
 
-        Patients are grouped by option once (a stable sort), so each payer's rule sees only
-        its own enrolees without a pass over the chunk per option; a rule is handed only
-        the activity counts it asks for.
+        Patients are sorted by option once (a stable sort), so each payer's rule sees its
+        own enrolees as contiguous slices, without a pass over the chunk per option; a rule
+        is handed only the activity counts it asks for.
         """
         pop = self.population
         option = pop.option[rows]
@@ -404,19 +407,18 @@ class ICSModel(mesa.Model):
         counts.update(acsc=activity.counts["acsc"], readmission=activity.counts["readmission"],
                       conditions=pop.conditions[rows])  # for bundles and readmission rules
         n = len(option)
-        commissioner = np.zeros(n)
-        gp = np.zeros(n)
-        hospital = np.zeros(n)
-        age, sex, risk = pop.age[rows], pop.sex[rows], pop.risk[rows]
         order = np.argsort(option, kind="stable")
         bounds = np.searchsorted(option[order], np.arange(len(self.options) + 1))
+        by_option = CountsSubset(counts, order)  # counts in option order, gathered on demand
+        age, sex, risk = pop.age[rows][order], pop.sex[rows][order], pop.risk[rows][order]
+        commissioner, gp, hospital = np.zeros(n), np.zeros(n), np.zeros(n)
         payers = [(0, self.rules["gp"], self.rules["hospital"], True)] + [
             (icp.option, icp.rule, icp.purchase_rule, False) for icp in self.icps]
         for o, rule, hospital_rule, fragmented in payers:
             if bounds[o] == bounds[o + 1]:
                 continue
-            sel = order[bounds[o]:bounds[o + 1]]
-            sub = CountsSubset(counts, sel)
+            sel = slice(bounds[o], bounds[o + 1])
+            sub = CountsSubset(by_option, sel)
             a, s, r = age[sel], sex[sel], risk[sel]
             paid = rule.patient_payments(sub, a, s, r)
             to_hospital = (hospital_rule.patient_payments(sub, a, s, r)
@@ -427,8 +429,12 @@ class ICSModel(mesa.Model):
             else:
                 commissioner[sel] = paid
             hospital[sel] = to_hospital
-        return {"commissioner_payment": commissioner, "gp_payment": gp,
-                "hospital_payment": hospital}
+        out = {}
+        for name, sorted_values in (("commissioner_payment", commissioner), ("gp_payment", gp),
+                                    ("hospital_payment", hospital)):
+            out[name] = np.empty(n)
+            out[name][order] = sorted_values  # back to the chunk's row order
+        return out
 
     def _experience(self, rows: slice, quality: np.ndarray, activity, index: int) -> None:
         p = self.scenario.choice
@@ -569,6 +575,8 @@ class ICSModel(mesa.Model):
                 icp.settle(self.paid("commissioner_payment", option=o), sum(care), sum(enrolees),
                            enrolees[1], residents)
                 self._update_expectations(icp, care, enrolees)
+            else:  # not yet open, or closed: no patients, so no revenue or cost this year
+                icp.book(0.0, 0.0)
             payments[icp.name] = self.paid("commissioner_payment", option=o)
         self.commissioner.record(payments)
         self._count_transaction_costs()

@@ -80,3 +80,7 @@ def iter_parameters(model: BaseModel, prefix: str = "") -> Iterator[ParameterInf
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from iter_parameters(item, f"{key}[{i}].")
+        elif isinstance(value, dict):  # named sections, e.g. the scenario's contracts
+            for name_, item in value.items():
+                if isinstance(item, BaseModel):
+                    yield from iter_parameters(item, f"{key}.{name_}.")

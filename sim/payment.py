@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.calibration import REFERENCE_SEED, Calibration
+from sim.calibration import REFERENCE_PATIENTS, REFERENCE_SEED, Calibration
+from sim.population import synthesize
 from sim.scenario import (
     ACTIVITIES,
     BlendedContract,
@@ -152,7 +153,7 @@ class PaymentRule(ABC):
 
     # -- aggregate hooks, neutral by default
 
-    def begin_year(self, year: int) -> None:
+    def begin_year(self, year: int) -> None:  # noqa: B027 - a hook, neutral by default
         """Set the terms of contract ``year`` (1 = the first); schedules override this."""
 
     def settle(self, settlement: Settlement) -> float:
@@ -274,9 +275,6 @@ class BlendedRule(PaymentRule):
 
 @lru_cache(maxsize=8)
 def _reference_conditions(conditions_json: str) -> np.ndarray:
-    from sim.calibration import REFERENCE_PATIENTS
-    from sim.population import synthesize  # local: population imports this module's siblings
-
     conditions = Conditions.model_validate_json(conditions_json)
     return synthesize(Scenario(conditions=conditions), REFERENCE_PATIENTS,
                       REFERENCE_SEED).conditions

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -32,7 +32,6 @@ from sim.contracts.terms import (  # noqa: F401  (re-exported: the scenario's co
 )
 from sim.params import P
 from sim.schema import Strict
-
 
 # --------------------------------------------------------------------------- meta
 

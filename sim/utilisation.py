@@ -230,13 +230,13 @@ class Activity:
 
 
 class CountsSubset(Mapping):
-    """Some patients' activity counts, each gathered only when asked for.
+    """Some patients' activity counts (``rows``: indices or a slice), each taken when asked.
 
     Payment rules read only the activities they price, so a capitation rule costs no
     gathers at all.
     """
 
-    def __init__(self, counts: Mapping[str, np.ndarray], rows: np.ndarray):
+    def __init__(self, counts: Mapping[str, np.ndarray], rows: np.ndarray | slice):
         self._counts, self._rows = counts, rows
         self._cache: dict[str, np.ndarray] = {}
 
@@ -264,17 +264,45 @@ def draw_activity(rates: RateModel, expected: dict[str, np.ndarray], los: dict[s
                        los)
 
 
-def _scaled(rate: np.ndarray, modifier: np.ndarray | float) -> np.ndarray:
+@dataclass
+class PerPatient:
+    """A value per patient, looked up in ``table`` by each patient's ``cell`` when needed.
+
+    Indexing with rows gathers only those rows: lengths of stay, say, matter only for
+    the fifth of patients admitted in a year.
+    """
+
+    table: np.ndarray
+    cell: np.ndarray
+
+    def __getitem__(self, rows: np.ndarray | slice) -> np.ndarray:
+        return self.table[self.cell[rows]]
+
+
+PatientValue = np.ndarray | PerPatient | float
+"""Per-patient arrays, lazy :class:`PerPatient` lookups, or one number for everyone."""
+
+
+def _at(value: PatientValue, rows: np.ndarray) -> np.ndarray | float:
+    return value[rows] if isinstance(value, np.ndarray | PerPatient) else value
+
+
+def _scaled(rate: np.ndarray, modifier: PatientValue) -> np.ndarray:
     """``rate x modifier``, without a copy when the modifier is 1 for everyone."""
+    if isinstance(modifier, PerPatient):
+        return rate * modifier[slice(None)]
     if np.ndim(modifier) == 0 and modifier == 1:
         return rate
     return rate * modifier
 
 
-def draw_counts(expected: dict[str, np.ndarray], modifiers: dict[str, np.ndarray | float],
-                uniforms: np.ndarray | list[np.ndarray], readmit_p: np.ndarray,
-                los: dict[str, np.ndarray]) -> Activity:
-    """:func:`draw_activity` given each patient's readmission probability per discharge."""
+def draw_counts(expected: dict[str, np.ndarray], modifiers: dict[str, PatientValue],
+                uniforms: np.ndarray | list[np.ndarray], readmit_p: np.ndarray | PerPatient,
+                los: dict[str, np.ndarray | PerPatient]) -> Activity:
+    """:func:`draw_activity` given each patient's readmission probability per discharge.
+
+    Readmissions and bed days are worked out only for patients with a spell.
+    """
     column = (lambda j: uniforms[j]) if isinstance(uniforms, list) else (lambda j: uniforms[:, j])
     drawn = poisson_many([column(j) for j in range(len(COUNTED))],
                          [_scaled(expected[a], modifiers[a]) for a in COUNTED])
@@ -282,17 +310,20 @@ def draw_counts(expected: dict[str, np.ndarray], modifiers: dict[str, np.ndarray
     discharges = counts["elective"] + counts["emergency"] + counts["acsc"]
     u_readmit = column(len(COUNTED))
     readmission = np.zeros(len(discharges), dtype=np.int32)
-    some = np.flatnonzero(discharges)  # no discharge, no readmission: skip most patients
-    if some.size:
-        mod = modifiers["readmission"]
-        lam = readmit_p[some] * (mod[some] if np.ndim(mod) else mod) * discharges[some]
-        readmission[some] = poisson_from_uniform(u_readmit[some], lam)
+    some = np.flatnonzero(discharges)  # no discharge, no readmission or stay
+    lam = readmit_p[some] * _at(modifiers["readmission"], some) * discharges[some]
+    readmission[some] = poisson_from_uniform(u_readmit[some], lam)
     counts["readmission"] = readmission
-    emergency_spells = counts["emergency"] + counts["acsc"] + readmission
-    bed_days = emergency_spells * los["emergency"]
-    bed_days += counts["elective"] * los["elective"]
-    bed_days *= modifiers["los"]
-    return Activity(counts=counts, bed_days=bed_days.astype(np.float32, copy=False))
+    emergency_spells = counts["emergency"] + counts["acsc"]
+    emergency_spells += readmission
+    bed_days = np.zeros(len(discharges), dtype=np.float32)
+    stay = emergency_spells[some] * los["emergency"][some]
+    stay += counts["elective"][some] * los["elective"][some]
+    stay *= _at(modifiers["los"], some)
+    bed_days[some] = stay
+    activity = Activity(counts=counts, bed_days=bed_days)
+    activity.emergency_total = emergency_spells
+    return activity
 
 
 def expected_cost(expected: dict[str, np.ndarray], readmit_p: np.ndarray,

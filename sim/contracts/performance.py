@@ -22,9 +22,9 @@ from sim.contracts.tariffs import by_year
 from sim.contracts.terms import LeadProviderContract, WithholdContract
 from sim.payment import (
     BUILDERS,
+    SCOPES,
     CapitationRule,
     PaymentRule,
-    SCOPES,
     RuleContext,
     Settlement,
     build_rule,

@@ -1,0 +1,110 @@
+"""Side-effects the seeds warn about, each a reported metric; and the books balance.
+
+Risk selection, under-service under capitation without quality monitoring, supplier-
+induced demand under tariff, transaction costs of commissioning and tendering, and
+fragmentation (sim/metrics.py). Year-end settlements must keep the commissioner's spend
+equal to what its payees received, in every shipped scenario.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import SCENARIOS, assert_greater, scenario, value
+from policy_helpers import LATE, arm, per_rep
+
+from sim.metrics import METRICS
+from sim.model import ICSModel
+from sim.scenario import with_overrides
+
+ICP_SYSTEMS = ("icp_north", "icp_south", "icp_rural")
+
+
+def _icp_selection_gap(df: pd.DataFrame, year: int) -> float:
+    """Enrolment-weighted selection gap of the ICPs (population risk minus theirs)."""
+    gaps = [value(df, "selection_gap", system=s, years=[year]) for s in ICP_SYSTEMS]
+    sizes = [value(df, "population", system=s, years=[year]) for s in ICP_SYSTEMS]
+    return float(np.average(gaps, weights=sizes))
+
+
+def test_risk_selection_is_reported_and_shrinks_with_risk_adjustment() -> None:
+    """Avoidance of high-risk patients when capitation does not follow risk (seed 004
+    L1347-1358); risk adjustment and equalisation are the safeguard (seed 000:761-765, 492-494)."""
+    base = scenario("competing_icps_capitation")
+    none = arm(with_overrides(base, {"contracts.icp.risk_adjustment": "none"}))
+    full = arm(with_overrides(base, {"contracts.icp.r_squared": 0.45}))
+    gap_none = [_icp_selection_gap(d, 8) for d in none]
+    assert min(gap_none) > 0, "unadjusted capitation leaves ICPs with healthier members"
+    assert_greater(gap_none, [_icp_selection_gap(d, 8) for d in full], what="selection gap")
+    assert value(none[0], "selection_gap", system="all") == pytest.approx(0.0, abs=1e-12)
+
+
+def test_capitation_without_quality_monitoring_under_serves() -> None:
+    """'Incentives ... to avoid patients being under-served' (seed 002 L1293-1295); providers
+    'may withhold or restrict access to expensive care' (seed 004 L1352-1353)."""
+    sc = with_overrides(scenario("p4p_withhold_tower_hamlets"),
+                        {"contracts.network": {"kind": "capitation"}})
+    unmonitored = arm(sc)
+    monitored = arm(with_overrides(sc, {f"icps.{i}.quality_monitoring": True for i in range(8)}))
+    tariff = arm(scenario("fragmented_tariff"))
+    assert_greater(per_rep(monitored, "quality"), per_rep(unmonitored, "quality"), what="quality")
+    assert min(per_rep(unmonitored, "under_service")) > 0
+    assert max(per_rep(tariff, "under_service")) == 0.0
+
+
+def test_tariff_induces_demand_that_capitation_does_not() -> None:
+    """PbR 'may encourage the delivery of unnecessary care' (seed 004 L1234-1239); hospitals
+    as profit centres (seed 001:566-568)."""
+    tariff = arm(scenario("fragmented_tariff"))
+    competing = arm(scenario("competing_icps_capitation"))
+    induced = per_rep(tariff, "induced_demand")
+    assert min(induced) > 0.05, "tariff volume stands above what a zero-margin provider supplies"
+    for system in ("icp_south", "icp_rural"):  # vertical: they bear the marginal cost
+        assert_greater(induced, per_rep(competing, "induced_demand", system=system),
+                       what=f"induced demand, tariff minus {system}")
+
+
+def test_transaction_costs_of_commissioning_and_tendering_are_counted() -> None:
+    """Primary care-led commissioning increases transaction costs (seed 000:187-188);
+    tendering integrated care is costly (seed 004 L748-750, L757-759)."""
+    assert_greater(per_rep(arm(scenario("pbc_hard_budget")), "transaction_costs_per_capita"),
+                   per_rep(arm(scenario("fragmented_tariff")), "transaction_costs_per_capita"),
+                   what="transaction costs, PBC minus tariff")
+    runs = arm(scenario("icp_life_cycle"), years=5)
+    assert_greater(per_rep(runs, "transaction_costs_per_capita", system="entrant", years=[3]),
+                   per_rep(runs, "transaction_costs_per_capita", system="entrant", years=[4]),
+                   what="the entrant's costs in its procurement year")
+
+
+def test_fragmentation_falls_as_one_organisation_holds_the_budget() -> None:
+    """'Fragmented non-systems' (seed 000:736) against whole-population budgets that avoid
+    silos (seed 004 L1417-1423); soft budgets leave practices barely accountable."""
+    tariff = per_rep(arm(scenario("fragmented_tariff")), "fragmentation", years=LATE)
+    soft = per_rep(arm(scenario("pbc_soft_budget")), "fragmentation", years=LATE)
+    hard = per_rep(arm(scenario("pbc_hard_budget")), "fragmentation", years=LATE)
+    icp = per_rep(arm(scenario("competing_icps_capitation")), "fragmentation", system="icp_north")
+    assert min(tariff) > 0.6, "most spend falls outside the practices' budget"
+    assert_greater(tariff, soft, what="fragmentation, tariff minus soft budget")
+    assert_greater(soft, hard, what="fragmentation, soft minus hard budget")
+    assert max(icp) == 0.0
+
+
+SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.toml") if p.stem != "england")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_settlements_keep_the_books_balanced(name: str) -> None:
+    """Every pound the commissioner spends reaches a payee, settlements and rescues included."""
+    model = ICSModel(scenario(name), seed=3, patients=3_000, years=4)
+    for _ in range(4):
+        model.step()
+        received = (sum(p.revenue for p in model.practices.values())
+                    + model.paid("hospital_payment", option=0)
+                    + sum(icp.revenue for icp in model.icps))
+        assert model.commissioner.spend == pytest.approx(received, rel=1e-9)
+        assert model.commissioner.spend == pytest.approx(
+            model.paid("commissioner_payment"), rel=1e-9)
+    df = pd.DataFrame(model.metrics)
+    assert np.isfinite(df["value"]).all()
+    assert set(df["metric"]) <= set(METRICS)

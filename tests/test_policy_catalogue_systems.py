@@ -1,0 +1,153 @@
+"""Integration forms and market structures of the policy catalogue: the seeds' directions.
+
+Paired arms on common random numbers, as in :mod:`test_policy_catalogue_payment`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from helpers import assert_greater, scenario, value
+from policy_helpers import LATE, arm, per_rep
+
+from sim.model import ICSModel
+from sim.scenario import with_overrides
+
+NO_ICPS = {"icps": []}
+
+
+def test_vertical_and_virtual_integration_both_cut_hospital_use() -> None:
+    """Kaiser N. California (vertical) and Colorado (virtual), seed 001:578-592: both forms hold
+    promise (001:639-640); integration reduces hospital use (seed 000:857-861)."""
+    vertical = arm(scenario("vertical_kaiser_nc"))
+    virtual = arm(scenario("virtual_kaiser_colorado"))
+    fragmented = arm(with_overrides(scenario("vertical_kaiser_nc"), NO_ICPS))
+    for metric in ("avoidable_emergency_admissions_per_1000", "bed_days_per_1000"):
+        base = per_rep(fragmented, metric, years=LATE)
+        assert_greater(base, per_rep(vertical, metric, years=LATE), what=f"{metric}, vertical")
+        assert_greater(base, per_rep(virtual, metric, years=LATE), what=f"{metric}, virtual")
+    assert_greater(per_rep(virtual, "elective_admissions_per_1000", system="kaiser"),
+                   per_rep(vertical, "elective_admissions_per_1000", system="kaiser"),
+                   what="a vertical ICP bears the marginal cost of its own electives")
+
+
+def test_community_specialists_cut_admissions_and_bed_days() -> None:
+    """Bolton: specialists out of hospital (seed 001:342-355; seed 003:219-227); lowest bed days
+    per person with diabetes in Greater Manchester (seed 002 L493-495)."""
+    sc = scenario("route_bolton_community_specialists")
+    bolton = arm(sc)
+    hospital_based = arm(with_overrides(sc, {"icps.0.community_specialists": 0.0,
+                                             "icps.0.community_outpatient_max": 0.0}))
+    for metric in ("avoidable_emergency_admissions_per_1000", "bed_days_per_1000",
+                   "trust_income_per_capita"):
+        assert_greater(per_rep(hospital_based, metric, years=LATE),
+                       per_rep(bolton, metric, years=LATE), what=metric)
+
+
+def test_primary_care_reaching_in_moves_care_and_money_out_of_hospital() -> None:
+    """Epsom: outpatients at 65% and day surgery at 87% of trust cost; over half of referrals to
+    local services (seed 003:379-393); integrated systems take budget from hospitals (seed
+    001:800-803)."""
+    sc = scenario("route_epsom_primary_care_reach_in")
+    epsom = arm(sc)
+    buying = arm(with_overrides(sc, {"icps.0.community_outpatient_max": 0.0,
+                                     "icps.0.community_elective_max": 0.0}))
+    assert_greater(per_rep(buying, "trust_income_per_capita"),
+                   per_rep(epsom, "trust_income_per_capita"), what="trust income per head")
+    assert_greater(per_rep(epsom, "provider_surplus", system="edics"),
+                   per_rep(buying, "provider_surplus", system="edics"), what="practices' surplus")
+
+
+def test_partnership_trust_accepts_lower_activity_but_keeps_more_care_than_reach_in() -> None:
+    """Birmingham and Solihull: the trust accepts lower commissioned activity (seed 003:629-683)
+    when it shares the savings (seed 004 L1384-1385); hospital-centred routes keep more care in
+    hospital than primary care reaching in (seed 003:409-413)."""
+    sc = scenario("route_birmingham_partnership")
+    partnership = arm(sc)
+    plain = arm(with_overrides(sc, {"contracts.icp_hospital": {"kind": "tariff"}}))
+    epsom = arm(scenario("route_epsom_primary_care_reach_in"))
+    for metric in ("elective_admissions_per_1000", "outpatient_per_1000"):
+        assert_greater(per_rep(plain, metric), per_rep(partnership, metric), what=metric)
+    assert_greater(per_rep(partnership, "trust_income_per_capita"),
+                   per_rep(epsom, "trust_income_per_capita"), what="trust income, B&S minus Epsom")
+
+
+def test_pooled_budget_buys_intermediate_care_and_cuts_older_peoples_bed_days() -> None:
+    """Torbay: pooled budgets spent on intermediate care; occupied beds 750 -> 502, lowest
+    emergency bed use over 65 (seed 002 L497-515; calibration_targets 7.1-7.4)."""
+    sc = scenario("pooled_budget_torbay")
+    pooled = arm(sc)
+    separate = arm(with_overrides(sc, {"contracts.pool": {"kind": "capitation"}}))
+    for metric in ("bed_days_per_1000", "emergency_admissions_per_1000"):
+        assert_greater(per_rep(separate, metric, group="age_65_plus", years=LATE),
+                       per_rep(pooled, metric, group="age_65_plus", years=LATE),
+                       what=f"{metric}, 65 and over")
+
+
+def test_single_planned_system_uses_less_hospital_care_but_is_less_responsive() -> None:
+    """Scotland/NZ: planning rather than choice (seed 000:699-710), which 'may be less effective
+    in improving performance than ... competition between integrated systems' (000:711-716)."""
+    sc = scenario("single_planned_system_scotland")
+    planned = arm(sc)
+    competing = arm(with_overrides(sc, {
+        "choice.enabled": True,
+        "icps": [{"name": "board_a", "localities": ["urban", "rural"], "integration": "vertical",
+                  "initial_share": 0.5, "years_integrated_at_start": 10, "site_position": 0.3},
+                 {"name": "board_b", "localities": ["urban", "rural"], "integration": "vertical",
+                  "initial_share": 0.5, "years_integrated_at_start": 10, "site_position": 0.7}]}))
+    fragmented = arm(scenario("fragmented_tariff"))
+    assert_greater(per_rep(competing, "quality"), per_rep(planned, "quality"), what="quality")
+    for metric in ("avoidable_emergency_admissions_per_1000", "bed_days_per_1000"):
+        assert_greater(per_rep(fragmented, metric, years=LATE), per_rep(planned, metric, years=LATE),
+                       what=metric)
+
+
+def test_regulated_competition_consolidates_the_market() -> None:
+    """Netherlands: annual choice, open enrolment, risk equalisation; insurers fell from over
+    100 to about 20 in fifteen years (seed 000:476-500), perhaps to five (000:530-532)."""
+    runs = arm(scenario("dutch_regulated_competition"), years=15)
+    first = per_rep(runs, "icps_open", years=[1])
+    last = per_rep(runs, "icps_open", years=[15])
+    assert first == [6.0] * len(runs)
+    assert all(1 <= n < 6 for n in last), last
+    assert_greater(per_rep(runs, "market_concentration", years=[15]),
+                   per_rep(runs, "market_concentration", years=[1]), what="concentration")
+    switching = per_rep(runs, "switching_rate", years=[1])
+    assert all(0.1 < s < 0.3 for s in switching), "about 20% switched in the first year"
+
+
+def test_yardstick_competition_stands_in_for_real_competition() -> None:
+    """Rural monopoly judged against urban competitors (seed 001:767-777; VHA 001:629-635)."""
+    sc = scenario("urban_vs_rural_yardstick")
+    yardstick = arm(sc)
+    alone = arm(with_overrides(sc, {"icps.2.contract": "icp"}))
+    rural_with = per_rep(yardstick, "quality", system="rural", years=LATE)
+    rural_alone = per_rep(alone, "quality", system="rural", years=LATE)
+    urban = per_rep(alone, "quality", system="urban_north", years=LATE)
+    assert_greater(urban, rural_alone, what="competition raises urban quality over the monopoly")
+    assert_greater(rural_with, rural_alone, what="rural quality, yardstick minus none")
+
+
+def test_icp_life_cycle_entry_maturation_and_exit_without_loss() -> None:
+    """Entry (seed 000:754-758), benefits that lag for 15-20 years (seed 004 L1613-1619) and exit
+    on insolvency (seed 001:724-725; seed 004 L415-419), members moved without loss."""
+    sc = scenario("icp_life_cycle")
+    for rep in range(3):
+        model = ICSModel(sc, seed=7, replicate=rep, patients=20_000, years=12)
+        entrant = next(i for i in model.icps if i.name == "entrant")
+        effects = []
+        for _ in range(12):
+            model.step()
+            assert model.population.n == 20_000 and (model.population.option < 4).all()
+            if entrant.is_open:
+                effects.append(entrant.maturity * entrant.prevention_effect)
+        df = pd.DataFrame(model.metrics)
+        entrant_share = [value(df, "enrolment_share", system="entrant", years=[y])
+                         for y in range(1, 13)]
+        assert entrant_share[:2] == [0.0, 0.0] and min(entrant_share[2:]) > 0
+        assert np.all(np.diff(effects) >= 0) and effects[-1] > effects[2] > effects[0] == 0, (
+            "integration benefits start at nothing and build year on year")
+        under = next(i for i in model.icps if i.name == "underbidder")
+        assert under.failed and not under.is_open
+        assert (model.population.option != under.option).all(), "its members enrolled elsewhere"
+        assert value(df, "icps_open", years=[12]) == 2.0, "the established ICP and the entrant"
