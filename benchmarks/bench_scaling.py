@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -92,7 +93,8 @@ def england(scenario: Path, years: int, seed: int) -> int:
     out = OUT / "england"
     cmd = [sys.executable, "-m", "sim.cli", "run", str(scenario), "--patients", str(ENGLAND),
            "--years", str(years), "--seed", str(seed), "--out", str(out)]
-    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # a finished replicate would be reused, not rerun
+    out.mkdir(parents=True)
     start = time.perf_counter()
     with (OUT / "england_run.log").open("w") as log:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
@@ -137,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{'PASS' if flat <= FLAT_TOLERANCE else 'FAIL'}")
     print(f"population build / one year, at worst: {startup:.2f} (target <= 1): "
           f"{'PASS' if startup <= 1 else 'FAIL'}")
-    (OUT / "scaling.json").write_text(json.dumps(rows, indent=1) + "\n")
-    (OUT / "scaling.md").write_text(text + "\n")
+    (OUT / f"scaling_{args.scenario.stem}.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (OUT / f"scaling_{args.scenario.stem}.md").write_text(text + "\n")
     return 0 if flat <= FLAT_TOLERANCE and startup <= 1 else 1
 
 

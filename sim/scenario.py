@@ -598,16 +598,21 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         raise ScenarioError(_format_validation_error(source, err, Scenario)) from None
 
 
-def read_scenario_dict(path: str | Path) -> dict[str, Any]:
-    """Read a TOML scenario file into a dict, with clear errors for missing or broken files."""
+def read_toml(path: str | Path, kind: str = "scenario") -> dict[str, Any]:
+    """Read a TOML file into a dict, with one clear message for a missing or broken file."""
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
+        raise ScenarioError(f"{path}: no such {kind} file")
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+
+
+def read_scenario_dict(path: str | Path) -> dict[str, Any]:
+    """Read a TOML scenario file into a dict (see :func:`read_toml`)."""
+    return read_toml(path, "scenario")
 
 
 def load_scenario(

@@ -60,7 +60,7 @@ from SALib.sample import sobol as sobol_sample  # noqa: E402
 
 import sim  # noqa: E402
 from sim.experiments.executor import ExperimentError, RunSpec, execute  # noqa: E402
-from sim.experiments.sweep import Strict, combine, read_toml, validate, value_at  # noqa: E402
+from sim.experiments.sweep import Strict, combine, validate, value_at  # noqa: E402
 from sim.metrics import GROUPS, METRICS  # noqa: E402
 from sim.params import iter_parameters  # noqa: E402
 from sim.runner import (  # noqa: E402
@@ -75,6 +75,7 @@ from sim.scenario import (  # noqa: E402
     apply_override,
     parse_override,
     read_scenario_dict,
+    read_toml,
     scenario_from_dict,
 )
 

@@ -37,7 +37,6 @@ import itertools
 import json
 import platform
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -57,6 +56,7 @@ from sim.scenario import (
     apply_override,
     parse_override,
     read_scenario_dict,
+    read_toml,
     scenario_from_dict,
     scenario_to_toml,
 )
@@ -71,17 +71,6 @@ class Strict(BaseModel):
     """Unknown keys in an experiment file are errors, as they are in scenarios."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-def read_toml(path: Path, kind: str) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such {kind} file")
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
 
 
 def validation_message(source: str, err: ValidationError, prefix: str = "") -> str:
