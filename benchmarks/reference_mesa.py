@@ -219,6 +219,7 @@ class Patient(mesa.Agent):
         return not dies
 
     def rest_of_year(self) -> None:
+        """Risk, choice, care, payments and experience, then into the books."""
         expected = self.score_risk()
         high_risk = self.risk >= self.model.params.behaviour.high_risk_threshold
         switched = self.choose(high_risk)
@@ -229,7 +230,8 @@ class Patient(mesa.Agent):
                          expected["elective"])
 
     def condition_weight(self) -> float:
-        return sum(w for w, has in zip(self.model.condition_weights, self.conditions, strict=True) if has)
+        weights = self.model.condition_weights
+        return sum(w for w, has in zip(weights, self.conditions, strict=True) if has)
 
     def score_risk(self) -> dict[str, float]:
         """Baseline expected counts; sets the risk score (expected cost / England mean)."""
@@ -323,6 +325,7 @@ class Patient(mesa.Agent):
         m = self.model
         paid = dict(counts)
         paid["emergency"] = counts["emergency"] + counts["acsc"] + counts["readmission"]
+        paid["conditions"] = sum(1 << c for c, has in enumerate(self.conditions) if has)
         rule, hospital_rule = m.payers[self.option]
         by_rule = pay(rule, paid, self.age, self.sex, self.risk, m.calibration)
         hospital = pay(hospital_rule, paid, self.age, self.sex, self.risk, m.calibration)
