@@ -5,6 +5,8 @@ The annual step order lives in :meth:`ICSModel.step`, and only there.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import mesa
 import numpy as np
 
@@ -220,7 +222,7 @@ class ICSModel(mesa.Model):
                 icp.plan()
         self.modifiers = RateModifiers(len(self.options), len(self.scenario.localities))
         for practice in self.practices.values():
-            practice.plan(self.rules["gp"], self.costs, behaviour, self._high_risk_rates())
+            practice.plan(self.rules["gp"], self.costs, behaviour, self.high_risk_rates)
             practice.apply_modifiers(self.modifiers, behaviour)
         for trust in self.trusts:
             li = trust.locality
@@ -256,7 +258,8 @@ class ICSModel(mesa.Model):
             (icp.option, icp.purchase_rule) for icp in self.icps
             if not icp.vertical and locality in icp.localities]
 
-    def _high_risk_rates(self) -> dict[str, float]:
+    @cached_property
+    def high_risk_rates(self) -> dict[str, float]:
         """ACSC and other emergency admissions per high-risk patient-year at England rates."""
         ref = self.calibration.reference
         hr = ref["high_risk"]
@@ -283,8 +286,8 @@ class ICSModel(mesa.Model):
         selection = np.zeros((n_loc, n_opt), dtype=np.float32)
         for li, loc in enumerate(locs):
             available[li, 0] = loc.fragmented_default
-            waiting[li, 0] = self.trusts[li].waiting_weeks if hasattr(self, "trusts") else 0.0
-        for icp in getattr(self, "icps", []):
+            waiting[li, 0] = self.trusts[li].waiting_weeks
+        for icp in self.icps:
             for li in icp.localities:
                 available[li, icp.option] = icp.is_open
                 waiting[li, icp.option] = (icp.waiting_weeks if icp.vertical
