@@ -33,8 +33,9 @@ import mesa
 import numpy as np
 
 from sim.contracts.base import SELF_PROVIDED, PartialPurchaseRule
+from sim.parameters import Behaviour, Costs, Hospital, Utilisation
 from sim.payment import SPELL_ALIASES, PaymentRule, Settlement
-from sim.scenario import Behaviour, Costs, Hospital, IcpConfig, Prices, Utilisation
+from sim.scenario import IcpConfig, Prices
 
 SPELLS = ("elective", "emergency")
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import Choice
+from sim.parameters import Choice
 
 
 @dataclass

@@ -32,6 +32,8 @@ YearsOption = Annotated[int | None, typer.Option(help="Number of simulated years
 ReplicatesOption = Annotated[int | None, typer.Option(help="Replicates (default: run.replicates).")]
 SchedulerOption = Annotated[str | None, typer.Option(
     help="Address of a running Dask scheduler, e.g. tcp://HOST:8786 (default: a local cluster).")]
+WorkersOption = Annotated[int | None, typer.Option(
+    help="Local Dask workers (default: one per core; 0: in this process).")]
 
 
 def fail(message: str) -> None:
@@ -232,8 +234,7 @@ def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep TOML file (see scenarios/sweeps/).")],
     out: Annotated[Path | None, typer.Option(
         help="Output folder (default results/sweeps/<name>/); rerun with it to resume.")] = None,
-    workers: Annotated[int | None, typer.Option(
-        help="Local Dask workers (default: one per core; 0: in this process).")] = None,
+    workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -265,8 +266,7 @@ def sensitivity(
     method: Annotated[str | None, typer.Option(help="morris or sobol (default: the file's).")] = None,
     samples: Annotated[int | None, typer.Option(
         help="Morris trajectories or Sobol base samples (default: the file's).")] = None,
-    workers: Annotated[int | None, typer.Option(
-        help="Local Dask workers (default: one per core; 0: in this process).")] = None,
+    workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
 ) -> None:

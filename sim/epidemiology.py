@@ -13,7 +13,7 @@ from importlib import resources
 
 import numpy as np
 
-from sim.scenario import Conditions, Demography
+from sim.parameters import Conditions, Demography
 
 MAX_AGE = 100
 AGES = np.arange(MAX_AGE + 1)

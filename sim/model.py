@@ -11,7 +11,7 @@ import mesa
 import numpy as np
 
 from sim import epidemiology as epi
-from sim.accounts import SettlementBook
+from sim.accounts import SettlementBook, YearEndAccounts
 from sim.agents import (
     Commissioner,
     Expectations,
@@ -26,7 +26,7 @@ from sim.choice import LocalOptions, LogitChoice, OptionTable
 from sim.ledger import Ledger
 from sim.metrics import year_metrics
 from sim.modifiers import RateModifiers
-from sim.payment import PaymentRule, RuleContext, Settlement, build_rule
+from sim.payment import PaymentRule, RuleContext, build_rule
 from sim.population import Demography, Population, synthesize
 from sim.rng import chunks, stream
 from sim.scenario import FRAGMENTED, Prices, Scenario
@@ -66,6 +66,7 @@ class ICSModel(mesa.Model):
         self.rules = self._build_rules()
         self.commissioner = Commissioner(self, self.rules)
         self.accounts = SettlementBook(len(self.options), n_loc)
+        self.year_end = YearEndAccounts(self)
         self.transaction_costs = np.zeros(len(self.options))   # GBP this year, by option
         self.supplier_volume: dict[tuple[int, int], float] = {}  # trust elective factor by cell
         baseline_elective = self._score_risk()
@@ -226,7 +227,7 @@ class ICSModel(mesa.Model):
             practice.apply_modifiers(self.modifiers, behaviour)
         for trust in self.trusts:
             li = trust.locality
-            for option, rule in self._paid_at_trust(li):
+            for option, rule in self.paid_at_trust(li):
                 for activity in ("elective", "outpatient"):
                     volume = trust.induced_volume(rule, activity, self.costs,
                                                   behaviour.induced_demand_elasticity)
@@ -252,7 +253,7 @@ class ICSModel(mesa.Model):
         start = next((icp.config.start_year for icp in self.icps if icp.name == rule_name), 1)
         return max(1, self.year - start + 1)
 
-    def _paid_at_trust(self, locality: int) -> list[tuple[int, PaymentRule]]:
+    def paid_at_trust(self, locality: int) -> list[tuple[int, PaymentRule]]:
         """(option, rule) for every option whose hospital care the locality's trust is paid for."""
         return [(0, self.rules["hospital"])] + [
             (icp.option, icp.purchase_rule) for icp in self.icps
@@ -450,7 +451,7 @@ class ICSModel(mesa.Model):
         value += z
         np.clip(value, 0.0, 1.0, out=pop.experience[rows])
 
-    # ------------------------------------------------------------------ 3-5. hospitals, accounts
+    # ------------------------------------------------------------------ 3. hospitals
 
     def _set_waiting_times(self) -> None:
         """Waits from referred demand against capacity staffed to each provider's margin.
@@ -459,13 +460,13 @@ class ICSModel(mesa.Model):
         supplier factor; it staffs capacity with a share (``capacity_margin_response``) of
         that factor, so a contract that stops paying for activity lengthens waits.
         """
-        L, h = self.ledger, self.scenario.hospital
+        L, h, bought = self.ledger, self.scenario.hospital, self.year_end.bought
         for trust in self.trusts:
             li = trust.locality
             referred = staffed = 0.0
-            for o, _ in self._paid_at_trust(li):
+            for o, _ in self.paid_at_trust(li):
                 factor = self.supplier_volume.get((o, li), 1.0)
-                demand = L.sum("elective", option=o, locality=li) * self._bought(o, "elective")
+                demand = L.sum("elective", option=o, locality=li) * bought(o, "elective")
                 referred += demand / factor
                 staffed += demand / factor * factor ** h.capacity_margin_response
             trust.update_waiting(referred, staffed / referred if referred > 0 else 1.0)
@@ -476,189 +477,21 @@ class ICSModel(mesa.Model):
                 load = L.sum("elective", option=icp.option) / icp.capacity
                 icp.waiting_weeks = waiting_weeks(load, h)
 
-    def _bought(self, option: int, activity: str) -> float:
-        """Share of an option's ``activity`` its trust provides (the rest made in the community)."""
-        if option == 0:
-            return 1.0
-        return 1.0 - self.icps[option - 1].self_provision.get(activity, 0.0)
+    # ------------------------------------------------------------------ 4-5. accounts, failures
 
-    def hospital_counts(self, **where) -> tuple[dict[str, float], float]:
-        """Hospital activity counts (all emergency spells together) and bed days in cells."""
-        L = self.ledger
-        counts = {a: L.sum(a, **where) for a in ("outpatient", "elective", "ae")}
-        counts["emergency"] = L.sum("emergency_total", **where)
-        return counts, L.sum("bed_days", **where)
+    def _settle_accounts(self) -> None:
+        """Step 4, the year-end accounts: see :meth:`sim.accounts.YearEndAccounts.settle`."""
+        self.year_end.settle()
+
+    def _close_failed_icps(self) -> None:
+        """Step 5: see :meth:`sim.accounts.YearEndAccounts.close_failed_icps`."""
+        self.year_end.close_failed_icps()
+
+    # ------------------------------------------------------------------ convenience
 
     def paid(self, quantity: str, **where) -> float:
         """GBP of ``quantity`` in the cells: payments as care happened plus settlements."""
-        return self.ledger.sum(quantity, **where) + self.accounts.sum(quantity, **where)
-
-    def _settlement(self, payee: str, where: dict, paid: float, cost: float, quality: float,
-                    peer_quality: float | None = None) -> Settlement:
-        L = self.ledger
-        counts, bed_days = self.hospital_counts(**where)
-        counts.update(gp_consultation=L.sum("gp_consultation", **where),
-                      acsc=L.sum("acsc", **where), readmission=L.sum("readmission", **where),
-                      bed_days=bed_days)
-        return Settlement(payee=payee, year=self.year, enrolees=L.sum("population", **where),
-                          risk=L.sum("risk", **where), counts=counts, paid=paid, cost=cost,
-                          quality=quality, peer_quality=peer_quality)
-
-    def _book_settlement(self, amount: float, where: dict, quantities: tuple[str, ...]) -> None:
-        """Spread a settlement over its cells, pro rata to what they were paid (else per head)."""
-        weights = self.ledger.table(quantities[0], (0, 1, 2, 3, 4))
-        covered = weights[SettlementBook.select(**where)]
-        if np.sum(np.abs(covered)) <= 0 or (covered < 0).any():
-            weights = self.ledger.table("population", (0, 1, 2, 3, 4))
-        self.accounts.add(amount, weights, where, quantities)
-
-    def _trust_cost(self, option: int, locality: int) -> float:
-        """What the trust spends on an option's patients (less care made in the community)."""
-        counts, bed_days = self.hospital_counts(option=option, locality=locality)
-        made = 1.0 - self._bought(option, "elective")
-        bed_days -= made * counts["elective"] * self.costs.los["elective"]
-        counts["elective"] *= 1.0 - made
-        counts["outpatient"] *= self._bought(option, "outpatient")
-        return self.costs.hospital_cost(counts, max(bed_days, 0.0))
-
-    def _settle_accounts(self) -> None:
-        """Settle every contract for the year, then book each provider's revenue and cost.
-
-        Order: what virtual ICPs owe trusts; practices and trusts (the commissioner's
-        fragmented contracts); then ICPs, whose costs include what they paid trusts.
-        """
-        L, b = self.ledger, self.scenario.behaviour
-        self.accounts.reset()
-        base_quality = float(self.option_quality()[0])
-        for icp in self.icps:
-            if icp.vertical or not icp.is_open:
-                continue
-            for li in icp.localities:
-                where = {"option": icp.option, "locality": li}
-                s = self._settlement(self.trusts[li].name, where, L.sum("hospital_payment", **where),
-                                     self._trust_cost(icp.option, li), icp.quality)
-                amount = self.commissioner.settle(f"icp_hospital/{icp.name}", icp.purchase_rule, s)
-                self._book_settlement(amount, where, ("hospital_payment",))
-        payments = {}
-        for li, practice in self.practices.items():
-            where = {"option": 0, "locality": li}
-            cost = (L.sum("gp_consultation", **where) * self.costs.gp_consultation
-                    + practice.own_costs(L.sum("population", high_risk=1, **where)))
-            s = self._settlement(practice.name, where, L.sum("gp_payment", **where), cost,
-                                 base_quality)
-            amount = self.commissioner.settle("gp", self.rules["gp"], s)
-            self._book_settlement(amount, where, ("gp_payment", "commissioner_payment"))
-            practice.book(self.paid("gp_payment", **where), cost)
-            payments[practice.name] = self.paid("gp_payment", **where)
-        for trust in self.trusts:
-            li = trust.locality
-            where = {"option": 0, "locality": li}
-            if self.scenario.localities[li].fragmented_default:
-                s = self._settlement(trust.name, where, L.sum("hospital_payment", **where),
-                                     self._trust_cost(0, li), base_quality)
-                amount = self.commissioner.settle("hospital", self.rules["hospital"], s)
-                self._book_settlement(amount, where, ("hospital_payment", "commissioner_payment"))
-            options = [o for o, _ in self._paid_at_trust(li)]
-            trust.book(sum(self.paid("hospital_payment", option=o, locality=li) for o in options),
-                       sum(self._trust_cost(o, li) for o in options))
-            payments[trust.name] = self.paid("hospital_payment", **where)
-        for icp in self.icps:
-            o = icp.option
-            if icp.is_open:
-                care = [self._icp_care_cost(icp, hr) for hr in (0, 1)]
-                enrolees = [L.sum("population", option=o, high_risk=hr) for hr in (0, 1)]
-                residents = sum(L.sum("population", locality=li) for li in icp.localities)
-                if icp.years_active == 0 and icp.reserves == 0.0:
-                    icp.reserves = b.initial_reserves_share * L.sum("commissioner_payment", option=o)
-                own = icp.own_costs(sum(enrolees), enrolees[1], residents)
-                s = self._settlement(icp.name, {"option": o}, L.sum("commissioner_payment", option=o),
-                                     sum(care) + own, icp.quality, icp.peer_quality)
-                amount = self.commissioner.settle(icp.config.contract, icp.rule, s)
-                self._book_settlement(amount, {"option": o}, ("commissioner_payment",))
-                icp.settle(self.paid("commissioner_payment", option=o), sum(care), sum(enrolees),
-                           enrolees[1], residents)
-                self._update_expectations(icp, care, enrolees)
-            else:  # not yet open, or closed: no patients, so no revenue or cost this year
-                icp.book(0.0, 0.0)
-            payments[icp.name] = self.paid("commissioner_payment", option=o)
-        self.commissioner.record(payments)
-        self._count_transaction_costs()
-
-    def _count_transaction_costs(self) -> None:
-        """GBP spent this year running contracts and ICPs, and procuring new ICPs, by option."""
-        L, c = self.ledger, self.scenario.costs
-        out = np.zeros(len(self.options))
-        out[0] = L.sum("population", option=0) * (self.rules["gp"].admin_cost_per_head
-                                                  + self.rules["hospital"].admin_cost_per_head)
-        for icp in self.icps:
-            n = L.sum("population", option=icp.option)
-            per_head = icp.rule.admin_cost_per_head + icp.management_cost + (
-                0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head)
-            residents = sum(L.sum("population", locality=li) for li in icp.localities)
-            out[icp.option] = n * per_head + (icp.fixed_cost_per_resident * residents
-                                              if icp.is_open else 0.0)
-            if icp.is_open and icp.years_active == 1:  # procured for its first year
-                out[icp.option] += c.tender_cost_per_resident * residents
-        self.transaction_costs = out
-
-    def _icp_care_cost(self, icp: IntegratedCarePartnership, high_risk: int) -> float:
-        L = self.ledger
-        o = icp.option
-        primary = L.sum("gp_consultation", option=o, high_risk=high_risk) * self.costs.gp_consultation
-        if icp.vertical:
-            counts, bed_days = self.hospital_counts(option=o, high_risk=high_risk)
-            return primary + self.costs.hospital_cost(counts, bed_days)
-        made = sum(share * L.sum(a, option=o, high_risk=high_risk) * self.costs.community(a)
-                   for a, share in icp.self_provision.items() if share > 0)
-        return primary + made + self.paid("hospital_payment", option=o, high_risk=high_risk)
-
-    def _update_expectations(self, icp: IntegratedCarePartnership, care: list[float],
-                             enrolees: list[float]) -> None:
-        """Update what the ICP expects; high-risk rates are before its own prevention."""
-        L, b = self.ledger, self.scenario.behaviour
-        o = icp.option
-        n, n_hr = sum(enrolees), enrolees[1]
-        if n <= 0:
-            return
-        applied = icp.applied
-        observed = {"revenue": self.paid("commissioner_payment", option=o) / n,
-                    "care_cost": sum(care) / n}
-        if n_hr > 0:
-            observed.update(
-                revenue_high_risk=self.paid("commissioner_payment", option=o, high_risk=1) / n_hr,
-                care_cost_high_risk=care[1] / n_hr,
-                acsc_high_risk=L.sum("acsc", option=o, high_risk=1) / n_hr
-                / max(applied["acsc"] * icp.emergency_volume, 1e-6),
-                other_emergency_high_risk=L.sum("emergency", option=o, high_risk=1) / n_hr
-                / max(applied["emergency"] * icp.emergency_volume, 1e-6),
-                bed_days_high_risk=L.sum("bed_days", option=o, high_risk=1) / n_hr
-                / max(applied["los"], 1e-6))
-        icp.expect.update(observed, b.planning_weight)
-
-    def _close_failed_icps(self) -> None:
-        """Close ICPs whose reserves ran out; the commissioner rescues a locality's last option.
-
-        Members of a closed ICP choose again next year among the options still open, so
-        nobody is left without care. Where an ICP is the only option left in one of its
-        localities, closing it would leave patients with nowhere to go, so the commissioner
-        covers its deficit instead (booked as a settlement on its patients).
-        """
-        for icp in self.icps:
-            if not (icp.is_open and icp.reserves < 0):
-                continue
-            table = self.option_table()
-            alternatives = table.available[icp.localities].sum(axis=1) - 1
-            if (alternatives < 1).any():
-                amount = -icp.reserves
-                self.commissioner.rescue(icp.name, amount)
-                self._book_settlement(amount, {"option": icp.option}, ("commissioner_payment",))
-                icp.revenue += amount
-                icp.reserves = 0.0
-            else:
-                icp.is_open = False
-                icp.failed = True
-
-    # ------------------------------------------------------------------ convenience
+        return self.year_end.paid(quantity, **where)
 
     @property
     def living(self) -> int:

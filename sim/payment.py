@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 
 from sim.calibration import REFERENCE_PATIENTS, REFERENCE_SEED, Calibration
+from sim.parameters import Conditions
 from sim.population import synthesize
 from sim.scenario import (
     ACTIVITIES,
     BlendedContract,
     CapitationContract,
-    Conditions,
     Prices,
     Scenario,
     TariffContract,

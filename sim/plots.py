@@ -1,10 +1,7 @@
-"""Seminar figures: one shared style and one function per figure.
+"""Seminar figures: one function per figure, all in the shared style of :mod:`sim.plot_style`.
 
-Figures are read from the back of a seminar room and printed in grey, so the style is
-set once here: large type, thick lines, the Okabe-Ito colour-blind-safe palette with a
-fixed colour and marker for each system and scenario, units on every axis and a source
-note on every figure. Bands are the 90% interval (5th to 95th percentile) across
-replicates; with one replicate only the line is drawn.
+Bands are the 90% interval (5th to 95th percentile) across replicates; with one
+replicate only the line is drawn.
 
 :func:`plot_results` reads the ``metrics.parquet`` of an ``icsim run`` folder, or of each
 scenario folder of an ``icsim compare`` folder, and writes every figure as PNG, SVG and
@@ -16,146 +13,41 @@ from __future__ import annotations
 
 import io
 import json
-import textwrap
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from cycler import cycler
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure, SubFigure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.figure import Figure
 
+from sim.plot_style import (  # noqa: F401  (re-exported: sim.plots is the one import for figures)
+    FIXED_COLOURS,
+    LABELS,
+    MARKERS,
+    OKABE_ITO,
+    SOURCE,
+    SPARE_COLOURS,
+    STYLE,
+    YEAR_LABEL,
+    Palette,
+    draw_line,
+    gbp,
+    grouped_bars,
+    label,
+    legend_below,
+    new_figure,
+    panel_grid,
+    percent_axis,
+    style,
+    year_axis,
+)
 from sim.runner import atomic_write_bytes
-
-# --------------------------------------------------------------------------- style
-
-OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
-}
-"""Okabe & Ito (2008) palette, distinguishable with the common colour-vision deficiencies."""
-
-FIXED_COLOURS = {
-    "all": OKABE_ITO["black"],
-    "fragmented": OKABE_ITO["vermillion"],
-    "icp_north": OKABE_ITO["blue"],
-    "icp_south": OKABE_ITO["green"],
-    "icp_rural": OKABE_ITO["orange"],
-    "fragmented_tariff": OKABE_ITO["vermillion"],
-    "competing_icps_capitation": OKABE_ITO["blue"],
-    "blended": OKABE_ITO["green"],
-}
-"""The same system or scenario keeps its colour in every figure and on the dashboard."""
-
-SPARE_COLOURS = tuple(OKABE_ITO[c] for c in ("purple", "sky_blue", "orange", "blue", "green",
-                                             "vermillion", "yellow"))
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-
-LABELS = {
-    "all": "Whole population",
-    "fragmented": "Fragmented default",
-    "fragmented_tariff": "Fragmented, tariff",
-    "competing_icps_capitation": "Competing ICPs, capitation",
-    "blended": "Competing ICPs, blended",
-}
-
-STYLE: dict[str, object] = {
-    "font.size": 16,
-    "axes.titlesize": 18,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 16,
-    "xtick.labelsize": 14,
-    "ytick.labelsize": 14,
-    "legend.fontsize": 14,
-    "legend.title_fontsize": 14,
-    "figure.titlesize": 21,
-    "figure.titleweight": "bold",
-    "lines.linewidth": 3.0,
-    "lines.markersize": 8,
-    "axes.linewidth": 1.3,
-    "axes.grid": True,
-    "grid.alpha": 0.35,
-    "grid.linewidth": 1.0,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.prop_cycle": cycler(color=list(SPARE_COLOURS)),
-    "legend.frameon": False,
-    "savefig.dpi": 150,
-    "savefig.facecolor": "white",
-    "figure.facecolor": "white",
-    "pdf.fonttype": 42,
-    "svg.hashsalt": "icsim",
-}
-"""Matplotlib rcParams shared by every icsim figure (fonts of at least 14 pt)."""
-
-SOURCE = "Source: icsim simulation; England baseline calibrated to calibration_targets 4.8"
-YEAR_LABEL = "Simulated year"
-
-
-def gbp() -> matplotlib.ticker.Formatter:
-    """Tick labels in pounds (a new formatter per axis, as matplotlib requires)."""
-    return matplotlib.ticker.StrMethodFormatter("£{x:,.0f}")
-
 
 FORMATS = ("png", "svg", "pdf")
 _METADATA = {"png": {"Software": None}, "svg": {"Date": None},
              "pdf": {"CreationDate": None, "ModDate": None}}
-
-
-@contextmanager
-def style() -> Iterator[None]:
-    """Apply the shared style while figures are built and saved."""
-    with matplotlib.rc_context(STYLE):
-        yield
-
-
-def label(name: str) -> str:
-    """A readable name for a system or scenario."""
-    if name in LABELS:
-        return LABELS[name]
-    words = name.replace("_", " ").split()
-    words = ["ICP" if w.lower() == "icp" else "ICPs" if w.lower() == "icps" else w
-             for w in words]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
-@dataclass
-class Palette:
-    """Fixed colours and markers: known names keep theirs, others take free ones in turn.
-
-    Scenarios and systems are coloured separately (a figure compares one or the other),
-    so a scenario never takes a colour just because a system elsewhere used it. Yellow,
-    faint on white, is used only when every other colour is taken.
-    """
-
-    scenarios: frozenset[str] = frozenset()
-    assigned: dict[tuple[bool, str], tuple[str, str]] = field(default_factory=dict)
-
-    def __call__(self, name: str) -> tuple[str, str]:
-        key = (name in self.scenarios, name)
-        if key not in self.assigned:
-            same = [v for (kind, _), v in self.assigned.items() if kind == key[0]]
-            used = {c for c, _ in same}
-            if name in FIXED_COLOURS:
-                colour = FIXED_COLOURS[name]
-            else:
-                free = [c for c in SPARE_COLOURS if c not in used]
-                colour = free[0] if free else SPARE_COLOURS[len(same) % (len(SPARE_COLOURS) - 1)]
-            self.assigned[key] = (colour, MARKERS[len(same) % len(MARKERS)])
-        return self.assigned[key]
-
-    def colour(self, name: str) -> str:
-        return self(name)[0]
-
-    def marker(self, name: str) -> str:
-        return self(name)[1]
-
 
 # --------------------------------------------------------------------------- data
 
@@ -272,142 +164,82 @@ def icp_share(metrics: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# --------------------------------------------------------------------------- drawing helpers
-
-
-def new_figure(width: float, height: float, *, title: str, note: str) -> tuple[Figure, SubFigure]:
-    """A figure with a title, a panel area and a footer note below everything.
-
-    Returns the figure (to save) and the panel area (to draw in and put the legend on).
-    """
-    fig = Figure(figsize=(width, height), layout="constrained")
-    chars = int(width * 10.5)  # about what fits across the page at the footer's 12.5 pt
-    note = "\n".join(textwrap.fill(line, chars) for line in note.split("\n"))
-    note_height = 0.28 * (note.count("\n") + 1) + 0.2
-    panels, footer = fig.subfigures(2, 1, height_ratios=[height - note_height, note_height])
-    panels.suptitle(title)
-    footer.text(0.005, 0.5, note, ha="left", va="center", fontsize=12.5, color="#333333")
-    return fig, panels
-
-
-def draw_line(ax: Axes, stats: pd.DataFrame, name: str, palette: Palette, *,
-              scale: float = 1.0, x: str = "year") -> None:
-    """A mean line with markers and, with several replicates, its 90% band."""
-    colour, marker = palette(name)
-    xs = stats[x].to_numpy()
-    ax.plot(xs, stats["mean"] * scale, color=colour, marker=marker, label=label(name),
-            linestyle="-" if name != "all" else "--")
-    if (stats["n"] > 1).any():
-        ax.fill_between(xs, stats["lo"] * scale, stats["hi"] * scale, color=colour, alpha=0.18,
-                        linewidth=0)
-
-
-def percent_axis(ax: Axes) -> None:
-    """Percent tick labels on round steps (values already multiplied by 100)."""
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}%"))
-
-
-def year_axis(ax: Axes) -> None:
-    ax.set_xlabel(YEAR_LABEL)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-
-
-def grouped_bars(ax: Axes, categories: list[str], stats: dict[str, pd.DataFrame],
-                 palette: Palette, *, scale: float = 1.0) -> None:
-    """Bars per category, one colour per series, with 90% interval whiskers."""
-    names = list(stats)
-    width = 0.8 / max(len(names), 1)
-    x = np.arange(len(categories))
-    for i, name in enumerate(names):
-        df = stats[name].set_index("category").reindex(categories)
-        colour, _ = palette(name)
-        mean = df["mean"].to_numpy() * scale
-        err = None
-        if (df["n"] > 1).any():
-            err = np.vstack([mean - df["lo"].to_numpy() * scale,
-                             df["hi"].to_numpy() * scale - mean])
-        ax.bar(x + (i - (len(names) - 1) / 2) * width, mean, width * 0.92, color=colour,
-               label=label(name), yerr=err, capsize=5 if err is not None else 0,
-               error_kw={"elinewidth": 2, "ecolor": "#222222"},
-               hatch=None if i % 2 == 0 else "//", edgecolor="white", linewidth=0)
-    ax.set_xticks(x, categories)
-    ax.grid(axis="x", visible=False)
-
-
-def legend_below(fig: Figure | SubFigure, axes: Iterable[Axes], ncols: int | None = None) -> None:
-    """One legend for the whole figure, under the panels."""
-    handles: dict[str, object] = {}
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(lab, h)
-    if handles:
-        n = ncols or min(len(handles), 5)
-        fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=n)
-
-
-def _panel_grid(fig: Figure | SubFigure, n: int, max_cols: int = 3) -> list[Axes]:
-    cols = min(n, max_cols)
-    rows = int(np.ceil(n / cols))
-    axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return list(axes[:n])
-
-
 # --------------------------------------------------------------------------- the figures
 
 
-def enrolment_shares(results: Results) -> Figure:
-    """Who is enrolled where, year by year: one panel per scenario, one line per system."""
+def _systems_per_scenario(results: Results, metric: str, *, title: str, note: str,
+                          ylabel: str, extra_height: float, with_all: bool = False,
+                          scale: float = 1.0, decorate: Callable[[Axes], None] | None = None
+                          ) -> Figure:
+    """One panel per scenario, one line per system over the years: the layout of the
+    enrolment and selection figures. ``decorate`` adds each panel's own axis touches."""
     n = len(results.scenarios)
     cols = min(n, 3)
-    fig, panel = new_figure(6.2 * cols + 1.5, 5.2 * int(np.ceil(n / cols)) + 2.2,
-                     title="Enrolment shares over time",
-                     note=results.source("Share of the whole population enrolled with each "
-                                         "system at the end of each year's choice."))
-    axes = _panel_grid(panel, n)
+    fig, panel = new_figure(6.2 * cols + 1.5, 5.2 * int(np.ceil(n / cols)) + extra_height,
+                            title=title, note=results.source(note))
+    axes = panel_grid(panel, n)
     m = results.metrics
     for ax, scenario in zip(axes, results.scenarios, strict=True):
-        sub = m[(m["scenario"] == scenario)]
-        stats = interval(_select(sub, "enrolment_share"), ["system", "year"])
-        for system in _systems(sub):
+        sub = m[m["scenario"] == scenario]
+        stats = interval(_select(sub, metric), ["system", "year"])
+        for system in _systems(sub, with_all=with_all):
             draw_line(ax, stats[stats["system"] == system].sort_values("year"), system,
-                      results.palette, scale=100)
+                      results.palette, scale=scale)
+        if decorate is not None:
+            decorate(ax)
         ax.set_title(label(scenario))
-        ax.set_ylim(-2, 102)
-        percent_axis(ax)
         year_axis(ax)
-    for ax in axes[::min(n, 3)]:
-        ax.set_ylabel("Enrolment share\n(% of population)")
+    for ax in axes[::cols]:
+        ax.set_ylabel(ylabel)
     legend_below(panel, axes)
     return fig
 
 
-def hospital_use(results: Results) -> Figure:
-    """Emergency admissions and bed days per 1,000 by regime, with uncertainty bands."""
-    fig, panel = new_figure(15, 7.4, title=f"Hospital use by {'regime' if results.by == 'scenario' else 'system'}",
-                     note=results.source("Fragmented-tariff baseline calibrated to England: "
-                                         "99 emergency admissions per 1,000 (calibration_targets "
-                                         "4.8), 5.8-day emergency stay (4.13)."))
-    axes = panel.subplots(1, 2)
-    panels = (("emergency_admissions_per_1000", "Emergency admissions", "Emergency admissions\n(per 1,000 people per year)"),
-              ("bed_days_per_1000", "Hospital bed days", "Bed days\n(per 1,000 people per year)"))
+def _metric_lines(results: Results, axes: Iterable[Axes],
+                  panels: Iterable[tuple[str, str, str]]) -> None:
+    """One panel per (metric, title, y label), one line per scenario (or system)."""
     for ax, (metric, title, ylabel) in zip(axes, panels, strict=True):
         for name, stats in series(results, metric).items():
             draw_line(ax, stats, name, results.palette)
         ax.set_title(title)
         ax.set_ylabel(ylabel)
         year_axis(ax)
+
+
+def enrolment_shares(results: Results) -> Figure:
+    """Who is enrolled where, year by year: one panel per scenario, one line per system."""
+
+    def shares_axis(ax: Axes) -> None:
+        ax.set_ylim(-2, 102)
+        percent_axis(ax)
+
+    return _systems_per_scenario(
+        results, "enrolment_share", title="Enrolment shares over time",
+        note="Share of the whole population enrolled with each system at the end of each "
+        "year's choice.", ylabel="Enrolment share\n(% of population)", extra_height=2.2,
+        scale=100, decorate=shares_axis)
+
+
+def hospital_use(results: Results) -> Figure:
+    """Emergency admissions and bed days per 1,000 by regime, with uncertainty bands."""
+    by = "regime" if results.by == "scenario" else "system"
+    fig, panel = new_figure(15, 7.4, title=f"Hospital use by {by}", note=results.source(
+        "Fragmented-tariff baseline calibrated to England: 99 emergency admissions per 1,000 "
+        "(calibration_targets 4.8), 5.8-day emergency stay (4.13)."))
+    axes = panel.subplots(1, 2)
+    _metric_lines(results, axes, (
+        ("emergency_admissions_per_1000", "Emergency admissions",
+         "Emergency admissions\n(per 1,000 people per year)"),
+        ("bed_days_per_1000", "Hospital bed days", "Bed days\n(per 1,000 people per year)")))
     legend_below(panel, axes)
     return fig
 
 
 def cost_per_capita(results: Results) -> Figure:
     """Commissioner spend per head by regime, with uncertainty bands."""
-    fig, panel = new_figure(12, 7.4, title="Cost per capita",
-                     note=results.source("Commissioner spend per head at national tariff prices "
-                                         "(calibration_targets 4.10, 4.21) or capitation."))
+    fig, panel = new_figure(12, 7.4, title="Cost per capita", note=results.source(
+        "Commissioner spend per head at national tariff prices (calibration_targets 4.10, "
+        "4.21) or capitation."))
     ax = panel.subplots()
     for name, stats in series(results, "cost_per_capita").items():
         draw_line(ax, stats, name, results.palette)
@@ -420,35 +252,19 @@ def cost_per_capita(results: Results) -> Figure:
 
 def selection(results: Results) -> Figure:
     """Risk selection: the mean risk of each system's enrolees, one panel per scenario."""
-    n = len(results.scenarios)
-    cols = min(n, 3)
-    fig, panel = new_figure(6.2 * cols + 1.5, 5.2 * int(np.ceil(n / cols)) + 2.4,
-                     title="Selection: mean risk of enrolees by system",
-                     note=results.source("Risk score: a patient's expected annual cost at "
-                                         "national prices relative to the England mean (= 1)."))
-    axes = _panel_grid(panel, n)
-    m = results.metrics
-    for ax, scenario in zip(axes, results.scenarios, strict=True):
-        sub = m[m["scenario"] == scenario]
-        stats = interval(_select(sub, "mean_risk"), ["system", "year"])
-        for system in _systems(sub, with_all=True):
-            draw_line(ax, stats[stats["system"] == system].sort_values("year"), system,
-                      results.palette)
-        ax.axhline(1.0, color="#555555", linewidth=1.5, linestyle=":")
-        ax.set_title(label(scenario))
-        year_axis(ax)
-    for ax in axes[::min(n, 3)]:
-        ax.set_ylabel("Mean risk score\n(expected cost / England mean)")
-    legend_below(panel, axes)
-    return fig
+    return _systems_per_scenario(
+        results, "mean_risk", title="Selection: mean risk of enrolees by system",
+        note="Risk score: a patient's expected annual cost at national prices relative to the "
+        "England mean (= 1).", ylabel="Mean risk score\n(expected cost / England mean)",
+        extra_height=2.4, with_all=True,
+        decorate=lambda ax: ax.axhline(1.0, color="#555555", linewidth=1.5, linestyle=":"))
 
 
 def switching(results: Results) -> Figure:
     """How many patients change system each year, and how age holds them back."""
-    fig, panel = new_figure(15, 7.4, title="Switching between systems",
-                     note=results.source("Annual switching calibrated to about 5-10% where "
-                                         "choice is open (calibration_targets 5.5-5.7); older "
-                                         "patients switch less (5.4)."))
+    fig, panel = new_figure(15, 7.4, title="Switching between systems", note=results.source(
+        "Annual switching calibrated to about 5-10% where choice is open (calibration_targets "
+        "5.5-5.7); older patients switch less (5.4)."))
     axes = panel.subplots(1, 2)
     for name, stats in series(results, "switching_rate").items():
         draw_line(axes[0], stats, name, results.palette, scale=100)
@@ -495,10 +311,9 @@ def _metric(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def equity(results: Results) -> Figure:
     """Equity by deprivation quintile: avoidable admissions, spend and ICP enrolment."""
-    fig, panel = new_figure(20, 7.8, title="Equity by deprivation quintile",
-                     note=results.source("IMD quintile 1 = most deprived. Avoidable (ACSC) "
-                                         "admissions more than double in the most deprived "
-                                         "areas (calibration_targets 4.29-4.30)."))
+    fig, panel = new_figure(20, 7.8, title="Equity by deprivation quintile", note=results.source(
+        "IMD quintile 1 = most deprived. Avoidable (ACSC) admissions more than double in the "
+        "most deprived areas (calibration_targets 4.29-4.30)."))
     axes = panel.subplots(1, 3)
     m = results.metrics
     last = int(m["year"].max())
@@ -552,9 +367,10 @@ def comparison_panel(results: Results) -> Figure:
     """One page comparing scenarios (or systems) on the final year's key measures."""
     last = int(results.metrics["year"].max())
     what = "scenario" if results.by == "scenario" else "system"
-    fig, panel = new_figure(20, 11.5, title=f"Scenario comparison, year {last}" if what == "scenario"
-                     else f"{label(results.scenarios[0])}: systems compared, year {last}",
-                     note=results.source("Whole population in the final simulated year."))
+    heading = (f"Scenario comparison, year {last}" if what == "scenario"
+               else f"{label(results.scenarios[0])}: systems compared, year {last}")
+    fig, panel = new_figure(20, 11.5, title=heading,
+                            note=results.source("Whole population in the final simulated year."))
     axes = panel.subplots(2, 4).ravel()
     m = results.metrics
     final = m[(m["year"] == last) & (m["group"] == "all")]
@@ -654,13 +470,8 @@ def comparison_lines(metrics: pd.DataFrame) -> Figure:
               ("cost_per_capita", "Commissioner spend per head", "GBP per person per year"))
     with style():
         fig, panel = new_figure(15, 11, title="Scenario comparison (whole population)",
-                         note=results.source())
+                                note=results.source())
         axes = panel.subplots(2, 2).ravel()
-        for ax, (metric, title, unit) in zip(axes, panels, strict=True):
-            for name, stats in series(results, metric).items():
-                draw_line(ax, stats, name, results.palette)
-            ax.set_title(title)
-            ax.set_ylabel(unit)
-            year_axis(ax)
+        _metric_lines(results, axes, panels)
         legend_below(panel, axes)
     return fig

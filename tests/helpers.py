@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim.runner import simulate
-from sim.scenario import Scenario, load_scenario, with_overrides
+from sim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -17,6 +18,18 @@ SCENARIOS = ROOT / "scenarios"
 def scenario(name: str, overrides: dict | None = None) -> Scenario:
     sc = load_scenario(SCENARIOS / f"{name}.toml")
     return with_overrides(sc, overrides) if overrides else sc
+
+
+def assert_one_clear_message(folder: Path, name: str, text: str, field: str,
+                             allowed: str) -> None:
+    """A scenario file holding ``text`` fails to load with one message that names the file,
+    the ``field`` and what is ``allowed``."""
+    path = folder / f"{name}.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    message = str(err.value)
+    assert str(path) in message and field in message and allowed in message
 
 
 def value(df: pd.DataFrame, metric: str, system: str = "all", group: str = "all",

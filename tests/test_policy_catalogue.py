@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import ROOT, SCENARIOS
+from helpers import ROOT, SCENARIOS, assert_one_clear_message
 from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.contracts.terms import ROLES
 from sim.params import iter_parameters
 from sim.payment import load_catalogue
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import load_scenario
 from sim.scenario_catalogue import list_scenarios, scenarios_folder
 
 runner = CliRunner()
@@ -134,10 +134,4 @@ BAD = {
 
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_bad_contract_terms_get_one_clear_message(tmp_path: Path, name: str) -> None:
-    text, field, allowed = BAD[name]
-    path = tmp_path / f"{name}.toml"
-    path.write_text(text)
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(path)
-    message = str(err.value)
-    assert str(path) in message and field in message and allowed in message
+    assert_one_clear_message(tmp_path, name, *BAD[name])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import SCENARIOS
+from helpers import SCENARIOS, assert_one_clear_message
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -56,13 +56,7 @@ BAD_FILES = {
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
 def test_bad_scenario_file_gets_one_clear_message(tmp_path: Path, name: str) -> None:
-    text, field, allowed = BAD_FILES[name]
-    path = tmp_path / f"{name}.toml"
-    path.write_text(text)
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(path)
-    message = str(err.value)
-    assert str(path) in message and field in message and allowed in message
+    assert_one_clear_message(tmp_path, name, *BAD_FILES[name])
 
 
 def test_missing_file_and_bad_override_messages(tmp_path: Path) -> None:

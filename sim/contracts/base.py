@@ -2,14 +2,15 @@
 
 A wrapper (:class:`WrappedRule`) changes a few answers of the rule it is built on - a
 marginal price, a year-end settlement - and passes the rest through, so a withhold, a
-savings share or a corridor can sit on any base contract.
+savings share or a corridor can sit on any base contract. :class:`TariffVariant` and
+:class:`CapitationVariant` are wrappers whose base is always a tariff or a capitation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.payment import PaymentRule, Settlement
+from sim.payment import CapitationRule, PaymentRule, Settlement, TariffRule
 
 
 @dataclass
@@ -67,6 +68,38 @@ class WrappedRule(PaymentRule):
     @property
     def intermediate_care_limit(self) -> float:
         return self.base.intermediate_care_limit
+
+
+@dataclass(kw_only=True)
+class TariffVariant(WrappedRule):
+    """A national tariff with some prices or payments changed; the rest is the tariff's.
+
+    Marginal rates, unpaid readmissions and bundles change how a tariff pays, so they are
+    built on one and keep its scope, running cost and every answer they leave alone.
+    Subclasses are keyword-only dataclasses (their terms follow ``own_admin_cost``).
+    """
+
+    base: TariffRule
+
+    @property
+    def tariff(self) -> TariffRule:
+        """The tariff this rule changes (its ``base``)."""
+        return self.base
+
+
+@dataclass(kw_only=True)
+class CapitationVariant(WrappedRule):
+    """A risk-adjusted capitation with terms of its own: a hospital budget, a carve-out, a bonus.
+
+    Its scope, per-enrolee payment and running cost are the capitation's unless overridden.
+    """
+
+    base: CapitationRule
+
+    @property
+    def capitation(self) -> CapitationRule:
+        """The capitation this rule builds on (its ``base``)."""
+        return self.base
 
 
 SELF_PROVIDED = ("outpatient", "elective")

@@ -18,13 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.calibration import Calibration
-from sim.contracts.base import WrappedRule
+from sim.contracts.base import CapitationVariant, WrappedRule
 from sim.contracts.terms import PooledBudgetContract, PracticeBudgetContract
 from sim.payment import (
     BUILDERS,
     HOSPITAL_ACTIVITIES,
-    CapitationRule,
-    PaymentRule,
     RuleContext,
     Settlement,
     _capitation,
@@ -45,33 +43,21 @@ def motivated_share(base: float, strength: float, reference: float) -> float:
     return 1.0 - (1.0 - base) ** (strength / reference)
 
 
-@dataclass
-class PracticeBudgetRule(PaymentRule):
+@dataclass(kw_only=True)
+class PracticeBudgetRule(CapitationVariant):
     """Capitation for primary care plus a budget for the practices' patients' hospital care."""
 
-    capitation: CapitationRule
     prices: dict[str, float]          # what the budget is charged per hospital activity
     retained: float                   # share of underspend kept (and overspend borne if hard)
     hard: bool
     engaged: float                    # motivated x competent share of practices
     budget_per_risk: float            # GBP of hospital budget per unit of risk score
-    admin_cost_per_head: float = 0.0
-
-    @property
-    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
-        return self.capitation.activities
 
     def marginal_price(self, activity: str) -> float:
         a = _spell(activity)
         if a in self.activities or a not in HOSPITAL_ACTIVITIES:
             return 0.0
         return -self.retained * self.prices[a]
-
-    def per_enrolee(self, age, sex, risk):
-        return self.capitation.per_enrolee(age, sex, risk)
-
-    def patient_payments(self, counts, age, sex, risk):
-        return self.capitation.patient_payments(counts, age, sex, risk)
 
     def settle(self, settlement: Settlement) -> float:
         spend = sum(self.prices[a] * settlement.counts.get(a, 0.0) for a in HOSPITAL_ACTIVITIES)
@@ -92,11 +78,11 @@ def build_practice_budget(config: PracticeBudgetContract, scope: str, calibratio
     motivated = motivated_share(config.motivated_share, retained, config.soft_retained_share)
     prices = {a: p * config.tariff.price_scale for a, p in config.tariff.prices.as_dict().items()}
     return PracticeBudgetRule(
-        capitation=_capitation(config.capitation, "primary_care", calibration),
+        base=_capitation(config.capitation, "primary_care", calibration),
+        own_admin_cost=config.admin_cost_per_head,
         prices=prices, retained=retained, hard=hard,
         engaged=motivated * config.competent_share,
-        budget_per_risk=config.budget_ratio * context.mean_cost(HOSPITAL_ACTIVITIES, prices),
-        admin_cost_per_head=config.capitation.admin_cost_per_head + config.admin_cost_per_head)
+        budget_per_risk=config.budget_ratio * context.mean_cost(HOSPITAL_ACTIVITIES, prices))
 
 
 @dataclass

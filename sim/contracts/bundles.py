@@ -14,17 +14,18 @@ import numpy as np
 
 from sim import epidemiology as epi
 from sim.calibration import Calibration
+from sim.contracts.base import TariffVariant
 from sim.contracts.tariffs import planned_share
 from sim.contracts.terms import EpisodeBundleContract, YearOfCareContract
-from sim.payment import BUILDERS, PaymentRule, RuleContext, TariffRule, _spell, _tariff
+from sim.payment import BUILDERS, RuleContext, TariffRule, _spell, _tariff
 
 
 def _price_of(tariff: TariffRule, activity: str) -> float:
     return tariff.marginal_price(activity)
 
 
-@dataclass
-class YearOfCareRule(PaymentRule):
+@dataclass(kw_only=True)
+class YearOfCareRule(TariffVariant):
     """Tariff, except that the covered care of patients with ``condition`` is one annual sum.
 
     The sum is the covered care's expected tariff cost for people with the condition at
@@ -33,16 +34,10 @@ class YearOfCareRule(PaymentRule):
     share of that activity which is still paid by tariff.
     """
 
-    tariff: TariffRule
     bit: int                          # condition bit in the patient's mask
     covers: tuple[str, ...]           # activities (and 'acsc') paid by the annual sum
     annual_sum: float                 # GBP per patient-year with the condition
     covered_share: dict[str, float]   # share of each activity's volume inside the bundle
-    admin_cost_per_head: float = 0.0
-
-    @property
-    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
-        return self.tariff.activities
 
     def marginal_price(self, activity: str) -> float:
         return _price_of(self.tariff, activity) * (1 - self.covered_share.get(activity, 0.0))
@@ -71,15 +66,14 @@ def build_year_of_care(config: YearOfCareContract, scope: str, calibration: Cali
     covered_share = {a: float(counts[a][has].sum() / counts[a].sum()) for a in covers}
     if "acsc" in covers:  # avoidable admissions are part of all emergency spells
         covered_share["emergency"] = float(counts["acsc"][has].sum() / counts["emergency"].sum())
-    return YearOfCareRule(tariff=tariff, bit=bit, covers=covers,
+    return YearOfCareRule(base=tariff, own_admin_cost=config.admin_cost_per_head, bit=bit,
+                          covers=covers,
                           annual_sum=config.price_ratio * float(per_patient[has].mean()),
-                          covered_share=covered_share,
-                          admin_cost_per_head=(config.tariff.admin_cost_per_head
-                                               + config.admin_cost_per_head))
+                          covered_share=covered_share)
 
 
-@dataclass
-class EpisodeBundleRule(PaymentRule):
+@dataclass(kw_only=True)
+class EpisodeBundleRule(TariffVariant):
     """One price per elective spell covering follow-up attendances and readmissions.
 
     The bundle price is the spell's tariff plus the expected tariff cost of the follow-up
@@ -87,16 +81,10 @@ class EpisodeBundleRule(PaymentRule):
     by one, so each avoided readmission is the provider's gain.
     """
 
-    tariff: TariffRule
     followups_per_spell: float        # covered follow-up attendances per elective spell
     readmissions_per_spell: float     # expected readmissions after an elective spell
     followup_volume_share: float      # share of all outpatient attendances that are covered
     mean_planned_share: float         # share of readmissions that follow planned care
-    admin_cost_per_head: float = 0.0
-
-    @property
-    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
-        return self.tariff.activities
 
     @property
     def episode_price(self) -> float:
@@ -139,12 +127,11 @@ def build_episode_bundle(config: EpisodeBundleContract, scope: str, calibration:
     share = context.planned_readmission_share
     readmissions = counts["readmission"]
     return EpisodeBundleRule(
-        tariff=tariff, followups_per_spell=followups,
+        base=tariff, own_admin_cost=config.admin_cost_per_head, followups_per_spell=followups,
         readmissions_per_spell=float((readmissions * share).sum() / counts["elective"].sum()),
         followup_volume_share=float(min(1.0, followups * counts["elective"].sum()
                                         / counts["outpatient"].sum())),
-        mean_planned_share=float((readmissions * share).sum() / readmissions.sum()),
-        admin_cost_per_head=config.tariff.admin_cost_per_head + config.admin_cost_per_head)
+        mean_planned_share=float((readmissions * share).sum() / readmissions.sum()))
 
 
 BUILDERS["year_of_care"] = build_year_of_care

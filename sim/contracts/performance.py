@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.calibration import Calibration
-from sim.contracts.base import WrappedRule
+from sim.contracts.base import CapitationVariant, WrappedRule
 from sim.contracts.tariffs import by_year
 from sim.contracts.terms import LeadProviderContract, WithholdContract
 from sim.payment import (
     BUILDERS,
     SCOPES,
     CapitationRule,
-    PaymentRule,
     RuleContext,
     Settlement,
     build_rule,
@@ -105,40 +104,30 @@ def build_withhold(config: WithholdContract, scope: str, calibration: Calibratio
                         peer_band=config.peer_band)
 
 
-@dataclass
-class LeadProviderRule(PaymentRule):
+@dataclass(kw_only=True)
+class LeadProviderRule(CapitationVariant):
     """A risk-adjusted budget below current spend, plus a bonus paid on quality.
 
-    It may also cap how much of the service the lead provider delivers itself.
+    The budget is the capitation it builds on. It may also cap how much of the service
+    the lead provider delivers itself.
     """
 
-    budget: CapitationRule
     spend_per_risk: float             # current expected spend per unit of risk (GBP)
     performance_ratio: float
     floor: float
     target: float
     cap: float
-    admin_cost_per_head: float = 0.0
-
-    @property
-    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
-        return self.budget.activities
 
     def marginal_price(self, activity: str) -> float:
         return 0.0
-
-    def per_enrolee(self, age, sex, risk):
-        return self.budget.per_enrolee(age, sex, risk)
-
-    def patient_payments(self, counts, age, sex, risk):
-        return self.budget.patient_payments(counts, age, sex, risk)
 
     def settle(self, settlement: Settlement) -> float:
         possible = self.performance_ratio * self.spend_per_risk * settlement.risk
         return possible * achievement(settlement.quality, self.floor, self.target)
 
     def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
-        ratio = self.performance_ratio * self.spend_per_risk / max(self.budget.rate_per_head, 1e-9)
+        ratio = (self.performance_ratio * self.spend_per_risk
+                 / max(self.capitation.rate_per_head, 1e-9))
         return ratio * revenue_per_enrolee / max(self.target - self.floor, 1e-6)
 
     def quality_target(self, peer_quality: float | None) -> float | None:
@@ -159,11 +148,10 @@ def build_lead_provider(config: LeadProviderContract, scope: str, calibration: C
     budget = CapitationRule(rate_per_head=config.budget_ratio * spend,
                             adjuster=make_risk_adjuster(config, calibration),
                             activities=SCOPES[scope])
-    return LeadProviderRule(budget=budget, spend_per_risk=spend,
-                            performance_ratio=config.performance_ratio,
+    return LeadProviderRule(base=budget, own_admin_cost=config.admin_cost_per_head,
+                            spend_per_risk=spend, performance_ratio=config.performance_ratio,
                             floor=config.floor_quality, target=config.target_quality,
-                            cap=config.self_provision_cap,
-                            admin_cost_per_head=config.admin_cost_per_head)
+                            cap=config.self_provision_cap)
 
 
 BUILDERS["p4p_withhold"] = build_withhold

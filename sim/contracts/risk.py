@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.calibration import Calibration
-from sim.contracts.base import WrappedRule
+from sim.contracts.base import CapitationVariant, WrappedRule
 from sim.contracts.terms import CarveOutContract, CorridorContract, SharedSavingsContract
 from sim.payment import (
     BUILDERS,
     HOSPITAL_ACTIVITIES,
     NATIONAL_PRICES,
-    CapitationRule,
-    PaymentRule,
     RuleContext,
     Settlement,
     _capitation,
@@ -101,8 +99,8 @@ def hospital_cost_at_tariff(counts: dict, prices: dict[str, float]) -> np.ndarra
     return sum(prices[a] * np.asarray(counts[a], dtype=np.float64) for a in HOSPITAL_ACTIVITIES)
 
 
-@dataclass
-class CarveOutRule(PaymentRule):
+@dataclass(kw_only=True)
+class CarveOutRule(CapitationVariant):
     """Capitation for everything but each patient's hospital care beyond ``threshold``.
 
     Care beyond the threshold is paid at tariff; the capitation rate is lowered by its
@@ -110,22 +108,13 @@ class CarveOutRule(PaymentRule):
     beyond a patient's threshold: ``carved_share`` is how often that is, by activity.
     """
 
-    capitation: CapitationRule
     threshold: float
     prices: dict[str, float]
     carved_share: dict[str, float] = field(default_factory=dict)
-    admin_cost_per_head: float = 0.0
-
-    @property
-    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
-        return self.capitation.activities
 
     def marginal_price(self, activity: str) -> float:
         a = _spell(activity)
         return self.prices.get(a, 0.0) * self.carved_share.get(a, 0.0)
-
-    def per_enrolee(self, age, sex, risk):
-        return self.capitation.per_enrolee(age, sex, risk)
 
     def carved(self, counts: dict) -> np.ndarray:
         return np.maximum(hospital_cost_at_tariff(counts, self.prices) - self.threshold, 0.0)
@@ -150,10 +139,9 @@ def build_carve_out(config: CarveOutContract, scope: str, calibration: Calibrati
     shares = {a: float(realised[a][beyond].sum() / max(realised[a].sum(), 1.0))
               for a in HOSPITAL_ACTIVITIES}
     base.rate_per_head *= max(0.0, 1 - carved_mean / calibration.mean_expected_cost)
-    return CarveOutRule(capitation=base, threshold=config.threshold, prices=dict(NATIONAL_PRICES),
-                        carved_share=shares,
-                        admin_cost_per_head=(config.capitation.admin_cost_per_head
-                                             + config.admin_cost_per_head))
+    return CarveOutRule(base=base, own_admin_cost=config.admin_cost_per_head,
+                        threshold=config.threshold, prices=dict(NATIONAL_PRICES),
+                        carved_share=shares)
 
 
 BUILDERS["shared_savings"] = build_shared_savings

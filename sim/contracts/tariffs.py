@@ -15,16 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.calibration import Calibration
+from sim.contracts.base import TariffVariant
 from sim.contracts.terms import MarginalRateContract, ReadmissionContract
-from sim.payment import (
-    BUILDERS,
-    PaymentRule,
-    RuleContext,
-    Settlement,
-    TariffRule,
-    _spell,
-    _tariff,
-)
+from sim.payment import BUILDERS, RuleContext, Settlement, _spell, _tariff
 
 
 def by_year(values: list[float], year: int) -> float:
@@ -32,15 +25,15 @@ def by_year(values: list[float], year: int) -> float:
     return float(values[min(max(year, 1), len(values)) - 1])
 
 
-@dataclass
-class MarginalRateRule(PaymentRule):
+@dataclass(kw_only=True)
+class MarginalRateRule(TariffVariant):
     """Full tariff up to a baseline of emergency spells; above it, ``rate`` x tariff.
 
     Providers operate above the baseline (it is set below expected activity, as the
     2008/09 baseline was by 2010/11), so one more emergency spell earns ``rate`` x price.
+    Patients' payments are the tariff's; the clawback comes at settlement.
     """
 
-    tariff: TariffRule
     rates: list[float]
     baseline_per_risk: float         # emergency spells per unit of risk at the baseline
     rate: float = field(init=False)
@@ -48,23 +41,12 @@ class MarginalRateRule(PaymentRule):
     def __post_init__(self) -> None:
         self.rate = by_year(self.rates, 1)
 
-    @property
-    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
-        return self.tariff.activities
-
-    @property
-    def admin_cost_per_head(self) -> float:  # type: ignore[override]
-        return self.tariff.admin_cost_per_head
-
     def begin_year(self, year: int) -> None:
         self.rate = by_year(self.rates, year)
 
     def marginal_price(self, activity: str) -> float:
         price = self.tariff.marginal_price(activity)
         return self.rate * price if _spell(activity) == "emergency" else price
-
-    def patient_payments(self, counts, age, sex, risk):
-        return self.tariff.patient_payments(counts, age, sex, risk)
 
     def settle(self, settlement: Settlement) -> float:
         baseline = self.baseline_per_risk * settlement.risk
@@ -75,7 +57,7 @@ class MarginalRateRule(PaymentRule):
 def build_marginal_rate(config: MarginalRateContract, scope: str, calibration: Calibration,
                         context: RuleContext) -> MarginalRateRule:
     emergency_per_head = float(context.expected_counts["emergency"].mean())
-    return MarginalRateRule(tariff=_tariff(config.tariff, scope, calibration),
+    return MarginalRateRule(base=_tariff(config.tariff, scope, calibration),
                             rates=list(config.marginal_rate_by_year),
                             baseline_per_risk=config.baseline_ratio * emergency_per_head)
 
@@ -89,22 +71,13 @@ def planned_share(counts: dict[str, np.ndarray]) -> np.ndarray:
     return np.divide(elective, first, out=np.zeros_like(elective), where=first > 0)
 
 
-@dataclass
-class ReadmissionRule(PaymentRule):
+@dataclass(kw_only=True)
+class ReadmissionRule(TariffVariant):
     """Tariff, less the emergency price of readmissions it does not pay for."""
 
-    tariff: TariffRule
     unpaid_share: float              # of eligible readmissions (window / 28 days)
     planned_only: bool
     mean_planned_share: float        # readmission-weighted, at England rates
-
-    @property
-    def activities(self) -> tuple[str, ...]:  # type: ignore[override]
-        return self.tariff.activities
-
-    @property
-    def admin_cost_per_head(self) -> float:  # type: ignore[override]
-        return self.tariff.admin_cost_per_head
 
     def marginal_price(self, activity: str) -> float:
         price = self.tariff.marginal_price(activity)
@@ -130,7 +103,7 @@ def build_readmission(config: ReadmissionContract, scope: str, calibration: Cali
                       context: RuleContext) -> ReadmissionRule:
     readmissions = context.expected_counts["readmission"]
     share = float((readmissions * context.planned_readmission_share).sum() / readmissions.sum())
-    return ReadmissionRule(tariff=_tariff(config.tariff, scope, calibration),
+    return ReadmissionRule(base=_tariff(config.tariff, scope, calibration),
                            unpaid_share=config.window_days / 28.0,
                            planned_only=config.after == "planned", mean_planned_share=share)
 
