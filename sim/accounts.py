@@ -14,10 +14,12 @@ settlements and books each provider's revenue and cost, in the order
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.ledger import cell_margins
 from sim.payment import Settlement
 
 if TYPE_CHECKING:
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 
 SETTLED = ("commissioner_payment", "gp_payment", "hospital_payment")
 """Ledger quantities a settlement can add to."""
+SUMMED = ("population", "risk", "gp_consultation", "outpatient", "elective", "ae",
+          "emergency_total", "acsc", "readmission", "bed_days", *SETTLED)
+"""Ledger quantities a settlement reads, looked up together for each payee's cells."""
 
 
 class SettlementBook:
@@ -37,6 +42,7 @@ class SettlementBook:
 
     def reset(self) -> None:
         self.data = {q: np.zeros(self.shape) for q in SETTLED}
+        self.empty = True  # nothing settled yet: every sum is zero
 
     @staticmethod
     def select(option=None, locality=None, age=None, imd=None, high_risk=None) -> tuple:
@@ -54,11 +60,33 @@ class SettlementBook:
         w = np.where(mask, np.maximum(weights, 0.0), 0.0)
         if w.sum() <= 0:
             return
+        self.empty = False
         for q in quantities:
             self.data[q] += amount * w / w.sum()
 
     def sum(self, quantity: str, **where) -> float:
+        if self.empty:
+            return 0.0
         return float(self.data[quantity][self.select(**where)].sum())
+
+    def option_margins(self, quantities: Sequence[str]) -> np.ndarray:
+        """Sums by (option, age band, IMD quintile), over localities and high-risk flags.
+
+        Shaped as :meth:`sim.ledger.Ledger.option_margins` without its high-risk axis: every
+        option together last, and an 'all' entry last on the age and IMD axes.
+        """
+        n_opt, n_loc = self.shape[:2]
+        cells = np.stack([self.data[q].reshape(n_opt, n_loc, -1).sum(axis=1)
+                          for q in quantities])
+        cells = np.concatenate([cells, cells.sum(axis=1, keepdims=True)], axis=1)
+        return cell_margins(cells)[..., -1]
+
+
+def _hospital_counts(sums: dict[str, float]) -> tuple[dict[str, float], float]:
+    """Hospital activity counts (all emergency spells together) and bed days from ledger sums."""
+    counts = {a: sums[a] for a in ("outpatient", "elective", "ae")}
+    counts["emergency"] = sums["emergency_total"]
+    return counts, sums["bed_days"]
 
 
 class YearEndAccounts:
@@ -83,10 +111,11 @@ class YearEndAccounts:
 
     def hospital_counts(self, **where) -> tuple[dict[str, float], float]:
         """Hospital activity counts (all emergency spells together) and bed days in cells."""
-        L = self.model.ledger
-        counts = {a: L.sum(a, **where) for a in ("outpatient", "elective", "ae")}
-        counts["emergency"] = L.sum("emergency_total", **where)
-        return counts, L.sum("bed_days", **where)
+        return _hospital_counts(self._sums(**where))
+
+    def _sums(self, **where) -> dict[str, float]:
+        """Ledger sums of :data:`SUMMED` in the cells ``where``, in one lookup."""
+        return dict(zip(SUMMED, self.model.ledger.sums(SUMMED, **where), strict=True))
 
     def paid(self, quantity: str, **where) -> float:
         """GBP of ``quantity`` in the cells: payments as care happened plus settlements."""
@@ -103,23 +132,25 @@ class YearEndAccounts:
         m = self.model
         L, b = m.ledger, m.scenario.behaviour
         m.accounts.reset()
+        self._trust_costs = self._all_trust_costs()
         base_quality = float(m.option_quality()[0])
         for icp in m.icps:
             if icp.vertical or not icp.is_open:
                 continue
             for li in icp.localities:
                 where = {"option": icp.option, "locality": li}
-                s = self._settlement(m.trusts[li].name, where, L.sum("hospital_payment", **where),
+                sums = self._sums(**where)
+                s = self._settlement(m.trusts[li].name, sums, sums["hospital_payment"],
                                      self._trust_cost(icp.option, li), icp.quality)
                 amount = m.commissioner.settle(f"icp_hospital/{icp.name}", icp.purchase_rule, s)
                 self._book_settlement(amount, where, ("hospital_payment",))
         payments = {}
         for li, practice in m.practices.items():
             where = {"option": 0, "locality": li}
-            cost = (L.sum("gp_consultation", **where) * m.costs.gp_consultation
+            sums = self._sums(**where)
+            cost = (sums["gp_consultation"] * m.costs.gp_consultation
                     + practice.own_costs(L.sum("population", high_risk=1, **where)))
-            s = self._settlement(practice.name, where, L.sum("gp_payment", **where), cost,
-                                 base_quality)
+            s = self._settlement(practice.name, sums, sums["gp_payment"], cost, base_quality)
             amount = m.commissioner.settle("gp", m.rules["gp"], s)
             self._book_settlement(amount, where, ("gp_payment", "commissioner_payment"))
             practice.book(self.paid("gp_payment", **where), cost)
@@ -128,7 +159,8 @@ class YearEndAccounts:
             li = trust.locality
             where = {"option": 0, "locality": li}
             if m.scenario.localities[li].fragmented_default:
-                s = self._settlement(trust.name, where, L.sum("hospital_payment", **where),
+                sums = self._sums(**where)
+                s = self._settlement(trust.name, sums, sums["hospital_payment"],
                                      self._trust_cost(0, li), base_quality)
                 amount = m.commissioner.settle("hospital", m.rules["hospital"], s)
                 self._book_settlement(amount, where, ("hospital_payment", "commissioner_payment"))
@@ -146,9 +178,9 @@ class YearEndAccounts:
                     icp.reserves = (b.initial_reserves_share
                                     * L.sum("commissioner_payment", option=o))
                 own = icp.own_costs(sum(enrolees), enrolees[1], residents)
-                s = self._settlement(icp.name, {"option": o},
-                                     L.sum("commissioner_payment", option=o), sum(care) + own,
-                                     icp.quality, icp.peer_quality)
+                sums = self._sums(option=o)
+                s = self._settlement(icp.name, sums, sums["commissioner_payment"],
+                                     sum(care) + own, icp.quality, icp.peer_quality)
                 amount = m.commissioner.settle(icp.config.contract, icp.rule, s)
                 self._book_settlement(amount, {"option": o}, ("commissioner_payment",))
                 icp.settle(self.paid("commissioner_payment", option=o), sum(care), sum(enrolees),
@@ -160,20 +192,20 @@ class YearEndAccounts:
         m.commissioner.record(payments)
         self._count_transaction_costs()
 
-    def _settlement(self, payee: str, where: dict, paid: float, cost: float, quality: float,
-                    peer_quality: float | None = None) -> Settlement:
-        """What a contract's ``settle`` sees of one payee's year in the cells ``where``."""
-        L = self.model.ledger
-        counts, bed_days = self.hospital_counts(**where)
-        counts.update(gp_consultation=L.sum("gp_consultation", **where),
-                      acsc=L.sum("acsc", **where), readmission=L.sum("readmission", **where),
-                      bed_days=bed_days)
-        return Settlement(payee=payee, year=self.model.year, enrolees=L.sum("population", **where),
-                          risk=L.sum("risk", **where), counts=counts, paid=paid, cost=cost,
+    def _settlement(self, payee: str, sums: dict[str, float], paid: float, cost: float,
+                    quality: float, peer_quality: float | None = None) -> Settlement:
+        """What a contract's ``settle`` sees of one payee's year (``sums``: see :meth:`_sums`)."""
+        counts, bed_days = _hospital_counts(sums)
+        counts.update(gp_consultation=sums["gp_consultation"], acsc=sums["acsc"],
+                      readmission=sums["readmission"], bed_days=bed_days)
+        return Settlement(payee=payee, year=self.model.year, enrolees=sums["population"],
+                          risk=sums["risk"], counts=counts, paid=paid, cost=cost,
                           quality=quality, peer_quality=peer_quality)
 
     def _book_settlement(self, amount: float, where: dict, quantities: tuple[str, ...]) -> None:
         """Spread a settlement over its cells, pro rata to what they were paid (else per head)."""
+        if amount == 0:
+            return
         ledger = self.model.ledger
         weights = ledger.table(quantities[0], (0, 1, 2, 3, 4))
         covered = weights[SettlementBook.select(**where)]
@@ -183,13 +215,23 @@ class YearEndAccounts:
 
     def _trust_cost(self, option: int, locality: int) -> float:
         """What the trust spends on an option's patients (less care made in the community)."""
-        costs = self.model.costs
-        counts, bed_days = self.hospital_counts(option=option, locality=locality)
-        made = 1.0 - self.bought(option, "elective")
-        bed_days -= made * counts["elective"] * costs.los["elective"]
-        counts["elective"] *= 1.0 - made
-        counts["outpatient"] *= self.bought(option, "outpatient")
-        return costs.hospital_cost(counts, max(bed_days, 0.0))
+        return self._trust_costs[option, locality]
+
+    def _all_trust_costs(self) -> dict[tuple[int, int], float]:
+        """:meth:`_trust_cost` of every cell a trust is paid for, as arrays over the cells."""
+        m = self.model
+        costs, option = m.costs, m.trust_pairs[0]
+        sums = m.ledger.pair_sums(("outpatient", "elective", "ae", "emergency_total", "bed_days"),
+                                  *m.trust_pairs)
+        counts = dict(zip(("outpatient", "elective", "ae", "emergency"), sums[:4], strict=True))
+        made = 1.0 - np.array([self.bought(o, "elective") for o in option.tolist()])
+        bed_days = sums[4] - made * counts["elective"] * costs.los["elective"]
+        counts["elective"] = counts["elective"] * (1.0 - made)
+        counts["outpatient"] = counts["outpatient"] * np.array(
+            [self.bought(o, "outpatient") for o in option.tolist()])
+        cost = costs.hospital_cost(counts, np.maximum(bed_days, 0.0))
+        cells = zip(*(c.tolist() for c in m.trust_pairs), strict=True)
+        return dict(zip(cells, cost.tolist(), strict=True))
 
     def _icp_care_cost(self, icp: IntegratedCarePartnership, high_risk: int) -> float:
         """An ICP's cost of care: primary care, hospital care it runs or buys, community care."""

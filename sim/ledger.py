@@ -7,6 +7,7 @@ touches per-patient arrays, and a 56-million-patient year adds up chunk by chunk
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import index
 
 import numpy as np
@@ -19,6 +20,24 @@ QUANTITIES = (
 )
 AGE_GROUPS = ("age_0_64", "age_65_plus")
 IMD_GROUPS = tuple(f"imd_q{q}" for q in range(1, 6))
+_MARGIN_SHAPE = (3, 6, 3)  # age, IMD, high-risk, each with an 'all' entry last
+
+
+def _margin_matrix() -> np.ndarray:
+    """0/1 map of the 20 (age, IMD, high-risk) cells onto the 54 margins each one counts in."""
+    out = np.zeros((2, 5, 2, *_MARGIN_SHAPE))
+    for a, i, h in np.ndindex(2, 5, 2):
+        out[a, i, h][np.ix_((a, -1), (i, -1), (h, -1))] = 1.0
+    return out.reshape(20, -1)
+
+
+_MARGINS = _margin_matrix()
+
+
+def cell_margins(cells: np.ndarray) -> np.ndarray:
+    """Trailing (age, IMD, high-risk) cells, 20 of them, summed into their (3, 6, 3) margins."""
+    return (cells.reshape(-1, _MARGINS.shape[0]) @ _MARGINS).reshape(
+        *cells.shape[:-1], *_MARGIN_SHAPE)
 
 
 class Ledger:
@@ -110,22 +129,62 @@ class Ledger:
             return float(self.dense(quantity)[sel].sum())
         return float(m["pair"][q, pair, a, i, h]) if pair >= 0 else 0.0
 
+    def sums(self, quantities: Sequence[str], option: int | None = None,
+             locality: int | None = None, high_risk: int | None = None) -> list[float]:
+        """:meth:`sum` of several quantities over the same cells (any age and IMD), at once."""
+        m = self._margins or self._build_margins()
+        rows = [self.index[q] for q in quantities]
+        h = -1 if high_risk is None else high_risk
+        if option is None:
+            table = m["all"] if locality is None else m["locality"][:, locality]
+        elif locality is None:
+            table = m["option"][:, option]
+        else:
+            pair = self.pair_index[option, locality]
+            if pair < 0:
+                return [0.0] * len(rows)
+            table = m["pair"][:, pair]
+        return table[rows, -1, -1, h].tolist()
+
+    def pair_sums(self, quantities: Sequence[str], option: np.ndarray,
+                  locality: np.ndarray) -> np.ndarray:
+        """Totals of ``quantities`` in each (option, locality) pair given: (quantity, pair)."""
+        m = self._margins or self._build_margins()
+        pair = self.pair_index[option, locality]
+        rows = [self.index[q] for q in quantities]
+        return np.where(pair >= 0, m["pair"][rows][:, pair, -1, -1, -1], 0.0)
+
     def _build_margins(self) -> dict:
-        """Sums with an extra 'all' entry (index -1) on the age, IMD and high-risk axes."""
-        cube = self.data
-        for axis in (2, 3, 4):
-            cube = np.concatenate([cube, cube.sum(axis=axis, keepdims=True)], axis=axis)
-        n_opt, n_loc = self.shape[:2]
-        by_option = np.zeros((cube.shape[0], n_opt, *cube.shape[2:]))
-        by_locality = np.zeros((cube.shape[0], n_loc, *cube.shape[2:]))
-        for out, group in ((by_option, self.pair_option), (by_locality, self.pair_locality)):
+        """Sums with an extra 'all' entry (index -1) on the age, IMD and high-risk axes.
+
+        Pairs are first added into options and localities (whole rows at a time), then one
+        matrix product maps each row's 20 (age, IMD, high-risk) cells onto the 54 margins
+        they count in: reductions along those short inner axes would cost milliseconds.
+        """
+        n_q, n_pairs = self.data.shape[:2]
+        by_pair = self.data.reshape(n_q, n_pairs, -1).transpose(1, 0, 2).reshape(n_pairs, -1)
+        tables = {"pair": by_pair, "all": by_pair.sum(axis=0, keepdims=True)}
+        for name, group, n in (("option", self.pair_option, self.shape[0]),
+                               ("locality", self.pair_locality, self.shape[1])):
             order = np.argsort(group, kind="stable")
             present, starts = np.unique(group[order], return_index=True)
+            tables[name] = np.zeros((n, by_pair.shape[1]))
             if present.size:
-                out[:, present] = np.add.reduceat(cube[:, order], starts, axis=1)
-        self._margins = {"pair": cube, "option": by_option, "locality": by_locality,
-                         "all": cube.sum(axis=1), "dense": {}}
+                tables[name][present] = np.add.reduceat(by_pair[order], starts, axis=0)
+        self._margins = {"dense": {}}
+        for name, table in tables.items():  # (rows, quantity x 20 cells) -> (quantity, rows, ...)
+            cube = cell_margins(table.reshape(len(table), n_q, -1)).swapaxes(0, 1)
+            self._margins[name] = cube[:, 0] if name == "all" else cube
         return self._margins
+
+    def option_margins(self, quantities: Sequence[str]) -> np.ndarray:
+        """Sums by option, every option together last: (quantity, option + 1, age, IMD, hr).
+
+        The age, IMD and high-risk axes end with an 'all' entry, as :meth:`sum` reads them.
+        """
+        m = self._margins or self._build_margins()
+        rows = [self.index[q] for q in quantities]
+        return np.concatenate([m["option"][rows], m["all"][rows][:, None]], axis=1)
 
     def dense(self, quantity: str) -> np.ndarray:
         """One quantity over every (option, locality, age, IMD, high-risk) cell (read-only)."""

@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.ledger import AGE_GROUPS, IMD_GROUPS
 from sim.payment import NATIONAL_PRICES
 
@@ -59,15 +61,9 @@ SPEND = {"gp_consultation": "gp_consultation", "outpatient": "outpatient",
          "elective": "elective", "emergency": "emergency_total", "ae": "ae"}
 """Priced activity -> ledger quantity, for spend at national prices."""
 GROUPS = ("all", *AGE_GROUPS, *IMD_GROUPS)
+_GROUP_AGE = np.array([-1, 0, 1, -1, -1, -1, -1, -1])  # each group's cell in the ledger's margins
+_GROUP_IMD = np.array([-1, -1, -1, 0, 1, 2, 3, 4])
 COLUMNS = ("scenario", "replicate", "year", "system", "group", "metric", "value")
-
-
-def _cell(group: str) -> dict[str, int]:
-    if group in AGE_GROUPS:
-        return {"age": AGE_GROUPS.index(group)}
-    if group in IMD_GROUPS:
-        return {"imd": IMD_GROUPS.index(group)}
-    return {}
 
 
 def _providers(model: ICSModel, system: str) -> list:
@@ -94,70 +90,96 @@ def need_ratio(model: ICSModel) -> float:
     return math.exp(-b.induced_demand_elasticity * costs.reference_margin_rate("elective"))
 
 
+def fragmentation_by_system(model: ICSModel) -> np.ndarray:
+    """:func:`fragmentation` of every option, then of all options together."""
+    L = model.ledger
+    holders = [model.rules["gp"], *(icp.rule for icp in model.icps)]
+    prices = np.array([NATIONAL_PRICES[a] for a in SPEND])
+    amount = prices[:, None] * L.option_margins(list(SPEND.values()))[:, :-1, -1, -1, -1]
+    share = np.array([[h.accountable_share(a, price) for h in holders]
+                      for a, price in zip(SPEND, prices, strict=True)])
+    spend, accountable = amount.sum(axis=0), (amount * share).sum(axis=0)
+    spend, accountable = np.append(spend, spend.sum()), np.append(accountable, accountable.sum())
+    out = np.zeros_like(spend)
+    np.divide(accountable, spend, out=out, where=spend > 0)
+    return np.where(spend > 0, 1.0 - out, 0.0)
+
+
 def fragmentation(model: ICSModel, option: int | None) -> float:
     """Share of care spend its patients' registered organisation is not accountable for."""
-    L = model.ledger
-    options = range(len(model.options)) if option is None else [option]
-    spend = accountable = 0.0
-    for o in options:
-        holder = model.rules["gp"] if o == 0 else model.icps[o - 1].rule
-        for activity, quantity in SPEND.items():
-            price = NATIONAL_PRICES[activity]
-            amount = price * L.sum(quantity, option=o)
-            spend += amount
-            accountable += amount * holder.accountable_share(activity, price)
-    return 1.0 - accountable / spend if spend > 0 else 0.0
+    return float(fragmentation_by_system(model)[-1 if option is None else option])
 
 
 def year_metrics(model: ICSModel) -> list[dict]:
-    """The metric rows for the year just simulated."""
+    """The metric rows for the year just simulated.
+
+    Every metric is computed for every (system, group) at once from the ledger's margin
+    tables, so a year of England's 74 systems costs a few array operations, not thousands
+    of lookups. A metric is reported where it is defined (per-head rates need enrolees).
+    """
     L = model.ledger
-    name = model.scenario.scenario.name
-    rows = []
-    systems = [(s, i) for i, s in enumerate(model.options)] + [("all", None)]
-    need = need_ratio(model)
-    for group in GROUPS:
-        where = _cell(group)
-        group_population = L.sum("population", **where)
-        group_risk = L.sum("risk", **where) / group_population if group_population else 0.0
-        for system, option in systems:
-            n = L.sum("population", option=option, **where)
-            values = {"population": n,
-                      "enrolment_share": n / group_population if group_population else 0.0}
-            if n > 0:
-                values["switching_rate"] = L.sum("switched", option=option, **where) / n
-                values["mean_risk"] = L.sum("risk", option=option, **where) / n
-                values["selection_gap"] = group_risk - values["mean_risk"]
-                for metric, quantity in PER_1000.items():
-                    values[metric] = 1000 * L.sum(quantity, option=option, **where) / n
-                values["cost_per_capita"] = model.paid("commissioner_payment", option=option,
-                                                       **where) / n
-                values["settlement_per_capita"] = model.accounts.sum(
-                    "commissioner_payment", option=option, **where) / n
-                values["trust_income_per_capita"] = model.paid("hospital_payment", option=option,
-                                                               **where) / n
-                values["quality"] = L.sum("quality", option=option, **where) / n
-                values["waiting_weeks"] = L.sum("waiting", option=option, **where) / n
-                expected = L.sum("expected_elective", option=option, **where) * need
-                if expected > 0:
-                    ratio = L.sum("elective", option=option, **where) / expected
-                    values["induced_demand"] = max(0.0, ratio - 1.0)
-                    values["under_service"] = max(0.0, 1.0 - ratio)
-            if group == "all":
-                values["provider_surplus"] = system_surplus(model, system)
-                values["provider_reserves"] = system_reserves(model, system)
-                if n > 0:
-                    spent = (model.transaction_costs.sum() if option is None
-                             else model.transaction_costs[option])
-                    values["transaction_costs_per_capita"] = spent / n
-                    values["fragmentation"] = fragmentation(model, option)
-                if option is None:
-                    values["icps_open"] = float(sum(icp.is_open for icp in model.icps))
-                    shares = [L.sum("population", option=o) / n for o in range(len(model.options))]
-                    values["market_concentration"] = float(sum(s * s for s in shares)) if n else 0.0
-            for metric in METRICS:
-                if metric in values:
-                    rows.append({"scenario": name, "replicate": model.replicate,
-                                 "year": model.year, "system": system, "group": group,
-                                 "metric": metric, "value": float(values[metric])})
-    return rows
+    names = ("population", "switched", "risk", *PER_1000.values(), "quality", "waiting",
+             "expected_elective", "commissioner_payment", "hospital_payment")
+    q = dict(zip(names, L.option_margins(names)[:, :, _GROUP_AGE, _GROUP_IMD, -1], strict=True))
+    settled = model.accounts.option_margins(("commissioner_payment", "hospital_payment"))
+    settled_cp, settled_hp = settled[:, :, _GROUP_AGE, _GROUP_IMD]
+    n = q["population"]                    # (system, group); the last system is 'all'
+    has = n > 0
+    every = np.ones_like(has)
+    group_n = n[-1]
+
+    def per(x: np.ndarray, by: np.ndarray = n, where: np.ndarray = has) -> np.ndarray:
+        return np.divide(x, by, out=np.zeros(np.broadcast(x, by).shape), where=where)
+
+    values: dict[str, tuple[np.ndarray, np.ndarray]] = {  # metric -> (values, defined)
+        "population": (n, every),
+        "enrolment_share": (per(n, group_n, group_n > 0), every)}
+    mean_risk = per(q["risk"])
+    values.update(switching_rate=(per(q["switched"]), has), mean_risk=(mean_risk, has),
+                  selection_gap=(per(q["risk"][-1], group_n, group_n > 0) - mean_risk, has))
+    for metric, quantity in PER_1000.items():
+        values[metric] = (per(1000 * q[quantity]), has)
+    values.update(
+        cost_per_capita=(per(q["commissioner_payment"] + settled_cp), has),
+        settlement_per_capita=(per(settled_cp), has),
+        trust_income_per_capita=(per(q["hospital_payment"] + settled_hp), has),
+        quality=(per(q["quality"]), has), waiting_weeks=(per(q["waiting"]), has))
+    expected = q["expected_elective"] * need_ratio(model)
+    ratio = per(q["elective"], expected, has & (expected > 0))
+    values.update(induced_demand=(np.maximum(0.0, ratio - 1.0), has & (expected > 0)),
+                  under_service=(np.maximum(0.0, 1.0 - ratio), has & (expected > 0)))
+    # whole-population metrics: the 'all' group only
+    first = np.zeros_like(has)
+    first[:, 0] = True
+    systems = [*model.options, "all"]
+    spent = np.append(model.transaction_costs, model.transaction_costs.sum())
+    market = np.zeros_like(has)
+    market[-1, 0] = True
+    shares = (n[:-1, 0] / n[-1, 0]).tolist() if n[-1, 0] else []
+    for metric, by_system, defined in (
+            ("provider_surplus", [system_surplus(model, s) for s in systems], first),
+            ("provider_reserves", [system_reserves(model, s) for s in systems], first),
+            ("transaction_costs_per_capita", per(spent[:, None])[:, 0], first & has),
+            ("fragmentation", fragmentation_by_system(model), first & has),
+            ("icps_open", np.full(len(systems), float(sum(icp.is_open for icp in model.icps))),
+             market),
+            ("market_concentration", np.full(len(systems), float(sum(s * s for s in shares))),
+             market)):
+        values[metric] = (np.broadcast_to(np.asarray(by_system, dtype=float)[:, None], n.shape),
+                          defined)
+    return _rows(model, systems, values)
+
+
+def _rows(model: ICSModel, systems: list[str],
+          values: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[dict]:
+    """Tidy rows, ordered by group, then system, then metric (as :data:`METRICS` lists them)."""
+    value = np.stack([values[m][0] for m in METRICS]).transpose(2, 1, 0)  # group, system, metric
+    defined = np.stack([values[m][1] for m in METRICS]).transpose(2, 1, 0)
+    g, s, m = np.nonzero(defined)
+    name, replicate, year = model.scenario.scenario.name, model.replicate, model.year
+    return [{"scenario": name, "replicate": replicate, "year": year, "system": system,
+             "group": group, "metric": metric, "value": v}
+            for system, group, metric, v in zip(
+                np.array(systems, dtype=object)[s].tolist(),
+                np.array(GROUPS, dtype=object)[g].tolist(),
+                np.array(METRICS, dtype=object)[m].tolist(), value[g, s, m].tolist(), strict=True)]

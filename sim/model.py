@@ -77,6 +77,13 @@ class ICSModel(mesa.Model):
         self.practices = {li: GPPractice(self, f"practices_{loc.name}", li)
                           for li, loc in enumerate(scenario.localities) if loc.fragmented_default}
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
+        self._paid_at_trust = [  # fixed once the ICPs exist: see paid_at_trust
+            [(0, self.rules["hospital"])] + [(icp.option, icp.purchase_rule) for icp in self.icps
+                                             if not icp.vertical and li in icp.localities]
+            for li in range(n_loc)]
+        pairs = [(o, li) for li in range(n_loc) for o, _ in self._paid_at_trust[li]]
+        # (options, localities): every cell whose hospital care a trust is paid for
+        self.trust_pairs = tuple(np.array(v, dtype=np.intp) for v in zip(*pairs, strict=True))
         self.modifiers = RateModifiers(len(self.options), n_loc)
         self.ledger = Ledger(len(self.options), n_loc)
         self.deaths = 0
@@ -225,21 +232,7 @@ class ICSModel(mesa.Model):
         for practice in self.practices.values():
             practice.plan(self.rules["gp"], self.costs, behaviour, self.high_risk_rates)
             practice.apply_modifiers(self.modifiers, behaviour)
-        for trust in self.trusts:
-            li = trust.locality
-            for option, rule in self.paid_at_trust(li):
-                for activity in ("elective", "outpatient"):
-                    volume = trust.induced_volume(rule, activity, self.costs,
-                                                  behaviour.induced_demand_elasticity)
-                    self.modifiers.scale(activity, volume, option=option, locality=li)
-                    if activity == "elective":
-                        self.supplier_volume[option, li] = volume
-                admissions = trust.admission_volume(rule, self.costs,
-                                                    behaviour.emergency_admission_elasticity)
-                for activity in ("emergency", "acsc"):
-                    self.modifiers.scale(activity, admissions, option=option, locality=li)
-                self.modifiers.scale("readmission", trust.readmissions(rule, self.costs, behaviour),
-                                     option=option, locality=li)
+        self._apply_trust_responses()
         for icp in self.icps:
             if icp.is_open:
                 icp.apply_modifiers(self.modifiers)
@@ -248,16 +241,45 @@ class ICSModel(mesa.Model):
                 option = None if iv.option == "all" else self.options.index(iv.option)
                 self.modifiers.scale(iv.value, iv.factor, option=option)
 
+    def _apply_trust_responses(self) -> None:
+        """Each trust's volume, admission and readmission response to each contract paying it.
+
+        A response depends only on the paying rule, so it is worked out once per rule and
+        written, as rate modifiers, into every (option, locality) cell the rule pays for.
+        """
+        b, costs = self.scenario.behaviour, self.costs
+        responses: dict[int, tuple[float, float, float, float]] = {}
+        by_cell = []
+        for trust in self.trusts:
+            for _, rule in self.paid_at_trust(trust.locality):
+                if id(rule) not in responses:
+                    responses[id(rule)] = (
+                        trust.induced_volume(rule, "elective", costs, b.induced_demand_elasticity),
+                        trust.induced_volume(rule, "outpatient", costs,
+                                             b.induced_demand_elasticity),
+                        trust.admission_volume(rule, costs, b.emergency_admission_elasticity),
+                        trust.readmissions(rule, costs, b))
+                by_cell.append(responses[id(rule)])
+        elective, outpatient, admissions, readmissions = np.array(by_cell).T
+        cells = self.trust_pairs
+        for rate, factor in (("elective", elective), ("outpatient", outpatient),
+                             ("emergency", admissions), ("acsc", admissions),
+                             ("readmission", readmissions)):
+            self.modifiers.scale_cells(rate, factor, *cells)
+        cell_keys = zip(*(c.tolist() for c in cells), strict=True)
+        self.supplier_volume.update(zip(cell_keys, elective.tolist(), strict=True))
+
     def _contract_year(self, rule_name: str) -> int:
         """Contract year of a rule: ICP contracts count from the ICP's opening."""
         start = next((icp.config.start_year for icp in self.icps if icp.name == rule_name), 1)
         return max(1, self.year - start + 1)
 
     def paid_at_trust(self, locality: int) -> list[tuple[int, PaymentRule]]:
-        """(option, rule) for every option whose hospital care the locality's trust is paid for."""
-        return [(0, self.rules["hospital"])] + [
-            (icp.option, icp.purchase_rule) for icp in self.icps
-            if not icp.vertical and locality in icp.localities]
+        """(option, rule) for every option whose hospital care the locality's trust is paid for.
+
+        The fragmented default's, then each virtual ICP's serving the locality (open or not).
+        """
+        return self._paid_at_trust[locality]
 
     @cached_property
     def high_risk_rates(self) -> dict[str, float]:
@@ -461,12 +483,13 @@ class ICSModel(mesa.Model):
         that factor, so a contract that stops paying for activity lengthens waits.
         """
         L, h, bought = self.ledger, self.scenario.hospital, self.year_end.bought
-        for trust in self.trusts:
+        elective = iter(L.pair_sums(("elective",), *self.trust_pairs)[0].tolist())
+        for trust in self.trusts:  # trust_pairs runs through trusts and options in this order
             li = trust.locality
             referred = staffed = 0.0
             for o, _ in self.paid_at_trust(li):
                 factor = self.supplier_volume.get((o, li), 1.0)
-                demand = L.sum("elective", option=o, locality=li) * bought(o, "elective")
+                demand = next(elective) * bought(o, "elective")
                 referred += demand / factor
                 staffed += demand / factor * factor ** h.capacity_margin_response
             trust.update_waiting(referred, staffed / referred if referred > 0 else 1.0)

@@ -28,6 +28,14 @@ class RateModifiers:
                       for v in (option, locality, high_risk))
         self.tables[rate][index] *= np.float32(factor)
 
+    def scale_cells(self, rate: str, factors: np.ndarray, option: np.ndarray,
+                    locality: np.ndarray) -> None:
+        """:meth:`scale` each (option, locality) cell given, both risk flags, by its factor.
+
+        The cells must be distinct (a repeated cell would be scaled once).
+        """
+        self.tables[rate][option, locality] *= np.asarray(factors, dtype=np.float32)[:, None]
+
     def value(self, rate: str, option: int, locality: int, high_risk: bool) -> float:
         return float(self.tables[rate][option, locality, int(high_risk)])
 
