@@ -30,7 +30,7 @@ from sim.payment import PaymentRule, RuleContext, build_rule
 from sim.population import Demography, Population, synthesize
 from sim.rng import chunks, stream
 from sim.scenario import FRAGMENTED, Prices, Scenario
-from sim.utilisation import COUNTED, CountsSubset, PatientValue, PerPatient, draw_counts
+from sim.utilisation import COUNTED, CountsSubset, PerPatient, draw_counts
 
 PAID = ("gp_consultation", "outpatient", "elective", "emergency", "ae")
 NATIONAL_PRICES = Prices().as_dict()  # risk scores are expected cost at national prices
@@ -401,19 +401,7 @@ class ICSModel(mesa.Model):
         key = expected["_key"]
         tables = self.rates.tables
         m = rows.stop - rows.start
-        cell = None
-        mods: dict[str, PatientValue] = {}
-        for rate, t in self.modifiers.tables.items():  # most rates are unmodified: skip those
-            if (t == 1).all():
-                mods[rate] = np.float32(1.0)
-                continue
-            if cell is None:  # cell (option, locality, high-risk) of each patient
-                cell = pop.option[rows].astype(np.intp)
-                cell *= t.shape[1]
-                cell += pop.locality[rows]
-                cell *= 2
-                cell += high_risk
-            mods[rate] = PerPatient(t.ravel(), cell)
+        mods = self.modifiers.for_patients(pop.option[rows], pop.locality[rows], high_risk)
         rng = stream(self.seed_value, self.replicate, "utilisation", self.year, index)
         u = list(rng.random((len(COUNTED) + 1, m), dtype=np.float32))
         los = {kind: PerPatient(v, key) for kind, v in tables.los.items()}
@@ -515,13 +503,6 @@ class ICSModel(mesa.Model):
     def paid(self, quantity: str, **where) -> float:
         """GBP of ``quantity`` in the cells: payments as care happened plus settlements."""
         return self.year_end.paid(quantity, **where)
-
-    @property
-    def living(self) -> int:
-        return self.population.n
-
-    def enrolment_counts(self) -> np.ndarray:
-        return np.bincount(self.population.option, minlength=len(self.options))
 
     def describe(self) -> str:
         names = ", ".join(self.options)

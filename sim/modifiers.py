@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.utilisation import MODIFIED
+from sim.utilisation import MODIFIED, PatientValue, PerPatient
 
 
 class RateModifiers:
@@ -40,7 +40,23 @@ class RateModifiers:
         return float(self.tables[rate][option, locality, int(high_risk)])
 
     def for_patients(self, option: np.ndarray, locality: np.ndarray,
-                     high_risk: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-patient modifier for each named rate."""
-        flat = (option.astype(np.intp) * self.shape[1] + locality) * 2 + high_risk
-        return {rate: table.ravel()[flat] for rate, table in self.tables.items()}
+                     high_risk: np.ndarray) -> dict[str, PatientValue]:
+        """Each named rate's modifier for these patients.
+
+        A rate nobody modified this year is the scalar 1; the others are looked up lazily
+        by each patient's cell, so the hot path pays only for rates that changed.
+        """
+        cell = None
+        out: dict[str, PatientValue] = {}
+        for rate, table in self.tables.items():
+            if (table == 1).all():
+                out[rate] = np.float32(1.0)
+                continue
+            if cell is None:
+                cell = option.astype(np.intp)
+                cell *= self.shape[1]
+                cell += locality
+                cell *= 2
+                cell += high_risk
+            out[rate] = PerPatient(table.ravel(), cell)
+        return out
