@@ -38,10 +38,6 @@ class Calibration:
     mean_gp_cost: float                  # GBP per head per year, primary care only
     age_sex_risk: np.ndarray             # (19 bands, 2 sexes): mean risk score
     r2_moments: tuple[float, ...]        # moments for solving the full-adjustment weight
-    high_risk_share: float
-    high_risk_acsc: float                # ACSC admissions per high-risk patient-year
-    high_risk_bed_days: float
-    high_risk_cost: float                # GBP per high-risk patient-year
     reference: dict[str, np.ndarray]     # reference patients: age, sex, risk, high_risk and
                                          # expected counts, for providers' first expectations
 
@@ -212,10 +208,6 @@ def _calibrate(scenario: Scenario) -> Calibration:
         mean_gp_cost=float((exp["gp_consultation"] * prices["gp_consultation"]).mean()),
         age_sex_risk=table,
         r2_moments=tuple(float(m) for m in moments),
-        high_risk_share=float(high.mean()),
-        high_risk_acsc=float(exp["acsc"][high].mean()),
-        high_risk_bed_days=float(act.bed_days[high].mean()),
-        high_risk_cost=float(cost[high].mean()),
         reference={"age": pop.age, "sex": pop.sex, "risk": risk.astype(np.float32),
                    "high_risk": high, "bed_days": act.bed_days,
                    **{a: v for a, v in exp.items()},

@@ -36,9 +36,6 @@ class RateModifiers:
         """
         self.tables[rate][option, locality] *= np.asarray(factors, dtype=np.float32)[:, None]
 
-    def value(self, rate: str, option: int, locality: int, high_risk: bool) -> float:
-        return float(self.tables[rate][option, locality, int(high_risk)])
-
     def for_patients(self, option: np.ndarray, locality: np.ndarray,
                      high_risk: np.ndarray) -> dict[str, PatientValue]:
         """Each named rate's modifier for these patients.
