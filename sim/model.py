@@ -204,7 +204,7 @@ class ICSModel(mesa.Model):
             lam = tables.expected[a][key]
             lam *= frailty
             expected[a] = lam
-        risk = self.calibration.risk_score(tables.expected_cost(NATIONAL_PRICES))[key]
+        risk = self.risk_table[key]
         risk *= frailty
         pop.risk[rows] = risk
         expected["_key"] = key
@@ -280,6 +280,11 @@ class ICSModel(mesa.Model):
         The fragmented default's, then each virtual ICP's serving the locality (open or not).
         """
         return self._paid_at_trust[locality]
+
+    @cached_property
+    def risk_table(self) -> np.ndarray:
+        """Risk score of each (age, sex, IMD, conditions) cell at frailty 1: it never changes."""
+        return self.calibration.risk_score(self.rates.tables.expected_cost(NATIONAL_PRICES))
 
     @cached_property
     def high_risk_rates(self) -> dict[str, float]:
