@@ -15,10 +15,12 @@ settlements and books each provider's revenue and cost, in the order
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.contracts.base import SELF_PROVIDED
 from sim.ledger import cell_margins
 from sim.payment import Settlement
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 SETTLED = ("commissioner_payment", "gp_payment", "hospital_payment")
 """Ledger quantities a settlement can add to."""
+HIGH_RISK_COUNTS = ("acsc", "emergency", "bed_days")
+"""Ledger counts of an ICP's high-risk enrolees its expectations follow."""
 SUMMED = ("population", "risk", "gp_consultation", "outpatient", "elective", "ae",
           "emergency_total", "acsc", "readmission", "bed_days", *SETTLED)
 """Ledger quantities a settlement reads, looked up together for each payee's cells."""
@@ -38,11 +42,14 @@ class SettlementBook:
 
     def __init__(self, n_options: int, n_localities: int):
         self.shape = (n_options, n_localities, 2, 5, 2)
-        self.reset()
-
-    def reset(self) -> None:
         self.data = {q: np.zeros(self.shape) for q in SETTLED}
         self.empty = True  # nothing settled yet: every sum is zero
+
+    def reset(self) -> None:
+        """Start a new year; a book nothing was added to is already clear (England's, 5 MB)."""
+        if not self.empty:
+            self.data = {q: np.zeros(self.shape) for q in SETTLED}
+            self.empty = True
 
     @staticmethod
     def select(option=None, locality=None, age=None, imd=None, high_risk=None) -> tuple:
@@ -69,6 +76,25 @@ class SettlementBook:
             return 0.0
         return float(self.data[quantity][self.select(**where)].sum())
 
+    def pair_sums(self, quantity: str, option: np.ndarray, locality: np.ndarray) -> np.ndarray:
+        """:meth:`sum` in each (option, locality) pair given, at once: (pair,).
+
+        Each row of cells is summed as :meth:`sum` sums it, so totals agree to the bit.
+        """
+        if self.empty:
+            return np.zeros(len(option))
+        cells = self.data[quantity][option, locality]
+        return cells.reshape(len(cells), np.prod(self.shape[2:])).sum(axis=1)
+
+    def option_sums(self, quantity: str, high_risk: int | None = None) -> np.ndarray:
+        """:meth:`sum` by option (of patients with that high-risk flag, if given): (option,)."""
+        if self.empty:
+            return np.zeros(self.shape[0])
+        cells = self.data[quantity]
+        if high_risk is not None:
+            cells = cells[..., high_risk]
+        return cells.reshape(self.shape[0], -1).sum(axis=1)
+
     def option_margins(self, quantities: Sequence[str]) -> np.ndarray:
         """Sums by (option, age band, IMD quintile), over localities and high-risk flags.
 
@@ -76,6 +102,8 @@ class SettlementBook:
         option together last, and an 'all' entry last on the age and IMD axes.
         """
         n_opt, n_loc = self.shape[:2]
+        if self.empty:
+            return np.zeros((len(quantities), n_opt + 1, 3, 6))
         cells = np.stack([self.data[q].reshape(n_opt, n_loc, -1).sum(axis=1)
                           for q in quantities])
         cells = np.concatenate([cells, cells.sum(axis=1, keepdims=True)], axis=1)
@@ -89,6 +117,27 @@ def _hospital_counts(sums: dict[str, float]) -> tuple[dict[str, float], float]:
     return counts, sums["bed_days"]
 
 
+def _members(groups: Sequence[Sequence[int]]) -> np.ndarray:
+    """Each group's member indices as a row, padded with -1: see :func:`_group_sums`."""
+    out = np.full((len(groups), max(map(len, groups), default=0)), -1, dtype=np.intp)
+    for row, group in zip(out, groups, strict=True):
+        row[:len(group)] = group
+    return out
+
+
+def _group_sums(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Each group's total of ``values`` (``members`` from :func:`_members`), added left to right.
+
+    That is the order a loop over the members adds in; numpy's own sums pair terms up,
+    which rounds differently. Padding adds zero.
+    """
+    padded = np.append(values, 0.0)
+    total = np.zeros(len(members))
+    for column in members.T:
+        total += padded[column]
+    return total
+
+
 class YearEndAccounts:
     """Steps 4 and 5 of a model's year: settle the contracts, book the providers, close failures.
 
@@ -96,10 +145,46 @@ class YearEndAccounts:
     set-up, planning and the patients' pass. It reads the year's ledger, providers and
     rules from the model and writes the settlement book (``model.accounts``), each
     provider's books, ICPs' expectations and ``model.transaction_costs``.
+
+    England has hundreds of providers, so each step reads its sums for all of them at once
+    (as arrays over practices, trust cells or ICPs) and the loops left only set each
+    provider's books; a contract is settled payee by payee only where its rule has
+    year-end terms (:attr:`sim.payment.PaymentRule.has_settlement`).
     """
 
     def __init__(self, model: ICSModel):
         self.model = model
+
+    # ------------------------------------------------------------------ structure
+    # Who is paid for which cells is fixed once the providers exist (as model.trust_pairs is).
+
+    @cached_property
+    def _practice_localities(self) -> np.ndarray:
+        return np.array([p.locality for p in self.model.practices.values()], dtype=np.intp)
+
+    @cached_property
+    def _trust_members(self) -> np.ndarray:
+        """Each trust's positions in ``model.trust_pairs``, the fragmented default's first."""
+        locality = self.model.trust_pairs[1]
+        return _members([np.flatnonzero(locality == t.locality).tolist()
+                         for t in self.model.trusts])
+
+    @cached_property
+    def _trust_pair_position(self) -> dict[tuple[int, int], int]:
+        cells = zip(*(c.tolist() for c in self.model.trust_pairs), strict=True)
+        return {cell: k for k, cell in enumerate(cells)}
+
+    @cached_property
+    def _icp_options(self) -> np.ndarray:
+        return np.array([icp.option for icp in self.model.icps], dtype=np.intp)
+
+    @cached_property
+    def _icp_vertical(self) -> np.ndarray:
+        return np.array([icp.vertical for icp in self.model.icps], dtype=bool)
+
+    @cached_property
+    def _icp_localities(self) -> np.ndarray:
+        return _members([icp.localities for icp in self.model.icps])
 
     # ------------------------------------------------------------------ queries
 
@@ -109,9 +194,10 @@ class YearEndAccounts:
             return 1.0
         return 1.0 - self.model.icps[option - 1].self_provision.get(activity, 0.0)
 
-    def hospital_counts(self, **where) -> tuple[dict[str, float], float]:
-        """Hospital activity counts (all emergency spells together) and bed days in cells."""
-        return _hospital_counts(self._sums(**where))
+    def _bought(self, activity: str) -> np.ndarray:
+        """:meth:`bought` for every option."""
+        icps = self.model.icps
+        return np.array([1.0] + [1.0 - icp.self_provision.get(activity, 0.0) for icp in icps])
 
     def _sums(self, **where) -> dict[str, float]:
         """Ledger sums of :data:`SUMMED` in the cells ``where``, in one lookup."""
@@ -121,6 +207,18 @@ class YearEndAccounts:
         """GBP of ``quantity`` in the cells: payments as care happened plus settlements."""
         return self.model.ledger.sum(quantity, **where) + self.model.accounts.sum(quantity, **where)
 
+    def _paid_pairs(self, quantity: str, option: np.ndarray, locality: np.ndarray) -> np.ndarray:
+        """:meth:`paid` in each (option, locality) pair given."""
+        m = self.model
+        return (m.ledger.pair_sums((quantity,), option, locality)[0]
+                + m.accounts.pair_sums(quantity, option, locality))
+
+    def _paid_options(self, quantity: str, high_risk: int | None = None) -> np.ndarray:
+        """:meth:`paid` by option (of patients with that high-risk flag, if given)."""
+        m = self.model
+        return (m.ledger.option_sums((quantity,), high_risk)[0]
+                + m.accounts.option_sums(quantity, high_risk))
+
     # ------------------------------------------------------------------ 4. settlement
 
     def settle(self) -> None:
@@ -128,14 +226,25 @@ class YearEndAccounts:
 
         Order: what virtual ICPs owe trusts; practices and trusts (the commissioner's
         fragmented contracts); then ICPs, whose costs include what they paid trusts.
+        Each step's settlements are booked before its providers' revenue is read, so
+        revenue includes them.
         """
         m = self.model
-        L, b = m.ledger, m.scenario.behaviour
         m.accounts.reset()
         self._trust_costs = self._all_trust_costs()
-        base_quality = float(m.option_quality()[0])
+        self._settle_icp_hospital_contracts()
+        payments = self._settle_practices()
+        payments.update(self._settle_trusts())
+        residents = _group_sums(m.ledger.locality_sums(("population",))[0], self._icp_localities)
+        payments.update(self._settle_icps(residents))
+        m.commissioner.record(payments)
+        self._count_transaction_costs(residents)
+
+    def _settle_icp_hospital_contracts(self) -> None:
+        """What each open virtual ICP owes each of its localities' trusts at year end."""
+        m = self.model
         for icp in m.icps:
-            if icp.vertical or not icp.is_open:
+            if icp.vertical or not icp.is_open or not icp.purchase_rule.has_settlement:
                 continue
             for li in icp.localities:
                 where = {"option": icp.option, "locality": li}
@@ -144,53 +253,97 @@ class YearEndAccounts:
                                      self._trust_cost(icp.option, li), icp.quality)
                 amount = m.commissioner.settle(f"icp_hospital/{icp.name}", icp.purchase_rule, s)
                 self._book_settlement(amount, where, ("hospital_payment",))
-        payments = {}
-        for li, practice in m.practices.items():
-            where = {"option": 0, "locality": li}
-            sums = self._sums(**where)
-            cost = (sums["gp_consultation"] * m.costs.gp_consultation
-                    + practice.own_costs(L.sum("population", high_risk=1, **where)))
-            s = self._settlement(practice.name, sums, sums["gp_payment"], cost, base_quality)
-            amount = m.commissioner.settle("gp", m.rules["gp"], s)
-            self._book_settlement(amount, where, ("gp_payment", "commissioner_payment"))
-            practice.book(self.paid("gp_payment", **where), cost)
-            payments[practice.name] = self.paid("gp_payment", **where)
-        for trust in m.trusts:
-            li = trust.locality
-            where = {"option": 0, "locality": li}
-            if m.scenario.localities[li].fragmented_default:
+
+    def _settle_practices(self) -> dict[str, float]:
+        """The GP contract: settle each practice, then book them all; returns what each was paid.
+
+        A practice's cost is its consultations plus its engaged share's prevention.
+        """
+        m = self.model
+        L, rule = m.ledger, m.rules["gp"]
+        practices, li = list(m.practices.values()), self._practice_localities
+        default = np.zeros_like(li)
+        high_risk = L.pair_sums(("population",), default, li, high_risk=1)[0].tolist()
+        cost = (L.pair_sums(("gp_consultation",), default, li)[0] * m.costs.gp_consultation
+                + [p.own_costs(n) for p, n in zip(practices, high_risk, strict=True)]).tolist()
+        if rule.has_settlement:
+            quality = float(m.option_quality()[0])
+            for practice, c in zip(practices, cost, strict=True):
+                where = {"option": 0, "locality": practice.locality}
+                sums = self._sums(**where)
+                s = self._settlement(practice.name, sums, sums["gp_payment"], c, quality)
+                amount = m.commissioner.settle("gp", rule, s)
+                self._book_settlement(amount, where, ("gp_payment", "commissioner_payment"))
+        revenue = self._paid_pairs("gp_payment", default, li).tolist()
+        for practice, r, c in zip(practices, revenue, cost, strict=True):
+            practice.book(r, c)
+        return {p.name: r for p, r in zip(practices, revenue, strict=True)}
+
+    def _settle_trusts(self) -> dict[str, float]:
+        """The hospital contract: settle each trust for the fragmented default, then book them.
+
+        A trust's revenue is what every contract paying it paid (the default's and virtual
+        ICPs', settlements included); returns what the default paid each.
+        """
+        m = self.model
+        rule = m.rules["hospital"]
+        if rule.has_settlement:
+            quality = float(m.option_quality()[0])
+            for trust in m.trusts:
+                li = trust.locality
+                if not m.scenario.localities[li].fragmented_default:
+                    continue
+                where = {"option": 0, "locality": li}
                 sums = self._sums(**where)
                 s = self._settlement(trust.name, sums, sums["hospital_payment"],
-                                     self._trust_cost(0, li), base_quality)
-                amount = m.commissioner.settle("hospital", m.rules["hospital"], s)
+                                     self._trust_cost(0, li), quality)
+                amount = m.commissioner.settle("hospital", rule, s)
                 self._book_settlement(amount, where, ("hospital_payment", "commissioner_payment"))
-            options = [o for o, _ in m.paid_at_trust(li)]
-            trust.book(sum(self.paid("hospital_payment", option=o, locality=li) for o in options),
-                       sum(self._trust_cost(o, li) for o in options))
-            payments[trust.name] = self.paid("hospital_payment", **where)
-        for icp in m.icps:
-            o = icp.option
-            if icp.is_open:
-                care = [self._icp_care_cost(icp, hr) for hr in (0, 1)]
-                enrolees = [L.sum("population", option=o, high_risk=hr) for hr in (0, 1)]
-                residents = sum(L.sum("population", locality=li) for li in icp.localities)
-                if icp.years_active == 0 and icp.reserves == 0.0:
-                    icp.reserves = (b.initial_reserves_share
-                                    * L.sum("commissioner_payment", option=o))
-                own = icp.own_costs(sum(enrolees), enrolees[1], residents)
-                sums = self._sums(option=o)
+        paid = self._paid_pairs("hospital_payment", *m.trust_pairs)
+        revenue = _group_sums(paid, self._trust_members).tolist()
+        cost = _group_sums(self._trust_costs, self._trust_members).tolist()
+        for trust, r, c in zip(m.trusts, revenue, cost, strict=True):
+            trust.book(r, c)
+        by_default = paid[self._trust_members[:, 0]].tolist()
+        return {t.name: p for t, p in zip(m.trusts, by_default, strict=True)}
+
+    def _settle_icps(self, residents: np.ndarray) -> dict[str, float]:
+        """Each open ICP's contract, then its books and expectations; returns what each was paid.
+
+        An ICP's cost is its care (:meth:`_icp_care_costs`) plus its own spending
+        (``residents``: its area's population); one not yet open, or closed, has no
+        patients, so no revenue or cost this year.
+        """
+        m = self.model
+        L, b, icps, o = m.ledger, m.scenario.behaviour, m.icps, self._icp_options
+        care = self._icp_care_costs()  # (high-risk flag, ICP)
+        enrolees = np.stack([L.option_sums(("population",), hr)[0][o] for hr in (0, 1)])
+        care_total, enrolled = (care[0] + care[1]).tolist(), (enrolees[0] + enrolees[1]).tolist()
+        residents_ = residents.tolist()
+        for icp, c, n, n_hr, r in zip(icps, care_total, enrolled, enrolees[1].tolist(),
+                                      residents_, strict=True):
+            if icp.is_open and icp.rule.has_settlement:
+                sums = self._sums(option=icp.option)
                 s = self._settlement(icp.name, sums, sums["commissioner_payment"],
-                                     sum(care) + own, icp.quality, icp.peer_quality)
+                                     c + icp.own_costs(n, n_hr, r), icp.quality,
+                                     icp.peer_quality)
                 amount = m.commissioner.settle(icp.config.contract, icp.rule, s)
-                self._book_settlement(amount, {"option": o}, ("commissioner_payment",))
-                icp.settle(self.paid("commissioner_payment", option=o), sum(care), sum(enrolees),
-                           enrolees[1], residents)
-                self._update_expectations(icp, care, enrolees)
-            else:  # not yet open, or closed: no patients, so no revenue or cost this year
+                self._book_settlement(amount, {"option": icp.option}, ("commissioner_payment",))
+        revenue = self._paid_options("commissioner_payment")[o].tolist()
+        first_paid = L.option_sums(("commissioner_payment",))[0][o].tolist()  # seeds reserves
+        # per ICP, its high-risk enrolees': revenue, care cost, number, then HIGH_RISK_COUNTS
+        high_risk = np.vstack([self._paid_options("commissioner_payment", 1)[o], care[1],
+                               enrolees[1], L.option_sums(HIGH_RISK_COUNTS, 1)[:, o]]).T.tolist()
+        rows = zip(icps, revenue, first_paid, care_total, enrolled, residents_, strict=True)
+        for i, (icp, paid, first, c, n, r) in enumerate(rows):
+            if not icp.is_open:
                 icp.book(0.0, 0.0)
-            payments[icp.name] = self.paid("commissioner_payment", option=o)
-        m.commissioner.record(payments)
-        self._count_transaction_costs()
+                continue
+            if icp.years_active == 0 and icp.reserves == 0.0:
+                icp.reserves = b.initial_reserves_share * first
+            icp.settle(paid, c, n, high_risk[i][2], r)
+            self._update_expectations(icp, paid, c, n, high_risk[i])
+        return {icp.name: r for icp, r in zip(icps, revenue, strict=True)}
 
     def _settlement(self, payee: str, sums: dict[str, float], paid: float, cost: float,
                     quality: float, peer_quality: float | None = None) -> Settlement:
@@ -215,75 +368,83 @@ class YearEndAccounts:
 
     def _trust_cost(self, option: int, locality: int) -> float:
         """What the trust spends on an option's patients (less care made in the community)."""
-        return self._trust_costs[option, locality]
+        return float(self._trust_costs[self._trust_pair_position[option, locality]])
 
-    def _all_trust_costs(self) -> dict[tuple[int, int], float]:
-        """:meth:`_trust_cost` of every cell a trust is paid for, as arrays over the cells."""
+    def _all_trust_costs(self) -> np.ndarray:
+        """:meth:`_trust_cost` of every cell a trust is paid for (``model.trust_pairs``)."""
         m = self.model
         costs, option = m.costs, m.trust_pairs[0]
         sums = m.ledger.pair_sums(("outpatient", "elective", "ae", "emergency_total", "bed_days"),
                                   *m.trust_pairs)
         counts = dict(zip(("outpatient", "elective", "ae", "emergency"), sums[:4], strict=True))
-        made = 1.0 - np.array([self.bought(o, "elective") for o in option.tolist()])
+        made = 1.0 - self._bought("elective")[option]
         bed_days = sums[4] - made * counts["elective"] * costs.los["elective"]
         counts["elective"] = counts["elective"] * (1.0 - made)
-        counts["outpatient"] = counts["outpatient"] * np.array(
-            [self.bought(o, "outpatient") for o in option.tolist()])
-        cost = costs.hospital_cost(counts, np.maximum(bed_days, 0.0))
-        cells = zip(*(c.tolist() for c in m.trust_pairs), strict=True)
-        return dict(zip(cells, cost.tolist(), strict=True))
+        counts["outpatient"] = counts["outpatient"] * self._bought("outpatient")[option]
+        return costs.hospital_cost(counts, np.maximum(bed_days, 0.0))
 
-    def _icp_care_cost(self, icp: IntegratedCarePartnership, high_risk: int) -> float:
-        """An ICP's cost of care: primary care, hospital care it runs or buys, community care."""
-        L, costs = self.model.ledger, self.model.costs
-        o = icp.option
-        primary = L.sum("gp_consultation", option=o, high_risk=high_risk) * costs.gp_consultation
-        if icp.vertical:
-            counts, bed_days = self.hospital_counts(option=o, high_risk=high_risk)
-            return primary + costs.hospital_cost(counts, bed_days)
-        made = sum(share * L.sum(a, option=o, high_risk=high_risk) * costs.community(a)
-                   for a, share in icp.self_provision.items() if share > 0)
-        return primary + made + self.paid("hospital_payment", option=o, high_risk=high_risk)
-
-    def _update_expectations(self, icp: IntegratedCarePartnership, care: list[float],
-                             enrolees: list[float]) -> None:
-        """Update what the ICP expects; high-risk rates are before its own prevention."""
-        L, b = self.model.ledger, self.model.scenario.behaviour
-        o = icp.option
-        n, n_hr = sum(enrolees), enrolees[1]
-        if n <= 0:
-            return
-        applied = icp.applied
-        observed = {"revenue": self.paid("commissioner_payment", option=o) / n,
-                    "care_cost": sum(care) / n}
-        if n_hr > 0:
-            observed.update(
-                revenue_high_risk=self.paid("commissioner_payment", option=o, high_risk=1) / n_hr,
-                care_cost_high_risk=care[1] / n_hr,
-                acsc_high_risk=L.sum("acsc", option=o, high_risk=1) / n_hr
-                / max(applied["acsc"] * icp.emergency_volume, 1e-6),
-                other_emergency_high_risk=L.sum("emergency", option=o, high_risk=1) / n_hr
-                / max(applied["emergency"] * icp.emergency_volume, 1e-6),
-                bed_days_high_risk=L.sum("bed_days", option=o, high_risk=1) / n_hr
-                / max(applied["los"], 1e-6))
-        icp.expect.update(observed, b.planning_weight)
-
-    def _count_transaction_costs(self) -> None:
-        """GBP spent this year running contracts and ICPs, and procuring new ICPs, by option."""
+    def _icp_care_costs(self) -> np.ndarray:
+        """Each ICP's cost of care, by high-risk flag (rows 0 and 1): primary care, hospital
+        care it runs (vertical) or buys (virtual), and care it makes in the community."""
         m = self.model
-        L, c = m.ledger, m.scenario.costs
+        L, costs, o = m.ledger, m.costs, self._icp_options
+        share = {a: np.array([icp.self_provision.get(a, 0.0) for icp in m.icps])
+                 for a in SELF_PROVIDED}
+        quantities = ("gp_consultation", "outpatient", "elective", "ae", "emergency_total",
+                      "bed_days")
+        out = []
+        for hr in (0, 1):
+            sums = dict(zip(quantities, L.option_sums(quantities, hr)[:, o], strict=True))
+            primary = sums["gp_consultation"] * costs.gp_consultation
+            counts, bed_days = _hospital_counts(sums)
+            runs = primary + costs.hospital_cost(counts, bed_days)
+            made = sum(np.where(share[a] > 0, share[a] * sums[a] * costs.community(a), 0.0)
+                       for a in SELF_PROVIDED)
+            buys = primary + made + self._paid_options("hospital_payment", hr)[o]
+            out.append(np.where(self._icp_vertical, runs, buys))
+        return np.array(out)
+
+    def _update_expectations(self, icp: IntegratedCarePartnership, revenue: float,
+                             care: float, enrolees: float, high_risk: list[float]) -> None:
+        """Update what the ICP expects from its year's revenue, care cost and enrolees.
+
+        ``high_risk``: the same three for its high-risk enrolees, then their
+        :data:`HIGH_RISK_COUNTS`; their rates are expected before its own prevention.
+        """
+        if enrolees <= 0:
+            return
+        observed = {"revenue": revenue / enrolees, "care_cost": care / enrolees}
+        revenue_hr, care_hr, n, acsc, emergency, bed_days = high_risk
+        if n > 0:
+            applied = icp.applied
+            observed.update(
+                revenue_high_risk=revenue_hr / n, care_cost_high_risk=care_hr / n,
+                acsc_high_risk=acsc / n / max(applied["acsc"] * icp.emergency_volume, 1e-6),
+                other_emergency_high_risk=emergency / n
+                / max(applied["emergency"] * icp.emergency_volume, 1e-6),
+                bed_days_high_risk=bed_days / n / max(applied["los"], 1e-6))
+        icp.expect.update(observed, self.model.scenario.behaviour.planning_weight)
+
+    def _count_transaction_costs(self, residents: np.ndarray) -> None:
+        """GBP spent this year running contracts and ICPs, and procuring new ICPs, by option.
+
+        ``residents``: each ICP's area's population.
+        """
+        m = self.model
+        rules, c = m.rules, m.scenario.costs
+        population = m.ledger.option_sums(("population",))[0]
         out = np.zeros(len(m.options))
-        out[0] = L.sum("population", option=0) * (m.rules["gp"].admin_cost_per_head
-                                                  + m.rules["hospital"].admin_cost_per_head)
-        for icp in m.icps:
-            n = L.sum("population", option=icp.option)
-            per_head = icp.rule.admin_cost_per_head + icp.management_cost + (
-                0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head)
-            residents = sum(L.sum("population", locality=li) for li in icp.localities)
-            out[icp.option] = n * per_head + (icp.fixed_cost_per_resident * residents
-                                              if icp.is_open else 0.0)
-            if icp.is_open and icp.years_active == 1:  # procured for its first year
-                out[icp.option] += c.tender_cost_per_resident * residents
+        out[0] = population[0] * (rules["gp"].admin_cost_per_head
+                                  + rules["hospital"].admin_cost_per_head)
+        per_head, fixed, first_year = np.array([
+            (icp.rule.admin_cost_per_head + icp.management_cost
+             + (0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head),
+             icp.fixed_cost_per_resident if icp.is_open else 0.0,
+             icp.is_open and icp.years_active == 1)  # procured for its first year
+            for icp in m.icps]).reshape(-1, 3).T
+        o = self._icp_options
+        out[o] = population[o] * per_head + fixed * residents
+        out[o] += np.where(first_year > 0, c.tender_cost_per_resident * residents, 0.0)
         m.transaction_costs = out
 
     # ------------------------------------------------------------------ 5. failures

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mesa
-import numpy as np
 
 from sim.contracts.base import SELF_PROVIDED, PartialPurchaseRule
+from sim.modifiers import Scope
 from sim.parameters import Behaviour, Costs, Hospital, Utilisation
 from sim.payment import SPELL_ALIASES, PaymentRule, Settlement
 from sim.scenario import IcpConfig, Prices
@@ -61,18 +61,25 @@ class HospitalCosts:
         self.marginal_share = costs.spell_marginal_share
         self.community_ratio = {"outpatient": costs.community_outpatient_cost_ratio,
                                 "elective": costs.community_elective_cost_ratio}
+        # per activity (spell aliases and bed days included), worked out once: providers
+        # ask for these hundreds of times a year
+        kinds = (*self.fixed, *SPELL_ALIASES, "bed_day", "delayed_day")
+        self._average = {a: self._unit_cost(a, 1.0) for a in kinds}
+        self._marginal = {a: self._unit_cost(a, self.marginal_share) for a in kinds}
+        self._reference_margin = {a: self.margin_rate(self._average[a], a) for a in kinds}
+
+    def _unit_cost(self, activity: str, fixed_share: float) -> float:
+        """A share of the non-bed-day cost of one unit plus its stay at the bed-day cost."""
+        a = SPELL_ALIASES.get(activity, activity)
+        if a in ("bed_day", "delayed_day"):
+            return self.bed_day
+        return fixed_share * self.fixed[a] + self.los.get(a, 0.0) * self.bed_day
 
     def average(self, activity: str) -> float:
-        a = SPELL_ALIASES.get(activity, activity)
-        if a in ("bed_day", "delayed_day"):
-            return self.bed_day
-        return self.fixed[a] + self.los.get(a, 0.0) * self.bed_day
+        return self._average[activity]
 
     def marginal(self, activity: str) -> float:
-        a = SPELL_ALIASES.get(activity, activity)
-        if a in ("bed_day", "delayed_day"):
-            return self.bed_day
-        return self.marginal_share * self.fixed[a] + self.los.get(a, 0.0) * self.bed_day
+        return self._marginal[activity]
 
     def community(self, activity: str) -> float:
         """Cost of one unit of ``activity`` provided in community or practice settings."""
@@ -84,7 +91,7 @@ class HospitalCosts:
 
     def reference_margin_rate(self, activity: str) -> float:
         """The margin under the national tariff, where the England baseline is calibrated."""
-        return self.margin_rate(self.average(activity), activity)
+        return self._reference_margin[activity]
 
     def volume_response(self, marginal_price: float, activity: str, elasticity: float) -> float:
         """Multiplier on discretionary volume chosen by whoever earns ``marginal_price``."""
@@ -138,8 +145,9 @@ class Provider(mesa.Agent):
 
     def book(self, revenue: float, cost: float) -> None:
         """Close the year's accounts."""
-        self.revenue, self.cost = float(revenue), float(cost)
-        self.reserves += self.surplus
+        revenue, cost = float(revenue), float(cost)
+        self.revenue, self.cost = revenue, cost
+        self.reserves += revenue - cost  # the surplus
 
 
 class HospitalTrust(Provider):
@@ -208,16 +216,13 @@ class GPPractice(Provider):
         self.prevention_spend, effect = prevention_response(potential, b.prevention_half_spend)
         self.prevention_effect = self.engaged * effect
 
-    def apply_modifiers(self, modifiers, b: Behaviour) -> None:
-        """Scale the fragmented default's rates in this locality (see :mod:`sim.modifiers`)."""
-        for activity in ("elective", "outpatient"):
-            modifiers.scale(activity, 1 - self.referral_management, option=0,
-                            locality=self.locality)
-        modifiers.scale("acsc", 1 - b.prevention_max_effect * self.prevention_effect, option=0,
-                        locality=self.locality, high_risk=True)
-        modifiers.scale("emergency", 1 - b.prevention_other_emergency_effect
-                        * self.prevention_effect, option=0, locality=self.locality,
-                        high_risk=True)
+    def rate_factors(self, b: Behaviour) -> dict[Scope, float]:
+        """What this year's effort does to the patients' named rates (see :mod:`sim.modifiers`)."""
+        keep = 1 - self.referral_management
+        return {("elective", None): keep, ("outpatient", None): keep,
+                ("acsc", True): 1 - b.prevention_max_effect * self.prevention_effect,
+                ("emergency", True): 1 - b.prevention_other_emergency_effect
+                * self.prevention_effect}
 
     def own_costs(self, high_risk_patients: float) -> float:
         """GBP spent this year on prevention by the engaged practices."""
@@ -228,7 +233,9 @@ class Commissioner(mesa.Agent):
     """Holds the population budget, pays each contract by its rule and settles it at year end.
 
     Each (contract, payee) pair has its own books (:attr:`books`), kept across years,
-    which the rule reads and writes at settlement (a block's value, a baseline).
+    which the rule reads and writes at settlement (a block's value, a baseline), and its
+    latest settlement (:attr:`settlements`). Only contracts with year-end terms
+    (:attr:`sim.payment.PaymentRule.has_settlement`) are settled, so only they appear.
     """
 
     def __init__(self, model: mesa.Model, rules: dict[str, PaymentRule]):
@@ -250,7 +257,7 @@ class Commissioner(mesa.Agent):
 
     def record(self, payments: dict[str, float]) -> None:
         """Record this year's contract payments (rescues are added by :meth:`rescue`)."""
-        self.spend_by_payee = {k: float(v) for k, v in payments.items()}
+        self.spend_by_payee = dict(zip(payments, map(float, payments.values()), strict=True))
         self.spend = float(sum(payments.values()))
         self.rescues = {}
 
@@ -275,7 +282,7 @@ class Expectations:
 
     def update(self, observed: dict[str, float], weight: float) -> None:
         for key, value in observed.items():
-            if np.isfinite(value):
+            if math.isfinite(value):
                 setattr(self, key, (1 - weight) * getattr(self, key) + weight * value)
 
 
@@ -386,6 +393,7 @@ class IntegratedCarePartnership(Provider):
         loss = e.care_cost_high_risk - e.revenue_high_risk
         self.selection = (b.selection_max * (1 - math.exp(-max(loss, 0.0) / b.selection_loss_scale))
                           if self.contestable else 0.0)
+        self._plan_effects()
 
     def _plan_self_provision(self) -> None:
         """Make rather than buy outpatient and day-case care where the community is cheaper.
@@ -434,22 +442,15 @@ class IntegratedCarePartnership(Provider):
         target = self.rule.quality_target(self.peer_quality)
         if reward > 0 and target is not None:
             cost_per_unit = b.quality_cost_per_enrolee / 0.1
-            needed = float(np.clip(target - (b.quality_base - penalty), 0.0, b.quality_max_gain))
+            needed = min(max(target - (b.quality_base - penalty), 0.0), b.quality_max_gain)
             ratio = reward / cost_per_unit
             gain = max(gain, needed * ratio / (1 + ratio))
         self.quality_spend = b.quality_cost_per_enrolee * gain / 0.1
-        self.quality = float(np.clip(b.quality_base + gain - penalty, 0.0, 1.0))
+        self.quality = min(max(b.quality_base + gain - penalty, 0.0), 1.0)
 
-    def apply_modifiers(self, modifiers) -> None:
-        """Scale the named rates of this ICP's enrolees (see :mod:`sim.modifiers`)."""
+    def _plan_effects(self) -> None:
+        """Multipliers prevention and intermediate care put on high-risk enrolees' rates."""
         b = self.behaviour
-        o = self.option
-        for activity in ("elective", "outpatient"):
-            modifiers.scale(activity, self.elective_volume * (1 - self.referral_management),
-                            option=o)
-        for activity in ("emergency", "acsc"):
-            modifiers.scale(activity, self.emergency_volume, option=o)
-        modifiers.scale("readmission", self.readmission_factor, option=o)
         effect = self.maturity * self.prevention_effect
         care = b.intermediate_care_admission_effect * self.intermediate_effect
         self.applied = {
@@ -459,8 +460,14 @@ class IntegratedCarePartnership(Provider):
             "los": (1 - b.coordination_los_effect * effect)
             * (1 - b.delayed_transfer_share * b.intermediate_care_los_effect
                * self.intermediate_effect)}
-        for rate, factor in self.applied.items():
-            modifiers.scale(rate, max(factor, 0.0), option=o, high_risk=True)
+
+    def rate_factors(self) -> dict[Scope, float]:
+        """What this year's plan does to enrolees' named rates (see :mod:`sim.modifiers`)."""
+        volume = self.elective_volume * (1 - self.referral_management)
+        return {("elective", None): volume, ("outpatient", None): volume,
+                ("emergency", None): self.emergency_volume, ("acsc", None): self.emergency_volume,
+                ("readmission", None): self.readmission_factor,
+                **{(rate, True): max(factor, 0.0) for rate, factor in self.applied.items()}}
 
     def own_costs(self, enrolees: float, high_risk_enrolees: float, residents: float) -> float:
         """GBP of prevention, intermediate care, quality, running and fixed costs this year."""

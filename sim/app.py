@@ -4,7 +4,8 @@ As in the Mesa examples, the model lives in ``model.py`` and this file only sets
 page. A presenter picks a scenario, moves the controls (payment regime, risk
 adjustment, choice inertia, number of ICPs), presses Reset to build the model with
 them, then Step or play: each step is one simulated year, and the plots of enrolment,
-hospital use and cost redraw from ``model.metrics`` after every year.
+hospital use and cost redraw from ``model.metrics`` (a :class:`sim.metrics.MetricsLog`)
+after every year.
 
 Start it with ``icsim dashboard`` (or ``solara run sim.app``). Scenario files are read
 from the folder in ``$ICSIM_SCENARIOS``, else ``./scenarios``, else the scenarios beside
@@ -24,7 +25,6 @@ from mesa.visualization import Slider, SolaraViz
 
 from sim import plots
 from sim.model import ICSModel
-from sim.runner import metrics_frame
 from sim.scenario import Scenario, apply_override, read_scenario_dict, scenario_from_dict
 
 AS_IN_SCENARIO = "as in scenario"
@@ -149,8 +149,8 @@ class DashboardModel(ICSModel):
         self.running = self.year < self.n_years
 
     def frame(self) -> pd.DataFrame:
-        """The metrics so far, as a tidy frame."""
-        return metrics_frame(self.metrics)
+        """The metrics so far, as a tidy frame (built from the log's arrays each redraw)."""
+        return self.metrics.frame()
 
     def contract_text(self) -> str:
         """How the ICPs are paid, in words."""

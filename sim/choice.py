@@ -57,15 +57,15 @@ class LocalOptions:
     @classmethod
     def from_table(cls, table: OptionTable, params: Choice) -> LocalOptions:
         n_loc, n_opt = table.available.shape
-        lists = [np.flatnonzero(table.available[li]) for li in range(n_loc)]
-        k = max(1, max(len(x) for x in lists))
-        option = np.zeros((n_loc, k), dtype=np.uint8)
-        is_open = np.zeros((n_loc, k), dtype=bool)
+        n_open = table.available.sum(axis=1)
+        k = max(1, int(n_open.max(initial=0)))
+        # a stable sort puts each locality's open options first, in option order
+        order = np.argsort(~table.available, axis=1, kind="stable")[:, :k]
+        is_open = np.arange(k)[None, :] < n_open[:, None]
+        option = np.where(is_open, order, 0).astype(np.uint8)
         column = np.full((n_loc, n_opt), -1, dtype=np.int8)
-        for li, opts in enumerate(lists):
-            option[li, :len(opts)] = opts
-            is_open[li, :len(opts)] = True
-            column[li, opts] = np.arange(len(opts))
+        li, j = np.nonzero(is_open)
+        column[li, option[li, j]] = j
         rows = np.arange(n_loc)[:, None]
         site = table.site[rows, option]
         has_site = ~np.isnan(site)

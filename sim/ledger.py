@@ -8,9 +8,11 @@ touches per-patient arrays, and a 56-million-patient year adds up chunk by chunk
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from operator import index
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 QUANTITIES = (
     "population", "switched", "risk", "high_risk",
@@ -34,10 +36,20 @@ def _margin_matrix() -> np.ndarray:
 _MARGINS = _margin_matrix()
 
 
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
 def cell_margins(cells: np.ndarray) -> np.ndarray:
-    """Trailing (age, IMD, high-risk) cells, 20 of them, summed into their (3, 6, 3) margins."""
-    return (cells.reshape(-1, _MARGINS.shape[0]) @ _MARGINS).reshape(
-        *cells.shape[:-1], *_MARGIN_SHAPE)
+    """Trailing (age, IMD, high-risk) cells, 20 of them, summed into their (3, 6, 3) margins.
+
+    The product runs on one BLAS thread: it is small, and more threads only wait on the
+    other workers of a sweep (or anything else busy), which made it ten times slower.
+    """
+    with _blas().limit(limits=1, user_api="blas"):
+        return (cells.reshape(-1, _MARGINS.shape[0]) @ _MARGINS).reshape(
+            *cells.shape[:-1], *_MARGIN_SHAPE)
 
 
 class Ledger:
@@ -46,8 +58,9 @@ class Ledger:
     Only (option, locality) pairs where an option can hold patients get cells (``pairs``;
     all pairs when not given): England has 73 options and 150 localities but about 400
     such pairs, so adding a chunk and reading sums touch 8 thousand cells, not 220 thousand.
-    Reads go through marginal tables built once per year (after the last :meth:`add`),
-    so each :meth:`sum` is a lookup, whatever the number of cells.
+    Reads go through marginal tables (by pair, option, locality, or over all cells), each
+    built when first read after the last :meth:`add`, so each :meth:`sum` is a lookup,
+    whatever the number of cells.
     """
 
     def __init__(self, n_options: int, n_localities: int, pairs: np.ndarray | None = None):
@@ -61,6 +74,12 @@ class Ledger:
         self.data = np.zeros((len(QUANTITIES), *self.cell_shape))
         self.index = {q: i for i, q in enumerate(QUANTITIES)}
         self._margins: dict | None = None
+        self._groups = {}  # pairs in order of option or locality, and where each one starts
+        for name, group in (("option", self.pair_option), ("locality", self.pair_locality)):
+            order = np.argsort(group, kind="stable")
+            present, starts = np.unique(group[order], return_index=True)
+            in_order = bool((order == np.arange(len(order))).all())  # pairs run by option
+            self._groups[name] = (slice(None) if in_order else order, present, starts)
 
     @property
     def size(self) -> int:
@@ -110,7 +129,6 @@ class Ledger:
     def sum(self, quantity: str, option=None, locality=None, age=None, imd=None,
             high_risk=None) -> float:
         """Total of ``quantity`` over the cells matching the given indices (None = all)."""
-        m = self._margins or self._build_margins()
         q = self.index[quantity]
         try:
             a = -1 if age is None else index(age)
@@ -118,63 +136,105 @@ class Ledger:
             h = -1 if high_risk is None else index(high_risk)
             if option is None:
                 if locality is None:
-                    return float(m["all"][q, a, i, h])
-                return float(m["locality"][q, index(locality), a, i, h])
+                    return float(self._margin("all")[q, a, i, h])
+                return float(self._margin("locality")[q, index(locality), a, i, h])
             if locality is None:
-                return float(m["option"][q, index(option), a, i, h])
+                return float(self._margin("option")[q, index(option), a, i, h])
             pair = self.pair_index[index(option), index(locality)]
         except TypeError:  # slices, lists or arrays of indices: sum the full cells
             sel = tuple(slice(None) if v is None else v
                         for v in (option, locality, age, imd, high_risk))
             return float(self.dense(quantity)[sel].sum())
-        return float(m["pair"][q, pair, a, i, h]) if pair >= 0 else 0.0
+        return float(self._margin("pair")[q, pair, a, i, h]) if pair >= 0 else 0.0
 
     def sums(self, quantities: Sequence[str], option: int | None = None,
              locality: int | None = None, high_risk: int | None = None) -> list[float]:
         """:meth:`sum` of several quantities over the same cells (any age and IMD), at once."""
-        m = self._margins or self._build_margins()
         rows = [self.index[q] for q in quantities]
         h = -1 if high_risk is None else high_risk
         if option is None:
-            table = m["all"] if locality is None else m["locality"][:, locality]
+            table = (self._margin("all") if locality is None
+                     else self._margin("locality")[:, locality])
         elif locality is None:
-            table = m["option"][:, option]
+            table = self._margin("option")[:, option]
         else:
             pair = self.pair_index[option, locality]
             if pair < 0:
                 return [0.0] * len(rows)
-            table = m["pair"][:, pair]
+            table = self._margin("pair")[:, pair]
         return table[rows, -1, -1, h].tolist()
 
     def pair_sums(self, quantities: Sequence[str], option: np.ndarray,
-                  locality: np.ndarray) -> np.ndarray:
+                  locality: np.ndarray, high_risk: int | None = None) -> np.ndarray:
         """Totals of ``quantities`` in each (option, locality) pair given: (quantity, pair)."""
-        m = self._margins or self._build_margins()
         pair = self.pair_index[option, locality]
         rows = [self.index[q] for q in quantities]
-        return np.where(pair >= 0, m["pair"][rows][:, pair, -1, -1, -1], 0.0)
+        h = -1 if high_risk is None else high_risk
+        return np.where(pair >= 0, self._pair_totals()[rows][:, pair, h], 0.0)
 
-    def _build_margins(self) -> dict:
-        """Sums with an extra 'all' entry (index -1) on the age, IMD and high-risk axes.
+    def option_sums(self, quantities: Sequence[str], high_risk: int | None = None) -> np.ndarray:
+        """:meth:`sums` for every option at once (any locality, age and IMD): (quantity, option)."""
+        rows = [self.index[q] for q in quantities]
+        return self._margin("option")[:, :, -1, -1, -1 if high_risk is None else high_risk][rows]
 
-        Pairs are first added into options and localities (whole rows at a time), then one
-        matrix product maps each row's 20 (age, IMD, high-risk) cells onto the 54 margins
-        they count in: reductions along those short inner axes would cost milliseconds.
+    def locality_sums(self, quantities: Sequence[str]) -> np.ndarray:
+        """Totals of ``quantities`` in every locality (any option, age, IMD): (quantity, locality).
+
+        Added up from the pairs' totals, which are needed anyway, rather than from a
+        table by locality that nothing else may read this year.
         """
-        n_q, n_pairs = self.data.shape[:2]
-        by_pair = self.data.reshape(n_q, n_pairs, -1).transpose(1, 0, 2).reshape(n_pairs, -1)
-        tables = {"pair": by_pair, "all": by_pair.sum(axis=0, keepdims=True)}
-        for name, group, n in (("option", self.pair_option, self.shape[0]),
-                               ("locality", self.pair_locality, self.shape[1])):
-            order = np.argsort(group, kind="stable")
-            present, starts = np.unique(group[order], return_index=True)
-            tables[name] = np.zeros((n, by_pair.shape[1]))
-            if present.size:
-                tables[name][present] = np.add.reduceat(by_pair[order], starts, axis=0)
-        self._margins = {"dense": {}}
-        for name, table in tables.items():  # (rows, quantity x 20 cells) -> (quantity, rows, ...)
+        rows = [self.index[q] for q in quantities]
+        totals = self._pair_totals()[rows, :, -1]
+        out = np.zeros((len(rows), self.shape[1]))
+        for k, by_pair in enumerate(totals):
+            out[k] = np.bincount(self.pair_locality, weights=by_pair, minlength=self.shape[1])
+        return out
+
+    def _margin(self, name: str) -> np.ndarray:
+        """Sums by pair, option, locality or over ``all`` cells: (quantity, rows, 3, 6, 3).
+
+        Each of the age, IMD and high-risk axes gets an 'all' entry (index -1). A table is
+        built the first time it is read after an :meth:`add`: a year in England reads
+        some of them hundreds of times and others never.
+        """
+        margins = self._margins if self._margins is not None else self._reset_margins()
+        if name not in margins:
+            n_q, n_pairs = self.data.shape[:2]
+            by_pair = self.data.reshape(n_q, n_pairs, -1).transpose(1, 0, 2).reshape(n_pairs, -1)
+            if name == "pair":
+                table = by_pair
+            elif name == "all":
+                table = by_pair.sum(axis=0, keepdims=True)
+            else:
+                order, present, starts = self._groups[name]
+                table = np.zeros((self.shape[0 if name == "option" else 1], by_pair.shape[1]))
+                if present.size:
+                    table[present] = np.add.reduceat(by_pair[order], starts, axis=0)
+            # one product maps each row's 20 (age, IMD, high-risk) cells onto the 54 margins
+            # they count in: reductions along those short inner axes would cost more
             cube = cell_margins(table.reshape(len(table), n_q, -1)).swapaxes(0, 1)
-            self._margins[name] = cube[:, 0] if name == "all" else cube
+            margins[name] = cube[:, 0] if name == "all" else cube
+        return margins[name]
+
+    def _pair_totals(self) -> np.ndarray:
+        """Each pair's sums by high-risk flag, then in all: (quantity, pair, 3).
+
+        What most reads by pair need, without the pair table's age and IMD margins. The
+        cells are added in order, as the margin product adds them, so the two agree to
+        the last bit.
+        """
+        margins = self._margins if self._margins is not None else self._reset_margins()
+        if "pair_totals" not in margins:
+            # cell k = (age, IMD, high-risk) flattened, so even cells are not high-risk
+            by_cell = np.ascontiguousarray(np.moveaxis(
+                self.data.reshape(*self.data.shape[:2], -1), -1, 0))
+            margins["pair_totals"] = np.stack(
+                [by_cell[0::2].sum(axis=0), by_cell[1::2].sum(axis=0), by_cell.sum(axis=0)],
+                axis=-1)
+        return margins["pair_totals"]
+
+    def _reset_margins(self) -> dict:
+        self._margins = {"dense": {}}
         return self._margins
 
     def option_margins(self, quantities: Sequence[str]) -> np.ndarray:
@@ -182,19 +242,19 @@ class Ledger:
 
         The age, IMD and high-risk axes end with an 'all' entry, as :meth:`sum` reads them.
         """
-        m = self._margins or self._build_margins()
         rows = [self.index[q] for q in quantities]
-        return np.concatenate([m["option"][rows], m["all"][rows][:, None]], axis=1)
+        return np.concatenate([self._margin("option")[rows],
+                               self._margin("all")[rows][:, None]], axis=1)
 
     def dense(self, quantity: str) -> np.ndarray:
         """One quantity over every (option, locality, age, IMD, high-risk) cell (read-only)."""
-        m = self._margins or self._build_margins()
-        if quantity not in m["dense"]:
+        dense = (self._margins if self._margins is not None else self._reset_margins())["dense"]
+        if quantity not in dense:
             out = np.zeros(self.shape)
             out[self.pair_option, self.pair_locality] = self.data[self.index[quantity]]
             out.flags.writeable = False
-            m["dense"][quantity] = out
-        return m["dense"][quantity]
+            dense[quantity] = out
+        return dense[quantity]
 
     def table(self, quantity: str, keep: tuple[int, ...]) -> np.ndarray:
         """Sum over every axis except those in ``keep`` (0 option, 1 locality, 2 age, 3 imd, 4 hr).

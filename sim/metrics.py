@@ -22,17 +22,27 @@ Side-effects the seeds warn about are reported beside the core metrics:
 * ``settlement_per_capita`` (year-end contract adjustments), ``trust_income_per_capita``
   (payments to acute trusts), ``provider_reserves``; and for the whole market
   ``icps_open`` and ``market_concentration`` (Herfindahl index of enrolment shares).
+
+A model keeps its rows in a :class:`MetricsLog` (``model.metrics``): each year is one block
+of arrays, so recording a year costs the same few array operations whatever the number of
+systems, and :meth:`MetricsLog.frame` builds the tidy DataFrame in one go. Iterating the log
+still gives one dict per row, as a list of rows would.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
+from sim.contracts.base import WrappedRule
 from sim.ledger import AGE_GROUPS, IMD_GROUPS
-from sim.payment import NATIONAL_PRICES
+from sim.payment import NATIONAL_PRICES, PaymentRule
 
 if TYPE_CHECKING:
     from sim.model import ICSModel
@@ -64,6 +74,29 @@ GROUPS = ("all", *AGE_GROUPS, *IMD_GROUPS)
 _GROUP_AGE = np.array([-1, 0, 1, -1, -1, -1, -1, -1])  # each group's cell in the ledger's margins
 _GROUP_IMD = np.array([-1, -1, -1, 0, 1, 2, 3, 4])
 COLUMNS = ("scenario", "replicate", "year", "system", "group", "metric", "value")
+DTYPES = {"scenario": "string", "replicate": "int32", "year": "int32", "system": "string",
+          "group": "string", "metric": "string", "value": "float64"}
+"""Column -> dtype of the tidy metrics frame, however it is built."""
+
+_PER_HEAD = {  # metric -> (ledger quantity, scale): the quantity per enrolee, times scale
+    "switching_rate": ("switched", 1.0), "mean_risk": ("risk", 1.0),
+    **{metric: (quantity, 1000.0) for metric, quantity in PER_1000.items()},
+    "cost_per_capita": ("commissioner_payment", 1.0),
+    "trust_income_per_capita": ("hospital_payment", 1.0),
+    "quality": ("quality", 1.0), "waiting_weeks": ("waiting", 1.0)}
+_LEDGER = ("population", *(q for q, _ in _PER_HEAD.values()), "expected_elective")
+"""Ledger quantities a year's metrics read, in one lookup."""
+_ROW = {name: i for i, name in enumerate(_LEDGER)}
+_METRIC = {name: i for i, name in enumerate(METRICS)}
+_PER_HEAD_ROWS = [_ROW[q] for q, _ in _PER_HEAD.values()]
+_PER_HEAD_SCALE = np.array([scale for _, scale in _PER_HEAD.values()])[:, None, None]
+_PER_HEAD_METRICS = [_METRIC[m] for m in (*_PER_HEAD, "settlement_per_capita")]
+_SETTLED_INTO = [list(_PER_HEAD).index(m) for m in ("cost_per_capita", "trust_income_per_capita")]
+_SPEND_ROWS = [_ROW[q] for q in SPEND.values()]
+_SPEND_PRICES = np.array([NATIONAL_PRICES[a] for a in SPEND])
+
+
+# --------------------------------------------------------------------------- providers
 
 
 def _providers(model: ICSModel, system: str) -> list:
@@ -72,6 +105,29 @@ def _providers(model: ICSModel, system: str) -> list:
     if system == model.options[0]:
         return [*model.practices.values(), *model.trusts]
     return [icp for icp in model.icps if icp.name == system]
+
+
+def provider_totals(model: ICSModel) -> tuple[np.ndarray, np.ndarray]:
+    """Surplus (this year) and reserves (at year end) of each system's providers, GBP.
+
+    Indexed as the metrics' systems: each option, then ``all``. Practices and trusts make
+    up the fragmented default (the first option); each ICP is its own option. Each provider
+    is read once and the totals are the same sums, in the same order, as adding up
+    :func:`system_surplus` system by system, so the figures do not move by a rounding
+    error when the code computing them changes.
+    """
+    shared = [*model.practices.values(), *model.trusts]
+    icps = model.icps
+    options = [icp.option for icp in icps]
+    totals = []
+    for read in (attrgetter("surplus"), attrgetter("reserves")):
+        own, each_icp = [*map(read, shared)], [*map(read, icps)]
+        by_system = np.zeros(len(model.options) + 1)
+        by_system[0] = sum(own)
+        by_system[options] = np.add(each_icp, 0.0)  # as sum([x]) = 0 + x (so -0.0 is 0.0)
+        by_system[-1] = sum(own + each_icp)
+        totals.append(by_system)
+    return totals[0], totals[1]
 
 
 def system_surplus(model: ICSModel, system: str) -> float:
@@ -90,14 +146,68 @@ def need_ratio(model: ICSModel) -> float:
     return math.exp(-b.induced_demand_elasticity * costs.reference_margin_rate("elective"))
 
 
-def fragmentation_by_system(model: ICSModel) -> np.ndarray:
-    """:func:`fragmentation` of every option, then of all options together."""
-    L = model.ledger
-    holders = [model.rules["gp"], *(icp.rule for icp in model.icps)]
-    prices = np.array([NATIONAL_PRICES[a] for a in SPEND])
-    amount = prices[:, None] * L.option_margins(list(SPEND.values()))[:, :-1, -1, -1, -1]
-    share = np.array([[h.accountable_share(a, price) for h in holders]
-                      for a, price in zip(SPEND, prices, strict=True)])
+# --------------------------------------------------------------------------- fragmentation
+
+
+def terms_fixed(rule: PaymentRule) -> bool:
+    """Whether a rule's terms are the same in every contract year.
+
+    A rule's terms change only when :meth:`~sim.payment.PaymentRule.begin_year` sets
+    them (a withhold or a marginal rate that follows a schedule). A rule that keeps the
+    neutral hook never changes them; a wrapper that only passes the hook on to its base
+    has fixed terms when the base has.
+    """
+    while type(rule).begin_year is WrappedRule.begin_year:
+        rule = rule.base  # type: ignore[attr-defined]
+    return type(rule).begin_year is PaymentRule.begin_year
+
+
+def _accountable_shares(rule: PaymentRule) -> list[float]:
+    return [rule.accountable_share(a, price) for a, price in zip(SPEND, _SPEND_PRICES,
+                                                                  strict=True)]
+
+
+class AccountableShares:
+    """Each option's accountable share of each priced activity, kept while its terms hold.
+
+    Fragmentation needs, every year, the share of each priced activity that the
+    organisation patients are registered with bears itself: England asks 74 rules about 5
+    activities. The answers change only with a rule's terms, so they are worked out when
+    a rule is first seen and, each year, again only for rules whose terms follow a
+    schedule (:func:`terms_fixed`). Rules are recognised by identity: a model that gave
+    an option a new rule object would have its shares worked out afresh.
+    """
+
+    def __init__(self) -> None:
+        self._holders: list[PaymentRule] = []
+        self._share = np.zeros((len(SPEND), 0))
+        self._scheduled: list[int] = []   # holders whose terms can change year by year
+        self._year: int | None = None
+
+    def __call__(self, holders: Sequence[PaymentRule], year: int) -> np.ndarray:
+        """(activity, holder) shares for ``year``; read it, do not change it."""
+        same = len(holders) == len(self._holders) and all(
+            a is b for a, b in zip(holders, self._holders, strict=True))
+        if not same:
+            self._holders = list(holders)
+            self._share = np.array([_accountable_shares(h) for h in holders]).reshape(
+                len(holders), len(SPEND)).T.copy()
+            self._scheduled = [j for j, h in enumerate(holders) if not terms_fixed(h)]
+        elif year != self._year:
+            for j in self._scheduled:
+                self._share[:, j] = _accountable_shares(holders[j])
+        self._year = year
+        return self._share
+
+
+def _holders(model: ICSModel) -> list[PaymentRule]:
+    """The rule paying the organisation each option's patients are registered with."""
+    return [model.rules["gp"], *(icp.rule for icp in model.icps)]
+
+
+def _fragmentation(counts: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Fragmentation of each option, then of all, from (activity, option) counts and shares."""
+    amount = _SPEND_PRICES[:, None] * counts
     spend, accountable = amount.sum(axis=0), (amount * share).sum(axis=0)
     spend, accountable = np.append(spend, spend.sum()), np.append(accountable, accountable.sum())
     out = np.zeros_like(spend)
@@ -105,81 +215,189 @@ def fragmentation_by_system(model: ICSModel) -> np.ndarray:
     return np.where(spend > 0, 1.0 - out, 0.0)
 
 
+def fragmentation_by_system(model: ICSModel,
+                            shares: AccountableShares | None = None) -> np.ndarray:
+    """:func:`fragmentation` of every option, then of all options together.
+
+    ``shares`` keeps the rules' accountable shares from year to year (a model's
+    :class:`MetricsLog` holds one); without it they are worked out now.
+    """
+    counts = model.ledger.option_margins(list(SPEND.values()))[:, :-1, -1, -1, -1]
+    shares = shares if shares is not None else AccountableShares()
+    return _fragmentation(counts, shares(_holders(model), model.year))
+
+
 def fragmentation(model: ICSModel, option: int | None) -> float:
     """Share of care spend its patients' registered organisation is not accountable for."""
     return float(fragmentation_by_system(model)[-1 if option is None else option])
 
 
-def year_metrics(model: ICSModel) -> list[dict]:
+# --------------------------------------------------------------------------- a year
+
+
+@dataclass(frozen=True)
+class YearMetrics:
+    """One year's metric rows, column-wise.
+
+    ``index`` is each row's position in the (group, system, metric) grid of ``shape``
+    (group as :data:`GROUPS`, system as the options then ``all``, metric as
+    :data:`METRICS`), ascending, so rows come by group, then system, then metric; a
+    cell where a metric is not defined (a per-head rate with nobody enrolled) has no row.
+    """
+
+    year: int
+    index: np.ndarray
+    value: np.ndarray
+    shape: tuple[int, int, int]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each row's (group, system, metric) codes."""
+        return np.unravel_index(self.index, self.shape)
+
+
+def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> YearMetrics:
     """The metric rows for the year just simulated.
 
     Every metric is computed for every (system, group) at once from the ledger's margin
-    tables, so a year of England's 74 systems costs a few array operations, not thousands
-    of lookups. A metric is reported where it is defined (per-head rates need enrolees).
+    tables into one (metric, system, group) grid, so a year of England's 74 systems costs
+    a few dozen small array operations, not thousands of lookups, and no Python object per
+    row. A metric is reported where it is defined (per-head rates need enrolees).
+    ``shares`` keeps the rules' accountable shares between years (see
+    :class:`AccountableShares`).
     """
-    L = model.ledger
-    names = ("population", "switched", "risk", *PER_1000.values(), "quality", "waiting",
-             "expected_elective", "commissioner_payment", "hospital_payment")
-    q = dict(zip(names, L.option_margins(names)[:, :, _GROUP_AGE, _GROUP_IMD, -1], strict=True))
-    settled = model.accounts.option_margins(("commissioner_payment", "hospital_payment"))
-    settled_cp, settled_hp = settled[:, :, _GROUP_AGE, _GROUP_IMD]
-    n = q["population"]                    # (system, group); the last system is 'all'
+    q = model.ledger.option_margins(_LEDGER)[:, :, _GROUP_AGE, _GROUP_IMD, -1]
+    n = q[_ROW["population"]]              # (system, group); the last system is 'all'
     has = n > 0
-    every = np.ones_like(has)
     group_n = n[-1]
+    value = np.zeros((len(METRICS), *n.shape))
+    defined = np.zeros(value.shape, dtype=bool)
 
     def per(x: np.ndarray, by: np.ndarray = n, where: np.ndarray = has) -> np.ndarray:
         return np.divide(x, by, out=np.zeros(np.broadcast(x, by).shape), where=where)
 
-    values: dict[str, tuple[np.ndarray, np.ndarray]] = {  # metric -> (values, defined)
-        "population": (n, every),
-        "enrolment_share": (per(n, group_n, group_n > 0), every)}
-    mean_risk = per(q["risk"])
-    values.update(switching_rate=(per(q["switched"]), has), mean_risk=(mean_risk, has),
-                  selection_gap=(per(q["risk"][-1], group_n, group_n > 0) - mean_risk, has))
-    for metric, quantity in PER_1000.items():
-        values[metric] = (per(1000 * q[quantity]), has)
-    values.update(
-        cost_per_capita=(per(q["commissioner_payment"] + settled_cp), has),
-        settlement_per_capita=(per(settled_cp), has),
-        trust_income_per_capita=(per(q["hospital_payment"] + settled_hp), has),
-        quality=(per(q["quality"]), has), waiting_weeks=(per(q["waiting"]), has))
-    expected = q["expected_elective"] * need_ratio(model)
-    ratio = per(q["elective"], expected, has & (expected > 0))
-    values.update(induced_demand=(np.maximum(0.0, ratio - 1.0), has & (expected > 0)),
-                  under_service=(np.maximum(0.0, 1.0 - ratio), has & (expected > 0)))
-    # whole-population metrics: the 'all' group only
-    first = np.zeros_like(has)
-    first[:, 0] = True
-    systems = [*model.options, "all"]
+    def put(metric: str, x: np.ndarray | float, where: np.ndarray | bool) -> None:
+        value[_METRIC[metric]] = x
+        defined[_METRIC[metric]] = where
+
+    # rates per enrolee, all in one division: (metric, system, group); settlements, paid
+    # after the year, are added to payments and reported on their own too
+    settled = model.accounts.option_margins(("commissioner_payment", "hospital_payment"))
+    settled = settled[:, :, _GROUP_AGE, _GROUP_IMD]
+    totals = np.concatenate([q[_PER_HEAD_ROWS] * _PER_HEAD_SCALE, settled[:1]])
+    totals[_SETTLED_INTO] += settled
+    value[_PER_HEAD_METRICS] = per(totals)
+    defined[_PER_HEAD_METRICS] = has
+    put("population", n, True)
+    put("enrolment_share", per(n, group_n, group_n > 0), True)
+    put("selection_gap", per(q[_ROW["risk"]][-1], group_n, group_n > 0)
+        - value[_METRIC["mean_risk"]], has)
+    expected = q[_ROW["expected_elective"]] * need_ratio(model)
+    ratio = per(q[_ROW["elective"]], expected, has & (expected > 0))
+    put("induced_demand", np.maximum(0.0, ratio - 1.0), has & (expected > 0))
+    put("under_service", np.maximum(0.0, 1.0 - ratio), has & (expected > 0))
+
+    # whole-population metrics: the 'all' group only (the market's: of 'all' systems too)
+    first = has[:, 0]
+    surplus, reserves = provider_totals(model)
     spent = np.append(model.transaction_costs, model.transaction_costs.sum())
-    market = np.zeros_like(has)
-    market[-1, 0] = True
-    shares = (n[:-1, 0] / n[-1, 0]).tolist() if n[-1, 0] else []
-    for metric, by_system, defined in (
-            ("provider_surplus", [system_surplus(model, s) for s in systems], first),
-            ("provider_reserves", [system_reserves(model, s) for s in systems], first),
-            ("transaction_costs_per_capita", per(spent[:, None])[:, 0], first & has),
-            ("fragmentation", fragmentation_by_system(model), first & has),
-            ("icps_open", np.full(len(systems), float(sum(icp.is_open for icp in model.icps))),
-             market),
-            ("market_concentration", np.full(len(systems), float(sum(s * s for s in shares))),
-             market)):
-        values[metric] = (np.broadcast_to(np.asarray(by_system, dtype=float)[:, None], n.shape),
-                          defined)
-    return _rows(model, systems, values)
+    shares = shares if shares is not None else AccountableShares()
+    share = shares(_holders(model), model.year)
+    for metric, by_system, where in (
+            ("provider_surplus", surplus, True),
+            ("provider_reserves", reserves, True),
+            ("transaction_costs_per_capita", per(spent, n[:, 0], first), first),
+            ("fragmentation", _fragmentation(q[_SPEND_ROWS][:, :-1, 0], share), first)):
+        value[_METRIC[metric], :, 0] = by_system
+        defined[_METRIC[metric], :, 0] = where
+    enrolment = n[:-1, 0] / n[-1, 0] if n[-1, 0] else np.zeros(0)
+    for metric, market in (
+            ("icps_open", float(sum(icp.is_open for icp in model.icps))),
+            ("market_concentration", float(sum((enrolment * enrolment).tolist())))):
+        value[_METRIC[metric], -1, 0] = market
+        defined[_METRIC[metric], -1, 0] = True
+
+    rows = value.transpose(2, 1, 0).ravel()   # (group, system, metric): the order of rows
+    index = np.flatnonzero(defined.transpose(2, 1, 0))
+    return YearMetrics(int(model.year), index, rows[index], (len(GROUPS), len(n), len(METRICS)))
 
 
-def _rows(model: ICSModel, systems: list[str],
-          values: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[dict]:
-    """Tidy rows, ordered by group, then system, then metric (as :data:`METRICS` lists them)."""
-    value = np.stack([values[m][0] for m in METRICS]).transpose(2, 1, 0)  # group, system, metric
-    defined = np.stack([values[m][1] for m in METRICS]).transpose(2, 1, 0)
-    g, s, m = np.nonzero(defined)
-    name, replicate, year = model.scenario.scenario.name, model.replicate, model.year
-    return [{"scenario": name, "replicate": replicate, "year": year, "system": system,
-             "group": group, "metric": metric, "value": v}
-            for system, group, metric, v in zip(
-                np.array(systems, dtype=object)[s].tolist(),
-                np.array(GROUPS, dtype=object)[g].tolist(),
-                np.array(METRICS, dtype=object)[m].tolist(), value[g, s, m].tolist(), strict=True)]
+# --------------------------------------------------------------------------- a run
+
+
+class MetricsLog:
+    """The metric rows of one model run (``model.metrics``), one :class:`YearMetrics` a year.
+
+    Rows are kept as arrays, not dicts: England records about 10,600 rows a year, and a
+    dict for each one took milliseconds a year whatever the number of patients, enough to
+    keep small runs from costing the same per patient-year as large ones. :meth:`frame`
+    turns the whole run into the tidy DataFrame at once. For exploring by hand the log also
+    behaves like the list of row dicts it replaces: ``len(log)`` counts rows, iterating
+    gives one dict per row in order (so ``pd.DataFrame(list(log))`` works), and
+    :func:`sim.runner.metrics_frame` accepts it.
+    """
+
+    def __init__(self, scenario: str, replicate: int, options: Sequence[str]):
+        self.scenario = scenario
+        self.replicate = int(replicate)
+        self.systems = (*options, "all")
+        self.years: list[YearMetrics] = []
+        self._rows = 0
+        self._shares = AccountableShares()
+
+    def record(self, model: ICSModel) -> YearMetrics:
+        """Add the metrics of the year ``model`` has just simulated."""
+        block = year_metrics(model, self._shares)
+        self.append(block)
+        return block
+
+    def append(self, block: YearMetrics) -> None:
+        """Add a year's block (computed for this log's systems)."""
+        if block.shape != (len(GROUPS), len(self.systems), len(METRICS)):
+            raise ValueError(f"a block shaped {block.shape} does not fit this log's "
+                             f"{len(self.systems)} systems")
+        self.years.append(block)
+        self._rows += len(block)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __repr__(self) -> str:
+        return (f"MetricsLog(scenario={self.scenario!r}, replicate={self.replicate}, "
+                f"years={len(self.years)}, rows={self._rows})")
+
+    def __iter__(self) -> Iterator[dict]:
+        """One dict per row (the keys are :data:`COLUMNS`), year by year."""
+        labels = [np.array(names, dtype=object) for names in (GROUPS, self.systems, METRICS)]
+        for block in self.years:
+            group, system, metric = (names[codes].tolist()
+                                     for names, codes in zip(labels, block.codes(), strict=True))
+            for s, g, m, v in zip(system, group, metric, block.value.tolist(), strict=True):
+                yield {"scenario": self.scenario, "replicate": self.replicate,
+                       "year": block.year, "system": s, "group": g, "metric": m, "value": v}
+
+    def frame(self) -> pd.DataFrame:
+        """Every row so far as the tidy DataFrame (columns :data:`COLUMNS`, :data:`DTYPES`).
+
+        Built a column at a time from the blocks' arrays, text columns by looking their
+        names up by code, so it costs a few array operations per column, none per row.
+        """
+        blocks = self.years
+        lengths = [len(b) for b in blocks]
+        group, system, metric = np.unravel_index(
+            np.concatenate([b.index for b in blocks] or [np.zeros(0, dtype=np.intp)]),
+            (len(GROUPS), len(self.systems), len(METRICS)))
+        n = len(group)
+        names = {"scenario": ((self.scenario,), np.zeros(n, dtype=np.intp)),
+                 "system": (self.systems, system), "group": (GROUPS, group),
+                 "metric": (METRICS, metric)}
+        columns = {column: pd.array(np.array(labels, dtype=object)[codes], dtype=DTYPES[column])
+                   for column, (labels, codes) in names.items()}
+        columns.update(
+            replicate=np.full(n, self.replicate, dtype=DTYPES["replicate"]),
+            year=np.repeat(np.array([b.year for b in blocks], dtype=DTYPES["year"]), lengths),
+            value=np.concatenate([b.value for b in blocks] or [np.zeros(0)]).astype(
+                DTYPES["value"]))
+        return pd.DataFrame({column: columns[column] for column in COLUMNS})

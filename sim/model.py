@@ -24,7 +24,7 @@ from sim.agents import (
 from sim.calibration import Calibration, calibrate
 from sim.choice import LocalOptions, LogitChoice, OptionTable
 from sim.ledger import Ledger
-from sim.metrics import year_metrics
+from sim.metrics import MetricsLog
 from sim.modifiers import RateModifiers
 from sim.payment import PaymentRule, RuleContext, build_rule
 from sim.population import Demography, Population, synthesize
@@ -68,7 +68,8 @@ class ICSModel(mesa.Model):
         self.accounts = SettlementBook(len(self.options), n_loc)
         self.year_end = YearEndAccounts(self)
         self.transaction_costs = np.zeros(len(self.options))   # GBP this year, by option
-        self.supplier_volume: dict[tuple[int, int], float] = {}  # trust elective factor by cell
+        # each trust_pairs cell's supplier elective factor, and the capacity staffed to it
+        self.supplier_volume = self._staffing = np.ones(0)
         baseline_elective = self._score_risk()
         self.trusts = [HospitalTrust(self, f"trust_{loc.name}", li,
                                      baseline_elective[li] / scenario.hospital.reference_load,
@@ -77,6 +78,9 @@ class ICSModel(mesa.Model):
         self.practices = {li: GPPractice(self, f"practices_{loc.name}", li)
                           for li, loc in enumerate(scenario.localities) if loc.fragmented_default}
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
+        served = [(i, li) for i, icp in enumerate(self.icps) for li in icp.localities]
+        self._icp_cells = (np.array([i for i, _ in served], dtype=np.intp),  # ICP index,
+                           np.array([li for _, li in served], dtype=np.intp))  # a locality it serves
         self._paid_at_trust = [  # fixed once the ICPs exist: see paid_at_trust
             [(0, self.rules["hospital"])] + [(icp.option, icp.purchase_rule) for icp in self.icps
                                              if not icp.vertical and li in icp.localities]
@@ -87,7 +91,7 @@ class ICSModel(mesa.Model):
         self.modifiers = RateModifiers(len(self.options), n_loc)
         self.ledger = Ledger(len(self.options), n_loc)
         self.deaths = 0
-        self.metrics: list[dict] = []
+        self.metrics = MetricsLog(scenario.scenario.name, self.replicate, self.options)
 
     # ------------------------------------------------------------------ the year
 
@@ -122,10 +126,10 @@ class ICSModel(mesa.Model):
         self._set_waiting_times()
         self._settle_accounts()
         self._close_failed_icps()
-        self.metrics.extend(year_metrics(self))
+        self.metrics.record(self)
 
-    def run(self) -> list[dict]:
-        """Simulate every year of the scenario; returns the metric rows."""
+    def run(self) -> MetricsLog:
+        """Simulate every year of the scenario; returns the metrics (``.frame()`` for a table)."""
         for _ in range(self.n_years - self.year):
             self.step()
         return self.metrics
@@ -133,13 +137,24 @@ class ICSModel(mesa.Model):
     # ------------------------------------------------------------------ set-up
 
     def _build_rules(self) -> dict[str, PaymentRule]:
-        """One rule per role; each ICP gets its own (its contract years run from its opening)."""
+        """One rule per role; ICPs on the same contract opening in the same year share one.
+
+        An ICP's contract years run from its opening, so ICPs opening in different years
+        get rules of their own. Rules pay each patient from that patient's own record, so
+        a shared rule pays every ICP's enrolees exactly what separate copies would.
+        """
         c, cal, ctx = self.scenario.contracts, self.calibration, self.rule_context
         rules = {"hospital": build_rule(c["hospital"], "hospital", cal, ctx),
                  "gp": build_rule(c["gp"], "primary_care", cal, ctx),
                  "icp_hospital": build_rule(c["icp_hospital"], "hospital", cal, ctx)}
+        self._contract_starts = [(rule, 1) for rule in rules.values()]
+        shared: dict[tuple[str, int], PaymentRule] = {}
         for icp in self.scenario.icps:
-            rules[icp.name] = build_rule(c[icp.contract], "all", cal, ctx)
+            key = (icp.contract, icp.start_year)
+            if key not in shared:
+                shared[key] = build_rule(c[icp.contract], "all", cal, ctx)
+                self._contract_starts.append((shared[key], icp.start_year))
+            rules[icp.name] = shared[key]
         return rules
 
     def _make_icp(self, i: int) -> IntegratedCarePartnership:
@@ -214,65 +229,82 @@ class ICSModel(mesa.Model):
 
     def _open_and_plan(self) -> None:
         behaviour = self.scenario.behaviour
-        for name, rule in self.rules.items():
-            rule.begin_year(self._contract_year(name))
+        for rule, start_year in self._contract_starts:
+            rule.begin_year(max(1, self.year - start_year + 1))  # contract years from opening
         for icp in self.icps:
             if not icp.failed and icp.config.start_year <= self.year:
                 icp.is_open = True
-        table = self.option_table()
-        published = {icp.name: icp.quality for icp in self.icps if icp.is_open}
-        for icp in self.icps:
-            if icp.is_open:
-                icp.contestable = self.scenario.choice.enabled and bool(
-                    (table.available[icp.localities].sum(axis=1) > 1).any())
-                peers = [q for name, q in published.items() if name != icp.name]
-                icp.peer_quality = float(np.mean(peers)) if peers else None
-                icp.plan()
+        open_icps = [icp for icp in self.icps if icp.is_open]
+        contestable = self._contestable() & self.scenario.choice.enabled
+        peer_quality = self._peer_quality(open_icps)
+        for icp, peers in zip(open_icps, peer_quality, strict=True):
+            icp.contestable = bool(contestable[icp.option - 1])
+            icp.peer_quality = peers
+            icp.plan()
         self.modifiers = RateModifiers(len(self.options), len(self.scenario.localities))
-        for practice in self.practices.values():
+        practices = list(self.practices.values())
+        for practice in practices:
             practice.plan(self.rules["gp"], self.costs, behaviour, self.high_risk_rates)
-            practice.apply_modifiers(self.modifiers, behaviour)
+        self.modifiers.apply([p.rate_factors(behaviour) for p in practices],
+                             option=np.zeros(len(practices), dtype=np.intp),
+                             locality=np.array([p.locality for p in practices], dtype=np.intp))
         self._apply_trust_responses()
-        for icp in self.icps:
-            if icp.is_open:
-                icp.apply_modifiers(self.modifiers)
+        self.modifiers.apply([icp.rate_factors() for icp in open_icps],
+                             option=np.array([icp.option for icp in open_icps], dtype=np.intp))
         for iv in self.scenario.interventions:
             if iv.start_year <= self.year <= iv.end_year and iv.value != "quality":
                 option = None if iv.option == "all" else self.options.index(iv.option)
                 self.modifiers.scale(iv.value, iv.factor, option=option)
+
+    def _contestable(self) -> np.ndarray:
+        """Whether each ICP has a rival (another open option) in any locality it serves."""
+        rivals = self.option_table().available.sum(axis=1) > 1
+        icp, loc = self._icp_cells
+        return np.bincount(icp, weights=rivals[loc], minlength=len(self.icps)) > 0
+
+    @staticmethod
+    def _peer_quality(open_icps: list[IntegratedCarePartnership]) -> list[float | None]:
+        """Mean quality the other open ICPs published last year, for each open ICP."""
+        n = len(open_icps)
+        if n < 2:
+            return [None] * n
+        quality = np.array([icp.quality for icp in open_icps])
+        others = np.arange(n - 1)[None, :]
+        others = others + (others >= np.arange(n)[:, None])  # row i: every ICP but i
+        return quality[others].mean(axis=1).tolist()
 
     def _apply_trust_responses(self) -> None:
         """Each trust's volume, admission and readmission response to each contract paying it.
 
         A response depends only on the paying rule, so it is worked out once per rule and
         written, as rate modifiers, into every (option, locality) cell the rule pays for.
+        Each cell's elective factor and the capacity staffed to it are kept for the waits.
         """
         b, costs = self.scenario.behaviour, self.costs
-        responses: dict[int, tuple[float, float, float, float]] = {}
+        staffing_response = self.scenario.hospital.capacity_margin_response
+        responses: dict[int, tuple[float, float, float, float, float]] = {}
         by_cell = []
         for trust in self.trusts:
             for _, rule in self.paid_at_trust(trust.locality):
                 if id(rule) not in responses:
+                    volume = trust.induced_volume(rule, "elective", costs,
+                                                  b.induced_demand_elasticity)
                     responses[id(rule)] = (
-                        trust.induced_volume(rule, "elective", costs, b.induced_demand_elasticity),
+                        volume,
                         trust.induced_volume(rule, "outpatient", costs,
                                              b.induced_demand_elasticity),
                         trust.admission_volume(rule, costs, b.emergency_admission_elasticity),
-                        trust.readmissions(rule, costs, b))
+                        trust.readmissions(rule, costs, b),
+                        volume ** staffing_response)  # capacity staffed to a share of volume
                 by_cell.append(responses[id(rule)])
-        elective, outpatient, admissions, readmissions = np.array(by_cell).T
+        elective, outpatient, admissions, readmissions, staffing = np.array(by_cell).T
         cells = self.trust_pairs
         for rate, factor in (("elective", elective), ("outpatient", outpatient),
                              ("emergency", admissions), ("acsc", admissions),
                              ("readmission", readmissions)):
             self.modifiers.scale_cells(rate, factor, *cells)
-        cell_keys = zip(*(c.tolist() for c in cells), strict=True)
-        self.supplier_volume.update(zip(cell_keys, elective.tolist(), strict=True))
-
-    def _contract_year(self, rule_name: str) -> int:
-        """Contract year of a rule: ICP contracts count from the ICP's opening."""
-        start = next((icp.config.start_year for icp in self.icps if icp.name == rule_name), 1)
-        return max(1, self.year - start + 1)
+        self.supplier_volume = elective
+        self._staffing = staffing
 
     def paid_at_trust(self, locality: int) -> list[tuple[int, PaymentRule]]:
         """(option, rule) for every option whose hospital care the locality's trust is paid for.
@@ -312,16 +344,18 @@ class ICSModel(mesa.Model):
         waiting = np.zeros((n_loc, n_opt), dtype=np.float32)
         site = np.full((n_loc, n_opt), np.nan, dtype=np.float32)
         selection = np.zeros((n_loc, n_opt), dtype=np.float32)
-        for li, loc in enumerate(locs):
-            available[li, 0] = loc.fragmented_default
-            waiting[li, 0] = self.trusts[li].waiting_weeks
-        for icp in self.icps:
-            for li in icp.localities:
-                available[li, icp.option] = icp.is_open
-                waiting[li, icp.option] = (icp.waiting_weeks if icp.vertical
-                                           else self.trusts[li].waiting_weeks)
-                site[li, icp.option] = icp.config.site_position
-                selection[li, icp.option] = icp.selection
+        trust_waiting = np.array([trust.waiting_weeks for trust in self.trusts])
+        available[:, 0] = [loc.fragmented_default for loc in locs]
+        waiting[:, 0] = trust_waiting
+        # every (ICP, locality it serves) cell at once: icp indexes self.icps
+        icp, loc = self._icp_cells
+        option = icp + 1
+        icps = self.icps
+        available[loc, option] = np.array([x.is_open for x in icps], dtype=bool)[icp]
+        own_wait = np.array([x.waiting_weeks if x.vertical else np.nan for x in icps])[icp]
+        waiting[loc, option] = np.where(np.isnan(own_wait), trust_waiting[loc], own_wait)
+        site[loc, option] = np.array([x.config.site_position for x in icps])[icp]
+        selection[loc, option] = np.array([x.selection for x in icps])[icp]
         quality = np.broadcast_to(self.option_quality(), (n_loc, n_opt))
         return OptionTable(available=available, quality=quality, waiting=waiting,
                            selection=selection, site=site,
@@ -415,9 +449,9 @@ class ICSModel(mesa.Model):
     def _payments(self, rows: slice, activity) -> dict[str, np.ndarray]:
         """What each patient brings in: from the commissioner, and to the hospital.
 
-        Patients are sorted by option once (a stable sort), so each payer's rule sees its
-        own enrolees as contiguous slices, without a pass over the chunk per option; a rule
-        is handed only the activity counts it asks for.
+        Patients are sorted once (a stable sort) by the rules that pay them, so each rule
+        sees its patients as one contiguous slice, without a pass over the chunk per
+        option; a rule is handed only the activity counts it asks for.
         """
         pop = self.population
         option = pop.option[rows]
@@ -426,18 +460,18 @@ class ICSModel(mesa.Model):
         counts.update(acsc=activity.counts["acsc"], readmission=activity.counts["readmission"],
                       conditions=pop.conditions[rows])  # for bundles and readmission rules
         n = len(option)
-        order = np.argsort(option, kind="stable")
-        bounds = np.searchsorted(option[order], np.arange(len(self.options) + 1))
-        by_option = CountsSubset(counts, order)  # counts in option order, gathered on demand
+        group_of, payers = self._payment_groups()
+        group = group_of[option]
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(len(payers) + 1))
+        by_group = CountsSubset(counts, order)  # counts in group order, gathered on demand
         age, sex, risk = pop.age[rows][order], pop.sex[rows][order], pop.risk[rows][order]
         commissioner, gp, hospital = np.zeros(n), np.zeros(n), np.zeros(n)
-        payers = [(0, self.rules["gp"], self.rules["hospital"], True)] + [
-            (icp.option, icp.rule, icp.purchase_rule, False) for icp in self.icps]
-        for o, rule, hospital_rule, fragmented in payers:
-            if bounds[o] == bounds[o + 1]:
+        for g, (rule, hospital_rule, fragmented) in enumerate(payers):
+            if bounds[g] == bounds[g + 1]:
                 continue
-            sel = slice(bounds[o], bounds[o + 1])
-            sub = CountsSubset(by_option, sel)
+            sel = slice(bounds[g], bounds[g + 1])
+            sub = CountsSubset(by_group, sel)
             a, s, r = age[sel], sex[sel], risk[sel]
             paid = rule.patient_payments(sub, a, s, r)
             to_hospital = (hospital_rule.patient_payments(sub, a, s, r)
@@ -454,6 +488,26 @@ class ICSModel(mesa.Model):
             out[name] = np.empty(n)
             out[name][order] = sorted_values  # back to the chunk's row order
         return out
+
+    def _payment_groups(self) -> tuple[np.ndarray, list[tuple]]:
+        """Options whose patients the same rules pay: each option's group, and each group's
+        (rule, hospital rule or None, fragmented) - so England's 70-odd ICPs on one
+        contract are paid in a call or two rather than one call each.
+        """
+        group_of = np.zeros(len(self.options), dtype=np.intp)
+        payers: list[tuple] = []
+        found: dict[tuple, int] = {}
+        for o, rule, hospital_rule, fragmented in (
+                [(0, self.rules["gp"], self.rules["hospital"], True)]
+                + [(icp.option, icp.rule, icp.purchase_rule, False) for icp in self.icps]):
+            payer = (rule.payments_rule,
+                     None if hospital_rule is None else hospital_rule.payments_rule, fragmented)
+            key = tuple(id(x) for x in payer)
+            if key not in found:
+                found[key] = len(payers)
+                payers.append(payer)
+            group_of[o] = found[key]
+        return group_of, payers
 
     def _experience(self, rows: slice, quality: np.ndarray, activity, index: int) -> None:
         p = self.scenario.choice
@@ -476,16 +530,15 @@ class ICSModel(mesa.Model):
         that factor, so a contract that stops paying for activity lengthens waits.
         """
         L, h, bought = self.ledger, self.scenario.hospital, self.year_end.bought
-        elective = iter(L.pair_sums(("elective",), *self.trust_pairs)[0].tolist())
-        for trust in self.trusts:  # trust_pairs runs through trusts and options in this order
-            li = trust.locality
-            referred = staffed = 0.0
-            for o, _ in self.paid_at_trust(li):
-                factor = self.supplier_volume.get((o, li), 1.0)
-                demand = next(elective) * bought(o, "elective")
-                referred += demand / factor
-                staffed += demand / factor * factor ** h.capacity_margin_response
-            trust.update_waiting(referred, staffed / referred if referred > 0 else 1.0)
+        option, locality = self.trust_pairs
+        factor = self.supplier_volume
+        demand = L.pair_sums(("elective",), option, locality)[0] * np.array(
+            [bought(o, "elective") for o in option.tolist()])
+        referred = np.bincount(locality, weights=demand / factor, minlength=len(self.trusts))
+        staffed = np.bincount(locality, weights=demand / factor * self._staffing,
+                              minlength=len(self.trusts))
+        for trust, r, s in zip(self.trusts, referred.tolist(), staffed.tolist(), strict=True):
+            trust.update_waiting(r, s / r if r > 0 else 1.0)
         for icp in self.icps:
             if icp.vertical and icp.is_open:
                 demand = L.sum("expected_elective", option=icp.option)

@@ -13,6 +13,9 @@ import numpy as np
 
 from sim.utilisation import MODIFIED, PatientValue, PerPatient
 
+Scope = tuple[str, bool | None]
+"""A named rate and the patients a factor on it applies to: True high-risk only, None all."""
+
 
 class RateModifiers:
     """Multiplicative modifiers on each named rate, by (option, locality, high-risk)."""
@@ -35,6 +38,36 @@ class RateModifiers:
         The cells must be distinct (a repeated cell would be scaled once).
         """
         self.tables[rate][option, locality] *= np.asarray(factors, dtype=np.float32)[:, None]
+
+    def scale_many(self, rate: str, factors, option: np.ndarray,
+                   locality: np.ndarray | None = None, high_risk: bool | None = None) -> None:
+        """:meth:`scale` many cells at once: ``factors[i]`` for ``option[i]`` (and ``locality[i]``).
+
+        Without ``locality`` each factor covers its option everywhere. The (option,
+        locality) pairs must be distinct (a repeated one would be scaled once).
+        """
+        f = np.asarray(factors, dtype=np.float32)
+        table = self.tables[rate]
+        if locality is None:
+            index: tuple = (option,) if high_risk is None else (option, slice(None), int(high_risk))
+        else:
+            index = (option, locality) if high_risk is None else (option, locality, int(high_risk))
+        table[index] *= f.reshape(f.shape + (1,) * (table[index].ndim - 1))
+
+    def apply(self, declared: list[dict[Scope, float]], option: np.ndarray,
+              locality: np.ndarray | None = None) -> None:
+        """Apply the factors providers declared, one provider's at a time in each cell.
+
+        ``declared[i]`` maps (rate, risk flag) to the multiplier provider i puts on the
+        patients of ``option[i]`` (in ``locality[i]``, or wherever it enrols them); the risk
+        flag is True for high-risk patients only, None for everyone. Providers of one kind
+        declare the same keys, and each cell is scaled in the order they are listed.
+        """
+        if not declared:
+            return
+        for key in declared[0]:
+            rate, high_risk = key
+            self.scale_many(rate, [d[key] for d in declared], option, locality, high_risk)
 
     def for_patients(self, option: np.ndarray, locality: np.ndarray,
                      high_risk: np.ndarray) -> dict[str, PatientValue]:

@@ -160,6 +160,15 @@ class PaymentRule(ABC):
         """Year-end adjustment in GBP: positive pays the payee more, negative claws back."""
         return 0.0
 
+    @property
+    def has_settlement(self) -> bool:
+        """Whether :meth:`settle` can owe anything: False lets year-end accounts skip the payee.
+
+        True for any rule that overrides :meth:`settle`, so a new regime with year-end terms
+        is settled without having to say so; wrappers ask their base.
+        """
+        return type(self).settle is not PaymentRule.settle
+
     def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
         """GBP per enrolee-year one more unit of quality index earns the payee at the margin."""
         return 0.0
@@ -187,6 +196,12 @@ class PaymentRule(ABC):
     def intermediate_care_limit(self) -> float:
         """GBP per high-risk enrolee-year the payee may spend on intermediate care (pooled)."""
         return 0.0
+
+    @property
+    def payments_rule(self) -> PaymentRule:
+        """The rule whose :meth:`patient_payments` this one's are: itself, unless it passes
+        them on unchanged; the model pays every patient of one such rule in one call."""
+        return self
 
     def accountable_share(self, activity: str, price: float) -> float:
         """Share of the cost of ``activity`` (national ``price``) the payee bears itself.

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 import sim
-from sim.metrics import COLUMNS
+from sim.metrics import COLUMNS, DTYPES, MetricsLog
 from sim.model import ICSModel
 from sim.scenario import Scenario, scenario_to_toml
 
@@ -34,18 +34,18 @@ def simulate(scenario: Scenario, *, seed: int | None = None, replicate: int = 0,
         model.step()
         if on_year is not None:
             on_year(model)
-    return metrics_frame(model.metrics)
+    return model.metrics.frame()
 
 
-def metrics_frame(rows: Iterable[dict]) -> pd.DataFrame:
-    """Tidy metrics with stable dtypes."""
-    df = pd.DataFrame(list(rows), columns=list(COLUMNS))
-    for col in ("scenario", "system", "group", "metric"):
-        df[col] = df[col].astype("string")
-    df["replicate"] = df["replicate"].astype("int32")
-    df["year"] = df["year"].astype("int32")
-    df["value"] = df["value"].astype("float64")
-    return df
+def metrics_frame(rows: MetricsLog | Iterable[dict]) -> pd.DataFrame:
+    """Tidy metrics with stable dtypes (:data:`sim.metrics.DTYPES`).
+
+    A model's :class:`~sim.metrics.MetricsLog` builds the frame from its arrays; any other
+    iterable of row dicts (keys :data:`sim.metrics.COLUMNS`) is read row by row.
+    """
+    if isinstance(rows, MetricsLog):
+        return rows.frame()
+    return pd.DataFrame(list(rows), columns=list(COLUMNS)).astype(DTYPES)
 
 
 def scenario_hash(scenario: Scenario, **settings: object) -> str:

@@ -8,10 +8,10 @@ import pytest
 from helpers import scenario, value
 
 from sim.calibration import REFERENCE_SEED, calibrate
-from sim.metrics import COLUMNS, GROUPS, METRICS
+from sim.metrics import COLUMNS, DTYPES, GROUPS, METRICS, MetricsLog, fragmentation_by_system
 from sim.model import ICSModel
 from sim.population import synthesize
-from sim.runner import simulate
+from sim.runner import metrics_frame, simulate
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_conservation_every_year(competing_model: ICSModel) -> None:
         assert m.commissioner.spend == pytest.approx(paid, rel=1e-9)
         assert m.commissioner.spend == pytest.approx(m.ledger.sum("commissioner_payment"),
                                                      rel=1e-9)
-    df = pd.DataFrame(m.metrics)
+    df = m.metrics.frame()
     assert not df["value"].isna().any()
     assert np.isfinite(df["value"]).all()
     shares = df[(df.metric == "enrolment_share") & (df.group == "all") & (df.system != "all")]
@@ -42,11 +42,52 @@ def test_conservation_every_year(competing_model: ICSModel) -> None:
 
 
 def test_metrics_schema(competing_model: ICSModel) -> None:
-    df = pd.DataFrame(competing_model.metrics)
+    df = competing_model.metrics.frame()
     assert tuple(df.columns) == COLUMNS
     assert set(df["group"]) == set(GROUPS)
     assert set(df["system"]) == {*competing_model.options, "all"}
     assert set(df["metric"]) == set(METRICS)
+
+
+def test_metrics_log_reads_like_the_rows_it_keeps(competing_model: ICSModel) -> None:
+    """The log's frame, built from arrays, is the frame of its rows read one by one; rows
+    come by year, then group, system and metric, as GROUPS, the options and METRICS list
+    them."""
+    log = competing_model.metrics
+    rows = list(log)
+    assert len(log) == len(rows) > 0 and tuple(rows[0]) == COLUMNS
+    frame = log.frame()
+    pd.testing.assert_frame_equal(frame, metrics_frame(rows), check_exact=True)
+    pd.testing.assert_frame_equal(metrics_frame(log), frame)
+    pd.testing.assert_frame_equal(pd.DataFrame(list(log)).astype(DTYPES), frame)
+    systems = [*competing_model.options, "all"]
+    order = pd.DataFrame({"year": frame["year"],
+                          "group": [GROUPS.index(g) for g in frame["group"]],
+                          "system": [systems.index(s) for s in frame["system"]],
+                          "metric": [METRICS.index(m) for m in frame["metric"]]})
+    assert order.sort_values(list(order.columns)).index.equals(order.index)
+    assert not order.duplicated().any()
+    empty = MetricsLog("empty", 0, competing_model.options)
+    assert len(empty) == 0 and list(empty) == []
+    pd.testing.assert_frame_equal(empty.frame(), metrics_frame([]))
+
+
+def test_fragmentation_follows_contract_terms_set_each_year() -> None:
+    """Accountable shares are kept from year to year, except for rules whose terms follow a
+    schedule: a withhold on tariff rising 20%, 30%, 40% makes the ICP accountable for that
+    share of its care, and the recorded fragmentation is what working it out afresh gives."""
+    sc = scenario("p4p_rising_knowsley", {"contracts.pathway.base": {"kind": "tariff"}})
+    model = ICSModel(sc, seed=5, patients=3000, years=3)
+    icp = model.options.index("cvd_pathway")
+    recorded = []
+    for _ in range(3):
+        model.step()
+        df = model.metrics.frame()
+        row = df[(df.metric == "fragmentation") & (df.system == "cvd_pathway")
+                 & (df.year == model.year)]
+        recorded.append(float(row["value"].iloc[0]))
+        assert recorded[-1] == fragmentation_by_system(model)[icp]
+    assert recorded == pytest.approx([0.8, 0.7, 0.6])
 
 
 def test_same_seed_identical_different_seed_differs() -> None:

@@ -14,8 +14,23 @@ import pytest
 from helpers import SCENARIOS, assert_greater, scenario, value
 from policy_helpers import LATE, arm, per_rep
 
+from sim.contracts.base import PartialPurchaseRule
+from sim.contracts.block import BlockRule
+from sim.contracts.budgets import PooledBudgetRule
+from sim.contracts.performance import WithholdRule
+from sim.contracts.risk import CarveOutRule, CorridorRule, SharedSavingsRule
 from sim.metrics import METRICS
 from sim.model import ICSModel
+from sim.payment import (
+    HOSPITAL_ACTIVITIES,
+    NATIONAL_PRICES,
+    BlendedRule,
+    CapitationRule,
+    NoRiskAdjustment,
+    PaymentRule,
+    Settlement,
+    TariffRule,
+)
 from sim.scenario import with_overrides
 
 ICP_SYSTEMS = ("icp_north", "icp_south", "icp_rural")
@@ -105,6 +120,41 @@ def test_settlements_keep_the_books_balanced(name: str) -> None:
         assert model.commissioner.spend == pytest.approx(received, rel=1e-9)
         assert model.commissioner.spend == pytest.approx(
             model.paid("commissioner_payment"), rel=1e-9)
-    df = pd.DataFrame(model.metrics)
+    df = model.metrics.frame()
     assert np.isfinite(df["value"]).all()
     assert set(df["metric"]) <= set(METRICS)
+    purchase = [icp.purchase_rule for icp in model.icps if not icp.vertical]
+    for rule in [*model.rules.values(), *purchase]:
+        if not rule.has_settlement:  # the year-end accounts skip it: it must owe nothing
+            assert rule.settle(_settlement()) == 0.0, type(rule).__name__
+
+
+def _settlement() -> Settlement:
+    counts = dict.fromkeys((*HOSPITAL_ACTIVITIES, "gp_consultation", "acsc", "readmission"), 50.0)
+    return Settlement(payee="payee", year=2, enrolees=100.0, risk=130.0, counts=counts,
+                      paid=90_000.0, cost=120_000.0, quality=0.8, peer_quality=0.7)
+
+
+def test_rules_say_whether_they_have_year_end_terms() -> None:
+    """Year-end accounts settle a payee only where its rule has year-end terms; wrappers
+    have them when they add their own or their base has them."""
+    tariff = TariffRule(prices=dict(NATIONAL_PRICES), activities=HOSPITAL_ACTIVITIES)
+    capitation = CapitationRule(rate_per_head=900.0, adjuster=NoRiskAdjustment(),
+                                activities=HOSPITAL_ACTIVITIES)
+    block = BlockRule(activities=HOSPITAL_ACTIVITIES, spend_per_risk=800.0, budget_ratio=1.0,
+                      annual_uplift=0.02)
+    savings = SharedSavingsRule(base=tariff, benchmark_per_risk=800.0)
+    expected: list[tuple[PaymentRule, bool]] = [
+        (tariff, False), (capitation, False), (BlendedRule(capitation, tariff, 0.5), False),
+        (CarveOutRule(base=capitation, threshold=1e4, prices=dict(NATIONAL_PRICES),
+                      carved_share={}), False),
+        (PooledBudgetRule(base=tariff), False), (PartialPurchaseRule(base=tariff), False),
+        (block, True), (savings, True), (CorridorRule(base=capitation), True),
+        (WithholdRule(base=capitation), True), (PooledBudgetRule(base=block), True),
+        (PartialPurchaseRule(base=savings), True)]
+    for rule, settles in expected:
+        assert rule.has_settlement is settles, type(rule).__name__
+        if not settles:
+            assert rule.settle(_settlement()) == 0.0
+        else:
+            assert rule.settle(_settlement()) != 0.0

@@ -6,7 +6,6 @@ Paired arms on common random numbers, as in :mod:`test_policy_catalogue_payment`
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from helpers import assert_greater, scenario, value
 from policy_helpers import LATE, arm, per_rep
 
@@ -141,7 +140,7 @@ def test_icp_life_cycle_entry_maturation_and_exit_without_loss() -> None:
             assert model.population.n == 20_000 and (model.population.option < 4).all()
             if entrant.is_open:
                 effects.append(entrant.maturity * entrant.prevention_effect)
-        df = pd.DataFrame(model.metrics)
+        df = model.metrics.frame()
         entrant_share = [value(df, "enrolment_share", system="entrant", years=[y])
                          for y in range(1, 13)]
         assert entrant_share[:2] == [0.0, 0.0] and min(entrant_share[2:]) > 0

@@ -47,6 +47,10 @@ class WrappedRule(PaymentRule):
     def settle(self, settlement: Settlement) -> float:
         return self.base.settle(settlement)
 
+    @property
+    def has_settlement(self) -> bool:
+        return type(self).settle is not WrappedRule.settle or self.base.has_settlement
+
     def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
         return self.base.quality_reward(revenue_per_enrolee, peer_quality)
 
@@ -121,11 +125,23 @@ class PartialPurchaseRule(WrappedRule):
         return {a: (v * self.bought[a] if a in self.bought else v) for a, v in counts.items()}
 
     def patient_payments(self, counts, age, sex, risk):
-        if all(v == 1.0 for v in self.bought.values()):
+        if self.buys_everything:
             return self.base.patient_payments(counts, age, sex, risk)
         return self.base.patient_payments(self._scaled(counts), age, sex, risk)
+
+    @property
+    def buys_everything(self) -> bool:
+        return all(v == 1.0 for v in self.bought.values())
+
+    @property
+    def payments_rule(self) -> PaymentRule:
+        return self.base.payments_rule if self.buys_everything else self
 
     def settle(self, settlement: Settlement) -> float:
         scaled = Settlement(**{**settlement.__dict__, "counts": self._scaled(settlement.counts)})
         scaled.state = settlement.state
         return self.base.settle(scaled)
+
+    @property
+    def has_settlement(self) -> bool:  # its settle only rescales what the base settles
+        return self.base.has_settlement
