@@ -7,8 +7,8 @@ touches per-patient arrays, and a 56-million-patient year adds up chunk by chunk
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from functools import cache
 from operator import index
 
 import numpy as np
@@ -36,9 +36,7 @@ def _margin_matrix() -> np.ndarray:
 _MARGINS = _margin_matrix()
 
 
-@cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
+_BLAS = ThreadpoolController()  # finds numpy's BLAS once, at import, not in a model's year
 
 
 def cell_margins(cells: np.ndarray) -> np.ndarray:
@@ -47,7 +45,7 @@ def cell_margins(cells: np.ndarray) -> np.ndarray:
     The product runs on one BLAS thread: it is small, and more threads only wait on the
     other workers of a sweep (or anything else busy), which made it ten times slower.
     """
-    with _blas().limit(limits=1, user_api="blas"):
+    with _BLAS.limit(limits=1, user_api="blas"):
         return (cells.reshape(-1, _MARGINS.shape[0]) @ _MARGINS).reshape(
             *cells.shape[:-1], *_MARGIN_SHAPE)
 
@@ -80,6 +78,16 @@ class Ledger:
             present, starts = np.unique(group[order], return_index=True)
             in_order = bool((order == np.arange(len(order))).all())  # pairs run by option
             self._groups[name] = (slice(None) if in_order else order, present, starts)
+
+    def copy(self) -> Ledger:
+        """A ledger with the same cells and sums (its own), and no margin tables yet.
+
+        Copying an empty ledger starts a year without working out its cells again.
+        """
+        out = copy.copy(self)
+        out.data = self.data.copy()
+        out._margins = None
+        return out
 
     @property
     def size(self) -> int:
@@ -200,20 +208,19 @@ class Ledger:
         margins = self._margins if self._margins is not None else self._reset_margins()
         if name not in margins:
             n_q, n_pairs = self.data.shape[:2]
-            by_pair = self.data.reshape(n_q, n_pairs, -1).transpose(1, 0, 2).reshape(n_pairs, -1)
+            cells = self.data.reshape(n_q, n_pairs, -1)      # (quantity, pair, 20 cells)
             if name == "pair":
-                table = by_pair
+                table = cells
             elif name == "all":
-                table = by_pair.sum(axis=0, keepdims=True)
-            else:
+                table = cells.sum(axis=1)
+            else:  # pairs added into options or localities, in pair order
                 order, present, starts = self._groups[name]
-                table = np.zeros((self.shape[0 if name == "option" else 1], by_pair.shape[1]))
+                table = np.zeros((n_q, self.shape[0 if name == "option" else 1], cells.shape[2]))
                 if present.size:
-                    table[present] = np.add.reduceat(by_pair[order], starts, axis=0)
+                    table[:, present] = np.add.reduceat(cells[:, order], starts, axis=1)
             # one product maps each row's 20 (age, IMD, high-risk) cells onto the 54 margins
             # they count in: reductions along those short inner axes would cost more
-            cube = cell_margins(table.reshape(len(table), n_q, -1)).swapaxes(0, 1)
-            margins[name] = cube[:, 0] if name == "all" else cube
+            margins[name] = cell_margins(table)
         return margins[name]
 
     def _pair_totals(self) -> np.ndarray:

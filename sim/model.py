@@ -78,6 +78,8 @@ class ICSModel(mesa.Model):
         self.practices = {li: GPPractice(self, f"practices_{loc.name}", li)
                           for li, loc in enumerate(scenario.localities) if loc.fragmented_default}
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
+        self._default_open = np.array([loc.fragmented_default for loc in scenario.localities],
+                                      dtype=bool)
         served = [(i, li) for i, icp in enumerate(self.icps) for li in icp.localities]
         self._icp_cells = (np.array([i for i, _ in served], dtype=np.intp),  # ICP index,
                            np.array([li for _, li in served], dtype=np.intp))  # a locality it serves
@@ -86,10 +88,26 @@ class ICSModel(mesa.Model):
                                              if not icp.vertical and li in icp.localities]
             for li in range(n_loc)]
         pairs = [(o, li) for li in range(n_loc) for o, _ in self._paid_at_trust[li]]
+        # each rule paying trusts, with the first trust it pays, and each trust cell's rule
+        first: dict[int, int] = {}
+        self._trust_rules: list[tuple[HospitalTrust, PaymentRule]] = []
+        for li in range(n_loc):
+            for _, rule in self._paid_at_trust[li]:
+                if id(rule) not in first:
+                    first[id(rule)] = len(self._trust_rules)
+                    self._trust_rules.append((self.trusts[li], rule))
+        self._trust_rule_of_cell = np.array(
+            [first[id(rule)] for li in range(n_loc) for _, rule in self._paid_at_trust[li]],
+            dtype=np.intp)
         # (options, localities): every cell whose hospital care a trust is paid for
         self.trust_pairs = tuple(np.array(v, dtype=np.intp) for v in zip(*pairs, strict=True))
         self.modifiers = RateModifiers(len(self.options), n_loc)
-        self.ledger = Ledger(len(self.options), n_loc)
+        serves = np.zeros((len(self.options), n_loc), dtype=bool)  # where patients can be
+        serves[0] = True
+        for icp in self.icps:
+            serves[icp.option, icp.localities] = True
+        self._empty_ledger = Ledger(len(self.options), n_loc, serves)  # each year starts a copy
+        self.ledger = self._empty_ledger.copy()
         self.deaths = 0
         self.metrics = MetricsLog(scenario.scenario.name, self.replicate, self.options)
 
@@ -258,7 +276,7 @@ class ICSModel(mesa.Model):
 
     def _contestable(self) -> np.ndarray:
         """Whether each ICP has a rival (another open option) in any locality it serves."""
-        rivals = self.option_table().available.sum(axis=1) > 1
+        rivals = self._available().sum(axis=1) > 1
         icp, loc = self._icp_cells
         return np.bincount(icp, weights=rivals[loc], minlength=len(self.icps)) > 0
 
@@ -282,22 +300,17 @@ class ICSModel(mesa.Model):
         """
         b, costs = self.scenario.behaviour, self.costs
         staffing_response = self.scenario.hospital.capacity_margin_response
-        responses: dict[int, tuple[float, float, float, float, float]] = {}
-        by_cell = []
-        for trust in self.trusts:
-            for _, rule in self.paid_at_trust(trust.locality):
-                if id(rule) not in responses:
-                    volume = trust.induced_volume(rule, "elective", costs,
-                                                  b.induced_demand_elasticity)
-                    responses[id(rule)] = (
-                        volume,
-                        trust.induced_volume(rule, "outpatient", costs,
-                                             b.induced_demand_elasticity),
-                        trust.admission_volume(rule, costs, b.emergency_admission_elasticity),
-                        trust.readmissions(rule, costs, b),
-                        volume ** staffing_response)  # capacity staffed to a share of volume
-                by_cell.append(responses[id(rule)])
-        elective, outpatient, admissions, readmissions, staffing = np.array(by_cell).T
+        responses = []
+        for trust, rule in self._trust_rules:
+            volume = trust.induced_volume(rule, "elective", costs, b.induced_demand_elasticity)
+            responses.append((
+                volume,
+                trust.induced_volume(rule, "outpatient", costs, b.induced_demand_elasticity),
+                trust.admission_volume(rule, costs, b.emergency_admission_elasticity),
+                trust.readmissions(rule, costs, b),
+                volume ** staffing_response))  # capacity staffed to a share of volume
+        by_cell = np.array(responses)[self._trust_rule_of_cell]
+        elective, outpatient, admissions, readmissions, staffing = by_cell.T
         cells = self.trust_pairs
         for rate, factor in (("elective", elective), ("outpatient", outpatient),
                              ("emergency", admissions), ("acsc", admissions),
@@ -336,22 +349,28 @@ class ICSModel(mesa.Model):
                 q[sel] *= iv.factor
         return np.clip(q, 0.0, 1.0)
 
+    def _available(self) -> np.ndarray:
+        """Which options are open in each locality: (localities, options)."""
+        available = np.zeros((len(self.scenario.localities), len(self.options)), dtype=bool)
+        available[:, 0] = self._default_open
+        icp, loc = self._icp_cells
+        available[loc, icp + 1] = np.array([x.is_open for x in self.icps], dtype=bool)[icp]
+        return available
+
     def option_table(self) -> OptionTable:
         """What patients see of each option in each locality."""
         locs = self.scenario.localities
         n_loc, n_opt = len(locs), len(self.options)
-        available = np.zeros((n_loc, n_opt), dtype=bool)
+        available = self._available()
         waiting = np.zeros((n_loc, n_opt), dtype=np.float32)
         site = np.full((n_loc, n_opt), np.nan, dtype=np.float32)
         selection = np.zeros((n_loc, n_opt), dtype=np.float32)
         trust_waiting = np.array([trust.waiting_weeks for trust in self.trusts])
-        available[:, 0] = [loc.fragmented_default for loc in locs]
         waiting[:, 0] = trust_waiting
         # every (ICP, locality it serves) cell at once: icp indexes self.icps
         icp, loc = self._icp_cells
         option = icp + 1
         icps = self.icps
-        available[loc, option] = np.array([x.is_open for x in icps], dtype=bool)[icp]
         own_wait = np.array([x.waiting_weeks if x.vertical else np.nan for x in icps])[icp]
         waiting[loc, option] = np.where(np.isnan(own_wait), trust_waiting[loc], own_wait)
         site[loc, option] = np.array([x.config.site_position for x in icps])[icp]
@@ -365,12 +384,7 @@ class ICSModel(mesa.Model):
 
     def _patients_year(self) -> None:
         pop = self.population
-        n_loc = len(self.scenario.localities)
-        serves = np.zeros((len(self.options), n_loc), dtype=bool)  # where patients can be
-        serves[0] = True
-        for icp in self.icps:
-            serves[icp.option, icp.localities] = True
-        self.ledger = ledger = Ledger(len(self.options), n_loc, serves)
+        self.ledger = ledger = self._empty_ledger.copy()
         table = self.option_table()
         local = LocalOptions.from_table(table, self.scenario.choice)
         quality = table.quality[0]
@@ -494,7 +508,7 @@ class ICSModel(mesa.Model):
         (rule, hospital rule or None, fragmented) - so England's 70-odd ICPs on one
         contract are paid in a call or two rather than one call each.
         """
-        group_of = np.zeros(len(self.options), dtype=np.intp)
+        group_of = np.zeros(len(self.options), dtype=np.uint8)  # small ints sort in linear time
         payers: list[tuple] = []
         found: dict[tuple, int] = {}
         for o, rule, hospital_rule, fragmented in (
@@ -532,19 +546,18 @@ class ICSModel(mesa.Model):
         L, h, bought = self.ledger, self.scenario.hospital, self.year_end.bought
         option, locality = self.trust_pairs
         factor = self.supplier_volume
-        demand = L.pair_sums(("elective",), option, locality)[0] * np.array(
-            [bought(o, "elective") for o in option.tolist()])
+        bought_share = np.array([bought(o, "elective") for o in range(len(self.options))])
+        demand = L.pair_sums(("elective",), option, locality)[0] * bought_share[option]
         referred = np.bincount(locality, weights=demand / factor, minlength=len(self.trusts))
         staffed = np.bincount(locality, weights=demand / factor * self._staffing,
                               minlength=len(self.trusts))
         for trust, r, s in zip(self.trusts, referred.tolist(), staffed.tolist(), strict=True):
             trust.update_waiting(r, s / r if r > 0 else 1.0)
+        expected, elective = L.option_sums(("expected_elective", "elective")).tolist()
         for icp in self.icps:
-            if icp.vertical and icp.is_open:
-                demand = L.sum("expected_elective", option=icp.option)
-                icp.capacity = max(demand / h.reference_load, 1e-9)
-                load = L.sum("elective", option=icp.option) / icp.capacity
-                icp.waiting_weeks = waiting_weeks(load, h)
+            if icp.vertical and icp.is_open:  # its own hospital, staffed to expected demand
+                icp.capacity = max(expected[icp.option] / h.reference_load, 1e-9)
+                icp.waiting_weeks = waiting_weeks(elective[icp.option] / icp.capacity, h)
 
     # ------------------------------------------------------------------ 4-5. accounts, failures
 

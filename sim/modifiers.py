@@ -23,6 +23,7 @@ class RateModifiers:
     def __init__(self, n_options: int, n_localities: int):
         self.shape = (n_options, n_localities, 2)
         self.tables = {rate: np.ones(self.shape, dtype=np.float32) for rate in MODIFIED}
+        self.changed: set[str] = set()  # rates some factor other than 1 has scaled
 
     def scale(self, rate: str, factor: float, option: int | None = None,
               locality: int | None = None, high_risk: bool | None = None) -> None:
@@ -30,6 +31,8 @@ class RateModifiers:
         index = tuple(slice(None) if v is None else int(v)
                       for v in (option, locality, high_risk))
         self.tables[rate][index] *= np.float32(factor)
+        if factor != 1:
+            self.changed.add(rate)
 
     def scale_cells(self, rate: str, factors: np.ndarray, option: np.ndarray,
                     locality: np.ndarray) -> None:
@@ -37,7 +40,10 @@ class RateModifiers:
 
         The cells must be distinct (a repeated cell would be scaled once).
         """
-        self.tables[rate][option, locality] *= np.asarray(factors, dtype=np.float32)[:, None]
+        f = np.asarray(factors, dtype=np.float32)
+        self.tables[rate][option, locality] *= f[:, None]
+        if (f != 1).any():
+            self.changed.add(rate)
 
     def scale_many(self, rate: str, factors, option: np.ndarray,
                    locality: np.ndarray | None = None, high_risk: bool | None = None) -> None:
@@ -53,6 +59,8 @@ class RateModifiers:
         else:
             index = (option, locality) if high_risk is None else (option, locality, int(high_risk))
         table[index] *= f.reshape(f.shape + (1,) * (table[index].ndim - 1))
+        if (f != 1).any():
+            self.changed.add(rate)
 
     def apply(self, declared: list[dict[Scope, float]], option: np.ndarray,
               locality: np.ndarray | None = None) -> None:
@@ -73,13 +81,13 @@ class RateModifiers:
                      high_risk: np.ndarray) -> dict[str, PatientValue]:
         """Each named rate's modifier for these patients.
 
-        A rate nobody modified this year is the scalar 1; the others are looked up lazily
+        A rate nobody changed this year is the scalar 1; the others are looked up lazily
         by each patient's cell, so the hot path pays only for rates that changed.
         """
         cell = None
         out: dict[str, PatientValue] = {}
         for rate, table in self.tables.items():
-            if (table == 1).all():
+            if rate not in self.changed:
                 out[rate] = np.float32(1.0)
                 continue
             if cell is None:

@@ -129,6 +129,8 @@ POISSON_BLOCK = 1 << 15
 """Patients searched at once: small enough that the search's arrays stay in cache."""
 MAX_COUNT = 400
 """The search stops here (a rate would have to be far beyond any patient's to reach it)."""
+SCALAR_TAIL = 64
+"""Searches left at most this many are finished one by one rather than as arrays."""
 
 
 def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -205,6 +207,9 @@ class _PoissonSearch:
                     setattr(self, name, getattr(self, name)[keep])
                 if n_live <= stop:
                     return
+                if stop == 0 and n_live <= SCALAR_TAIL:
+                    self._finish_one_by_one(k, same_term)
+                    return
                 live = np.ones(n_live, dtype=bool)
             self.count += live
             self.p *= self.lam
@@ -214,6 +219,23 @@ class _PoissonSearch:
             else:  # finished patients (not live) may carry a stale term: they stay finished
                 self.p /= np.maximum(self.count, 1)
             self.residual -= self.p
+
+
+    def _finish_one_by_one(self, k: np.ndarray, same_term: bool) -> None:
+        """Finish the last few searches in plain Python: the same float64 steps, in the same
+        order, as the array loop, which for a handful of patients costs more per step in
+        overhead than in arithmetic."""
+        for i, residual, lam, p, count in zip(*(getattr(self, f).tolist() for f in self.FIELDS),
+                                              strict=True):
+            while residual > 0.0 and count < MAX_COUNT:
+                count += 1
+                p *= lam
+                if same_term:
+                    p *= 1.0 / count
+                else:
+                    p /= count
+                residual -= p
+            k[i] = count
 
 
 @dataclass

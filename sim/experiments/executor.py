@@ -157,11 +157,16 @@ def _run_on_dask(pending: Sequence[RunSpec], client: Client,
     try:
         for future in completed:
             spec = in_flight.pop(future.key)
-            if future.status == "finished":
-                landed(spec, future.result())
-            else:
+            if future.status == "error":
                 exc, tb = future.exception(), future.traceback()
                 failed(spec, "".join(traceback.format_exception(type(exc), exc, tb)))
+            else:  # finished; or lost with a worker that died after it finished, and rerun
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - recorded and reported below
+                    failed(spec, "".join(traceback.format_exception(exc)))
+                else:
+                    landed(spec, result)
             future.release()
             submit_next()
     finally:
