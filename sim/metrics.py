@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.contracts.base import WrappedRule
 from sim.ledger import AGE_GROUPS, IMD_GROUPS
 from sim.payment import NATIONAL_PRICES, PaymentRule
 
@@ -149,19 +148,6 @@ def need_ratio(model: ICSModel) -> float:
 # --------------------------------------------------------------------------- fragmentation
 
 
-def terms_fixed(rule: PaymentRule) -> bool:
-    """Whether a rule's terms are the same in every contract year.
-
-    A rule's terms change only when :meth:`~sim.payment.PaymentRule.begin_year` sets
-    them (a withhold or a marginal rate that follows a schedule). A rule that keeps the
-    neutral hook never changes them; a wrapper that only passes the hook on to its base
-    has fixed terms when the base has.
-    """
-    while type(rule).begin_year is WrappedRule.begin_year:
-        rule = rule.base  # type: ignore[attr-defined]
-    return type(rule).begin_year is PaymentRule.begin_year
-
-
 def _accountable_shares(rule: PaymentRule) -> list[float]:
     return [rule.accountable_share(a, price) for a, price in zip(SPEND, _SPEND_PRICES,
                                                                   strict=True)]
@@ -174,7 +160,7 @@ class AccountableShares:
     organisation patients are registered with bears itself: England asks 74 rules about 5
     activities. The answers change only with a rule's terms, so they are worked out when
     a rule is first seen and, each year, again only for rules whose terms follow a
-    schedule (:func:`terms_fixed`). Rules are recognised by identity: a model that gave
+    schedule (:attr:`~sim.payment.PaymentRule.has_schedule`). Rules are recognised by identity: a model that gave
     an option a new rule object would have its shares worked out afresh.
     """
 
@@ -192,7 +178,7 @@ class AccountableShares:
             self._holders = list(holders)
             self._share = np.array([_accountable_shares(h) for h in holders]).reshape(
                 len(holders), len(SPEND)).T.copy()
-            self._scheduled = [j for j, h in enumerate(holders) if not terms_fixed(h)]
+            self._scheduled = [j for j, h in enumerate(holders) if h.has_schedule]
         elif year != self._year:
             for j in self._scheduled:
                 self._share[:, j] = _accountable_shares(holders[j])

@@ -169,6 +169,15 @@ class PaymentRule(ABC):
         """
         return type(self).settle is not PaymentRule.settle
 
+    @property
+    def has_schedule(self) -> bool:
+        """Whether :meth:`begin_year` can change the terms: False lets answers be kept.
+
+        True for any rule that overrides :meth:`begin_year` (a withhold or marginal rate
+        that follows a schedule); wrappers that only pass it on ask their base.
+        """
+        return type(self).begin_year is not PaymentRule.begin_year
+
     def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
         """GBP per enrolee-year one more unit of quality index earns the payee at the margin."""
         return 0.0

@@ -158,3 +158,18 @@ def test_rules_say_whether_they_have_year_end_terms() -> None:
             assert rule.settle(_settlement()) == 0.0
         else:
             assert rule.settle(_settlement()) != 0.0
+
+
+def test_rules_say_whether_their_terms_follow_a_schedule() -> None:
+    """Answers worked out from a rule (accountable shares) are kept from year to year only
+    where its terms cannot change: a withhold's share can, and so can a wrapper's over it."""
+    tariff = TariffRule(prices=dict(NATIONAL_PRICES), activities=HOSPITAL_ACTIVITIES)
+    capitation = CapitationRule(rate_per_head=900.0, adjuster=NoRiskAdjustment(),
+                                activities=HOSPITAL_ACTIVITIES)
+    withhold = WithholdRule(base=capitation, shares=[0.1, 0.2, 0.3])
+    expected: list[tuple[PaymentRule, bool]] = [
+        (tariff, False), (capitation, False), (BlendedRule(capitation, tariff, 0.5), False),
+        (PartialPurchaseRule(base=tariff), False), (withhold, True),
+        (PartialPurchaseRule(base=withhold), True), (PooledBudgetRule(base=withhold), True)]
+    for rule, scheduled in expected:
+        assert rule.has_schedule is scheduled, type(rule).__name__

@@ -51,6 +51,10 @@ class WrappedRule(PaymentRule):
     def has_settlement(self) -> bool:
         return type(self).settle is not WrappedRule.settle or self.base.has_settlement
 
+    @property
+    def has_schedule(self) -> bool:
+        return type(self).begin_year is not WrappedRule.begin_year or self.base.has_schedule
+
     def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
         return self.base.quality_reward(revenue_per_enrolee, peer_quality)
 
