@@ -98,22 +98,12 @@ _SPEND_PRICES = np.array([NATIONAL_PRICES[a] for a in SPEND])
 # --------------------------------------------------------------------------- providers
 
 
-def _providers(model: ICSModel, system: str) -> list:
-    if system == "all":
-        return [*model.practices.values(), *model.trusts, *model.icps]
-    if system == model.options[0]:
-        return [*model.practices.values(), *model.trusts]
-    return [icp for icp in model.icps if icp.name == system]
-
-
 def provider_totals(model: ICSModel) -> tuple[np.ndarray, np.ndarray]:
     """Surplus (this year) and reserves (at year end) of each system's providers, GBP.
 
     Indexed as the metrics' systems: each option, then ``all``. Practices and trusts make
     up the fragmented default (the first option); each ICP is its own option. Each provider
-    is read once and the totals are the same sums, in the same order, as adding up
-    :func:`system_surplus` system by system, so the figures do not move by a rounding
-    error when the code computing them changes.
+    is read once, and each total adds its providers in the order listed here.
     """
     shared = [*model.practices.values(), *model.trusts]
     icps = model.icps
@@ -127,16 +117,6 @@ def provider_totals(model: ICSModel) -> tuple[np.ndarray, np.ndarray]:
         by_system[-1] = sum(own + each_icp)
         totals.append(by_system)
     return totals[0], totals[1]
-
-
-def system_surplus(model: ICSModel, system: str) -> float:
-    """Surplus of the providers that make up a system (GBP, this year)."""
-    return float(sum(p.surplus for p in _providers(model, system)))
-
-
-def system_reserves(model: ICSModel, system: str) -> float:
-    """Reserves of the providers that make up a system (GBP, at year end)."""
-    return float(sum(p.reserves for p in _providers(model, system)))
 
 
 def need_ratio(model: ICSModel) -> float:
@@ -203,7 +183,7 @@ def _fragmentation(counts: np.ndarray, share: np.ndarray) -> np.ndarray:
 
 def fragmentation_by_system(model: ICSModel,
                             shares: AccountableShares | None = None) -> np.ndarray:
-    """:func:`fragmentation` of every option, then of all options together.
+    """Fragmentation (see the module notes) of every option, then of all options together.
 
     ``shares`` keeps the rules' accountable shares from year to year (a model's
     :class:`MetricsLog` holds one); without it they are worked out now.
@@ -211,11 +191,6 @@ def fragmentation_by_system(model: ICSModel,
     counts = model.ledger.option_margins(list(SPEND.values()))[:, :-1, -1, -1, -1]
     shares = shares if shares is not None else AccountableShares()
     return _fragmentation(counts, shares(_holders(model), model.year))
-
-
-def fragmentation(model: ICSModel, option: int | None) -> float:
-    """Share of care spend its patients' registered organisation is not accountable for."""
-    return float(fragmentation_by_system(model)[-1 if option is None else option])
 
 
 # --------------------------------------------------------------------------- a year

@@ -83,7 +83,9 @@ class ICSModel(mesa.Model):
         served = [(i, li) for i, icp in enumerate(self.icps) for li in icp.localities]
         self._icp_cells = (np.array([i for i, _ in served], dtype=np.intp),  # ICP index,
                            np.array([li for _, li in served], dtype=np.intp))  # a locality it serves
-        self._paid_at_trust = [  # fixed once the ICPs exist: see paid_at_trust
+        # each locality's trust is paid, for each option, by: the fragmented default's rule,
+        # then each virtual ICP's serving the locality (open or not); fixed once ICPs exist
+        self._paid_at_trust = [
             [(0, self.rules["hospital"])] + [(icp.option, icp.purchase_rule) for icp in self.icps
                                              if not icp.vertical and li in icp.localities]
             for li in range(n_loc)]
@@ -318,13 +320,6 @@ class ICSModel(mesa.Model):
             self.modifiers.scale_cells(rate, factor, *cells)
         self.supplier_volume = elective
         self._staffing = staffing
-
-    def paid_at_trust(self, locality: int) -> list[tuple[int, PaymentRule]]:
-        """(option, rule) for every option whose hospital care the locality's trust is paid for.
-
-        The fragmented default's, then each virtual ICP's serving the locality (open or not).
-        """
-        return self._paid_at_trust[locality]
 
     @cached_property
     def risk_table(self) -> np.ndarray:
