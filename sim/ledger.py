@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from operator import index
 
 import numpy as np
+from scipy import sparse
 from threadpoolctl import ThreadpoolController
 
 QUANTITIES = (
@@ -34,20 +35,23 @@ def _margin_matrix() -> np.ndarray:
 
 
 _MARGINS = _margin_matrix()
+_TOTALS = np.ascontiguousarray(_MARGINS.reshape(20, *_MARGIN_SHAPE)[:, -1, -1, :])
+"""The three margins every age and IMD quintile count in: not high-risk, high-risk, all."""
 
 
 _BLAS = ThreadpoolController()  # finds numpy's BLAS once, at import, not in a model's year
 
 
-def cell_margins(cells: np.ndarray) -> np.ndarray:
-    """Trailing (age, IMD, high-risk) cells, 20 of them, summed into their (3, 6, 3) margins.
+def cell_margins(cells: np.ndarray, margins: np.ndarray = _MARGINS,
+                 shape: tuple[int, ...] = _MARGIN_SHAPE) -> np.ndarray:
+    """Trailing (age, IMD, high-risk) cells, 20 of them, summed into their (3, 6, 3) margins
+    (or into the columns of another 0/1 ``margins`` matrix, shaped ``shape``).
 
     The product runs on one BLAS thread: it is small, and more threads only wait on the
     other workers of a sweep (or anything else busy), which made it ten times slower.
     """
     with _BLAS.limit(limits=1, user_api="blas"):
-        return (cells.reshape(-1, _MARGINS.shape[0]) @ _MARGINS).reshape(
-            *cells.shape[:-1], *_MARGIN_SHAPE)
+        return (cells.reshape(-1, margins.shape[0]) @ margins).reshape(*cells.shape[:-1], *shape)
 
 
 class Ledger:
@@ -59,6 +63,10 @@ class Ledger:
     Reads go through marginal tables (by pair, option, locality, or over all cells), each
     built when first read after the last :meth:`add`, so each :meth:`sum` is a lookup,
     whatever the number of cells.
+
+    ``data`` is pair-major, (pair, quantity, age, IMD, high-risk), so that a pair's sums are
+    one contiguous row: adding pairs into options or localities is then one sparse product
+    over rows (in pair order, term by term), and summing all pairs is a sum of rows.
     """
 
     def __init__(self, n_options: int, n_localities: int, pairs: np.ndarray | None = None):
@@ -68,16 +76,16 @@ class Ledger:
         self.pair_option, self.pair_locality = np.nonzero(pairs)
         self.pair_index = np.full((n_options, n_localities), -1, dtype=np.intp)
         self.pair_index[self.pair_option, self.pair_locality] = np.arange(len(self.pair_option))
-        self.cell_shape = (len(self.pair_option), 2, 5, 2)
-        self.data = np.zeros((len(QUANTITIES), *self.cell_shape))
+        n_pairs = len(self.pair_option)
+        self.cell_shape = (n_pairs, 2, 5, 2)
+        self.data = np.zeros((n_pairs, len(QUANTITIES), 2, 5, 2))
         self.index = {q: i for i, q in enumerate(QUANTITIES)}
         self._margins: dict | None = None
-        self._groups = {}  # pairs in order of option or locality, and where each one starts
-        for name, group in (("option", self.pair_option), ("locality", self.pair_locality)):
-            order = np.argsort(group, kind="stable")
-            present, starts = np.unique(group[order], return_index=True)
-            in_order = bool((order == np.arange(len(order))).all())  # pairs run by option
-            self._groups[name] = (slice(None) if in_order else order, present, starts)
+        # which pairs add up into each option and each locality: 0/1 rows over pairs
+        self._groups = {name: sparse.csr_matrix(
+            (np.ones(n_pairs), (group, np.arange(n_pairs))), shape=(size, n_pairs))
+            for name, group, size in (("option", self.pair_option, n_options),
+                                      ("locality", self.pair_locality, n_localities))}
 
     def copy(self) -> Ledger:
         """A ledger with the same cells and sums (its own), and no margin tables yet.
@@ -118,19 +126,24 @@ class Ledger:
         counts = np.bincount(keys, minlength=self.size).reshape(self.cell_shape)
         for name, v in values.items():
             if v is None:
-                self.data[self.index[name]] += counts
+                self.cells(name)[:] += counts
             elif v.dtype == bool:
-                self.data[self.index[name]] += np.bincount(
+                self.cells(name)[:] += np.bincount(
                     keys[v], minlength=self.size).reshape(self.cell_shape)
             else:
-                self.data[self.index[name]] += np.bincount(
+                self.cells(name)[:] += np.bincount(
                     keys, weights=v, minlength=self.size).reshape(self.cell_shape)
         return counts
 
     def add_cells(self, quantity: str, values: np.ndarray) -> None:
         """Add whole cells at once; ``values`` broadcasts to (pairs, age, IMD, high-risk)."""
         self._margins = None
-        self.data[self.index[quantity]] += values
+        self.cells(quantity)[:] += values
+
+    def cells(self, quantity: str) -> np.ndarray:
+        """One quantity's sums, (pair, age, IMD, high-risk): a view, so do not change it
+        (:meth:`add` and :meth:`add_cells` do, and keep the margin tables in step)."""
+        return self.data[:, self.index[quantity]]
 
     # ------------------------------------------------------------------ reading
 
@@ -207,37 +220,31 @@ class Ledger:
         """
         margins = self._margins if self._margins is not None else self._reset_margins()
         if name not in margins:
-            n_q, n_pairs = self.data.shape[:2]
-            cells = self.data.reshape(n_q, n_pairs, -1)      # (quantity, pair, 20 cells)
+            n_pairs, n_q = self.data.shape[:2]
+            by_pair = self.data.reshape(n_pairs, -1)         # (pair, quantity x 20 cells)
             if name == "pair":
-                table = cells
+                table = self.data
             elif name == "all":
-                table = cells.sum(axis=1)
+                table = by_pair.sum(axis=0)
             else:  # pairs added into options or localities, in pair order
-                order, present, starts = self._groups[name]
-                table = np.zeros((n_q, self.shape[0 if name == "option" else 1], cells.shape[2]))
-                if present.size:
-                    table[:, present] = np.add.reduceat(cells[:, order], starts, axis=1)
+                table = self._groups[name] @ by_pair
             # one product maps each row's 20 (age, IMD, high-risk) cells onto the 54 margins
             # they count in: reductions along those short inner axes would cost more
-            margins[name] = cell_margins(table)
+            margins[name] = np.moveaxis(cell_margins(table.reshape(-1, n_q, 20)), 0, 1)
+            if name == "all":
+                margins[name] = margins[name][:, 0]
         return margins[name]
 
     def _pair_totals(self) -> np.ndarray:
         """Each pair's sums by high-risk flag, then in all: (quantity, pair, 3).
 
-        What most reads by pair need, without the pair table's age and IMD margins. The
-        cells are added in order, as the margin product adds them, so the two agree to
-        the last bit.
+        What most reads by pair need, without the pair table's age and IMD margins; the
+        same product as the margins, so the two agree to the last bit.
         """
         margins = self._margins if self._margins is not None else self._reset_margins()
         if "pair_totals" not in margins:
-            # cell k = (age, IMD, high-risk) flattened, so even cells are not high-risk
-            by_cell = np.ascontiguousarray(np.moveaxis(
-                self.data.reshape(*self.data.shape[:2], -1), -1, 0))
-            margins["pair_totals"] = np.stack(
-                [by_cell[0::2].sum(axis=0), by_cell[1::2].sum(axis=0), by_cell.sum(axis=0)],
-                axis=-1)
+            cells = self.data.reshape(*self.data.shape[:2], -1)   # (pair, quantity, 20)
+            margins["pair_totals"] = np.moveaxis(cell_margins(cells, _TOTALS, (3,)), 0, 1)
         return margins["pair_totals"]
 
     def _reset_margins(self) -> dict:
@@ -258,7 +265,7 @@ class Ledger:
         dense = (self._margins if self._margins is not None else self._reset_margins())["dense"]
         if quantity not in dense:
             out = np.zeros(self.shape)
-            out[self.pair_option, self.pair_locality] = self.data[self.index[quantity]]
+            out[self.pair_option, self.pair_locality] = self.cells(quantity)
             out.flags.writeable = False
             dense[quantity] = out
         return dense[quantity]

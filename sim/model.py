@@ -408,7 +408,7 @@ class ICSModel(mesa.Model):
         ledger.add_cells("quality", heads * quality[ledger.pair_option][per_pair])
         ledger.add_cells("waiting", heads * table.waiting[ledger.pair_locality,
                                                           ledger.pair_option][per_pair])
-        ledger.add_cells("emergency_total", sum(ledger.data[ledger.index[a]]
+        ledger.add_cells("emergency_total", sum(ledger.cells(a)
                                                 for a in ("emergency", "acsc", "readmission")))
 
     def _choose(self, rows: slice, table: OptionTable, high_risk: np.ndarray,

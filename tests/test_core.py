@@ -14,13 +14,20 @@ from sim.population import synthesize
 from sim.runner import metrics_frame, simulate
 
 
-@pytest.fixture(scope="module")
-def competing_model() -> ICSModel:
+def _competing_model() -> ICSModel:
     return ICSModel(scenario("competing_icps_capitation"), seed=11, patients=8000, years=6)
 
 
-def test_conservation_every_year(competing_model: ICSModel) -> None:
-    m = competing_model
+@pytest.fixture(scope="module")
+def competing_model() -> ICSModel:
+    """The competing-ICPs scenario, run to the end (whichever test asks first)."""
+    model = _competing_model()
+    model.run()
+    return model
+
+
+def test_conservation_every_year() -> None:
+    m = _competing_model()
     n = m.population.n
     for _ in range(m.n_years):
         m.step()
