@@ -159,10 +159,6 @@ class YearEndAccounts:
     # Who is paid for which cells is fixed once the providers exist (as model.trust_pairs is).
 
     @cached_property
-    def _practice_localities(self) -> np.ndarray:
-        return np.array([p.locality for p in self.model.practices.values()], dtype=np.intp)
-
-    @cached_property
     def _trust_members(self) -> np.ndarray:
         """Each trust's positions in ``model.trust_pairs``, the fragmented default's first."""
         locality = self.model.trust_pairs[1]
@@ -261,7 +257,7 @@ class YearEndAccounts:
         """
         m = self.model
         L, rule = m.ledger, m.rules["gp"]
-        practices, li = list(m.practices.values()), self._practice_localities
+        practices, li = list(m.practices.values()), m.practice_localities
         default = np.zeros_like(li)
         high_risk = L.pair_sums(("population",), default, li, high_risk=1)[0].tolist()
         cost = (L.pair_sums(("gp_consultation",), default, li)[0] * m.costs.gp_consultation

@@ -216,6 +216,12 @@ class GPPractice(Provider):
         self.prevention_spend, effect = prevention_response(potential, b.prevention_half_spend)
         self.prevention_effect = self.engaged * effect
 
+    def follow(self, other: GPPractice) -> None:
+        """Take the plan of practices on the same contract: the same prices bring the same plan."""
+        self.engaged, self.referral_management = other.engaged, other.referral_management
+        self.prevention_spend = other.prevention_spend
+        self.prevention_effect = other.prevention_effect
+
     def rate_factors(self, b: Behaviour) -> dict[Scope, float]:
         """What this year's effort does to the patients' named rates (see :mod:`sim.modifiers`)."""
         keep = 1 - self.referral_management

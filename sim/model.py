@@ -80,6 +80,7 @@ class ICSModel(mesa.Model):
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
         self._default_open = np.array([loc.fragmented_default for loc in scenario.localities],
                                       dtype=bool)
+        self.practice_localities = np.array(list(self.practices), dtype=np.intp)  # in order
         served = [(i, li) for i, icp in enumerate(self.icps) for li in icp.localities]
         self._icp_cells = (np.array([i for i, _ in served], dtype=np.intp),  # ICP index,
                            np.array([li for _, li in served], dtype=np.intp))  # a locality it serves
@@ -262,12 +263,13 @@ class ICSModel(mesa.Model):
             icp.peer_quality = peers
             icp.plan()
         self.modifiers = RateModifiers(len(self.options), len(self.scenario.localities))
-        practices = list(self.practices.values())
-        for practice in practices:
-            practice.plan(self.rules["gp"], self.costs, behaviour, self.high_risk_rates)
-        self.modifiers.apply([p.rate_factors(behaviour) for p in practices],
-                             option=np.zeros(len(practices), dtype=np.intp),
-                             locality=np.array([p.locality for p in practices], dtype=np.intp))
+        if self.practices:  # one contract pays them all, so every practice plans alike
+            first, *others = self.practices.values()
+            first.plan(self.rules["gp"], self.costs, behaviour, self.high_risk_rates)
+            for practice in others:
+                practice.follow(first)
+            self.modifiers.apply(first.rate_factors(behaviour), option=0,
+                                 locality=self.practice_localities)
         self._apply_trust_responses()
         self.modifiers.apply([icp.rate_factors() for icp in open_icps],
                              option=np.array([icp.option for icp in open_icps], dtype=np.intp))

@@ -62,20 +62,28 @@ class RateModifiers:
         if (f != 1).any():
             self.changed.add(rate)
 
-    def apply(self, declared: list[dict[Scope, float]], option: np.ndarray,
-              locality: np.ndarray | None = None) -> None:
+    def apply(self, declared: list[dict[Scope, float]] | dict[Scope, float],
+              option: np.ndarray, locality: np.ndarray | None = None) -> None:
         """Apply the factors providers declared, one provider's at a time in each cell.
 
         ``declared[i]`` maps (rate, risk flag) to the multiplier provider i puts on the
         patients of ``option[i]`` (in ``locality[i]``, or wherever it enrols them); the risk
         flag is True for high-risk patients only, None for everyone. Providers of one kind
-        declare the same keys, and each cell is scaled in the order they are listed.
+        declare the same keys, and each cell is scaled in the order they are listed. One
+        dict, rather than a list, is declared alike for every cell given.
         """
         if not declared:
             return
-        for key in declared[0]:
-            rate, high_risk = key
-            self.scale_many(rate, [d[key] for d in declared], option, locality, high_risk)
+        alike = isinstance(declared, dict)
+        keys = list(declared if alike else declared[0])
+        factors = np.array([list(declared.values())] if alike
+                           else [[d[key] for key in keys] for d in declared])
+        if locality is None:  # a slice for one axis, when the other is not an array too
+            option = _as_range(option)
+        elif np.ndim(option) == 0:
+            locality = _as_range(locality)
+        for (rate, high_risk), f in zip(keys, factors.astype(np.float32).T, strict=True):
+            self.scale_many(rate, f[0] if alike else f, option, locality, high_risk)
 
     def for_patients(self, option: np.ndarray, locality: np.ndarray,
                      high_risk: np.ndarray) -> dict[str, PatientValue]:
@@ -98,3 +106,14 @@ class RateModifiers:
                 cell += high_risk
             out[rate] = PerPatient(table.ravel(), cell)
         return out
+
+
+def _as_range(index):
+    """Consecutive indices as a slice, which scales a view in place rather than gathering
+    and scattering the cells (every ICP, or every locality, usually is one)."""
+    if not isinstance(index, np.ndarray) or index.ndim != 1 or index.size < 2:
+        return index
+    start = int(index[0])
+    if not np.array_equal(index, np.arange(start, start + index.size)):
+        return index
+    return slice(start, start + index.size)
