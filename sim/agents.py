@@ -360,7 +360,8 @@ class IntegratedCarePartnership(Provider):
     def plan(self) -> None:
         """Choose this year's make-or-buy, prevention, referral, quality and selection effort."""
         b, e = self.behaviour, self.expect
-        self._plan_self_provision()
+        maturity = self.maturity
+        self._plan_self_provision(maturity)
         # prevention: value of avoided admissions and bed days, net of what activity earns
         save_acsc = max(0.0, self.hospital_price("acsc") - self.rule.marginal_price("acsc"))
         save_other = max(0.0, self.hospital_price("emergency")
@@ -368,14 +369,14 @@ class IntegratedCarePartnership(Provider):
         save_bed_day = max(0.0, self.hospital_price("bed_day") - self.rule.marginal_price("bed_day"))
         self.prevention_gain = 1.0 + b.community_specialist_prevention_gain * (
             self.config.community_specialists)
-        potential = self.maturity * (
+        potential = maturity * (
             self.prevention_gain * b.prevention_max_effect * e.acsc_high_risk * save_acsc
             + self.prevention_gain * b.prevention_other_emergency_effect
             * e.other_emergency_high_risk * save_other
             + b.coordination_los_effect * e.bed_days_high_risk * save_bed_day)
         self.prevention_spend, self.prevention_effect = prevention_response(
             potential, b.prevention_half_spend)
-        self._plan_intermediate_care(save_acsc, save_other)
+        self._plan_intermediate_care(save_acsc, save_other, maturity)
         # discretionary referrals: managed when hospital care costs more than it earns
         if self.vertical:
             self.elective_volume = self.costs.volume_response(
@@ -399,9 +400,9 @@ class IntegratedCarePartnership(Provider):
         loss = e.care_cost_high_risk - e.revenue_high_risk
         self.selection = (b.selection_max * (1 - math.exp(-max(loss, 0.0) / b.selection_loss_scale))
                           if self.contestable else 0.0)
-        self._plan_effects()
+        self._plan_effects(maturity)
 
-    def _plan_self_provision(self) -> None:
+    def _plan_self_provision(self, maturity: float) -> None:
         """Make rather than buy outpatient and day-case care where the community is cheaper.
 
         Capability is the ICP's (``community_*_max``), limited by its contract's cap on
@@ -413,11 +414,12 @@ class IntegratedCarePartnership(Provider):
                   "elective": self.config.community_elective_max}
         for activity in SELF_PROVIDED:
             cheaper = self.costs.community(activity) < self.purchase_rule.marginal_price(activity)
-            share = min(limits[activity], self.rule.self_provision_cap) * self.maturity
+            share = min(limits[activity], self.rule.self_provision_cap) * maturity
             self.self_provision[activity] = share if cheaper else 0.0
         self.purchase_rule.bought = {a: 1.0 - s for a, s in self.self_provision.items()}
 
-    def _plan_intermediate_care(self, save_acsc: float, save_other: float) -> None:
+    def _plan_intermediate_care(self, save_acsc: float, save_other: float,
+                                maturity: float) -> None:
         """With a pooled budget, buy intermediate care to avoid admissions and delayed days."""
         b, e = self.behaviour, self.expect
         limit = self.rule.intermediate_care_limit
@@ -425,7 +427,7 @@ class IntegratedCarePartnership(Provider):
             self.intermediate_spend = self.intermediate_effect = 0.0
             return
         save_day = max(0.0, self.hospital_price("bed_day") - self.rule.marginal_price("delayed_day"))
-        potential = self.maturity * (
+        potential = maturity * (
             b.intermediate_care_admission_effect
             * (e.acsc_high_risk * save_acsc + e.other_emergency_high_risk * save_other)
             + b.intermediate_care_los_effect * b.delayed_transfer_share * e.bed_days_high_risk
@@ -454,10 +456,10 @@ class IntegratedCarePartnership(Provider):
         self.quality_spend = b.quality_cost_per_enrolee * gain / 0.1
         self.quality = min(max(b.quality_base + gain - penalty, 0.0), 1.0)
 
-    def _plan_effects(self) -> None:
+    def _plan_effects(self, maturity: float) -> None:
         """Multipliers prevention and intermediate care put on high-risk enrolees' rates."""
         b = self.behaviour
-        effect = self.maturity * self.prevention_effect
+        effect = maturity * self.prevention_effect
         care = b.intermediate_care_admission_effect * self.intermediate_effect
         self.applied = {
             "acsc": (1 - self.prevention_gain * b.prevention_max_effect * effect) * (1 - care),

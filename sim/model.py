@@ -23,6 +23,7 @@ from sim.agents import (
 )
 from sim.calibration import Calibration, calibrate
 from sim.choice import LocalOptions, LogitChoice, OptionTable
+from sim.heap import keep_heap_warm
 from sim.ledger import Ledger
 from sim.metrics import MetricsLog
 from sim.modifiers import RateModifiers
@@ -47,6 +48,7 @@ class ICSModel(mesa.Model):
     def __init__(self, scenario: Scenario, *, seed: int | None = None, replicate: int = 0,
                  patients: int | None = None, years: int | None = None,
                  population: Population | None = None):
+        keep_heap_warm()  # chunks reuse the heap's pages rather than fault them in again
         self.seed_value = int(scenario.run.seed if seed is None else seed)
         super().__init__(seed=self.seed_value + replicate)
         self.scenario = scenario

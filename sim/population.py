@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import epidemiology as epi
+from sim.heap import keep_heap_warm
 from sim.rng import chunks, stream
 from sim.scenario import FRAGMENTED, Scenario
 
@@ -160,6 +161,7 @@ def synthesize(scenario: Scenario, n: int, seed: int, replicate: int = 0) -> Pop
     Built chunk by chunk with float32 draws and table lookups, so no full-size float64
     temporary is ever allocated and England's 56 million rows take well under a year's time.
     """
+    keep_heap_warm()
     pop = Population(n)
     dist = epi.england_age_sex().ravel()  # (age, sex) flattened
     cdf = np.cumsum(dist)
