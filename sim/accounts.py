@@ -184,14 +184,8 @@ class YearEndAccounts:
 
     # ------------------------------------------------------------------ queries
 
-    def bought(self, option: int, activity: str) -> float:
-        """Share of an option's ``activity`` its trust provides (the rest made in the community)."""
-        if option == 0:
-            return 1.0
-        return 1.0 - self.model.icps[option - 1].self_provision.get(activity, 0.0)
-
-    def _bought(self, activity: str) -> np.ndarray:
-        """:meth:`bought` for every option."""
+    def bought(self, activity: str) -> np.ndarray:
+        """Share of each option's ``activity`` its trust provides (the rest made in the community)."""
         icps = self.model.icps
         return np.array([1.0] + [1.0 - icp.self_provision.get(activity, 0.0) for icp in icps])
 
@@ -373,10 +367,10 @@ class YearEndAccounts:
         sums = m.ledger.pair_sums(("outpatient", "elective", "ae", "emergency_total", "bed_days"),
                                   *m.trust_pairs)
         counts = dict(zip(("outpatient", "elective", "ae", "emergency"), sums[:4], strict=True))
-        made = 1.0 - self._bought("elective")[option]
+        made = 1.0 - self.bought("elective")[option]
         bed_days = sums[4] - made * counts["elective"] * costs.los["elective"]
         counts["elective"] = counts["elective"] * (1.0 - made)
-        counts["outpatient"] = counts["outpatient"] * self._bought("outpatient")[option]
+        counts["outpatient"] = counts["outpatient"] * self.bought("outpatient")[option]
         return costs.hospital_cost(counts, np.maximum(bed_days, 0.0))
 
     def _icp_care_costs(self) -> np.ndarray:

@@ -54,8 +54,47 @@ class LocalOptions:
     site_km: np.ndarray     # (k, L) float32
     column: np.ndarray      # (L, options) int8
 
+    layout: _Layout | None = None  # what depends only on which options are open where
+
     @classmethod
-    def from_table(cls, table: OptionTable, params: Choice) -> LocalOptions:
+    def from_table(cls, table: OptionTable, params: Choice,
+                   previous: LocalOptions | None = None) -> LocalOptions:
+        """Each locality's options from ``table``; ``previous`` (last year's) lends its layout
+        when the same options are open where they were, so most years only fill in values."""
+        layout = previous.layout if previous is not None else None
+        if layout is None or not layout.fits(table, params):
+            layout = _Layout.build(table, params)
+        option, rows, is_open = layout.option, layout.rows, layout.is_open
+        fixed = (params.beta_quality * table.quality[rows, option]
+                 + params.beta_waiting * table.waiting[rows, option]
+                 + layout.practice_distance)
+        fixed = np.where(is_open, fixed, -np.inf)
+        selection = np.where(is_open, table.selection[rows, option], 0.0)
+        return cls(option=layout.option_t, fixed=np.ascontiguousarray(fixed.T, dtype=np.float32),
+                   selection=np.ascontiguousarray(selection.T, dtype=np.float32),
+                   site=layout.site_t, site_km=layout.site_km_t, column=layout.column,
+                   layout=layout)
+
+
+@dataclass
+class _Layout:
+    """Which option each locality lists in each column, and what follows from that alone."""
+
+    params: Choice                 # the choice parameters it was built with
+    available: np.ndarray          # (L, options) the table's, as it was
+    site_table: np.ndarray         # (L, options) the table's sites, as they were
+    radius_km: np.ndarray          # (L,)
+    option: np.ndarray             # (L, k) option index (0 in padding)
+    rows: np.ndarray               # (L, 1) locality index
+    is_open: np.ndarray            # (L, k)
+    practice_distance: np.ndarray  # (L, k) utility of the distance to a local practice, or 0
+    option_t: np.ndarray           # (k, L) uint8
+    site_t: np.ndarray             # (k, L) float32
+    site_km_t: np.ndarray          # (k, L) float32
+    column: np.ndarray             # (L, options) int8
+
+    @classmethod
+    def build(cls, table: OptionTable, params: Choice) -> _Layout:
         n_loc, n_opt = table.available.shape
         n_open = table.available.sum(axis=1)
         k = max(1, int(n_open.max(initial=0)))
@@ -69,18 +108,20 @@ class LocalOptions:
         rows = np.arange(n_loc)[:, None]
         site = table.site[rows, option]
         has_site = ~np.isnan(site)
-        fixed = (params.beta_quality * table.quality[rows, option]
-                 + params.beta_waiting * table.waiting[rows, option]
-                 + np.where(has_site, 0.0, params.beta_distance * params.gp_distance_km))
-        fixed = np.where(is_open, fixed, -np.inf)
         site_km = np.where(has_site, params.beta_distance * 2 * table.radius_km[:, None], 0.0)
-        selection = np.where(is_open, table.selection[rows, option], 0.0)
-        return cls(option=np.ascontiguousarray(option.T),
-                   fixed=np.ascontiguousarray(fixed.T, dtype=np.float32),
-                   selection=np.ascontiguousarray(selection.T, dtype=np.float32),
-                   site=np.ascontiguousarray(np.where(has_site, site, 0.0).T, dtype=np.float32),
-                   site_km=np.ascontiguousarray(site_km.T, dtype=np.float32),
-                   column=column)
+        return cls(params=params, available=table.available.copy(), site_table=table.site.copy(),
+                   radius_km=table.radius_km.copy(), option=option, rows=rows, is_open=is_open,
+                   practice_distance=np.where(has_site, 0.0,
+                                              params.beta_distance * params.gp_distance_km),
+                   option_t=np.ascontiguousarray(option.T),
+                   site_t=np.ascontiguousarray(np.where(has_site, site, 0.0).T, dtype=np.float32),
+                   site_km_t=np.ascontiguousarray(site_km.T, dtype=np.float32), column=column)
+
+    def fits(self, table: OptionTable, params: Choice) -> bool:
+        """Whether ``table`` opens the same options in the same places, at the same sites."""
+        return (params is self.params and np.array_equal(self.available, table.available)
+                and np.array_equal(self.site_table, table.site, equal_nan=True)
+                and np.array_equal(self.radius_km, table.radius_km))
 
 
 class LogitChoice:

@@ -114,6 +114,7 @@ class ICSModel(mesa.Model):
         self._empty_ledger = Ledger(len(self.options), n_loc, serves)  # each year starts a copy
         self.ledger = self._empty_ledger.copy()
         self.deaths = 0
+        self._local: LocalOptions | None = None  # last year's, whose layout a year can reuse
         self.metrics = MetricsLog(scenario.scenario.name, self.replicate, self.options)
 
     # ------------------------------------------------------------------ the year
@@ -385,7 +386,7 @@ class ICSModel(mesa.Model):
         pop = self.population
         self.ledger = ledger = self._empty_ledger.copy()
         table = self.option_table()
-        local = LocalOptions.from_table(table, self.scenario.choice)
+        self._local = local = LocalOptions.from_table(table, self.scenario.choice, self._local)
         quality = table.quality[0]
         threshold = self.scenario.behaviour.high_risk_threshold
         heads = np.zeros(ledger.cell_shape)
@@ -542,11 +543,11 @@ class ICSModel(mesa.Model):
         supplier factor; it staffs capacity with a share (``capacity_margin_response``) of
         that factor, so a contract that stops paying for activity lengthens waits.
         """
-        L, h, bought = self.ledger, self.scenario.hospital, self.year_end.bought
+        L, h = self.ledger, self.scenario.hospital
         option, locality = self.trust_pairs
         factor = self.supplier_volume
-        bought_share = np.array([bought(o, "elective") for o in range(len(self.options))])
-        demand = L.pair_sums(("elective",), option, locality)[0] * bought_share[option]
+        demand = L.pair_sums(("elective",), option, locality)[0] * self.year_end.bought(
+            "elective")[option]
         referred = np.bincount(locality, weights=demand / factor, minlength=len(self.trusts))
         staffed = np.bincount(locality, weights=demand / factor * self._staffing,
                               minlength=len(self.trusts))

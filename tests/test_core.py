@@ -195,3 +195,22 @@ def test_years_reuse_the_heap_rather_than_fault_pages_in_again() -> None:
     m.step()
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
     assert faults < 1500, f"{faults} page faults in one year of {CHUNK_SIZE:,} patients"
+
+
+def test_local_options_reuse_last_years_layout_only_while_it_fits() -> None:
+    """Each year's choice set equals one built afresh, through ICPs opening and closing."""
+    from sim.choice import LocalOptions
+
+    m = ICSModel(scenario("icp_life_cycle"), seed=5, patients=4000)
+    layouts = []  # kept alive, so that identities stay distinct
+    for _ in range(m.n_years):
+        m.step()
+        table = m.option_table()
+        kept = LocalOptions.from_table(table, m.scenario.choice, m._local)
+        fresh = LocalOptions.from_table(table, m.scenario.choice)
+        for field in ("option", "fixed", "selection", "site", "site_km", "column"):
+            assert np.array_equal(getattr(kept, field), getattr(fresh, field)), field
+        assert (kept.layout is m._local.layout) == bool(
+            np.array_equal(m._local.layout.available, table.available))
+        layouts.append(m._local.layout)
+    assert len({id(x) for x in layouts}) > 1, "the scenario should open or close an option at least once"
