@@ -78,6 +78,7 @@ class Ledger:
         self.pair_index[self.pair_option, self.pair_locality] = np.arange(len(self.pair_option))
         n_pairs = len(self.pair_option)
         self.cell_shape = (n_pairs, 2, 5, 2)
+        self.size = n_pairs * 20   # cells
         self.data = np.zeros((n_pairs, len(QUANTITIES), 2, 5, 2))
         self.index = {q: i for i, q in enumerate(QUANTITIES)}
         self._margins: dict | None = None
@@ -97,9 +98,6 @@ class Ledger:
         out._margins = None
         return out
 
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.cell_shape))
 
     def keys(self, option: np.ndarray, locality: np.ndarray, age: np.ndarray, imd: np.ndarray,
              high_risk: np.ndarray) -> np.ndarray:

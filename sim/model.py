@@ -390,6 +390,7 @@ class ICSModel(mesa.Model):
         quality = table.quality[0]
         threshold = self.scenario.behaviour.high_risk_threshold
         heads = np.zeros(ledger.cell_shape)
+        groups = self._payment_groups()  # contracts are fixed for the year
         self.deaths = 0
         for index, rows in chunks(pop.n):
             self.deaths += self.demography.step_chunk(
@@ -398,7 +399,7 @@ class ICSModel(mesa.Model):
             high_risk = pop.risk[rows] >= threshold
             switched = self._choose(rows, table, high_risk, index, local)
             activity = self._utilise(rows, expected, high_risk, index)
-            payments = self._payments(rows, activity)
+            payments = self._payments(rows, activity, groups)
             self._experience(rows, quality, activity, index)
             keys = ledger.keys(pop.option[rows], pop.locality[rows], pop.age[rows], pop.imd[rows],
                                high_risk)
@@ -460,7 +461,8 @@ class ICSModel(mesa.Model):
         los = {kind: PerPatient(v, key) for kind, v in tables.los.items()}
         return draw_counts(expected, mods, u, PerPatient(tables.readmission, key), los)
 
-    def _payments(self, rows: slice, activity) -> dict[str, np.ndarray]:
+    def _payments(self, rows: slice, activity,
+                  groups: tuple[np.ndarray, list[tuple]]) -> dict[str, np.ndarray]:
         """What each patient brings in: from the commissioner, and to the hospital.
 
         Patients are sorted once (a stable sort) by the rules that pay them, so each rule
@@ -474,7 +476,7 @@ class ICSModel(mesa.Model):
         counts.update(acsc=activity.counts["acsc"], readmission=activity.counts["readmission"],
                       conditions=pop.conditions[rows])  # for bundles and readmission rules
         n = len(option)
-        group_of, payers = self._payment_groups()
+        group_of, payers = groups  # see _payment_groups
         group = group_of[option]
         order = np.argsort(group, kind="stable")
         bounds = np.searchsorted(group[order], np.arange(len(payers) + 1))
