@@ -159,6 +159,18 @@ class YearEndAccounts:
     # Who is paid for which cells is fixed once the providers exist (as model.trust_pairs is).
 
     @cached_property
+    def _practice_names(self) -> list[str]:
+        return [p.name for p in self.model.practices.values()]
+
+    @cached_property
+    def _icp_names(self) -> list[str]:
+        return [icp.name for icp in self.model.icps]
+
+    @cached_property
+    def _trust_names(self) -> list[str]:
+        return [t.name for t in self.model.trusts]
+
+    @cached_property
     def _trust_members(self) -> np.ndarray:
         """Each trust's positions in ``model.trust_pairs``, the fragmented default's first."""
         locality = self.model.trust_pairs[1]
@@ -264,10 +276,9 @@ class YearEndAccounts:
                 s = self._settlement(practice.name, sums, sums["gp_payment"], c, quality)
                 amount = m.commissioner.settle("gp", rule, s)
                 self._book_settlement(amount, where, ("gp_payment", "commissioner_payment"))
-        revenue = self._paid_pairs("gp_payment", default, li).tolist()
-        for practice, r, c in zip(practices, revenue, cost, strict=True):
-            practice.book(r, c)
-        return {p.name: r for p, r in zip(practices, revenue, strict=True)}
+        revenue = self._paid_pairs("gp_payment", default, li)
+        m.books.book(m.book_rows["practices"], revenue, cost)
+        return dict(zip(self._practice_names, revenue.tolist(), strict=True))
 
     def _settle_trusts(self) -> dict[str, float]:
         """The hospital contract: settle each trust for the fragmented default, then book them.
@@ -290,12 +301,10 @@ class YearEndAccounts:
                 amount = m.commissioner.settle("hospital", rule, s)
                 self._book_settlement(amount, where, ("hospital_payment", "commissioner_payment"))
         paid = self._paid_pairs("hospital_payment", *m.trust_pairs)
-        revenue = _group_sums(paid, self._trust_members).tolist()
-        cost = _group_sums(self._trust_costs, self._trust_members).tolist()
-        for trust, r, c in zip(m.trusts, revenue, cost, strict=True):
-            trust.book(r, c)
+        m.books.book(m.book_rows["trusts"], _group_sums(paid, self._trust_members),
+                     _group_sums(self._trust_costs, self._trust_members))
         by_default = paid[self._trust_members[:, 0]].tolist()
-        return {t.name: p for t, p in zip(m.trusts, by_default, strict=True)}
+        return dict(zip(self._trust_names, by_default, strict=True))
 
     def _settle_icps(self, residents: np.ndarray) -> dict[str, float]:
         """Each open ICP's contract, then its books and expectations; returns what each was paid.
@@ -324,16 +333,17 @@ class YearEndAccounts:
         # per ICP, its high-risk enrolees': revenue, care cost, number, then HIGH_RISK_COUNTS
         high_risk = np.vstack([self._paid_options("commissioner_payment", 1)[o], care[1],
                                enrolees[1], L.option_sums(HIGH_RISK_COUNTS, 1)[:, o]]).T.tolist()
+        booked = np.zeros((2, len(icps)))  # revenue and cost; none for an ICP not open
         rows = zip(icps, revenue, first_paid, care_total, enrolled, residents_, strict=True)
         for i, (icp, paid, first, c, n, r) in enumerate(rows):
             if not icp.is_open:
-                icp.book(0.0, 0.0)
                 continue
             if icp.years_active == 0 and icp.reserves == 0.0:
                 icp.reserves = b.initial_reserves_share * first
-            icp.settle(paid, c, n, high_risk[i][2], r)
+            booked[:, i] = paid, icp.year_cost(c, n, high_risk[i][2], r)
             self._update_expectations(icp, paid, c, n, high_risk[i])
-        return {icp.name: r for icp, r in zip(icps, revenue, strict=True)}
+        m.books.book(m.book_rows["icps"], *booked)
+        return dict(zip(self._icp_names, revenue, strict=True))
 
     def _settlement(self, payee: str, sums: dict[str, float], paid: float, cost: float,
                     quality: float, peer_quality: float | None = None) -> Settlement:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mesa
+import numpy as np
 
 from sim.contracts.base import SELF_PROVIDED, PartialPurchaseRule
 from sim.modifiers import Scope
@@ -129,15 +130,61 @@ def prevention_response(potential: float, half_spend: float) -> tuple[float, flo
     return spend, 1.0 - math.exp(-spend / half_spend)
 
 
+class Books:
+    """Every provider's accounts, one row per provider: this year's revenue and cost, and
+    reserves carried from year to year (GBP).
+
+    Kept as arrays so that the year-end accounts book hundreds of providers, and the
+    metrics total them, in a few array operations; each :class:`Provider` reads and
+    writes its own row through its attributes.
+    """
+
+    def __init__(self) -> None:
+        self.revenue, self.cost, self.reserves = np.zeros(0), np.zeros(0), np.zeros(0)
+
+    def __len__(self) -> int:
+        return len(self.revenue)
+
+    def add_row(self) -> int:
+        """A new provider's row, all zero; returns its index."""
+        self.revenue, self.cost, self.reserves = (np.append(a, 0.0) for a in
+                                                  (self.revenue, self.cost, self.reserves))
+        return len(self.revenue) - 1
+
+    def book(self, rows: np.ndarray | list[int], revenue, cost) -> None:
+        """Close the year's accounts of the providers in ``rows``: the surplus adds to reserves."""
+        revenue, cost = np.asarray(revenue, dtype=float), np.asarray(cost, dtype=float)
+        self.revenue[rows], self.cost[rows] = revenue, cost
+        self.reserves[rows] += revenue - cost
+
+    @property
+    def surplus(self) -> np.ndarray:
+        return self.revenue - self.cost
+
+
 class Provider(mesa.Agent):
-    """Anything that is paid and has costs: it keeps a surplus and reserves."""
+    """Anything that is paid and has costs: it keeps a surplus and reserves.
+
+    Its accounts are its row of the model's :class:`Books` (``model.books``).
+    """
 
     def __init__(self, model: mesa.Model, name: str):
         super().__init__(model)
         self.name = name
-        self.revenue = 0.0
-        self.cost = 0.0
-        self.reserves = 0.0
+        if not hasattr(model, "books"):
+            model.books = Books()
+        self.books: Books = model.books
+        self.row = self.books.add_row()
+
+    revenue = property(lambda self: float(self.books.revenue[self.row]),
+                       lambda self, value: self.books.revenue.__setitem__(self.row, value),
+                       doc="GBP received this year.")
+    cost = property(lambda self: float(self.books.cost[self.row]),
+                    lambda self, value: self.books.cost.__setitem__(self.row, value),
+                    doc="GBP spent this year.")
+    reserves = property(lambda self: float(self.books.reserves[self.row]),
+                        lambda self, value: self.books.reserves.__setitem__(self.row, value),
+                        doc="GBP of surpluses kept, less deficits, since the start.")
 
     @property
     def surplus(self) -> float:
@@ -145,9 +192,7 @@ class Provider(mesa.Agent):
 
     def book(self, revenue: float, cost: float) -> None:
         """Close the year's accounts."""
-        revenue, cost = float(revenue), float(cost)
-        self.revenue, self.cost = revenue, cost
-        self.reserves += revenue - cost  # the surplus
+        self.books.book([self.row], [revenue], [cost])
 
 
 class HospitalTrust(Provider):
@@ -483,8 +528,9 @@ class IntegratedCarePartnership(Provider):
                 + (self.quality_spend + self.management_cost) * enrolees
                 + self.fixed_cost_per_resident * residents)
 
-    def settle(self, revenue: float, care_cost: float, enrolees: float,
-               high_risk_enrolees: float, residents: float = 0.0) -> None:
-        """Book the year: care plus prevention, quality, running and fixed costs."""
-        self.book(revenue, care_cost + self.own_costs(enrolees, high_risk_enrolees, residents))
+    def year_cost(self, care_cost: float, enrolees: float, high_risk_enrolees: float,
+                  residents: float = 0.0) -> float:
+        """The year's cost, to be booked (with ``model.books``): care plus prevention,
+        quality, running and fixed costs. Another year of running is behind it."""
         self.years_active += 1
+        return care_cost + self.own_costs(enrolees, high_risk_enrolees, residents)

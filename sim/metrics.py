@@ -34,7 +34,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -102,19 +101,19 @@ def provider_totals(model: ICSModel) -> tuple[np.ndarray, np.ndarray]:
     """Surplus (this year) and reserves (at year end) of each system's providers, GBP.
 
     Indexed as the metrics' systems: each option, then ``all``. Practices and trusts make
-    up the fragmented default (the first option); each ICP is its own option. Each provider
-    is read once, and each total adds its providers in the order listed here.
+    up the fragmented default (the first option); each ICP is its own option. Each total
+    adds its providers in the order listed here.
     """
-    shared = [*model.practices.values(), *model.trusts]
-    icps = model.icps
-    options = [icp.option for icp in icps]
+    books, rows = model.books, model.book_rows
+    shared = np.concatenate([rows["practices"], rows["trusts"]])
+    options = [icp.option for icp in model.icps]
     totals = []
-    for read in (attrgetter("surplus"), attrgetter("reserves")):
-        own, each_icp = [*map(read, shared)], [*map(read, icps)]
+    for column in (books.surplus, books.reserves):
+        own, each_icp = column[shared].tolist(), column[rows["icps"]]
         by_system = np.zeros(len(model.options) + 1)
         by_system[0] = sum(own)
-        by_system[options] = np.add(each_icp, 0.0)  # as sum([x]) = 0 + x (so -0.0 is 0.0)
-        by_system[-1] = sum(own + each_icp)
+        by_system[options] = each_icp + 0.0  # as sum([x]) = 0 + x (so -0.0 is 0.0)
+        by_system[-1] = sum(own + each_icp.tolist())
         totals.append(by_system)
     return totals[0], totals[1]
 

@@ -13,6 +13,7 @@ import numpy as np
 from sim import epidemiology as epi
 from sim.accounts import SettlementBook, YearEndAccounts
 from sim.agents import (
+    Books,
     Commissioner,
     Expectations,
     GPPractice,
@@ -73,6 +74,7 @@ class ICSModel(mesa.Model):
         # each trust_pairs cell's supplier elective factor, and the capacity staffed to it
         self.supplier_volume = self._staffing = np.ones(0)
         baseline_elective = self._score_risk()
+        self.books = Books()  # every provider's accounts, a row each
         self.trusts = [HospitalTrust(self, f"trust_{loc.name}", li,
                                      baseline_elective[li] / scenario.hospital.reference_load,
                                      scenario.hospital)
@@ -83,6 +85,10 @@ class ICSModel(mesa.Model):
         self._default_open = np.array([loc.fragmented_default for loc in scenario.localities],
                                       dtype=bool)
         self.practice_localities = np.array(list(self.practices), dtype=np.intp)  # in order
+        self.book_rows = {kind: np.array([x.row for x in providers], dtype=np.intp)
+                          for kind, providers in (("practices", self.practices.values()),
+                                                  ("trusts", self.trusts), ("icps", self.icps))}
+        """Each kind of provider's rows in :attr:`books`, in the order the model lists them."""
         served = [(i, li) for i, icp in enumerate(self.icps) for li in icp.localities]
         self._icp_cells = (np.array([i for i, _ in served], dtype=np.intp),  # ICP index,
                            np.array([li for _, li in served], dtype=np.intp))  # a locality it serves
