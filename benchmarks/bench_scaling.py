@@ -90,14 +90,15 @@ def per_agent_year(r: dict, key: str, years: slice = slice(1, None)) -> float:
 
 def table(rows: list[dict]) -> str:
     lines = ["| patients | runs | µs per agent-year, years 2-" f"{YEARS} | patients' pass, µs "
-             "per agent-year | year 1, µs per agent-year | population build, s | one year, s "
-             "| build / year | peak memory, GB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "per agent-year | providers and metrics, ms a year | year 1, µs per agent-year "
+             "| population build, s | one year, s | build / year | peak memory, GB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         n = r["patients"]
         year = sum(r["year_s"][1:]) / (r["years"] - 1)
+        providers = year - sum(r["patient_pass_s"][1:]) / (r["years"] - 1)
         lines.append(f"| {n:,} | {r['repeats']} | {per_agent_year(r, 'year_s'):.3f} | "
-                     f"{per_agent_year(r, 'patient_pass_s'):.3f} | "
+                     f"{per_agent_year(r, 'patient_pass_s'):.3f} | {1e3 * providers:.1f} | "
                      f"{per_agent_year(r, 'year_s', slice(0, 1)):.3f} | "
                      f"{r['synthesis_s']:.2f} | {year:.2f} | {r['synthesis_s'] / year:.2f} | "
                      f"{r['peak_rss_gb']:.2f} |")

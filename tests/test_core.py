@@ -214,3 +214,18 @@ def test_local_options_reuse_last_years_layout_only_while_it_fits() -> None:
             np.array_equal(m._local.layout.available, table.available))
         layouts.append(m._local.layout)
     assert len({id(x) for x in layouts}) > 1, "the scenario should open or close an option at least once"
+
+
+def test_books_keep_each_providers_row() -> None:
+    """Booking rows at once, or one provider at a time, keeps each provider's own accounts."""
+    m = ICSModel(scenario("competing_icps_capitation"), seed=2, patients=3000, years=2)
+    m.run()
+    books, trust, icp = m.books, m.trusts[0], m.icps[0]
+    assert len(books) == len(m.trusts) + len(m.practices) + len(m.icps)
+    assert (trust.revenue, trust.cost) == (books.revenue[trust.row], books.cost[trust.row])
+    reserves = icp.reserves
+    books.book([trust.row, icp.row], [10.0, 5.0], [4.0, 8.0])
+    assert trust.surplus == 6.0 and icp.surplus == -3.0
+    assert icp.reserves == reserves - 3.0
+    icp.book(1.0, 0.5)
+    assert (icp.revenue, icp.cost, icp.reserves) == (1.0, 0.5, reserves - 2.5)
