@@ -13,7 +13,6 @@ from operator import index
 
 import numpy as np
 from scipy import sparse
-from threadpoolctl import ThreadpoolController
 
 QUANTITIES = (
     "population", "switched", "risk", "high_risk",
@@ -39,7 +38,8 @@ _TOTALS = np.ascontiguousarray(_MARGINS.reshape(20, *_MARGIN_SHAPE)[:, -1, -1, :
 """The three margins every age and IMD quintile count in: not high-risk, high-risk, all."""
 
 
-_BLAS = ThreadpoolController()  # finds numpy's BLAS once, at import, not in a model's year
+BLAS_ONE_THREAD_BELOW = 65536 * 4
+"""Multiply-adds below which OpenBLAS runs a product on one thread (its SMP threshold)."""
 
 
 def cell_margins(cells: np.ndarray, margins: np.ndarray = _MARGINS,
@@ -47,11 +47,17 @@ def cell_margins(cells: np.ndarray, margins: np.ndarray = _MARGINS,
     """Trailing (age, IMD, high-risk) cells, 20 of them, summed into their (3, 6, 3) margins
     (or into the columns of another 0/1 ``margins`` matrix, shaped ``shape``).
 
-    The product runs on one BLAS thread: it is small, and more threads only wait on the
-    other workers of a sweep (or anything else busy), which made it ten times slower.
+    The product is taken in blocks of rows small enough that BLAS keeps each on one
+    thread: more threads only wait on the other workers of a sweep (or anything else
+    busy), which made it ten times slower, and switching BLAS's threads for each product
+    cost more than the product. Each row's sums are the same whatever the blocks.
     """
-    with _BLAS.limit(limits=1, user_api="blas"):
-        return (cells.reshape(-1, margins.shape[0]) @ margins).reshape(*cells.shape[:-1], *shape)
+    flat = cells.reshape(-1, margins.shape[0])
+    out = np.empty((len(flat), margins.shape[1]))
+    step = max(1, (BLAS_ONE_THREAD_BELOW - 1) // margins.size)
+    for start in range(0, len(flat), step):
+        np.matmul(flat[start:start + step], margins, out=out[start:start + step])
+    return out.reshape(*cells.shape[:-1], *shape)
 
 
 class Ledger:
