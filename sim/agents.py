@@ -219,10 +219,15 @@ class HospitalTrust(Provider):
         """Readmissions left after the discharge effort ``rule``'s readmission price buys."""
         return readmission_response(costs, rule.marginal_price("readmission"), b)
 
-    def update_waiting(self, elective_demand: float, capacity_factor: float = 1.0) -> None:
-        """Wait from referred demand against capacity staffed to the trust's margin."""
-        load = elective_demand / (self.capacity * max(capacity_factor, 1e-9))
-        self.waiting_weeks = waiting_weeks(load, self.params)
+    @staticmethod
+    def update_waits(trusts: list[HospitalTrust], elective_demand: np.ndarray,
+                     capacity_factor: np.ndarray) -> None:
+        """Each trust's wait from its referred demand against the capacity it staffs to its
+        margins (``capacity_factor``: a share of its capacity), all trusts at once."""
+        capacity = np.array([trust.capacity for trust in trusts])
+        load = elective_demand / (capacity * np.maximum(capacity_factor, 1e-9))
+        for trust, x in zip(trusts, load.tolist(), strict=True):
+            trust.waiting_weeks = waiting_weeks(x, trust.params)
 
 
 def waiting_weeks(load: float, params: Hospital) -> float:
@@ -332,9 +337,11 @@ class Expectations:
     history: list[dict[str, float]] = field(default_factory=list)
 
     def update(self, observed: dict[str, float], weight: float) -> None:
+        """Move each expectation ``weight`` of the way to what was observed (if finite)."""
+        state = vars(self)
         for key, value in observed.items():
             if math.isfinite(value):
-                setattr(self, key, (1 - weight) * getattr(self, key) + weight * value)
+                state[key] = (1 - weight) * state[key] + weight * value
 
 
 class IntegratedCarePartnership(Provider):

@@ -195,7 +195,7 @@ class Ledger:
         pair = self.pair_index[option, locality]
         rows = [self.index[q] for q in quantities]
         h = -1 if high_risk is None else high_risk
-        return np.where(pair >= 0, self._pair_totals()[rows][:, pair, h], 0.0)
+        return np.where(pair >= 0, self._pair_totals(rows)[:, pair, h], 0.0)
 
     def option_sums(self, quantities: Sequence[str], high_risk: int | None = None) -> np.ndarray:
         """:meth:`sums` for every option at once (any locality, age and IMD): (quantity, option)."""
@@ -209,7 +209,7 @@ class Ledger:
         table by locality that nothing else may read this year.
         """
         rows = [self.index[q] for q in quantities]
-        totals = self._pair_totals()[rows, :, -1]
+        totals = self._pair_totals(rows)[:, :, -1]
         out = np.zeros((len(rows), self.shape[1]))
         for k, by_pair in enumerate(totals):
             out[k] = np.bincount(self.pair_locality, weights=by_pair, minlength=self.shape[1])
@@ -239,17 +239,22 @@ class Ledger:
                 margins[name] = margins[name][:, 0]
         return margins[name]
 
-    def _pair_totals(self) -> np.ndarray:
-        """Each pair's sums by high-risk flag, then in all: (quantity, pair, 3).
+    def _pair_totals(self, rows: list[int]) -> np.ndarray:
+        """Each pair's sums of the quantities ``rows`` by high-risk flag, then in all:
+        (quantity, pair, 3).
 
         What most reads by pair need, without the pair table's age and IMD margins; the
-        same product as the margins, so the two agree to the last bit.
+        same product as the margins, so the two agree to the last bit. A quantity's totals
+        are worked out the first time they are read: a year reads about half of them.
         """
         margins = self._margins if self._margins is not None else self._reset_margins()
-        if "pair_totals" not in margins:
-            cells = self.data.reshape(*self.data.shape[:2], -1)   # (pair, quantity, 20)
-            margins["pair_totals"] = np.moveaxis(cell_margins(cells, _TOTALS, (3,)), 0, 1)
-        return margins["pair_totals"]
+        done = margins.setdefault("pair_totals", {})
+        missing = [q for q in dict.fromkeys(rows) if q not in done]
+        if missing:
+            totals = cell_margins(self.data[:, missing].reshape(len(self.data), len(missing), -1),
+                                  _TOTALS, (3,))
+            done.update({q: totals[:, k] for k, q in enumerate(missing)})
+        return np.stack([done[q] for q in rows])
 
     def _reset_margins(self) -> dict:
         self._margins = {"dense": {}}

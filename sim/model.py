@@ -363,13 +363,24 @@ class ICSModel(mesa.Model):
         available[loc, icp + 1] = np.array([x.is_open for x in self.icps], dtype=bool)[icp]
         return available
 
+    @cached_property
+    def _sites(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each option's main site is in each locality (NaN: local practices), and
+        each locality's radius in km: fixed by the scenario."""
+        locs = self.scenario.localities
+        site = np.full((len(locs), len(self.options)), np.nan, dtype=np.float32)
+        icp, loc = self._icp_cells
+        site[loc, icp + 1] = np.array([x.config.site_position for x in self.icps])[icp]
+        radius = np.array([loc.radius_km for loc in locs], dtype=np.float32)
+        site.flags.writeable = radius.flags.writeable = False  # every year's table shares them
+        return site, radius
+
     def option_table(self) -> OptionTable:
         """What patients see of each option in each locality."""
-        locs = self.scenario.localities
-        n_loc, n_opt = len(locs), len(self.options)
+        n_loc, n_opt = len(self.scenario.localities), len(self.options)
         available = self._available()
         waiting = np.zeros((n_loc, n_opt), dtype=np.float32)
-        site = np.full((n_loc, n_opt), np.nan, dtype=np.float32)
+        site, radius_km = self._sites
         selection = np.zeros((n_loc, n_opt), dtype=np.float32)
         trust_waiting = np.array([trust.waiting_weeks for trust in self.trusts])
         waiting[:, 0] = trust_waiting
@@ -379,12 +390,10 @@ class ICSModel(mesa.Model):
         icps = self.icps
         own_wait = np.array([x.waiting_weeks if x.vertical else np.nan for x in icps])[icp]
         waiting[loc, option] = np.where(np.isnan(own_wait), trust_waiting[loc], own_wait)
-        site[loc, option] = np.array([x.config.site_position for x in icps])[icp]
         selection[loc, option] = np.array([x.selection for x in icps])[icp]
         quality = np.broadcast_to(self.option_quality(), (n_loc, n_opt))
         return OptionTable(available=available, quality=quality, waiting=waiting,
-                           selection=selection, site=site,
-                           radius_km=np.array([loc.radius_km for loc in locs], dtype=np.float32))
+                           selection=selection, site=site, radius_km=radius_km)
 
     # ------------------------------------------------------------------ 2. patients' year
 
@@ -559,8 +568,8 @@ class ICSModel(mesa.Model):
         referred = np.bincount(locality, weights=demand / factor, minlength=len(self.trusts))
         staffed = np.bincount(locality, weights=demand / factor * self._staffing,
                               minlength=len(self.trusts))
-        for trust, r, s in zip(self.trusts, referred.tolist(), staffed.tolist(), strict=True):
-            trust.update_waiting(r, s / r if r > 0 else 1.0)
+        share = np.divide(staffed, referred, out=np.ones_like(referred), where=referred > 0)
+        HospitalTrust.update_waits(self.trusts, referred, share)
         expected, elective = L.option_sums(("expected_elective", "elective")).tolist()
         for icp in self.icps:
             if icp.vertical and icp.is_open:  # its own hospital, staffed to expected demand
