@@ -99,17 +99,18 @@ class ICSModel(mesa.Model):
                                              if not icp.vertical and li in icp.localities]
             for li in range(n_loc)]
         pairs = [(o, li) for li in range(n_loc) for o, _ in self._paid_at_trust[li]]
-        # each rule paying trusts, with the first trust it pays, and each trust cell's rule
+        # each set of prices paying trusts (rules that pass on another's prices share it),
+        # with the first trust it pays, and each trust cell's prices
         first: dict[int, int] = {}
         self._trust_rules: list[tuple[HospitalTrust, PaymentRule]] = []
         for li in range(n_loc):
             for _, rule in self._paid_at_trust[li]:
-                if id(rule) not in first:
-                    first[id(rule)] = len(self._trust_rules)
-                    self._trust_rules.append((self.trusts[li], rule))
+                if id(rule.pricing_rule) not in first:
+                    first[id(rule.pricing_rule)] = len(self._trust_rules)
+                    self._trust_rules.append((self.trusts[li], rule.pricing_rule))
         self._trust_rule_of_cell = np.array(
-            [first[id(rule)] for li in range(n_loc) for _, rule in self._paid_at_trust[li]],
-            dtype=np.intp)
+            [first[id(rule.pricing_rule)] for li in range(n_loc)
+             for _, rule in self._paid_at_trust[li]], dtype=np.intp)
         # (options, localities): every cell whose hospital care a trust is paid for
         self.trust_pairs = tuple(np.array(v, dtype=np.intp) for v in zip(*pairs, strict=True))
         self.modifiers = RateModifiers(len(self.options), n_loc)

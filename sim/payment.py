@@ -207,6 +207,12 @@ class PaymentRule(ABC):
         return 0.0
 
     @property
+    def pricing_rule(self) -> PaymentRule:
+        """The rule whose :meth:`marginal_price` answers this one's are: itself, unless it
+        passes them on unchanged; a provider's response to prices is then worked out once."""
+        return self
+
+    @property
     def payments_rule(self) -> PaymentRule:
         """The rule whose :meth:`patient_payments` this one's are: itself, unless it passes
         them on unchanged; the model pays every patient of one such rule in one call."""

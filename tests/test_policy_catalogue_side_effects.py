@@ -173,3 +173,19 @@ def test_rules_say_whether_their_terms_follow_a_schedule() -> None:
         (PartialPurchaseRule(base=withhold), True), (PooledBudgetRule(base=withhold), True)]
     for rule, scheduled in expected:
         assert rule.has_schedule is scheduled, type(rule).__name__
+
+
+def test_rules_that_pass_on_prices_answer_with_their_base() -> None:
+    """A partial purchase pays the trust its base's prices, so trusts respond to the two
+    once; a wrapper with prices of its own (a pooled budget) answers for itself."""
+    tariff = TariffRule(prices=dict(NATIONAL_PRICES), activities=HOSPITAL_ACTIVITIES)
+    capitation = CapitationRule(rate_per_head=900.0, adjuster=NoRiskAdjustment(),
+                                activities=HOSPITAL_ACTIVITIES)
+    withhold = WithholdRule(base=capitation, shares=[0.1, 0.2, 0.3])
+    pooled = PooledBudgetRule(base=tariff)
+    for rule, pricing in [(tariff, tariff), (PartialPurchaseRule(base=tariff), tariff),
+                          (PartialPurchaseRule(base=withhold), withhold), (pooled, pooled),
+                          (PartialPurchaseRule(base=pooled), pooled)]:
+        assert rule.pricing_rule is pricing, type(rule).__name__
+        for activity in (*HOSPITAL_ACTIVITIES, "readmission", "bed_day"):
+            assert rule.marginal_price(activity) == pricing.marginal_price(activity)

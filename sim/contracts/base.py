@@ -35,6 +35,11 @@ class WrappedRule(PaymentRule):
     def marginal_price(self, activity: str) -> float:
         return self.base.marginal_price(activity)
 
+    @property
+    def pricing_rule(self) -> PaymentRule:
+        passes_on = type(self).marginal_price is WrappedRule.marginal_price
+        return self.base.pricing_rule if passes_on else self
+
     def patient_payments(self, counts, age, sex, risk):
         return self.base.patient_payments(counts, age, sex, risk)
 
