@@ -390,6 +390,17 @@ class IntegratedCarePartnership(Provider):
     def vertical(self) -> bool:
         return self.purchase_rule is None
 
+    @staticmethod
+    def peer_quality_of(open_icps: list[IntegratedCarePartnership]) -> list[float | None]:
+        """Mean quality the other open ICPs published last year, for each open ICP."""
+        n = len(open_icps)
+        if n < 2:
+            return [None] * n
+        quality = np.array([icp.quality for icp in open_icps])
+        others = np.arange(n - 1)[None, :]
+        others = others + (others >= np.arange(n)[:, None])  # row i: every ICP but i
+        return quality[others].mean(axis=1).tolist()
+
     @property
     def maturity(self) -> float:
         """How far integration has matured: benefits lag (seed 004 L1618)."""

@@ -267,7 +267,7 @@ class ICSModel(mesa.Model):
                 icp.is_open = True
         open_icps = [icp for icp in self.icps if icp.is_open]
         contestable = self._contestable() & self.scenario.choice.enabled
-        peer_quality = self._peer_quality(open_icps)
+        peer_quality = IntegratedCarePartnership.peer_quality_of(open_icps)
         for icp, peers in zip(open_icps, peer_quality, strict=True):
             icp.contestable = bool(contestable[icp.option - 1])
             icp.peer_quality = peers
@@ -293,17 +293,6 @@ class ICSModel(mesa.Model):
         rivals = self._available().sum(axis=1) > 1
         icp, loc = self._icp_cells
         return np.bincount(icp, weights=rivals[loc], minlength=len(self.icps)) > 0
-
-    @staticmethod
-    def _peer_quality(open_icps: list[IntegratedCarePartnership]) -> list[float | None]:
-        """Mean quality the other open ICPs published last year, for each open ICP."""
-        n = len(open_icps)
-        if n < 2:
-            return [None] * n
-        quality = np.array([icp.quality for icp in open_icps])
-        others = np.arange(n - 1)[None, :]
-        others = others + (others >= np.arange(n)[:, None])  # row i: every ICP but i
-        return quality[others].mean(axis=1).tolist()
 
     def _apply_trust_responses(self) -> None:
         """Each trust's volume, admission and readmission response to each contract paying it.
