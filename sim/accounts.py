@@ -340,7 +340,7 @@ class YearEndAccounts:
                 continue
             if icp.years_active == 0 and icp.reserves == 0.0:
                 icp.reserves = b.initial_reserves_share * first
-            booked[:, i] = paid, icp.year_cost(c, n, high_risk[i][2], r)
+            booked[:, i] = paid, icp.close_year(c, n, high_risk[i][2], r)
             self._update_expectations(icp, paid, c, n, high_risk[i])
         m.books.book(m.book_rows["icps"], *booked)
         return dict(zip(self._icp_names, revenue, strict=True))

@@ -162,6 +162,13 @@ class Books:
         return self.revenue - self.cost
 
 
+def _account(column: str, doc: str) -> property:
+    """A provider attribute that is its own entry in one column of the model's books."""
+    return property(lambda self: float(getattr(self.books, column)[self.row]),
+                    lambda self, value: getattr(self.books, column).__setitem__(self.row, value),
+                    doc=doc)
+
+
 class Provider(mesa.Agent):
     """Anything that is paid and has costs: it keeps a surplus and reserves.
 
@@ -171,20 +178,12 @@ class Provider(mesa.Agent):
     def __init__(self, model: mesa.Model, name: str):
         super().__init__(model)
         self.name = name
-        if not hasattr(model, "books"):
-            model.books = Books()
         self.books: Books = model.books
         self.row = self.books.add_row()
 
-    revenue = property(lambda self: float(self.books.revenue[self.row]),
-                       lambda self, value: self.books.revenue.__setitem__(self.row, value),
-                       doc="GBP received this year.")
-    cost = property(lambda self: float(self.books.cost[self.row]),
-                    lambda self, value: self.books.cost.__setitem__(self.row, value),
-                    doc="GBP spent this year.")
-    reserves = property(lambda self: float(self.books.reserves[self.row]),
-                        lambda self, value: self.books.reserves.__setitem__(self.row, value),
-                        doc="GBP of surpluses kept, less deficits, since the start.")
+    revenue = _account("revenue", "GBP received this year.")
+    cost = _account("cost", "GBP spent this year.")
+    reserves = _account("reserves", "GBP of surpluses kept, less deficits, since the start.")
 
     @property
     def surplus(self) -> float:
@@ -546,9 +545,9 @@ class IntegratedCarePartnership(Provider):
                 + (self.quality_spend + self.management_cost) * enrolees
                 + self.fixed_cost_per_resident * residents)
 
-    def year_cost(self, care_cost: float, enrolees: float, high_risk_enrolees: float,
-                  residents: float = 0.0) -> float:
-        """The year's cost, to be booked (with ``model.books``): care plus prevention,
-        quality, running and fixed costs. Another year of running is behind it."""
+    def close_year(self, care_cost: float, enrolees: float, high_risk_enrolees: float,
+                   residents: float = 0.0) -> float:
+        """Count another year of running; returns the year's cost for the books: care plus
+        prevention, quality, running and fixed costs."""
         self.years_active += 1
         return care_cost + self.own_costs(enrolees, high_risk_enrolees, residents)

@@ -104,7 +104,6 @@ class Ledger:
         out._margins = None
         return out
 
-
     def keys(self, option: np.ndarray, locality: np.ndarray, age: np.ndarray, imd: np.ndarray,
              high_risk: np.ndarray) -> np.ndarray:
         """Each patient's cell index."""

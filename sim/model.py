@@ -85,10 +85,10 @@ class ICSModel(mesa.Model):
         self._default_open = np.array([loc.fragmented_default for loc in scenario.localities],
                                       dtype=bool)
         self.practice_localities = np.array(list(self.practices), dtype=np.intp)  # in order
+        # each kind of provider's rows in the books, in the order the model lists them
         self.book_rows = {kind: np.array([x.row for x in providers], dtype=np.intp)
                           for kind, providers in (("practices", self.practices.values()),
                                                   ("trusts", self.trusts), ("icps", self.icps))}
-        """Each kind of provider's rows in :attr:`books`, in the order the model lists them."""
         served = [(i, li) for i, icp in enumerate(self.icps) for li in icp.localities]
         self._icp_cells = (np.array([i for i, _ in served], dtype=np.intp),  # ICP index,
                            np.array([li for _, li in served], dtype=np.intp))  # a locality it serves
@@ -105,9 +105,10 @@ class ICSModel(mesa.Model):
         self._trust_rules: list[tuple[HospitalTrust, PaymentRule]] = []
         for li in range(n_loc):
             for _, rule in self._paid_at_trust[li]:
-                if id(rule.pricing_rule) not in first:
-                    first[id(rule.pricing_rule)] = len(self._trust_rules)
-                    self._trust_rules.append((self.trusts[li], rule.pricing_rule))
+                prices = rule.pricing_rule
+                if id(prices) not in first:
+                    first[id(prices)] = len(self._trust_rules)
+                    self._trust_rules.append((self.trusts[li], prices))
         self._trust_rule_of_cell = np.array(
             [first[id(rule.pricing_rule)] for li in range(n_loc)
              for _, rule in self._paid_at_trust[li]], dtype=np.intp)
