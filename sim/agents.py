@@ -230,9 +230,11 @@ class HospitalTrust(Provider):
 
 
 def waiting_weeks(load: float, params: Hospital) -> float:
-    """Referral-to-treatment wait, rising exponentially as demand outruns capacity."""
-    return float(params.waiting_weeks_base
-                 * math.exp(params.waiting_load_sensitivity * (load - params.reference_load)))
+    """Referral-to-treatment wait, rising exponentially as demand outruns capacity, up to
+    ``waiting_weeks_max`` (a handful of patients can far outrun a tiny capacity)."""
+    growth = params.waiting_load_sensitivity * (load - params.reference_load)
+    ceiling = math.log(params.waiting_weeks_max / params.waiting_weeks_base)
+    return float(params.waiting_weeks_base * math.exp(min(growth, ceiling)))
 
 
 class GPPractice(Provider):

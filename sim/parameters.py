@@ -243,6 +243,10 @@ class Hospital(Strict):
                               assumption=(0.8, 0.95), gt=0, lt=1)
     waiting_load_sensitivity: float = P(5.0, "log change in wait per unit change in load",
                                         assumption=(2, 10))
+    waiting_weeks_max: float = P(52.0, "weeks, the longest a wait grows however far demand "
+                                 "outruns capacity", assumption=(26, 104), gt=0,
+                                 note="waits past a year are exceptional when over 90% are "
+                                 "treated within 18 weeks (seed 002 L147-149)")
     capacity_margin_response: float = P(
         0.5, "log change in a trust's staffed elective capacity per log change in its "
         "margin-driven volume", assumption=(0.0, 1.0), ge=0, le=1,

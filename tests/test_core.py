@@ -229,3 +229,16 @@ def test_books_keep_each_providers_row() -> None:
     assert icp.reserves == reserves - 3.0
     icp.book(1.0, 0.5)
     assert (icp.revenue, icp.cost, icp.reserves) == (1.0, 0.5, reserves - 2.5)
+
+
+def test_waits_stay_finite_when_few_patients_outrun_a_tiny_capacity() -> None:
+    """England with a few patients per ICP: an own hospital staffed for a fraction of one
+    elective can see several, and its wait stops at the ceiling rather than overflowing."""
+    m = ICSModel(scenario("england"), seed=1, patients=2000, years=20)
+    ceiling = m.scenario.hospital.waiting_weeks_max
+    with np.errstate(all="raise"):
+        m.run()
+    waits = [p.waiting_weeks for p in [*m.trusts, *m.icps]]
+    assert max(waits) <= ceiling
+    assert max(waits) == pytest.approx(ceiling)  # some wait did reach it
+    assert np.isfinite(m.metrics.frame()["value"]).all()
