@@ -25,7 +25,6 @@ from sim.ledger import cell_margins
 from sim.payment import Settlement
 
 if TYPE_CHECKING:
-    from sim.agents import IntegratedCarePartnership
     from sim.model import ICSModel
 
 SETTLED = ("commissioner_payment", "gp_payment", "hospital_payment")
@@ -198,8 +197,9 @@ class YearEndAccounts:
 
     def bought(self, activity: str) -> np.ndarray:
         """Share of each option's ``activity`` its trust provides (the rest made in the community)."""
-        icps = self.model.icps
-        return np.array([1.0] + [1.0 - icp.self_provision.get(activity, 0.0) for icp in icps])
+        icps = self.model.partnerships
+        made = getattr(icps, f"made_{activity}") if activity in SELF_PROVIDED else 0.0
+        return np.concatenate([[1.0], np.broadcast_to(1.0 - made, len(icps))])
 
     def _sums(self, **where) -> dict[str, float]:
         """Ledger sums of :data:`SUMMED` in the cells ``where``, in one lookup."""
@@ -317,10 +317,9 @@ class YearEndAccounts:
         L, b, icps, o = m.ledger, m.scenario.behaviour, m.icps, self._icp_options
         care = self._icp_care_costs()  # (high-risk flag, ICP)
         enrolees = np.stack([L.option_sums(("population",), hr)[0][o] for hr in (0, 1)])
-        care_total, enrolled = (care[0] + care[1]).tolist(), (enrolees[0] + enrolees[1]).tolist()
-        residents_ = residents.tolist()
-        for icp, c, n, n_hr, r in zip(icps, care_total, enrolled, enrolees[1].tolist(),
-                                      residents_, strict=True):
+        care_total, enrolled = care[0] + care[1], enrolees[0] + enrolees[1]
+        for icp, c, n, n_hr, r in zip(icps, care_total.tolist(), enrolled.tolist(),
+                                      enrolees[1].tolist(), residents.tolist(), strict=True):
             if icp.is_open and icp.rule.has_settlement:
                 sums = self._sums(option=icp.option)
                 s = self._settlement(icp.name, sums, sums["commissioner_payment"],
@@ -328,22 +327,23 @@ class YearEndAccounts:
                                      icp.peer_quality)
                 amount = m.commissioner.settle(icp.config.contract, icp.rule, s)
                 self._book_settlement(amount, {"option": icp.option}, ("commissioner_payment",))
-        revenue = self._paid_options("commissioner_payment")[o].tolist()
-        first_paid = L.option_sums(("commissioner_payment",))[0][o].tolist()  # seeds reserves
-        # per ICP, its high-risk enrolees': revenue, care cost, number, then HIGH_RISK_COUNTS
+        revenue = self._paid_options("commissioner_payment")[o]
+        first_paid = L.option_sums(("commissioner_payment",))[0][o]  # seeds reserves
+        # its high-risk enrolees': revenue, care cost, number, then HIGH_RISK_COUNTS (rows)
         high_risk = np.vstack([self._paid_options("commissioner_payment", 1)[o], care[1],
-                               enrolees[1], L.option_sums(HIGH_RISK_COUNTS, 1)[:, o]]).T.tolist()
+                               enrolees[1], L.option_sums(HIGH_RISK_COUNTS, 1)[:, o]])
+        table, books, rows = m.partnerships, m.books, m.book_rows["icps"]
+        is_open = np.flatnonzero(table.is_open)
+        first = is_open[(table.years_active[is_open] == 0) & (books.reserves[rows[is_open]] == 0.0)]
+        books.reserves[rows[first]] = b.initial_reserves_share * first_paid[first]
         booked = np.zeros((2, len(icps)))  # revenue and cost; none for an ICP not open
-        rows = zip(icps, revenue, first_paid, care_total, enrolled, residents_, strict=True)
-        for i, (icp, paid, first, c, n, r) in enumerate(rows):
-            if not icp.is_open:
-                continue
-            if icp.years_active == 0 and icp.reserves == 0.0:
-                icp.reserves = b.initial_reserves_share * first
-            booked[:, i] = paid, icp.close_year(c, n, high_risk[i][2], r)
-            self._update_expectations(icp, paid, c, n, high_risk[i])
-        m.books.book(m.book_rows["icps"], *booked)
-        return dict(zip(self._icp_names, revenue, strict=True))
+        booked[0, is_open] = revenue[is_open]
+        booked[1, is_open] = table.close_year(is_open, care_total[is_open], enrolled[is_open],
+                                              high_risk[2, is_open], residents[is_open])
+        table.update_expectations(is_open, revenue[is_open], care_total[is_open],
+                                  enrolled[is_open], high_risk[:, is_open])
+        books.book(rows, *booked)
+        return dict(zip(self._icp_names, revenue.tolist(), strict=True))
 
     def _settlement(self, payee: str, sums: dict[str, float], paid: float, cost: float,
                     quality: float, peer_quality: float | None = None) -> Settlement:
@@ -388,8 +388,7 @@ class YearEndAccounts:
         care it runs (vertical) or buys (virtual), and care it makes in the community."""
         m = self.model
         L, costs, o = m.ledger, m.costs, self._icp_options
-        share = {a: np.array([icp.self_provision.get(a, 0.0) for icp in m.icps])
-                 for a in SELF_PROVIDED}
+        share = {a: getattr(m.partnerships, f"made_{a}") for a in SELF_PROVIDED}
         quantities = ("gp_consultation", "outpatient", "elective", "ae", "emergency_total",
                       "bed_days")
         out = []
@@ -404,27 +403,6 @@ class YearEndAccounts:
             out.append(np.where(self._icp_vertical, runs, buys))
         return np.array(out)
 
-    def _update_expectations(self, icp: IntegratedCarePartnership, revenue: float,
-                             care: float, enrolees: float, high_risk: list[float]) -> None:
-        """Update what the ICP expects from its year's revenue, care cost and enrolees.
-
-        ``high_risk``: the same three for its high-risk enrolees, then their
-        :data:`HIGH_RISK_COUNTS`; their rates are expected before its own prevention.
-        """
-        if enrolees <= 0:
-            return
-        observed = {"revenue": revenue / enrolees, "care_cost": care / enrolees}
-        revenue_hr, care_hr, n, acsc, emergency, bed_days = high_risk
-        if n > 0:
-            applied = icp.applied
-            observed.update(
-                revenue_high_risk=revenue_hr / n, care_cost_high_risk=care_hr / n,
-                acsc_high_risk=acsc / n / max(applied["acsc"] * icp.emergency_volume, 1e-6),
-                other_emergency_high_risk=emergency / n
-                / max(applied["emergency"] * icp.emergency_volume, 1e-6),
-                bed_days_high_risk=bed_days / n / max(applied["los"], 1e-6))
-        icp.expect.update(observed, self.model.scenario.behaviour.planning_weight)
-
     def _count_transaction_costs(self, residents: np.ndarray) -> None:
         """GBP spent this year running contracts and ICPs, and procuring new ICPs, by option.
 
@@ -436,12 +414,12 @@ class YearEndAccounts:
         out = np.zeros(len(m.options))
         out[0] = population[0] * (rules["gp"].admin_cost_per_head
                                   + rules["hospital"].admin_cost_per_head)
-        per_head, fixed, first_year = np.array([
-            (icp.rule.admin_cost_per_head + icp.management_cost
-             + (0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head),
-             icp.fixed_cost_per_resident if icp.is_open else 0.0,
-             icp.is_open and icp.years_active == 1)  # procured for its first year
-            for icp in m.icps]).reshape(-1, 3).T
+        icps = m.partnerships
+        per_head = np.array([icp.rule.admin_cost_per_head + icp.management_cost
+                             + (0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head)
+                             for icp in m.icps])
+        fixed = np.where(icps.is_open, icps.fixed_cost_per_resident, 0.0)
+        first_year = icps.is_open & (icps.years_active == 1)  # procured for its first year
         o = self._icp_options
         out[o] = population[o] * per_head + fixed * residents
         out[o] += np.where(first_year > 0, c.tender_cost_per_resident * residents, 0.0)
@@ -458,9 +436,8 @@ class YearEndAccounts:
         covers its deficit instead (booked as a settlement on its patients).
         """
         m = self.model
-        for icp in m.icps:
-            if not (icp.is_open and icp.reserves < 0):
-                continue
+        insolvent = m.partnerships.is_open & (m.books.reserves[m.book_rows["icps"]] < 0)
+        for icp in (m.icps[i] for i in np.flatnonzero(insolvent)):
             table = m.option_table()
             alternatives = table.available[icp.localities].sum(axis=1) - 1
             if (alternatives < 1).any():

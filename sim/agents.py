@@ -1,4 +1,5 @@
-"""Provider agents: hospital trusts, GP practices, integrated care partnerships, the commissioner.
+"""Provider agents: hospital trusts, GP practices and the commissioner, and the books and
+costs every provider shares (integrated care partnerships are in :mod:`sim.partnerships`).
 
 Providers never ask which payment regime they are under. They see the margin that
 one more unit of activity earns them (price minus marginal cost), the price their
@@ -10,12 +11,11 @@ to those numbers:
   for emergency admission where admissions pay, avoids readmissions that earn it less
   than they cost, and staffs its elective capacity to its margin, so waits rise when
   activity stops paying;
-* an :class:`IntegratedCarePartnership` spends on prevention when avoided admissions
-  save it money, manages referrals when hospital care is a cost to it, provides
-  outpatient and day-case care itself where that is cheaper than buying it, raises
-  quality when members are profitable and contestable or when its contract pays for
-  quality, deters high-risk applicants when they lose it money, and - with a pooled
-  budget - buys intermediate care to avoid admissions and delayed transfers;
+* an integrated care partnership (:mod:`sim.partnerships`) spends on prevention when
+  avoided admissions save it money, manages referrals when hospital care is a cost to it,
+  makes care in the community where that is cheaper than buying it, raises quality when
+  members are profitable and contestable or when its contract pays for quality, and
+  deters high-risk applicants when they lose it money;
 * a :class:`GPPractice` is paid per head and refers; where its contract charges it for
   its patients' hospital care (practice-based commissioning), its engaged share manages
   referrals and invests in prevention;
@@ -26,17 +26,15 @@ to those numbers:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import mesa
 import numpy as np
 
-from sim.contracts.base import SELF_PROVIDED, PartialPurchaseRule
 from sim.modifiers import Scope
 from sim.parameters import Behaviour, Costs, Hospital, Utilisation
 from sim.payment import SPELL_ALIASES, PaymentRule, Settlement
-from sim.scenario import IcpConfig, Prices
+from sim.scenario import Prices
 
 SPELLS = ("elective", "emergency")
 
@@ -118,16 +116,29 @@ def readmission_response(costs: HospitalCosts, marginal_price: float, b: Behavio
     return 1.0 - b.readmission_avoidance_max * (1 - math.exp(-loss / b.readmission_avoidance_scale))
 
 
-def prevention_response(potential: float, half_spend: float) -> tuple[float, float]:
-    """(spend, effect share) for an investment whose full effect would save ``potential``.
+def prevention_response(potential: np.ndarray, half_spend: float
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """(spend, effect share) for investments whose full effect would save ``potential``.
 
     Spending s achieves 1 - exp(-s/h) of the effect; the provider spends where the
-    marginal saving equals the marginal pound: s = h ln(potential / h).
+    marginal saving equals the marginal pound: s = h ln(potential / h), and nothing where
+    the potential is at most h.
     """
-    if potential <= half_spend:
-        return 0.0, 0.0
-    spend = half_spend * math.log(potential / half_spend)
-    return spend, 1.0 - math.exp(-spend / half_spend)
+    potential = np.asarray(potential, dtype=float)
+    spend, effect = np.zeros(potential.shape), np.zeros(potential.shape)
+    worth = potential > half_spend
+    spend[worth] = half_spend * elementwise(math.log, potential[worth] / half_spend)
+    effect[worth] = 1.0 - elementwise(math.exp, -spend[worth] / half_spend)
+    return spend, effect
+
+
+def elementwise(function, x: np.ndarray) -> np.ndarray:
+    """A scalar ``math`` function of each value: the C library's results, which are the same
+    on every machine, where numpy's own vectorised exp and log vary in the last bit with
+    the processor's instruction set."""
+    x = np.asarray(x, dtype=float)
+    return np.fromiter(map(function, x.ravel().tolist()), dtype=float,
+                       count=x.size).reshape(x.shape)
 
 
 class Books:
@@ -220,21 +231,24 @@ class HospitalTrust(Provider):
 
     @staticmethod
     def update_waits(trusts: list[HospitalTrust], elective_demand: np.ndarray,
-                     capacity_factor: np.ndarray) -> None:
+                     capacity_factor: np.ndarray, params: Hospital) -> None:
         """Each trust's wait from its referred demand against the capacity it staffs to its
         margins (``capacity_factor``: a share of its capacity), all trusts at once."""
         capacity = np.array([trust.capacity for trust in trusts])
         load = elective_demand / (capacity * np.maximum(capacity_factor, 1e-9))
-        for trust, x in zip(trusts, load.tolist(), strict=True):
-            trust.waiting_weeks = waiting_weeks(x, trust.params)
+        for trust, wait in zip(trusts, waiting_weeks(load, params).tolist(),
+                               strict=True):
+            trust.waiting_weeks = wait
 
 
-def waiting_weeks(load: float, params: Hospital) -> float:
-    """Referral-to-treatment wait, rising exponentially as demand outruns capacity, up to
-    ``waiting_weeks_max`` (a handful of patients can far outrun a tiny capacity)."""
-    growth = params.waiting_load_sensitivity * (load - params.reference_load)
+def waiting_weeks(load: np.ndarray, params: Hospital) -> np.ndarray:
+    """Referral-to-treatment wait at each load, rising exponentially as demand outruns
+    capacity, up to ``waiting_weeks_max`` (a handful of patients can far outrun a tiny
+    capacity)."""
+    growth = params.waiting_load_sensitivity * (np.asarray(load, dtype=float)
+                                                - params.reference_load)
     ceiling = math.log(params.waiting_weeks_max / params.waiting_weeks_base)
-    return float(params.waiting_weeks_base * math.exp(min(growth, ceiling)))
+    return params.waiting_weeks_base * elementwise(math.exp, np.minimum(growth, ceiling))
 
 
 class GPPractice(Provider):
@@ -264,8 +278,9 @@ class GPPractice(Provider):
                      * max(0.0, -rule.marginal_price("acsc"))
                      + b.prevention_other_emergency_effect * high_risk_rates["emergency"]
                      * max(0.0, -rule.marginal_price("emergency")))
-        self.prevention_spend, effect = prevention_response(potential, b.prevention_half_spend)
-        self.prevention_effect = self.engaged * effect
+        spend, effect = prevention_response(potential, b.prevention_half_spend)
+        self.prevention_spend = float(spend)
+        self.prevention_effect = self.engaged * float(effect)
 
     def follow(self, other: GPPractice) -> None:
         """Take the plan of practices on the same contract: the same prices bring the same plan."""
@@ -322,234 +337,3 @@ class Commissioner(mesa.Agent):
         """Cover an insolvent provider's deficit where it cannot be allowed to close."""
         self.rescues[payee] = self.rescues.get(payee, 0.0) + float(amount)
         self.spend += float(amount)
-
-
-@dataclass
-class Expectations:
-    """What an ICP expects per enrolee and per high-risk enrolee next year (GBP, counts)."""
-
-    revenue: float
-    care_cost: float
-    revenue_high_risk: float
-    care_cost_high_risk: float
-    acsc_high_risk: float          # counterfactual: before the ICP's own prevention
-    other_emergency_high_risk: float
-    bed_days_high_risk: float
-    history: list[dict[str, float]] = field(default_factory=list)
-
-    def update(self, observed: dict[str, float], weight: float) -> None:
-        """Move each expectation ``weight`` of the way to what was observed (if finite)."""
-        state = vars(self)
-        for key, value in observed.items():
-            if math.isfinite(value):
-                state[key] = (1 - weight) * state[key] + weight * value
-
-
-class IntegratedCarePartnership(Provider):
-    """A risk-bearing partnership paid per enrolee by its contract; it makes or buys care."""
-
-    def __init__(self, model: mesa.Model, config: IcpConfig, option: int, localities: list[int],
-                 rule: PaymentRule, purchase_rule: PaymentRule | None, costs: HospitalCosts,
-                 behaviour: Behaviour, expectations: Expectations, management_cost: float,
-                 waiting_base: float, fixed_cost_per_resident: float = 0.0):
-        super().__init__(model, config.name)
-        self.management_cost = management_cost  # GBP per enrolee-year
-        self.fixed_cost_per_resident = fixed_cost_per_resident  # GBP per resident of its area
-        self.config = config
-        self.option = option
-        self.localities = localities
-        self.rule = rule
-        if purchase_rule is not None and not isinstance(purchase_rule, PartialPurchaseRule):
-            purchase_rule = PartialPurchaseRule(base=purchase_rule)
-        self.purchase_rule = purchase_rule  # None when vertically integrated
-        self.costs = costs
-        self.behaviour = behaviour
-        self.expect = expectations
-        self.is_open = False
-        self.failed = False
-        self.years_active = 0
-        self.contestable = True
-        self.capacity = 1e-9
-        self.waiting_weeks = waiting_base  # weeks, own hospital (vertical only)
-        self.peer_quality: float | None = None  # other ICPs' published quality last year
-        self.prevention_spend = 0.0     # GBP per high-risk enrolee
-        self.prevention_effect = 0.0    # share of the maximum effect achieved (0-1)
-        self.prevention_gain = 1.0      # multiplier on prevention effects (community specialists)
-        self.quality = behaviour.quality_base
-        self.quality_spend = 0.0        # GBP per enrolee
-        self.selection = 0.0            # utility penalty imposed on high-risk applicants
-        self.referral_management = 0.0  # share of discretionary referrals avoided
-        self.elective_volume = 1.0      # own-hospital volume response (vertical only)
-        self.emergency_volume = 1.0     # own-hospital admission threshold (vertical only)
-        self.readmission_factor = 1.0   # own-hospital readmissions kept (vertical only)
-        self.self_provision = dict.fromkeys(SELF_PROVIDED, 0.0)  # share made in the community
-        self.intermediate_spend = 0.0   # GBP per high-risk enrolee (pooled budgets)
-        self.intermediate_effect = 0.0  # share of the maximum effect achieved (0-1)
-        self.applied: dict[str, float] = {"acsc": 1.0, "emergency": 1.0, "los": 1.0}
-
-    @property
-    def vertical(self) -> bool:
-        return self.purchase_rule is None
-
-    @staticmethod
-    def peer_quality_of(open_icps: list[IntegratedCarePartnership]) -> list[float | None]:
-        """Mean quality the other open ICPs published last year, for each open ICP."""
-        n = len(open_icps)
-        if n < 2:
-            return [None] * n
-        quality = np.array([icp.quality for icp in open_icps])
-        others = np.arange(n - 1)[None, :]
-        others = others + (others >= np.arange(n)[:, None])  # row i: every ICP but i
-        return quality[others].mean(axis=1).tolist()
-
-    @property
-    def maturity(self) -> float:
-        """How far integration has matured: benefits lag (seed 004 L1618)."""
-        years = self.config.years_integrated_at_start + self.years_active
-        return 1.0 - math.exp(-years / self.behaviour.maturity_years)
-
-    @property
-    def monitored(self) -> bool:
-        """Quality is watched, by the commissioner or because the contract pays on it."""
-        return self.config.quality_monitoring or self.rule.monitors_quality
-
-    def hospital_price(self, activity: str) -> float:
-        """What one more unit of hospital activity costs the ICP."""
-        if self.vertical:
-            return self.costs.marginal(activity)
-        bought = self.purchase_rule.marginal_price(activity)
-        share = self.self_provision.get(activity, 0.0)
-        return share * self.costs.community(activity) + (1 - share) * bought if share else bought
-
-    def plan(self) -> None:
-        """Choose this year's make-or-buy, prevention, referral, quality and selection effort."""
-        b, e = self.behaviour, self.expect
-        maturity = self.maturity
-        self._plan_self_provision(maturity)
-        # prevention: value of avoided admissions and bed days, net of what activity earns
-        save_acsc = max(0.0, self.hospital_price("acsc") - self.rule.marginal_price("acsc"))
-        save_other = max(0.0, self.hospital_price("emergency")
-                         - self.rule.marginal_price("emergency"))
-        save_bed_day = max(0.0, self.hospital_price("bed_day") - self.rule.marginal_price("bed_day"))
-        self.prevention_gain = 1.0 + b.community_specialist_prevention_gain * (
-            self.config.community_specialists)
-        potential = maturity * (
-            self.prevention_gain * b.prevention_max_effect * e.acsc_high_risk * save_acsc
-            + self.prevention_gain * b.prevention_other_emergency_effect
-            * e.other_emergency_high_risk * save_other
-            + b.coordination_los_effect * e.bed_days_high_risk * save_bed_day)
-        self.prevention_spend, self.prevention_effect = prevention_response(
-            potential, b.prevention_half_spend)
-        self._plan_intermediate_care(save_acsc, save_other, maturity)
-        # discretionary referrals: managed when hospital care costs more than it earns
-        if self.vertical:
-            self.elective_volume = self.costs.volume_response(
-                self.rule.marginal_price("elective"), "elective", b.induced_demand_elasticity)
-            self.emergency_volume = self.costs.volume_response(
-                self.rule.marginal_price("emergency"), "emergency",
-                b.emergency_admission_elasticity)
-            self.readmission_factor = readmission_response(
-                self.costs, self.rule.marginal_price("readmission"), b)
-            self.referral_management = 0.0
-            under_service = max(0.0, 1.0 - self.elective_volume)
-        else:
-            net = ((self.hospital_price("elective") - self.rule.marginal_price("elective"))
-                   / self.costs.average("elective"))
-            self.referral_management = (b.referral_management_max
-                                        * (1 - math.exp(-max(net, 0.0)
-                                                        / b.referral_management_scale)))
-            under_service = self.referral_management
-        self._plan_quality(under_service)
-        # selection: deter high-risk applicants when they lose money
-        loss = e.care_cost_high_risk - e.revenue_high_risk
-        self.selection = (b.selection_max * (1 - math.exp(-max(loss, 0.0) / b.selection_loss_scale))
-                          if self.contestable else 0.0)
-        self._plan_effects(maturity)
-
-    def _plan_self_provision(self, maturity: float) -> None:
-        """Make rather than buy outpatient and day-case care where the community is cheaper.
-
-        Capability is the ICP's (``community_*_max``), limited by its contract's cap on
-        self-provision, and it builds up as integration matures.
-        """
-        if self.vertical:
-            return
-        limits = {"outpatient": self.config.community_outpatient_max,
-                  "elective": self.config.community_elective_max}
-        for activity in SELF_PROVIDED:
-            cheaper = self.costs.community(activity) < self.purchase_rule.marginal_price(activity)
-            share = min(limits[activity], self.rule.self_provision_cap) * maturity
-            self.self_provision[activity] = share if cheaper else 0.0
-        self.purchase_rule.bought = {a: 1.0 - s for a, s in self.self_provision.items()}
-
-    def _plan_intermediate_care(self, save_acsc: float, save_other: float,
-                                maturity: float) -> None:
-        """With a pooled budget, buy intermediate care to avoid admissions and delayed days."""
-        b, e = self.behaviour, self.expect
-        limit = self.rule.intermediate_care_limit
-        if limit <= 0:
-            self.intermediate_spend = self.intermediate_effect = 0.0
-            return
-        save_day = max(0.0, self.hospital_price("bed_day") - self.rule.marginal_price("delayed_day"))
-        potential = maturity * (
-            b.intermediate_care_admission_effect
-            * (e.acsc_high_risk * save_acsc + e.other_emergency_high_risk * save_other)
-            + b.intermediate_care_los_effect * b.delayed_transfer_share * e.bed_days_high_risk
-            * save_day)
-        spend, _ = prevention_response(potential, b.intermediate_care_half_spend)
-        self.intermediate_spend = min(spend, limit)
-        self.intermediate_effect = 1.0 - math.exp(-self.intermediate_spend
-                                                  / b.intermediate_care_half_spend)
-
-    def _plan_quality(self, under_service: float) -> None:
-        """Quality: worth raising when members are profitable and free to leave, or paid for."""
-        b, e = self.behaviour, self.expect
-        penalty = 0.0 if self.monitored else b.under_service_quality_penalty * under_service
-        margin = e.revenue - e.care_cost
-        gain = 0.0
-        if self.contestable and margin > 0:
-            z = b.quality_effort_scale * margin / b.quality_cost_per_enrolee
-            gain = b.quality_max_gain * z / (1 + z)
-        reward = self.rule.quality_reward(max(e.revenue, 0.0), self.peer_quality)
-        target = self.rule.quality_target(self.peer_quality)
-        if reward > 0 and target is not None:
-            cost_per_unit = b.quality_cost_per_enrolee / 0.1
-            needed = min(max(target - (b.quality_base - penalty), 0.0), b.quality_max_gain)
-            ratio = reward / cost_per_unit
-            gain = max(gain, needed * ratio / (1 + ratio))
-        self.quality_spend = b.quality_cost_per_enrolee * gain / 0.1
-        self.quality = min(max(b.quality_base + gain - penalty, 0.0), 1.0)
-
-    def _plan_effects(self, maturity: float) -> None:
-        """Multipliers prevention and intermediate care put on high-risk enrolees' rates."""
-        b = self.behaviour
-        effect = maturity * self.prevention_effect
-        care = b.intermediate_care_admission_effect * self.intermediate_effect
-        self.applied = {
-            "acsc": (1 - self.prevention_gain * b.prevention_max_effect * effect) * (1 - care),
-            "emergency": (1 - self.prevention_gain * b.prevention_other_emergency_effect * effect)
-            * (1 - care),
-            "los": (1 - b.coordination_los_effect * effect)
-            * (1 - b.delayed_transfer_share * b.intermediate_care_los_effect
-               * self.intermediate_effect)}
-
-    def rate_factors(self) -> dict[Scope, float]:
-        """What this year's plan does to enrolees' named rates (see :mod:`sim.modifiers`)."""
-        volume = self.elective_volume * (1 - self.referral_management)
-        return {("elective", None): volume, ("outpatient", None): volume,
-                ("emergency", None): self.emergency_volume, ("acsc", None): self.emergency_volume,
-                ("readmission", None): self.readmission_factor,
-                **{(rate, True): max(factor, 0.0) for rate, factor in self.applied.items()}}
-
-    def own_costs(self, enrolees: float, high_risk_enrolees: float, residents: float) -> float:
-        """GBP of prevention, intermediate care, quality, running and fixed costs this year."""
-        return ((self.prevention_spend + self.intermediate_spend) * high_risk_enrolees
-                + (self.quality_spend + self.management_cost) * enrolees
-                + self.fixed_cost_per_resident * residents)
-
-    def close_year(self, care_cost: float, enrolees: float, high_risk_enrolees: float,
-                   residents: float = 0.0) -> float:
-        """Count another year of running; returns the year's cost for the books: care plus
-        prevention, quality, running and fixed costs."""
-        self.years_active += 1
-        return care_cost + self.own_costs(enrolees, high_risk_enrolees, residents)

@@ -106,7 +106,7 @@ def provider_totals(model: ICSModel) -> tuple[np.ndarray, np.ndarray]:
     """
     books, rows = model.books, model.book_rows
     shared = np.concatenate([rows["practices"], rows["trusts"]])
-    options = [icp.option for icp in model.icps]
+    options = model.partnerships.option
     totals = []
     for column in (books.surplus, books.reserves):
         own, each_icp = column[shared].tolist(), column[rows["icps"]]
@@ -274,7 +274,7 @@ def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> Ye
         defined[_METRIC[metric], :, 0] = where
     enrolment = n[:-1, 0] / n[-1, 0] if n[-1, 0] else np.zeros(0)
     for metric, market in (
-            ("icps_open", float(sum(icp.is_open for icp in model.icps))),
+            ("icps_open", float(model.partnerships.is_open.sum())),
             ("market_concentration", float(sum((enrolment * enrolment).tolist())))):
         value[_METRIC[metric], -1, 0] = market
         defined[_METRIC[metric], -1, 0] = True

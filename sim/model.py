@@ -12,22 +12,14 @@ import numpy as np
 
 from sim import epidemiology as epi
 from sim.accounts import SettlementBook, YearEndAccounts
-from sim.agents import (
-    Books,
-    Commissioner,
-    Expectations,
-    GPPractice,
-    HospitalCosts,
-    HospitalTrust,
-    IntegratedCarePartnership,
-    waiting_weeks,
-)
+from sim.agents import Books, Commissioner, GPPractice, HospitalCosts, HospitalTrust, waiting_weeks
 from sim.calibration import Calibration, calibrate
 from sim.choice import LocalOptions, LogitChoice, OptionTable
 from sim.heap import keep_heap_warm
 from sim.ledger import Ledger
 from sim.metrics import MetricsLog
 from sim.modifiers import RateModifiers
+from sim.partnerships import Expectations, IntegratedCarePartnership, Partnerships
 from sim.payment import PaymentRule, RuleContext, build_rule
 from sim.population import Demography, Population, synthesize
 from sim.rng import chunks, stream
@@ -81,6 +73,7 @@ class ICSModel(mesa.Model):
                        for li, loc in enumerate(scenario.localities)]
         self.practices = {li: GPPractice(self, f"practices_{loc.name}", li)
                           for li, loc in enumerate(scenario.localities) if loc.fragmented_default}
+        self.partnerships = Partnerships(self.costs, scenario.behaviour)  # ICPs' plans, a row each
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
         self._default_open = np.array([loc.fragmented_default for loc in scenario.localities],
                                       dtype=bool)
@@ -196,8 +189,8 @@ class ICSModel(mesa.Model):
         purchase = None if config.integration == "vertical" else self.rules["icp_hospital"]
         icp = IntegratedCarePartnership(
             self, config, i + 1, [loc_index[n] for n in config.localities], rule, purchase,
-            self.costs, self.scenario.behaviour, Expectations(0, 0, 0, 0, 0, 0, 0),
-            self.scenario.costs.management_per_enrolee, self.scenario.hospital.waiting_weeks_base,
+            Expectations(0, 0, 0, 0, 0, 0, 0), self.scenario.costs.management_per_enrolee,
+            self.scenario.hospital.waiting_weeks_base,
             self.scenario.costs.icp_fixed_cost_per_resident)
         icp.expect = self._first_expectations(icp)
         return icp
@@ -263,16 +256,11 @@ class ICSModel(mesa.Model):
         behaviour = self.scenario.behaviour
         for rule, start_year in self._contract_starts:
             rule.begin_year(max(1, self.year - start_year + 1))  # contract years from opening
-        for icp in self.icps:
-            if not icp.failed and icp.config.start_year <= self.year:
-                icp.is_open = True
-        open_icps = [icp for icp in self.icps if icp.is_open]
-        contestable = self._contestable() & self.scenario.choice.enabled
-        peer_quality = IntegratedCarePartnership.peer_quality_of(open_icps)
-        for icp, peers in zip(open_icps, peer_quality, strict=True):
-            icp.contestable = bool(contestable[icp.option - 1])
-            icp.peer_quality = peers
-            icp.plan()
+        icps = self.partnerships  # every ICP open this year plans, all of them at once
+        open_icps = icps.open_due(self.year)
+        icps.contestable[open_icps] = (self._contestable() & self.scenario.choice.enabled)[open_icps]
+        icps.set_peer_quality(open_icps)
+        icps.plan(open_icps)
         self.modifiers = RateModifiers(len(self.options), len(self.scenario.localities))
         if self.practices:  # one contract pays them all, so every practice plans alike
             first, *others = self.practices.values()
@@ -282,8 +270,7 @@ class ICSModel(mesa.Model):
             self.modifiers.apply(first.rate_factors(behaviour), option=0,
                                  locality=self.practice_localities)
         self._apply_trust_responses()
-        self.modifiers.apply([icp.rate_factors() for icp in open_icps],
-                             option=np.array([icp.option for icp in open_icps], dtype=np.intp))
+        self.modifiers.apply(icps.rate_factors(open_icps), option=icps.option[open_icps])
         for iv in self.scenario.interventions:
             if iv.start_year <= self.year <= iv.end_year and iv.value != "quality":
                 option = None if iv.option == "all" else self.options.index(iv.option)
@@ -338,8 +325,8 @@ class ICSModel(mesa.Model):
 
     def option_quality(self) -> np.ndarray:
         """Quality index of each option this year, after interventions."""
-        q = np.array([self.scenario.behaviour.quality_base]
-                     + [icp.quality for icp in self.icps], dtype=np.float32)
+        q = np.concatenate([[self.scenario.behaviour.quality_base],
+                            self.partnerships.quality]).astype(np.float32)
         for iv in self.scenario.interventions:
             if iv.start_year <= self.year <= iv.end_year and iv.value == "quality":
                 sel = slice(None) if iv.option == "all" else self.options.index(iv.option)
@@ -351,7 +338,7 @@ class ICSModel(mesa.Model):
         available = np.zeros((len(self.scenario.localities), len(self.options)), dtype=bool)
         available[:, 0] = self._default_open
         icp, loc = self._icp_cells
-        available[loc, icp + 1] = np.array([x.is_open for x in self.icps], dtype=bool)[icp]
+        available[loc, icp + 1] = self.partnerships.is_open[icp]
         return available
 
     @cached_property
@@ -378,10 +365,10 @@ class ICSModel(mesa.Model):
         # every (ICP, locality it serves) cell at once: icp indexes self.icps
         icp, loc = self._icp_cells
         option = icp + 1
-        icps = self.icps
-        own_wait = np.array([x.waiting_weeks if x.vertical else np.nan for x in icps])[icp]
-        waiting[loc, option] = np.where(np.isnan(own_wait), trust_waiting[loc], own_wait)
-        selection[loc, option] = np.array([x.selection for x in icps])[icp]
+        icps = self.partnerships  # a vertical ICP's own hospital, else the local trust
+        waiting[loc, option] = np.where(icps.vertical[icp], icps.waiting_weeks[icp],
+                                        trust_waiting[loc])
+        selection[loc, option] = icps.selection[icp]
         quality = np.broadcast_to(self.option_quality(), (n_loc, n_opt))
         return OptionTable(available=available, quality=quality, waiting=waiting,
                            selection=selection, site=site, radius_km=radius_km)
@@ -560,12 +547,12 @@ class ICSModel(mesa.Model):
         staffed = np.bincount(locality, weights=demand / factor * self._staffing,
                               minlength=len(self.trusts))
         share = np.divide(staffed, referred, out=np.ones_like(referred), where=referred > 0)
-        HospitalTrust.update_waits(self.trusts, referred, share)
-        expected, elective = L.option_sums(("expected_elective", "elective")).tolist()
-        for icp in self.icps:
-            if icp.vertical and icp.is_open:  # its own hospital, staffed to expected demand
-                icp.capacity = max(expected[icp.option] / h.reference_load, 1e-9)
-                icp.waiting_weeks = waiting_weeks(elective[icp.option] / icp.capacity, h)
+        HospitalTrust.update_waits(self.trusts, referred, share, h)
+        icps = self.partnerships  # a vertical ICP's own hospital, staffed to expected demand
+        own = np.flatnonzero(icps.vertical & icps.is_open)
+        expected, elective = L.option_sums(("expected_elective", "elective"))[:, icps.option[own]]
+        icps.capacity[own] = np.maximum(expected / h.reference_load, 1e-9)
+        icps.waiting_weeks[own] = waiting_weeks(elective / icps.capacity[own], h)
 
     # ------------------------------------------------------------------ 4-5. accounts, failures
 

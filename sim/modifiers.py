@@ -62,28 +62,22 @@ class RateModifiers:
         if (f != 1).any():
             self.changed.add(rate)
 
-    def apply(self, declared: list[dict[Scope, float]] | dict[Scope, float],
-              option: np.ndarray, locality: np.ndarray | None = None) -> None:
-        """Apply the factors providers declared, one provider's at a time in each cell.
+    def apply(self, declared: dict[Scope, float | np.ndarray], option: np.ndarray | int,
+              locality: np.ndarray | None = None) -> None:
+        """Apply the factors providers declared on their patients' named rates.
 
-        ``declared[i]`` maps (rate, risk flag) to the multiplier provider i puts on the
-        patients of ``option[i]`` (in ``locality[i]``, or wherever it enrols them); the risk
-        flag is True for high-risk patients only, None for everyone. Providers of one kind
-        declare the same keys, and each cell is scaled in the order they are listed. One
-        dict, rather than a list, is declared alike for every cell given.
+        ``declared`` maps (rate, risk flag) to the multiplier each provider puts on the
+        patients of ``option[i]`` (in ``locality[i]``, or wherever it enrols them): an array
+        with an entry per provider, or one number for them all. The risk flag is True for
+        high-risk patients only, None for everyone. Factors are applied in the order
+        declared.
         """
-        if not declared:
-            return
-        alike = isinstance(declared, dict)
-        keys = list(declared if alike else declared[0])
-        factors = np.array([list(declared.values())] if alike
-                           else [[d[key] for key in keys] for d in declared])
         if locality is None:  # a slice for one axis, when the other is not an array too
             option = _as_range(option)
         elif np.ndim(option) == 0:
             locality = _as_range(locality)
-        for (rate, high_risk), f in zip(keys, factors.astype(np.float32).T, strict=True):
-            self.scale_many(rate, f[0] if alike else f, option, locality, high_risk)
+        for (rate, high_risk), factor in declared.items():
+            self.scale_many(rate, factor, option, locality, high_risk)
 
     def for_patients(self, option: np.ndarray, locality: np.ndarray,
                      high_risk: np.ndarray) -> dict[str, PatientValue]:

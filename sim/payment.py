@@ -179,7 +179,11 @@ class PaymentRule(ABC):
         return type(self).begin_year is not PaymentRule.begin_year
 
     def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
-        """GBP per enrolee-year one more unit of quality index earns the payee at the margin."""
+        """GBP per enrolee-year one more unit of quality index earns the payee at the margin.
+
+        A contract that pays for quality measures it, so one that overrides this also says
+        it :attr:`monitors_quality` (payees of other contracts do not ask).
+        """
         return 0.0
 
     def quality_target(self, peer_quality: float | None) -> float | None:
