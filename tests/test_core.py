@@ -242,3 +242,27 @@ def test_waits_stay_finite_when_few_patients_outrun_a_tiny_capacity() -> None:
     assert max(waits) <= ceiling
     assert max(waits) == pytest.approx(ceiling)  # some wait did reach it
     assert np.isfinite(m.metrics.frame()["value"]).all()
+
+
+def test_partnerships_plan_each_icp_as_if_alone() -> None:
+    """Planning every ICP together gives each the plan it would make alone, and each agent
+    reads and writes its own row of the table."""
+    m = ICSModel(scenario("england"), seed=3, patients=20000, years=3)
+    m.run()
+    table, rows = m.partnerships, np.flatnonzero(m.partnerships.is_open)
+    planned = ("quality", "selection", "prevention_spend", "referral_management",
+               "intermediate_spend", "made_outpatient", "applied_acsc", "elective_volume")
+    table.plan(rows)  # next year's plans, from what the ICPs expect now
+    together = {name: getattr(table, name)[rows].copy() for name in planned}
+    for row in rows:
+        table.plan(np.array([row]))
+    for name in planned:
+        assert np.array_equal(getattr(table, name)[rows], together[name]), name
+    icp = m.icps[rows[-1]]
+    assert icp.quality == table.quality[icp.plan_row]
+    assert icp.self_provision["outpatient"] == table.made_outpatient[icp.plan_row]
+    expect = icp.expect
+    expect.revenue += 1.0
+    icp.expect = expect
+    assert table.expect_revenue[icp.plan_row] == expect.revenue
+    assert m.icps[rows[0]].expect.revenue != expect.revenue or rows[0] == rows[-1]
