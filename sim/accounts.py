@@ -190,6 +190,18 @@ class YearEndAccounts:
         return np.array([icp.vertical for icp in self.model.icps], dtype=bool)
 
     @cached_property
+    def _icp_settled(self) -> np.ndarray:
+        """Whether each ICP's contract has year-end terms (a rule's terms are its type's)."""
+        return np.array([icp.rule.has_settlement for icp in self.model.icps], dtype=bool)
+
+    @cached_property
+    def _icp_running_cost(self) -> np.ndarray:
+        """GBP per enrolee-year of running each ICP and its contracts."""
+        return np.array([icp.rule.admin_cost_per_head + icp.management_cost
+                         + (0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head)
+                         for icp in self.model.icps])
+
+    @cached_property
     def _icp_localities(self) -> np.ndarray:
         return _members([icp.localities for icp in self.model.icps])
 
@@ -318,21 +330,21 @@ class YearEndAccounts:
         care = self._icp_care_costs()  # (high-risk flag, ICP)
         enrolees = np.stack([L.option_sums(("population",), hr)[0][o] for hr in (0, 1)])
         care_total, enrolled = care[0] + care[1], enrolees[0] + enrolees[1]
-        for icp, c, n, n_hr, r in zip(icps, care_total.tolist(), enrolled.tolist(),
-                                      enrolees[1].tolist(), residents.tolist(), strict=True):
-            if icp.is_open and icp.rule.has_settlement:
-                sums = self._sums(option=icp.option)
-                s = self._settlement(icp.name, sums, sums["commissioner_payment"],
-                                     c + icp.own_costs(n, n_hr, r), icp.quality,
-                                     icp.peer_quality)
-                amount = m.commissioner.settle(icp.config.contract, icp.rule, s)
-                self._book_settlement(amount, {"option": icp.option}, ("commissioner_payment",))
+        table = m.partnerships
+        cost = care_total + table.own_costs(enrolled, enrolees[1], residents)
+        for i in np.flatnonzero(table.is_open & self._icp_settled).tolist():
+            icp = icps[i]
+            sums = self._sums(option=icp.option)
+            s = self._settlement(icp.name, sums, sums["commissioner_payment"], float(cost[i]),
+                                 icp.quality, icp.peer_quality)
+            amount = m.commissioner.settle(icp.config.contract, icp.rule, s)
+            self._book_settlement(amount, {"option": icp.option}, ("commissioner_payment",))
         revenue = self._paid_options("commissioner_payment")[o]
         first_paid = L.option_sums(("commissioner_payment",))[0][o]  # seeds reserves
         # its high-risk enrolees': revenue, care cost, number, then HIGH_RISK_COUNTS (rows)
         high_risk = np.vstack([self._paid_options("commissioner_payment", 1)[o], care[1],
                                enrolees[1], L.option_sums(HIGH_RISK_COUNTS, 1)[:, o]])
-        table, books, rows = m.partnerships, m.books, m.book_rows["icps"]
+        books, rows = m.books, m.book_rows["icps"]
         is_open = np.flatnonzero(table.is_open)
         first = is_open[(table.years_active[is_open] == 0) & (books.reserves[rows[is_open]] == 0.0)]
         books.reserves[rows[first]] = b.initial_reserves_share * first_paid[first]
@@ -415,9 +427,7 @@ class YearEndAccounts:
         out[0] = population[0] * (rules["gp"].admin_cost_per_head
                                   + rules["hospital"].admin_cost_per_head)
         icps = m.partnerships
-        per_head = np.array([icp.rule.admin_cost_per_head + icp.management_cost
-                             + (0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head)
-                             for icp in m.icps])
+        per_head = self._icp_running_cost
         fixed = np.where(icps.is_open, icps.fixed_cost_per_resident, 0.0)
         first_year = icps.is_open & (icps.years_active == 1)  # procured for its first year
         o = self._icp_options

@@ -489,8 +489,3 @@ class IntegratedCarePartnership(Provider):
     def expect(self, value: Expectations) -> None:
         for k, v in zip(EXPECTED, astuple(value), strict=True):
             getattr(self.table, f"expect_{k}")[self.plan_row] = v
-
-    def own_costs(self, enrolees: float, high_risk_enrolees: float, residents: float) -> float:
-        """GBP of prevention, intermediate care, quality, running and fixed costs this year."""
-        return float(self.table.own_costs(np.float64(enrolees), np.float64(high_risk_enrolees),
-                                          np.float64(residents), self.plan_row))
