@@ -140,7 +140,7 @@ class PartialPurchaseRule(WrappedRule):
 
     @property
     def buys_everything(self) -> bool:
-        return all(v == 1.0 for v in self.bought.values())
+        return set(self.bought.values()) <= {1.0}  # every share 1 (or none given)
 
     @property
     def payments_rule(self) -> PaymentRule:
