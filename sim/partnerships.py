@@ -25,7 +25,7 @@ the price its contract puts on quality and what it expects per enrolee, and it:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -123,6 +123,7 @@ class Partnerships:
         self.members: list[IntegratedCarePartnership] = []
         # the distinct contracts paying ICPs, and purchase prices, with each ICP's (as set up)
         self._contracts = self._purchases = _distinct([])
+        self._kept: dict[tuple[int, str], tuple[float, ...]] = {}  # answers that never change
         self.columns = (*PLAN, *STATUS, *(f"expect_{k}" for k in EXPECTED), *FIXED)
         for name in self.columns:
             setattr(self, name, np.zeros(0, dtype=int if name in ("option", "years_active")
@@ -184,8 +185,21 @@ class Partnerships:
             self._purchases = _distinct([(icp.purchase_rule or icp.rule).pricing_rule
                                          for icp in self.members])
         rules, index = self._contracts
-        answers = np.array([self._ask_contract(rule) for rule in rules]).reshape(len(rules), -1)
-        return dict(zip(CONTRACT_TERMS, answers[index[rows]].T, strict=True))
+        answers = np.array([self._ask(rule, self._ask_contract) for rule in rules])
+        return dict(zip(CONTRACT_TERMS, answers.reshape(len(rules), -1)[index[rows]].T,
+                        strict=True))
+
+    def _ask(self, rule: PaymentRule, question: Callable[[PaymentRule], tuple[float, ...]]
+             ) -> tuple[float, ...]:
+        """``question``'s answer for ``rule``, kept for the years to come when the rule has
+        no schedule (:attr:`~sim.payment.PaymentRule.has_schedule`: its terms never change)."""
+        key = (id(rule), question.__name__)
+        if key in self._kept:
+            return self._kept[key]
+        answer = question(rule)
+        if not rule.has_schedule:
+            self._kept[key] = answer
+        return answer
 
     def _ask_contract(self, rule: PaymentRule) -> tuple[float, ...]:
         b, costs = self.behaviour, self.costs
@@ -202,7 +216,7 @@ class Partnerships:
     def _purchase_prices(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """What each ICP's purchase contract charges for one more unit of hospital care."""
         rules, index = self._purchases
-        prices = np.array([[rule.marginal_price(a) for a in BOUGHT] for rule in rules])
+        prices = np.array([self._ask(rule, _bought_prices) for rule in rules])
         return dict(zip(BOUGHT, prices.reshape(len(rules), -1)[index[rows]].T, strict=True))
 
     def plan(self, rows: np.ndarray) -> None:
@@ -290,6 +304,10 @@ class Partnerships:
         (up to the contract's limit; none without one)."""
         b = self.behaviour
         limit = terms["intermediate_care_limit"]
+        pooled = limit > 0
+        if not pooled.any():
+            self.intermediate_spend[rows] = self.intermediate_effect[rows] = 0.0
+            return
         potential = maturity * (
             b.intermediate_care_admission_effect
             * (self.expect_acsc_high_risk[rows] * save_acsc
@@ -298,7 +316,6 @@ class Partnerships:
             * self.expect_bed_days_high_risk[rows] * save_day)
         spend = np.minimum(prevention_response(potential, b.intermediate_care_half_spend)[0],
                            limit)
-        pooled = limit > 0
         self.intermediate_spend[rows] = np.where(pooled, spend, 0.0)
         self.intermediate_effect[rows] = np.where(pooled, 1.0 - elementwise(
             math.exp, -spend / b.intermediate_care_half_spend), 0.0)
@@ -312,10 +329,10 @@ class Partnerships:
         penalty = np.where(watched, 0.0, b.under_service_quality_penalty * under_service)
         revenue = self.expect_revenue[rows]
         margin = revenue - self.expect_care_cost[rows]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = b.quality_effort_scale * margin / b.quality_cost_per_enrolee
-            gain = np.where(self.contestable[rows] & (margin > 0),
-                            b.quality_max_gain * z / (1 + z), 0.0)
+        z = b.quality_effort_scale * margin / b.quality_cost_per_enrolee
+        gain = np.zeros(len(rows))
+        np.divide(b.quality_max_gain * z, 1 + z, out=gain,
+                  where=self.contestable[rows] & (margin > 0))
         paid_for = np.flatnonzero(terms["monitors_quality"] > 0)  # only these pay for it
         peers = self.peer_quality[rows[paid_for]].tolist()
         for k, i, peer in zip(paid_for.tolist(), rows[paid_for].tolist(), peers, strict=True):
@@ -398,6 +415,10 @@ class Partnerships:
             column = getattr(self, f"expect_{key}")
             at = rows[learn]
             column[at] = (1 - weight) * column[at] + weight * value[learn]
+
+
+def _bought_prices(rule: PaymentRule) -> tuple[float, ...]:
+    return tuple(rule.marginal_price(a) for a in BOUGHT)
 
 
 def _column(name: str, doc: str) -> property:
