@@ -89,6 +89,8 @@ STATUS = {"is_open": False, "failed": False, "contestable": True, "years_active"
 FIXED = ("option", "vertical", "years_integrated_at_start", "monitoring", "community_max_outpatient",
          "community_max_elective", "community_specialists", "management_cost",
          "fixed_cost_per_resident")
+NOT_FLOAT = {"option": int, "years_active": int, "is_open": bool, "failed": bool,
+             "contestable": bool, "vertical": bool, "monitoring": bool}
 PLANNED_RATES: tuple[Scope, ...] = (
     ("elective", None), ("outpatient", None), ("emergency", None), ("acsc", None),
     ("readmission", None), ("acsc", True), ("emergency", True), ("los", True))
@@ -126,10 +128,7 @@ class Partnerships:
         self._kept: dict[tuple[int, str], tuple[float, ...]] = {}  # answers that never change
         self.columns = (*PLAN, *STATUS, *(f"expect_{k}" for k in EXPECTED), *FIXED)
         for name in self.columns:
-            setattr(self, name, np.zeros(0, dtype=int if name in ("option", "years_active")
-                                         else bool if name in ("is_open", "failed", "contestable",
-                                                               "vertical", "monitoring")
-                                         else float))
+            setattr(self, name, np.zeros(0, dtype=NOT_FLOAT.get(name, float)))
 
     def __len__(self) -> int:
         return len(self.members)
