@@ -350,8 +350,8 @@ class YearEndAccounts:
         books.reserves[rows[first]] = b.initial_reserves_share * first_paid[first]
         booked = np.zeros((2, len(icps)))  # revenue and cost; none for an ICP not open
         booked[0, is_open] = revenue[is_open]
-        booked[1, is_open] = table.close_year(is_open, care_total[is_open], enrolled[is_open],
-                                              high_risk[2, is_open], residents[is_open])
+        booked[1, is_open] = cost[is_open]
+        table.years_active[is_open] += 1  # another year run
         table.update_expectations(is_open, revenue[is_open], care_total[is_open],
                                   enrolled[is_open], high_risk[:, is_open])
         books.book(rows, *booked)

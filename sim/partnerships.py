@@ -379,13 +379,6 @@ class Partnerships:
                 + (self.quality_spend[rows] + self.management_cost[rows]) * enrolees
                 + self.fixed_cost_per_resident[rows] * residents)
 
-    def close_year(self, rows: np.ndarray, care_cost: np.ndarray, enrolees: np.ndarray,
-                   high_risk_enrolees: np.ndarray, residents: np.ndarray) -> np.ndarray:
-        """Count another year of running for the ICPs in ``rows``; returns each one's cost
-        for the books: care plus prevention, quality, running and fixed costs."""
-        self.years_active[rows] += 1
-        return care_cost + self.own_costs(enrolees, high_risk_enrolees, residents, rows)
-
     def update_expectations(self, rows: np.ndarray, revenue: np.ndarray, care: np.ndarray,
                             enrolees: np.ndarray, high_risk: np.ndarray) -> None:
         """Move what each ICP expects ``planning_weight`` of the way to what it observed.
