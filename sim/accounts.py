@@ -182,14 +182,6 @@ class YearEndAccounts:
         return {cell: k for k, cell in enumerate(cells)}
 
     @cached_property
-    def _icp_options(self) -> np.ndarray:
-        return np.array([icp.option for icp in self.model.icps], dtype=np.intp)
-
-    @cached_property
-    def _icp_vertical(self) -> np.ndarray:
-        return np.array([icp.vertical for icp in self.model.icps], dtype=bool)
-
-    @cached_property
     def _icp_settled(self) -> np.ndarray:
         """Whether each ICP's contract has year-end terms (a rule's terms are its type's)."""
         return np.array([icp.rule.has_settlement for icp in self.model.icps], dtype=bool)
@@ -256,9 +248,10 @@ class YearEndAccounts:
 
     def _settle_icp_hospital_contracts(self) -> None:
         """What each open virtual ICP owes each of its localities' trusts at year end."""
-        m = self.model
-        for icp in m.icps:
-            if icp.vertical or not icp.is_open or not icp.purchase_rule.has_settlement:
+        m, table = self.model, self.model.partnerships
+        for i in np.flatnonzero(table.is_open & ~table.vertical).tolist():
+            icp = m.icps[i]
+            if not icp.purchase_rule.has_settlement:
                 continue
             for li in icp.localities:
                 where = {"option": icp.option, "locality": li}
@@ -326,7 +319,7 @@ class YearEndAccounts:
         patients, so no revenue or cost this year.
         """
         m = self.model
-        L, b, icps, o = m.ledger, m.scenario.behaviour, m.icps, self._icp_options
+        L, b, icps, o = m.ledger, m.scenario.behaviour, m.icps, m.partnerships.option
         care = self._icp_care_costs()  # (high-risk flag, ICP)
         enrolees = np.stack([L.option_sums(("population",), hr)[0][o] for hr in (0, 1)])
         care_total, enrolled = care[0] + care[1], enrolees[0] + enrolees[1]
@@ -399,7 +392,7 @@ class YearEndAccounts:
         """Each ICP's cost of care, by high-risk flag (rows 0 and 1): primary care, hospital
         care it runs (vertical) or buys (virtual), and care it makes in the community."""
         m = self.model
-        L, costs, o = m.ledger, m.costs, self._icp_options
+        L, costs, o = m.ledger, m.costs, m.partnerships.option
         share = {a: getattr(m.partnerships, f"made_{a}") for a in SELF_PROVIDED}
         quantities = ("gp_consultation", "outpatient", "elective", "ae", "emergency_total",
                       "bed_days")
@@ -412,7 +405,7 @@ class YearEndAccounts:
             made = sum(np.where(share[a] > 0, share[a] * sums[a] * costs.community(a), 0.0)
                        for a in SELF_PROVIDED)
             buys = primary + made + self._paid_options("hospital_payment", hr)[o]
-            out.append(np.where(self._icp_vertical, runs, buys))
+            out.append(np.where(m.partnerships.vertical, runs, buys))
         return np.array(out)
 
     def _count_transaction_costs(self, residents: np.ndarray) -> None:
@@ -430,7 +423,7 @@ class YearEndAccounts:
         per_head = self._icp_running_cost
         fixed = np.where(icps.is_open, icps.fixed_cost_per_resident, 0.0)
         first_year = icps.is_open & (icps.years_active == 1)  # procured for its first year
-        o = self._icp_options
+        o = icps.option
         out[o] = population[o] * per_head + fixed * residents
         out[o] += np.where(first_year > 0, c.tender_cost_per_resident * residents, 0.0)
         m.transaction_costs = out

@@ -173,11 +173,21 @@ class Books:
         return self.revenue - self.cost
 
 
+def row_attribute(table: str, row: str, column: str, doc: str) -> property:
+    """An agent attribute that is its own entry (row ``getattr(agent, row)``) in one column
+    of a table the agent holds (``getattr(agent, table)``): the model's books, or the
+    partnerships' plans."""
+    def get(agent):
+        return getattr(getattr(agent, table), column)[getattr(agent, row)].item()
+
+    def put(agent, value) -> None:
+        getattr(getattr(agent, table), column)[getattr(agent, row)] = value
+    return property(get, put, doc=doc)
+
+
 def _account(column: str, doc: str) -> property:
     """A provider attribute that is its own entry in one column of the model's books."""
-    return property(lambda self: float(getattr(self.books, column)[self.row]),
-                    lambda self, value: getattr(self.books, column).__setitem__(self.row, value),
-                    doc=doc)
+    return row_attribute("books", "row", column, doc)
 
 
 class Provider(mesa.Agent):

@@ -38,6 +38,7 @@ from sim.agents import (
     elementwise,
     prevention_response,
     readmission_response,
+    row_attribute,
 )
 from sim.contracts.base import SELF_PROVIDED, PartialPurchaseRule
 from sim.modifiers import Scope
@@ -86,11 +87,11 @@ PLAN = {  # column: what a new ICP starts with (quality and waits start at the s
     "waiting_weeks": math.nan,       # own hospital's elective wait (vertical only)
 }
 STATUS = {"is_open": False, "failed": False, "contestable": True, "years_active": 0}
-FIXED = ("option", "vertical", "years_integrated_at_start", "monitoring", "community_max_outpatient",
-         "community_max_elective", "community_specialists", "management_cost",
-         "fixed_cost_per_resident")
-NOT_FLOAT = {"option": int, "years_active": int, "is_open": bool, "failed": bool,
-             "contestable": bool, "vertical": bool, "monitoring": bool}
+FIXED = ("option", "start_year", "vertical", "years_integrated_at_start", "monitoring",
+         "community_max_outpatient", "community_max_elective", "community_specialists",
+         "management_cost", "fixed_cost_per_resident")
+NOT_FLOAT = {"option": int, "start_year": int, "years_active": int, "is_open": bool,
+             "failed": bool, "contestable": bool, "vertical": bool, "monitoring": bool}
 PLANNED_RATES: tuple[Scope, ...] = (
     ("elective", None), ("outpatient", None), ("emergency", None), ("acsc", None),
     ("readmission", None), ("acsc", True), ("emergency", True), ("los", True))
@@ -138,7 +139,8 @@ class Partnerships:
         config = icp.config
         start = {**PLAN, "quality": self.behaviour.quality_base, "waiting_weeks": waiting_base,
                  **STATUS, **{f"expect_{k}": 0.0 for k in EXPECTED},
-                 "option": icp.option, "vertical": icp.purchase_rule is None,
+                 "option": icp.option, "start_year": config.start_year,
+                 "vertical": icp.purchase_rule is None,
                  "years_integrated_at_start": config.years_integrated_at_start,
                  "monitoring": config.quality_monitoring,
                  "community_max_outpatient": config.community_outpatient_max,
@@ -156,8 +158,7 @@ class Partnerships:
 
     def open_due(self, year: int) -> np.ndarray:
         """Open every ICP whose start year has come (unless it failed); returns the open rows."""
-        start = np.array([icp.config.start_year for icp in self.members], dtype=int)
-        self.is_open |= ~self.failed & (start <= year)
+        self.is_open |= ~self.failed & (self.start_year <= year)
         return np.flatnonzero(self.is_open)
 
     def maturity(self, rows: np.ndarray) -> np.ndarray:
@@ -292,7 +293,7 @@ class Partnerships:
         changed = np.zeros(len(rows), dtype=bool)
         for a, old in zip(SELF_PROVIDED, before, strict=True):
             changed |= getattr(self, f"made_{a}")[rows] != old
-        for i in rows[changed].tolist():  # the purchase contract pays for the rest
+        for i in rows[changed].tolist():  # its purchase contract, told of changes, buys the rest
             self.members[i].purchase_rule.bought = {
                 a: 1.0 - float(getattr(self, f"made_{a}")[i]) for a in SELF_PROVIDED}
 
@@ -373,11 +374,12 @@ class Partnerships:
     # ------------------------------------------------------------------ the year's end
 
     def own_costs(self, enrolees: np.ndarray, high_risk_enrolees: np.ndarray,
-                  residents: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """GBP of prevention, intermediate care, quality, running and fixed costs this year."""
-        return ((self.prevention_spend[rows] + self.intermediate_spend[rows]) * high_risk_enrolees
-                + (self.quality_spend[rows] + self.management_cost[rows]) * enrolees
-                + self.fixed_cost_per_resident[rows] * residents)
+                  residents: np.ndarray) -> np.ndarray:
+        """Each ICP's GBP of prevention, intermediate care, quality, running and fixed costs
+        this year (every row; the arguments have an entry per ICP)."""
+        return ((self.prevention_spend + self.intermediate_spend) * high_risk_enrolees
+                + (self.quality_spend + self.management_cost) * enrolees
+                + self.fixed_cost_per_resident * residents)
 
     def update_expectations(self, rows: np.ndarray, revenue: np.ndarray, care: np.ndarray,
                             enrolees: np.ndarray, high_risk: np.ndarray) -> None:
@@ -415,12 +417,7 @@ def _bought_prices(rule: PaymentRule) -> tuple[float, ...]:
 
 def _column(name: str, doc: str) -> property:
     """An ICP attribute that is its own entry in one column of the partnerships' table."""
-    def get(self: IntegratedCarePartnership):
-        return getattr(self.table, name)[self.plan_row].item()
-
-    def put(self: IntegratedCarePartnership, value) -> None:
-        getattr(self.table, name)[self.plan_row] = value
-    return property(get, put, doc=doc)
+    return row_attribute("table", "plan_row", name, doc)
 
 
 class IntegratedCarePartnership(Provider):
