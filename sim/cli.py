@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -73,7 +73,11 @@ def _cell(value: object) -> str:
     return f"{value:,.3f}" if pd.notna(value) else ""
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM: quiet Dask before it is interrupted mid-call, then stop."""
+    from sim.experiments.executor import quiet_dask_logging
+
+    quiet_dask_logging()
     raise KeyboardInterrupt
 
 
@@ -85,7 +89,7 @@ def _experiment_errors() -> Iterator[None]:
     """
     from sim.experiments.executor import ExperimentError, Interrupted
 
-    previous: Callable | int | None = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     except Interrupted as exc:
@@ -97,7 +101,8 @@ def _experiment_errors() -> Iterator[None]:
     except (ExperimentError, ScenarioError) as exc:
         fail(str(exc))
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @app.command()

@@ -156,6 +156,27 @@ def test_killed_sweep_resumes_to_identical_results(reference: Path, sweep_file: 
     assert not list(runs.glob(".*.tmp"))
 
 
+
+def test_ctrl_c_in_a_terminal_stops_the_sweep_with_one_message(sweep_file: Path,
+                                                               tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches every process in its group, Dask workers included."""
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(sweep_file), "--out", str(tmp_path),
+           "--workers", "2"]
+    process = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_runs(runs, 2, process)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    if len(completed_ids(runs)) < len(plan_sweep(sweep_file).runs):
+        assert process.returncode == 130, stderr
+        assert "run the same command again to resume" in stderr
+        assert "Traceback" not in stderr and "ERROR" not in stderr, stderr
+
 def test_killed_worker_does_not_change_results(reference: Path, sweep_file: Path,
                                                tmp_path: Path) -> None:
     from dask.distributed import Client, LocalCluster

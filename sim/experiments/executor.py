@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from distributed import WorkerPlugin
 from tqdm import tqdm
 
 import sim
@@ -101,13 +104,54 @@ def _remove_stale_temps(runs_dir: Path) -> None:
 
 # --------------------------------------------------------------------------- Dask
 
+DASK_LOGGERS = ("distributed", "tornado", "asyncio")
+
+
+def quiet_dask_logging() -> None:
+    """Keep Dask's own log lines out of this process's terminal from now on.
+
+    The executor reports every failed run itself (``runs/<id>.error.txt``), so what Dask
+    logs on its own is noise about connections. Most of it comes on a stop: Ctrl-C or
+    SIGTERM interrupts Dask mid-call, and its shutdown then logs lost connections and
+    tracebacks (one from a cancel callback that races the interrupt). A stopped job
+    should end with one message saying what is saved.
+    """
+    for name in DASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+class LocalWorkerManners(WorkerPlugin):
+    """Each local worker shares the user's terminal, so it stays quiet and ignores Ctrl-C.
+
+    The terminal sends Ctrl-C to the whole process group; a worker would die printing a
+    traceback, while stopping it is the client's job (closing the cluster ends it).
+    """
+
+    def setup(self, worker: object) -> None:
+        quiet_dask_logging()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _dask_loggers_restored() -> Iterator[None]:
+    """Give Dask's loggers back their levels once a local cluster is gone."""
+    levels = {name: logging.getLogger(name).level for name in DASK_LOGGERS}
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
 
 @contextlib.contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
     """A client of the cluster at ``scheduler``, or of a LocalCluster with one worker per core.
 
     Local workers are processes with one thread each: the model is numpy-bound and holds
-    the GIL between array operations, so processes, not threads, give parallelism.
+    the GIL between array operations, so processes, not threads, give parallelism. They
+    share the user's terminal, so Dask's own logging is quieted while they run (see
+    :func:`quiet_dask_logging`); a remote cluster's logs are its operator's.
     """
     from dask.distributed import Client, LocalCluster
 
@@ -121,15 +165,18 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         finally:
             client.close()
         return
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
-    client = Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
+    with _dask_loggers_restored():
+        quiet_dask_logging()
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=None,
+                               silence_logs=logging.CRITICAL)
+        client = Client(cluster)
+        try:
+            client.register_plugin(LocalWorkerManners(), name="icsim-local-worker")
+            yield client
+        finally:
+            client.close()
+            cluster.close()
 
 
 def _run_on_dask(pending: Sequence[RunSpec], client: Client,
