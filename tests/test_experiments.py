@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -113,42 +114,49 @@ def test_results_do_not_depend_on_worker_count(reference: Path, sweep_file: Path
     pd.testing.assert_frame_equal(serial, one)
 
 
+def stopped_sweep(sweep_file: Path, out: Path, landed: int,
+                  stop: Callable[[subprocess.Popen], None]) -> tuple[subprocess.Popen, str]:
+    """``icsim sweep`` on two workers, in a process group of its own (as a terminal runs
+    it), stopped by ``stop`` once ``landed`` results are on disk: the process and its output."""
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(sweep_file), "--out", str(out),
+           "--workers", "2"]
+    process = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_runs(out / "runs", landed, process)
+        stop(process)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(60)
+    return process, output
+
+
+def assert_clean_stop(process: subprocess.Popen, output: str, sweep_file: Path,
+                      out: Path) -> None:
+    """Stopped before the end: one message with a resume hint, and no traceback."""
+    if len(completed_ids(out / "runs")) < len(plan_sweep(sweep_file).runs):
+        assert process.returncode == 130, output
+        assert "run the same command again to resume" in output
+        assert "Traceback" not in output and "ERROR" not in output, output
+
+
 def test_killed_sweep_resumes_to_identical_results(reference: Path, sweep_file: Path,
                                                    tmp_path: Path) -> None:
     """Kill -9 the whole sweep, then stop it with SIGTERM, then resume: same results."""
     out, runs = tmp_path / "out", tmp_path / "out" / "runs"
-    total = len(plan_sweep(sweep_file).runs)
-    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(sweep_file), "--out", str(out),
-           "--workers", "2"]
-
-    hard = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for_runs(runs, 1, hard)
-    finally:
-        os.killpg(hard.pid, signal.SIGKILL)
-        hard.wait(60)
+    stopped_sweep(sweep_file, out, 1, lambda process: os.killpg(process.pid, signal.SIGKILL))
     after_kill = len(completed_ids(runs))
-    assert 0 < after_kill < total
+    assert 0 < after_kill < len(plan_sweep(sweep_file).runs)
     assert not (out / "results.parquet").exists()
     # what a kill can leave behind: a temporary file; it must never be read
     (runs / ".deadbeef.parquet.x1y2.tmp").write_bytes(b"PAR1 torn")
 
-    soft = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for_runs(runs, after_kill + 1, soft)
-        soft.send_signal(signal.SIGTERM)
-        _, stderr = soft.communicate(timeout=120)
-    finally:
-        if soft.poll() is None:
-            os.killpg(soft.pid, signal.SIGKILL)
-    after_term = len(completed_ids(runs))
-    assert after_kill < after_term
-    if after_term < total:  # stopped before the end: a clean stop with a resume hint
-        assert soft.returncode == 130, stderr
-        assert "run the same command again to resume" in stderr
-        assert "Traceback" not in stderr
+    soft, output = stopped_sweep(sweep_file, out, after_kill + 1,
+                                 lambda process: process.send_signal(signal.SIGTERM))
+    assert after_kill < len(completed_ids(runs))
+    assert_clean_stop(soft, output, sweep_file, out)
 
     resumed = run_sweep(plan_sweep(sweep_file), out, workers=2, progress=False)
     pd.testing.assert_frame_equal(resumed, pd.read_parquet(reference / "results.parquet"))
@@ -156,26 +164,13 @@ def test_killed_sweep_resumes_to_identical_results(reference: Path, sweep_file: 
     assert not list(runs.glob(".*.tmp"))
 
 
-
 def test_ctrl_c_in_a_terminal_stops_the_sweep_with_one_message(sweep_file: Path,
                                                                tmp_path: Path) -> None:
     """A terminal's Ctrl-C reaches every process in its group, Dask workers included."""
-    runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(sweep_file), "--out", str(tmp_path),
-           "--workers", "2"]
-    process = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for_runs(runs, 2, process)
-        os.killpg(process.pid, signal.SIGINT)
-        _, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    if len(completed_ids(runs)) < len(plan_sweep(sweep_file).runs):
-        assert process.returncode == 130, stderr
-        assert "run the same command again to resume" in stderr
-        assert "Traceback" not in stderr and "ERROR" not in stderr, stderr
+    process, output = stopped_sweep(sweep_file, tmp_path, 2,
+                                    lambda process: os.killpg(process.pid, signal.SIGINT))
+    assert_clean_stop(process, output, sweep_file, tmp_path)
+
 
 def test_killed_worker_does_not_change_results(reference: Path, sweep_file: Path,
                                                tmp_path: Path) -> None:
