@@ -74,6 +74,7 @@ class ICSModel(mesa.Model):
         self.practices = {li: GPPractice(self, f"practices_{loc.name}", li)
                           for li, loc in enumerate(scenario.localities) if loc.fragmented_default}
         self.partnerships = Partnerships(self.costs, scenario.behaviour)  # ICPs' plans, a row each
+        self._expectations_by_rules: dict[tuple[int, int], Expectations] = {}
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
         self._default_open = np.array([loc.fragmented_default for loc in scenario.localities],
                                       dtype=bool)
@@ -192,31 +193,38 @@ class ICSModel(mesa.Model):
             Expectations(0, 0, 0, 0, 0, 0, 0), self.scenario.costs.management_per_enrolee,
             self.scenario.hospital.waiting_weeks_base,
             self.scenario.costs.icp_fixed_cost_per_resident)
-        icp.expect = self._first_expectations(icp)
+        icp.expect = self._first_expectations(rule, purchase)
         return icp
 
-    def _first_expectations(self, icp: IntegratedCarePartnership) -> Expectations:
-        """Before any year is observed, an ICP expects the England reference population."""
+    def _first_expectations(self, rule: PaymentRule,
+                            purchase_rule: PaymentRule | None) -> Expectations:
+        """Before any year is observed, an ICP expects the England reference population.
+
+        That depends only on its contract's rule and the rule it buys hospital care under
+        (none: a vertical ICP's own hospital), so ICPs sharing both share the answer.
+        """
+        key = (id(rule), id(purchase_rule))
+        if key in self._expectations_by_rules:
+            return self._expectations_by_rules[key]
         ref = self.calibration.reference
         counts = dict(self.rule_context.expected_counts, conditions=self.rule_context.conditions)
-        revenue = icp.rule.patient_payments(counts, ref["age"], ref["sex"], ref["risk"])
-        care = self._care_cost_per_patient(icp, counts, ref["bed_days"], ref)
+        revenue = rule.patient_payments(counts, ref["age"], ref["sex"], ref["risk"])
+        care = counts["gp_consultation"] * self.costs.gp_consultation
+        if purchase_rule is None:
+            care = care + sum(self.costs.fixed[a] * counts[a] for a in self.costs.fixed)
+            care = care + ref["bed_days"] * self.costs.bed_day
+        else:
+            care = care + purchase_rule.patient_payments(counts, ref["age"], ref["sex"],
+                                                         ref["risk"])
         hr = ref["high_risk"]
-        return Expectations(
+        self._expectations_by_rules[key] = Expectations(
             revenue=float(revenue.mean()), care_cost=float(care.mean()),
             revenue_high_risk=float(revenue[hr].mean()),
             care_cost_high_risk=float(care[hr].mean()),
             acsc_high_risk=float(ref["acsc"][hr].mean()),
             other_emergency_high_risk=float(ref["emergency"][hr].mean()),
             bed_days_high_risk=float(ref["bed_days"][hr].mean()))
-
-    def _care_cost_per_patient(self, icp: IntegratedCarePartnership, counts, bed_days, ref):
-        primary = counts["gp_consultation"] * self.costs.gp_consultation
-        if icp.vertical:
-            hospital = sum(self.costs.fixed[a] * counts[a] for a in self.costs.fixed)
-            return primary + hospital + bed_days * self.costs.bed_day
-        return primary + icp.purchase_rule.patient_payments(counts, ref["age"], ref["sex"],
-                                                            ref["risk"])
+        return self._expectations_by_rules[key]
 
     def _score_risk(self) -> np.ndarray:
         """Set every patient's risk score; returns baseline elective demand by locality."""
