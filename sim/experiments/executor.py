@@ -134,9 +134,10 @@ class LocalWorkerManners(WorkerPlugin):
 
 
 @contextlib.contextmanager
-def _dask_loggers_restored() -> Iterator[None]:
-    """Give Dask's loggers back their levels once a local cluster is gone."""
+def _dask_logging_quieted() -> Iterator[None]:
+    """:func:`quiet_dask_logging` while a local cluster runs; its levels back once it is gone."""
     levels = {name: logging.getLogger(name).level for name in DASK_LOGGERS}
+    quiet_dask_logging()
     try:
         yield
     finally:
@@ -165,8 +166,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         finally:
             client.close()
         return
-    with _dask_loggers_restored():
-        quiet_dask_logging()
+    with _dask_logging_quieted():
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                processes=True, dashboard_address=None,
                                silence_logs=logging.CRITICAL)
