@@ -18,14 +18,15 @@ from pathlib import Path
 
 from reference_mesa import ReferenceModel, _RecordingModel
 
-from sim.scenario import load_scenario
+from sim.config.scenario import load_scenario
 
 TARGET = 100.0
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(scenario_path: Path, engine_patients: int, reference_patients: int, years: int,
-            seed: int) -> list[dict[str, float]]:
+def measure(
+    scenario_path: Path, engine_patients: int, reference_patients: int, years: int, seed: int
+) -> list[dict[str, float]]:
     """Seconds per agent-year of the engine and the reference, year by year, in turn."""
     scenario = load_scenario(scenario_path)
     engine = _RecordingModel(scenario, seed=seed, patients=engine_patients, years=years)
@@ -36,13 +37,15 @@ def measure(scenario_path: Path, engine_patients: int, reference_patients: int, 
         engine.step()
         engine_s = time.perf_counter() - start
         if reference is None:  # built once the engine has shown year one's providers
-            reference = ReferenceModel(scenario, reference_patients, engine.provider_record,
-                                       seed=seed)
+            reference = ReferenceModel(
+                scenario, reference_patients, engine.provider_record, seed=seed
+            )
         start = time.perf_counter()
         reference.step()
         reference_s = time.perf_counter() - start
-        out.append({"engine": engine_s / engine_patients,
-                    "reference": reference_s / reference_patients})
+        out.append(
+            {"engine": engine_s / engine_patients, "reference": reference_s / reference_patients}
+        )
     return out
 
 
@@ -54,15 +57,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=4)
     parser.add_argument("--seed", type=int, default=20261123)
     args = parser.parse_args(argv)
-    years = measure(args.scenario, args.engine_patients, args.reference_patients, args.years,
-                    args.seed)
-    print(f"scenario: {args.scenario.name}; engine {args.engine_patients:,} patients, "
-          f"reference {args.reference_patients:,} patients, {args.years} years\n")
-    print("| year | engine, µs per agent-year | reference, µs per agent-year | ratio |\n"
-          "|---:|---:|---:|---:|")
+    years = measure(
+        args.scenario, args.engine_patients, args.reference_patients, args.years, args.seed
+    )
+    print(
+        f"scenario: {args.scenario.name}; engine {args.engine_patients:,} patients, "
+        f"reference {args.reference_patients:,} patients, {args.years} years\n"
+    )
+    print(
+        "| year | engine, µs per agent-year | reference, µs per agent-year | ratio |\n"
+        "|---:|---:|---:|---:|"
+    )
     for y, r in enumerate(years, start=1):
-        print(f"| {y} | {r['engine'] * 1e6:.3f} | {r['reference'] * 1e6:.2f} | "
-              f"{r['reference'] / r['engine']:.0f} |")
+        print(
+            f"| {y} | {r['engine'] * 1e6:.3f} | {r['reference'] * 1e6:.2f} | "
+            f"{r['reference'] / r['engine']:.0f} |"
+        )
     engine = sum(r["engine"] for r in years) / len(years)
     reference = sum(r["reference"] for r in years) / len(years)
     ratio = reference / engine

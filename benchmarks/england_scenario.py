@@ -13,7 +13,7 @@ import numpy as np
 
 AREAS = 42
 LOCALITIES = 150
-RURAL_AREAS = 12          # ASSUMPTION: about a quarter of areas are mostly rural
+RURAL_AREAS = 12  # ASSUMPTION: about a quarter of areas are mostly rural
 SEED = 42
 
 HEADER = """\
@@ -41,8 +41,11 @@ def build() -> str:
     rural = set(rng.permutation(AREAS)[:RURAL_AREAS].tolist())
     shares = rng.lognormal(0.0, 0.35, LOCALITIES)
     shares = np.round(shares / shares.sum(), 6)
-    lines = [HEADER, "# (Top-level lists come first: TOML puts keys after a [table] inside it.)",
-             "localities = ["]
+    lines = [
+        HEADER,
+        "# (Top-level lists come first: TOML puts keys after a [table] inside it.)",
+        "localities = [",
+    ]
     icps = []
     k = 0
     for a in range(AREAS):
@@ -51,19 +54,26 @@ def build() -> str:
         for j in range(per_area[a]):
             name = f"{area}_{j + 1}"
             names.append(name)
-            radius = (round(float(rng.uniform(15, 30)), 1) if a in rural
-                      else round(float(rng.uniform(3, 8)), 1))
+            radius = (
+                round(float(rng.uniform(15, 30)), 1)
+                if a in rural
+                else round(float(rng.uniform(3, 8)), 1)
+            )
             lines.append(f'  {{ name = "{name}", share = {shares[k]:.6f}, radius_km = {radius} }},')
             k += 1
         locs = ", ".join(f'"{n}"' for n in names)
         if a in rural:
-            icps.append(f'  {{ name = "{area}_icp", localities = [{locs}], '
-                        'integration = "vertical", years_integrated_at_start = 3 },')
+            icps.append(
+                f'  {{ name = "{area}_icp", localities = [{locs}], '
+                'integration = "vertical", years_integrated_at_start = 3 },'
+            )
         else:
             for kind, pos in (("virtual", 0.3), ("vertical", 0.7)):
-                icps.append(f'  {{ name = "{area}_{kind}", localities = [{locs}], '
-                            f'integration = "{kind}", years_integrated_at_start = 3, '
-                            f'site_position = {pos} }},')
+                icps.append(
+                    f'  {{ name = "{area}_{kind}", localities = [{locs}], '
+                    f'integration = "{kind}", years_integrated_at_start = 3, '
+                    f"site_position = {pos} }},"
+                )
     lines += ["]", "", "icps = [", *icps, "]", "", META, CONTRACTS]
     return "\n".join(lines)
 

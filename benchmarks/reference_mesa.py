@@ -11,8 +11,8 @@ the same rules as the engine's vectorised pass (``ICSModel._patients_year``):
 5. payments under the option's contracts;
 6. experience of care, which feeds next year's choice.
 
-Every coefficient comes from the engine's own calibration (``sim.calibration``), condition
-curves (``sim.epidemiology``) and payment rules (``sim.payment``). Providers are reduced
+Every coefficient comes from the engine's own calibration (``sim.patients.calibration``), condition
+curves (``sim.patients.epidemiology``) and payment rules (``sim.contracts.payment``). Providers are reduced
 to what a patient's year needs: a :class:`ProviderYear` per year, with each option's
 quality, waiting time, selection penalty and site, and the rate modifiers. They are
 recorded from an engine run of the same scenario (:func:`provider_years`), so the
@@ -31,11 +31,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim import epidemiology as epi
-from sim.calibration import AGE_BANDS, Calibration, calibrate
-from sim.ledger import QUANTITIES
-from sim.model import NATIONAL_PRICES, ICSModel
-from sim.payment import (
+from sim.config.scenario import Scenario
+from sim.contracts.payment import (
     AgeSexRiskAdjustment,
     BlendedRule,
     CapitationRule,
@@ -44,8 +41,11 @@ from sim.payment import (
     TariffRule,
     build_rule,
 )
-from sim.scenario import Scenario
-from sim.utilisation import COUNTED
+from sim.engine.ledger import QUANTITIES
+from sim.engine.model import NATIONAL_PRICES, ICSModel
+from sim.patients import epidemiology as epi
+from sim.patients.calibration import AGE_BANDS, Calibration, calibrate
+from sim.patients.utilisation import COUNTED
 
 # --------------------------------------------------------------------------- providers
 
@@ -56,33 +56,47 @@ class LocalOption:
 
     option: int
     quality: float
-    waiting: float          # weeks
-    selection: float        # utility penalty for high-risk patients
-    site: float | None      # position of the main site (0-1); None = a local GP practice
+    waiting: float  # weeks
+    selection: float  # utility penalty for high-risk patients
+    site: float | None  # position of the main site (0-1); None = a local GP practice
 
 
 @dataclass
 class ProviderYear:
     """What patients see of providers in one year."""
 
-    local: list[list[LocalOption]]          # open options, by locality
-    radius_km: list[float]                  # by locality
-    quality: list[float]                    # by option
-    waiting: list[list[float]]              # weeks, by locality and option
-    modifiers: dict[str, list]              # rate -> [option][locality][high_risk] multiplier
+    local: list[list[LocalOption]]  # open options, by locality
+    radius_km: list[float]  # by locality
+    quality: list[float]  # by option
+    waiting: list[list[float]]  # weeks, by locality and option
+    modifiers: dict[str, list]  # rate -> [option][locality][high_risk] multiplier
 
     @classmethod
     def from_engine(cls, model: ICSModel) -> ProviderYear:
         """Read this year's option table and rate modifiers from an engine model."""
         table = model.option_table()
         n_loc, n_opt = table.available.shape
-        local = [[LocalOption(o, float(table.quality[li, o]), float(table.waiting[li, o]),
-                              float(table.selection[li, o]),
-                              None if np.isnan(table.site[li, o]) else float(table.site[li, o]))
-                  for o in range(n_opt) if table.available[li, o]] for li in range(n_loc)]
-        return cls(local=local, radius_km=table.radius_km.tolist(),
-                   quality=table.quality[0].tolist(), waiting=table.waiting.tolist(),
-                   modifiers={r: t.tolist() for r, t in model.modifiers.tables.items()})
+        local = [
+            [
+                LocalOption(
+                    o,
+                    float(table.quality[li, o]),
+                    float(table.waiting[li, o]),
+                    float(table.selection[li, o]),
+                    None if np.isnan(table.site[li, o]) else float(table.site[li, o]),
+                )
+                for o in range(n_opt)
+                if table.available[li, o]
+            ]
+            for li in range(n_loc)
+        ]
+        return cls(
+            local=local,
+            radius_km=table.radius_km.tolist(),
+            quality=table.quality[0].tolist(),
+            waiting=table.waiting.tolist(),
+            modifiers={r: t.tolist() for r, t in model.modifiers.tables.items()},
+        )
 
 
 class _RecordingModel(ICSModel):
@@ -95,21 +109,29 @@ class _RecordingModel(ICSModel):
             self.books_record: list[dict] = []
         self.provider_record.append(ProviderYear.from_engine(self))
         super()._patients_year()
-        self.books_record.append({"deaths": self.deaths, "by_option": {
-            o: {q: self.ledger.sum(q, option=o) for q in QUANTITIES}
-            for o in range(len(self.options))}})
+        self.books_record.append(
+            {
+                "deaths": self.deaths,
+                "by_option": {
+                    o: {q: self.ledger.sum(q, option=o) for q in QUANTITIES}
+                    for o in range(len(self.options))
+                },
+            }
+        )
 
 
-def run_engine(scenario: Scenario, patients: int, years: int, seed: int
-               ) -> tuple[ICSModel, list[ProviderYear]]:
+def run_engine(
+    scenario: Scenario, patients: int, years: int, seed: int
+) -> tuple[ICSModel, list[ProviderYear]]:
     """Run the engine; return the model and the providers its patients saw each year."""
     model = _RecordingModel(scenario, seed=seed, patients=patients, years=years)
     model.run()
     return model, model.provider_record
 
 
-def provider_years(scenario: Scenario, years: int, seed: int, patients: int = 20_000
-                   ) -> list[ProviderYear]:
+def provider_years(
+    scenario: Scenario, years: int, seed: int, patients: int = 20_000
+) -> list[ProviderYear]:
     """Providers for a reference run, taken from an engine run of the same scenario."""
     return run_engine(scenario, patients, years, seed)[1]
 
@@ -117,8 +139,14 @@ def provider_years(scenario: Scenario, years: int, seed: int, patients: int = 20
 # --------------------------------------------------------------------------- payments
 
 
-def pay(rule: PaymentRule | None, counts: dict[str, int], age: int, sex: int, risk: float,
-        calibration: Calibration) -> float:
+def pay(
+    rule: PaymentRule | None,
+    counts: dict[str, int],
+    age: int,
+    sex: int,
+    risk: float,
+    calibration: Calibration,
+) -> float:
     """What one patient's year earns under ``rule`` (GBP): the engine's rules, one patient."""
     if rule is None:
         return 0.0
@@ -127,18 +155,24 @@ def pay(rule: PaymentRule | None, counts: dict[str, int], age: int, sex: int, ri
     if isinstance(rule, CapitationRule):
         return rule.rate_per_head * predicted_risk(rule, age, sex, risk, calibration)
     if isinstance(rule, BlendedRule):
-        return (rule.capitation_share * pay(rule.capitation, counts, age, sex, risk, calibration)
-                + (1 - rule.capitation_share) * pay(rule.tariff, counts, age, sex, risk,
-                                                    calibration))
+        return rule.capitation_share * pay(rule.capitation, counts, age, sex, risk, calibration) + (
+            1 - rule.capitation_share
+        ) * pay(rule.tariff, counts, age, sex, risk, calibration)
     # any other contract: ask the engine's rule about this one patient
     one = {a: np.array([k]) for a, k in counts.items()}
-    return float(rule.patient_payments(one, np.array([age], dtype=np.uint8),
-                                       np.array([sex], dtype=np.uint8),
-                                       np.array([risk], dtype=np.float32))[0])
+    return float(
+        rule.patient_payments(
+            one,
+            np.array([age], dtype=np.uint8),
+            np.array([sex], dtype=np.uint8),
+            np.array([risk], dtype=np.float32),
+        )[0]
+    )
 
 
-def predicted_risk(rule: CapitationRule, age: int, sex: int, risk: float,
-                   calibration: Calibration) -> float:
+def predicted_risk(
+    rule: CapitationRule, age: int, sex: int, risk: float, calibration: Calibration
+) -> float:
     """The capitation formula's prediction of a patient's cost relative to the mean."""
     adjuster = rule.adjuster
     if isinstance(adjuster, (AgeSexRiskAdjustment, FullRiskAdjustment)):
@@ -166,17 +200,29 @@ def poisson(lam: float, u: float) -> int:
 class Patient(mesa.Agent):
     """One registered patient, living one year per :meth:`step`."""
 
-    def __init__(self, model: ReferenceModel, *, age: int, sex: int, imd: int, locality: int,
-                 conditions: list[bool], frailty: float, option: int, years_enrolled: int,
-                 experience: float, position: float):
+    def __init__(
+        self,
+        model: ReferenceModel,
+        *,
+        age: int,
+        sex: int,
+        imd: int,
+        locality: int,
+        conditions: list[bool],
+        frailty: float,
+        option: int,
+        years_enrolled: int,
+        experience: float,
+        position: float,
+    ):
         super().__init__(model)
         self.age, self.sex, self.imd, self.locality = age, sex, imd, locality
-        self.conditions = conditions          # one flag per epidemiology.CONDITIONS
-        self.frailty = frailty                # unobserved propensity to use care, mean 1
+        self.conditions = conditions  # one flag per epidemiology.CONDITIONS
+        self.frailty = frailty  # unobserved propensity to use care, mean 1
         self.option = option
         self.years_enrolled = years_enrolled
         self.experience = experience
-        self.position = position              # place in the locality, 0-1
+        self.position = position  # place in the locality, 0-1
         self.risk = 1.0
 
     @classmethod
@@ -184,10 +230,19 @@ class Patient(mesa.Agent):
         """A birth or an adult moving in, where someone died; starts in the local default."""
         r = model.random
         age = 0 if r.random() < model.params.demography.entrant_birth_share else r.randint(18, 45)
-        return cls(model, age=age, sex=int(r.random() < 0.5), imd=imd, locality=locality,
-                   conditions=model.draw_conditions(age, imd), frailty=model.draw_frailty(),
-                   option=model.default_option[locality], years_enrolled=0, experience=0.5,
-                   position=r.random())
+        return cls(
+            model,
+            age=age,
+            sex=int(r.random() < 0.5),
+            imd=imd,
+            locality=locality,
+            conditions=model.draw_conditions(age, imd),
+            frailty=model.draw_frailty(),
+            option=model.default_option[locality],
+            years_enrolled=0,
+            experience=0.5,
+            position=r.random(),
+        )
 
     # -- the year
 
@@ -209,8 +264,11 @@ class Patient(mesa.Agent):
             if m.random.random() < p:
                 self.conditions[c] = True
         d = m.params.demography
-        q = (d.infant_mortality if self.age == 0
-             else math.exp(d.mortality_gompertz_a + d.mortality_gompertz_b * self.age))
+        q = (
+            d.infant_mortality
+            if self.age == 0
+            else math.exp(d.mortality_gompertz_a + d.mortality_gompertz_b * self.age)
+        )
         q *= 1 + d.ltc_mortality_weight * self.condition_weight()
         q *= math.exp(d.deprivation_mortality_gradient * (3 - self.imd))
         dies = m.random.random() < min(q, 1.0)
@@ -226,8 +284,7 @@ class Patient(mesa.Agent):
         counts, bed_days = self.use_care(expected, high_risk)
         paid = self.payments(counts)
         self.remember_care(counts)
-        self.model.tally(self, high_risk, switched, counts, bed_days, paid,
-                         expected["elective"])
+        self.model.tally(self, high_risk, switched, counts, bed_days, paid, expected["elective"])
 
     def condition_weight(self) -> float:
         weights = self.model.condition_weights
@@ -239,19 +296,26 @@ class Patient(mesa.Agent):
         weight = self.condition_weight()
         expected = {}
         for a in COUNTED:
-            lam = (rates.base[a] * m.age_curve[a][self.age] * m.imd_factor[a][self.imd - 1]
-                   * (1 + rates.ltc[a] * weight) * self.frailty)
+            lam = (
+                rates.base[a]
+                * m.age_curve[a][self.age]
+                * m.imd_factor[a][self.imd - 1]
+                * (1 + rates.ltc[a] * weight)
+                * self.frailty
+            )
             if a == "gp_consultation":
                 lam *= rates.female_gp_factor if self.sex == 0 else rates.male_gp_factor
             expected[a] = lam
         readmit = rates.readmission_base * (1 + rates.ltc_readmission * weight)
         emergency = expected["emergency"] + expected["acsc"]
         price = NATIONAL_PRICES
-        cost = (expected["gp_consultation"] * price["gp_consultation"]
-                + expected["outpatient"] * price["outpatient"]
-                + expected["elective"] * price["elective"]
-                + (emergency + readmit * (emergency + expected["elective"])) * price["emergency"]
-                + expected["ae"] * price["ae"])
+        cost = (
+            expected["gp_consultation"] * price["gp_consultation"]
+            + expected["outpatient"] * price["outpatient"]
+            + expected["elective"] * price["elective"]
+            + (emergency + readmit * (emergency + expected["elective"])) * price["emergency"]
+            + expected["ae"] * price["ae"]
+        )
         self.risk = cost / m.calibration.mean_expected_cost
         self.readmit, self.weight = readmit, weight
         return expected
@@ -266,8 +330,11 @@ class Patient(mesa.Agent):
         if self.years_enrolled == 0:
             inertia = p.new_entrant_inertia
         else:
-            inertia = (p.inertia + p.inertia_age_65_plus * (self.age >= 65)
-                       + p.inertia_ltc * any(self.conditions))
+            inertia = (
+                p.inertia
+                + p.inertia_age_65_plus * (self.age >= 65)
+                + p.inertia_ltc * any(self.conditions)
+            )
         radius = m.providers.radius_km[self.locality]
         utilities = []
         for o in options:
@@ -293,8 +360,7 @@ class Patient(mesa.Agent):
         self.option, self.years_enrolled = chosen, 0
         return switched
 
-    def use_care(self, expected: dict[str, float], high_risk: bool
-                 ) -> tuple[dict[str, int], float]:
+    def use_care(self, expected: dict[str, float], high_risk: bool) -> tuple[dict[str, int], float]:
         """Counts of each activity, readmissions and bed days, after provider modifiers."""
         m, rates = self.model, self.model.rates
         mods = m.providers.modifiers
@@ -307,13 +373,19 @@ class Patient(mesa.Agent):
         counts = {a: poisson(expected[a] * modifier(a), m.random.random()) for a in COUNTED}
         discharges = counts["elective"] + counts["emergency"] + counts["acsc"]
         u = m.random.random()
-        counts["readmission"] = (poisson(self.readmit * modifier("readmission") * discharges, u)
-                                 if discharges else 0)
-        los = {kind: rates.los_base[kind] * m.age_curve[f"los_{kind}"][self.age]
-               * (1 + rates.ltc_los * self.weight) for kind in ("emergency", "elective")}
+        counts["readmission"] = (
+            poisson(self.readmit * modifier("readmission") * discharges, u) if discharges else 0
+        )
+        los = {
+            kind: rates.los_base[kind]
+            * m.age_curve[f"los_{kind}"][self.age]
+            * (1 + rates.ltc_los * self.weight)
+            for kind in ("emergency", "elective")
+        }
         emergency_spells = counts["emergency"] + counts["acsc"] + counts["readmission"]
-        bed_days = (emergency_spells * los["emergency"]
-                    + counts["elective"] * los["elective"]) * modifier("los")
+        bed_days = (
+            emergency_spells * los["emergency"] + counts["elective"] * los["elective"]
+        ) * modifier("los")
         return counts, bed_days
 
     def payments(self, counts: dict[str, int]) -> dict[str, float]:
@@ -330,16 +402,22 @@ class Patient(mesa.Agent):
         by_rule = pay(rule, paid, self.age, self.sex, self.risk, m.calibration)
         hospital = pay(hospital_rule, paid, self.age, self.sex, self.risk, m.calibration)
         if self.option == 0:
-            return {"commissioner_payment": by_rule + hospital, "gp_payment": by_rule,
-                    "hospital_payment": hospital}
+            return {
+                "commissioner_payment": by_rule + hospital,
+                "gp_payment": by_rule,
+                "hospital_payment": hospital,
+            }
         return {"commissioner_payment": by_rule, "gp_payment": 0.0, "hospital_payment": hospital}
 
     def remember_care(self, counts: dict[str, int]) -> None:
         """This year's experience: the option's quality, less a penalty for an admission."""
         m, p = self.model, self.model.params.choice
         admitted = counts["emergency"] + counts["acsc"] + counts["readmission"] > 0
-        value = (m.providers.quality[self.option] - p.experience_admission_penalty * admitted
-                 + p.experience_noise * m.random.gauss(0.0, 1.0))
+        value = (
+            m.providers.quality[self.option]
+            - p.experience_admission_penalty * admitted
+            + p.experience_noise * m.random.gauss(0.0, 1.0)
+        )
         self.experience = min(max(value, 0.0), 1.0)
 
 
@@ -349,8 +427,9 @@ class Patient(mesa.Agent):
 class ReferenceModel(mesa.Model):
     """A population of :class:`Patient` agents; providers given year by year."""
 
-    def __init__(self, scenario: Scenario, patients: int, providers: list[ProviderYear],
-                 seed: int = 0):
+    def __init__(
+        self, scenario: Scenario, patients: int, providers: list[ProviderYear], seed: int = 0
+    ):
         super().__init__(seed=seed)
         self.params = scenario
         self.calibration = calibrate(scenario)
@@ -362,31 +441,43 @@ class ReferenceModel(mesa.Model):
         self.condition_weights = list(scenario.conditions.condition_weights)
         curves = epi.condition_curves(scenario.conditions)
         ages, quintiles = np.repeat(epi.AGES, 5), np.tile(np.arange(1, 6), len(epi.AGES))
-        self.prevalence = curves.prevalence_for(ages, quintiles).reshape(
-            len(epi.AGES), 5, -1).tolist()
-        self.incidence = curves.incidence_for(ages, quintiles).reshape(
-            len(epi.AGES), 5, -1).tolist()
+        self.prevalence = (
+            curves.prevalence_for(ages, quintiles).reshape(len(epi.AGES), 5, -1).tolist()
+        )
+        self.incidence = (
+            curves.incidence_for(ages, quintiles).reshape(len(epi.AGES), 5, -1).tolist()
+        )
         self.default_option = [0] * len(scenario.localities)
         for li, loc in enumerate(scenario.localities):
             if not loc.fragmented_default:
                 self.default_option[li] = next(
-                    oi for oi, icp in enumerate(scenario.icps, start=1)
-                    if loc.name in icp.localities)
+                    oi
+                    for oi, icp in enumerate(scenario.icps, start=1)
+                    if loc.name in icp.localities
+                )
         c = scenario.contracts
         hospital = build_rule(c["hospital"], "hospital", self.calibration)
         purchase = build_rule(c["icp_hospital"], "hospital", self.calibration)
         self.payers: list[tuple[PaymentRule, PaymentRule | None]] = [
-            (build_rule(c["gp"], "primary_care", self.calibration), hospital)]
+            (build_rule(c["gp"], "primary_care", self.calibration), hospital)
+        ]
         for icp in scenario.icps:  # a virtual ICP buys from the trust; a vertical one owns it
-            self.payers.append((build_rule(c[icp.contract], "all", self.calibration),
-                                purchase if icp.integration == "virtual" else None))
+            self.payers.append(
+                (
+                    build_rule(c[icp.contract], "all", self.calibration),
+                    purchase if icp.integration == "virtual" else None,
+                )
+            )
         self.year = 0
         self.deaths = 0
         self.totals: dict[tuple, dict[str, float]] = {}
         self.history: list[dict] = []
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "deaths": "deaths",
-            "population": lambda m: sum(t["population"] for t in m.totals.values())})
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "deaths": "deaths",
+                "population": lambda m: sum(t["population"] for t in m.totals.values()),
+            }
+        )
         self._populate(patients)
 
     def draw_conditions(self, age: int, imd: int) -> list[bool]:
@@ -399,19 +490,26 @@ class ReferenceModel(mesa.Model):
     def _populate(self, n: int) -> None:
         """A synthetic population shaped like England, one agent at a time."""
         r, sc = self.random, self.params
-        cells = np.cumsum(epi.england_age_sex().ravel()).tolist()   # (age, sex) flattened
+        cells = np.cumsum(epi.england_age_sex().ravel()).tolist()  # (age, sex) flattened
         shares = np.cumsum([loc.share for loc in sc.localities]).tolist()
         for _ in range(n):
             cell = r.choices(range(len(cells)), cum_weights=cells)[0]
             age, sex = cell // 2, cell % 2
             imd = r.randint(1, 5)
             locality = r.choices(range(len(shares)), cum_weights=shares)[0]
-            Patient(self, age=age, sex=sex, imd=imd, locality=locality,
-                    conditions=self.draw_conditions(age, imd), frailty=self.draw_frailty(),
-                    option=self._initial_option(locality, r.random()),
-                    years_enrolled=r.randint(1, 10),
-                    experience=min(max(0.5 + 0.1 * r.gauss(0.0, 1.0), 0.0), 1.0),
-                    position=r.random())
+            Patient(
+                self,
+                age=age,
+                sex=sex,
+                imd=imd,
+                locality=locality,
+                conditions=self.draw_conditions(age, imd),
+                frailty=self.draw_frailty(),
+                option=self._initial_option(locality, r.random()),
+                years_enrolled=r.randint(1, 10),
+                experience=min(max(0.5 + 0.1 * r.gauss(0.0, 1.0), 0.0), 1.0),
+                position=r.random(),
+            )
 
     def _initial_option(self, locality: int, u: float) -> int:
         """ICPs take their initial share of the locality, stacked in scenario order."""
@@ -426,8 +524,16 @@ class ReferenceModel(mesa.Model):
             return 0
         return [oi for oi, icp in enumerate(sc.icps, start=1) if name in icp.localities][-1]
 
-    def tally(self, patient: Patient, high_risk: bool, switched: bool, counts: dict[str, int],
-              bed_days: float, paid: dict[str, float], expected_elective: float) -> None:
+    def tally(
+        self,
+        patient: Patient,
+        high_risk: bool,
+        switched: bool,
+        counts: dict[str, int],
+        bed_days: float,
+        paid: dict[str, float],
+        expected_elective: float,
+    ) -> None:
         """Add one patient's year to the books, by (option, locality, age band, IMD, high risk)."""
         cell = (patient.option, patient.locality, patient.age >= 65, patient.imd, high_risk)
         t = self.totals.get(cell)
@@ -465,5 +571,10 @@ class ReferenceModel(mesa.Model):
         self.totals, self.deaths = {}, 0
         self.agents.shuffle_do("step")
         self.datacollector.collect(self)
-        self.history.append({"year": self.year, "deaths": self.deaths,
-                             "totals": {o: dict(t) for o, t in self.totals.items()}})
+        self.history.append(
+            {
+                "year": self.year,
+                "deaths": self.deaths,
+                "totals": {o: dict(t) for o, t in self.totals.items()},
+            }
+        )

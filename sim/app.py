@@ -1,10 +1,10 @@
-"""The live dashboard: a Mesa SolaraViz page over :class:`sim.model.ICSModel`.
+"""The live dashboard: a Mesa SolaraViz page over :class:`sim.engine.model.ICSModel`.
 
 As in the Mesa examples, the model lives in ``model.py`` and this file only sets up the
 page. A presenter picks a scenario, moves the controls (payment regime, risk
 adjustment, choice inertia, number of ICPs), presses Reset to build the model with
 them, then Step or play: each step is one simulated year, and the plots of enrolment,
-hospital use and cost redraw from ``model.metrics`` (a :class:`sim.metrics.MetricsLog`)
+hospital use and cost redraw from ``model.metrics`` (a :class:`sim.engine.metrics.MetricsLog`)
 after every year.
 
 Start it with ``icsim dashboard`` (or ``solara run sim.app``). Scenario files are read
@@ -23,9 +23,9 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
-from sim import plots
-from sim.model import ICSModel
-from sim.scenario import Scenario, apply_override, read_scenario_dict, scenario_from_dict
+from sim.config.scenario import Scenario, apply_override, read_scenario_dict, scenario_from_dict
+from sim.engine.model import ICSModel
+from sim.report import plots
 
 AS_IN_SCENARIO = "as in scenario"
 BUILT_IN = "built-in defaults"
@@ -37,8 +37,11 @@ DEFAULT_SCENARIO = "competing_icps_capitation"
 
 def scenario_dir() -> Path | None:
     """Where the scenario files are: $ICSIM_SCENARIOS, ./scenarios, or beside the package."""
-    candidates = [os.environ.get("ICSIM_SCENARIOS"), Path.cwd() / "scenarios",
-                  Path(__file__).resolve().parent.parent / "scenarios"]
+    candidates = [
+        os.environ.get("ICSIM_SCENARIOS"),
+        Path.cwd() / "scenarios",
+        Path(__file__).resolve().parent.parent / "scenarios",
+    ]
     for c in candidates:
         if c and Path(c).is_dir() and any(Path(c).glob("*.toml")):
             return Path(c)
@@ -73,8 +76,10 @@ def _contract(current: dict[str, Any], regime: str, risk_adjustment: str) -> dic
             if current.get("kind") == "capitation" or "risk_adjustment" in current:
                 current["risk_adjustment"] = risk_adjustment
             elif isinstance(current.get("capitation"), dict):
-                current["capitation"] = {**current["capitation"],
-                                         "risk_adjustment": risk_adjustment}
+                current["capitation"] = {
+                    **current["capitation"],
+                    "risk_adjustment": risk_adjustment,
+                }
         return current
     capitation = {**_capitation_terms(current), "kind": "capitation"}
     if risk_adjustment != AS_IN_SCENARIO:
@@ -83,8 +88,11 @@ def _contract(current: dict[str, Any], regime: str, risk_adjustment: str) -> dic
         return current if current.get("kind") == "tariff" else {"kind": "tariff"}
     if regime == "capitation":
         return capitation
-    share = {"capitation_share": current["capitation_share"]} \
-        if current.get("kind") == "blended" and "capitation_share" in current else {}
+    share = (
+        {"capitation_share": current["capitation_share"]}
+        if current.get("kind") == "blended" and "capitation_share" in current
+        else {}
+    )
     return {"kind": "blended", **share, "capitation": capitation}
 
 
@@ -103,19 +111,29 @@ def _urban_icps(data: dict[str, Any], n_icps: int) -> list[dict[str, Any]]:
     kept = here[:n_icps]
     taken = {i["name"] for i in icps}
     for k in range(len(kept), n_icps):
-        name = next(f"icp_{urban}_{j}" for j in range(k + 1, 100) if f"icp_{urban}_{j}" not in taken)
+        name = next(
+            f"icp_{urban}_{j}" for j in range(k + 1, 100) if f"icp_{urban}_{j}" not in taken
+        )
         taken.add(name)
-        kept.append({**{key: template[key] for key in ("years_integrated_at_start",)
-                        if key in template},
-                     "name": name, "localities": [urban],
-                     "integration": "virtual" if k % 2 == 0 else "vertical",
-                     "site_position": round((k + 0.5) / n_icps, 2)})
+        kept.append(
+            {
+                **{key: template[key] for key in ("years_integrated_at_start",) if key in template},
+                "name": name,
+                "localities": [urban],
+                "integration": "virtual" if k % 2 == 0 else "vertical",
+                "site_position": round((k + 0.5) / n_icps, 2),
+            }
+        )
     return kept + others
 
 
-def dashboard_scenario(scenario: str = DEFAULT_SCENARIO, payment_regime: str = AS_IN_SCENARIO,
-                       risk_adjustment: str = AS_IN_SCENARIO, inertia: float = 2.6,
-                       n_icps: int = 2) -> Scenario:
+def dashboard_scenario(
+    scenario: str = DEFAULT_SCENARIO,
+    payment_regime: str = AS_IN_SCENARIO,
+    risk_adjustment: str = AS_IN_SCENARIO,
+    inertia: float = 2.6,
+    n_icps: int = 2,
+) -> Scenario:
     """The scenario the dashboard controls describe, validated like any scenario file."""
     files = scenario_files()
     path = files.get(scenario)
@@ -124,8 +142,9 @@ def dashboard_scenario(scenario: str = DEFAULT_SCENARIO, payment_regime: str = A
         data["contracts"] = Scenario().model_dump(mode="json")["contracts"]
     data["icps"] = _urban_icps(data, int(n_icps))
     for name in {"icp", *(icp.get("contract", "icp") for icp in data["icps"])}:
-        data["contracts"][name] = _contract(data["contracts"].get(name, {"kind": "capitation"}),
-                                            payment_regime, risk_adjustment)
+        data["contracts"][name] = _contract(
+            data["contracts"].get(name, {"kind": "capitation"}), payment_regime, risk_adjustment
+        )
     apply_override(data, "choice.inertia", float(inertia), source="dashboard")
     return scenario_from_dict(data, source=f"dashboard scenario '{scenario}'")
 
@@ -133,14 +152,26 @@ def dashboard_scenario(scenario: str = DEFAULT_SCENARIO, payment_regime: str = A
 class DashboardModel(ICSModel):
     """:class:`ICSModel` built from the dashboard's controls, stopping after the last year."""
 
-    def __init__(self, scenario: str = DEFAULT_SCENARIO, payment_regime: str = AS_IN_SCENARIO,
-                 risk_adjustment: str = AS_IN_SCENARIO, inertia: float = 2.6, n_icps: int = 2,
-                 patients: int = 10_000, years: int = 10):
+    def __init__(
+        self,
+        scenario: str = DEFAULT_SCENARIO,
+        payment_regime: str = AS_IN_SCENARIO,
+        risk_adjustment: str = AS_IN_SCENARIO,
+        inertia: float = 2.6,
+        n_icps: int = 2,
+        patients: int = 10_000,
+        years: int = 10,
+    ):
         resolved = dashboard_scenario(scenario, payment_regime, risk_adjustment, inertia, n_icps)
         super().__init__(resolved, patients=int(patients), years=int(years))
-        self.settings = {"scenario": scenario, "payment_regime": payment_regime,
-                         "risk_adjustment": risk_adjustment, "inertia": float(inertia),
-                         "n_icps": int(n_icps), "patients": int(patients)}
+        self.settings = {
+            "scenario": scenario,
+            "payment_regime": payment_regime,
+            "risk_adjustment": risk_adjustment,
+            "inertia": float(inertia),
+            "n_icps": int(n_icps),
+            "patients": int(patients),
+        }
 
     def step(self) -> None:
         """One simulated year; the model stops (Mesa's ``running``) after the last."""
@@ -180,20 +211,38 @@ def _figure(title: str, ylabel: str) -> tuple[Figure, Any]:
 
 def _render(fig: Figure, model: DashboardModel) -> solara.Element:
     """The figure as a PNG, redrawn only when the model or its year changes."""
-    return solara.FigureMatplotlib(fig, format="png", dpi=100, dependencies=[
-        id(model), model.year, tuple(model.settings.items())])
+    return solara.FigureMatplotlib(
+        fig,
+        format="png",
+        dpi=100,
+        dependencies=[id(model), model.year, tuple(model.settings.items())],
+    )
 
 
-def _lines(model: DashboardModel, metric: str, title: str, ylabel: str, *,
-           scale: float = 1.0, with_all: bool = True) -> Figure:
+def _lines(
+    model: DashboardModel,
+    metric: str,
+    title: str,
+    ylabel: str,
+    *,
+    scale: float = 1.0,
+    with_all: bool = True,
+) -> Figure:
     """One line per system (dashed: whole population) for the years simulated so far."""
     with plots.style():
         fig, ax = _figure(title, ylabel)
         ax.set_xlim(0.5, model.n_years + 0.5)
         df = model.frame()
         if df.empty:
-            ax.text(0.5, 0.5, "Press Step or \u25b6 to simulate a year", ha="center",
-                    va="center", transform=ax.transAxes, fontsize=16)
+            ax.text(
+                0.5,
+                0.5,
+                "Press Step or \u25b6 to simulate a year",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=16,
+            )
             return fig
         results = plots.from_metrics(df)
         for name, stats in plots.series(results, metric).items():
@@ -208,8 +257,14 @@ PALETTE = plots.Palette()
 
 def EnrolmentPlot(model: DashboardModel) -> solara.Element:
     """Enrolment share of each system, year by year."""
-    fig = _lines(model, "enrolment_share", "Enrolment share",
-                 "Share of population (%)", scale=100, with_all=False)
+    fig = _lines(
+        model,
+        "enrolment_share",
+        "Enrolment share",
+        "Share of population (%)",
+        scale=100,
+        with_all=False,
+    )
     fig.axes[0].set_ylim(-2, 102)
     plots.percent_axis(fig.axes[0])
     return _render(fig, model)
@@ -217,33 +272,36 @@ def EnrolmentPlot(model: DashboardModel) -> solara.Element:
 
 def HospitalPlot(model: DashboardModel) -> solara.Element:
     """Emergency admissions per 1,000 by system (solid) and the whole population."""
-    fig = _lines(model, "emergency_admissions_per_1000", "Emergency admissions",
-                 "Admissions per 1,000 per year")
+    fig = _lines(
+        model,
+        "emergency_admissions_per_1000",
+        "Emergency admissions",
+        "Admissions per 1,000 per year",
+    )
     return _render(fig, model)
 
 
 def BedDaysPlot(model: DashboardModel) -> solara.Element:
     """Bed days per 1,000 by system and for the whole population."""
-    fig = _lines(model, "bed_days_per_1000", "Hospital bed days",
-                 "Bed days per 1,000 per year")
+    fig = _lines(model, "bed_days_per_1000", "Hospital bed days", "Bed days per 1,000 per year")
     return _render(fig, model)
 
 
 def CostPlot(model: DashboardModel) -> solara.Element:
     """Commissioner spend per head by system and for the whole population."""
-    fig = _lines(model, "cost_per_capita", "Cost per capita",
-                 "Spend per head (GBP per year)")
+    fig = _lines(model, "cost_per_capita", "Cost per capita", "Spend per head (GBP per year)")
     fig.axes[0].yaxis.set_major_formatter(plots.gbp())
     return _render(fig, model)
 
 
 def Summary(model: DashboardModel) -> solara.Element:
     """What is running and the latest year's whole-population numbers, as text."""
-    lines = [f"**Year {model.year} of {model.n_years}** \u00b7 {model.population.n:,} patients "
-             f"\u00b7 scenario {model.settings['scenario']}",
-             f"Options: {', '.join(plots.label(o) for o in model.options)}",
-             f"{model.contract_text()} \u00b7 choice inertia "
-             f"{model.scenario.choice.inertia:.1f}"]
+    lines = [
+        f"**Year {model.year} of {model.n_years}** \u00b7 {model.population.n:,} patients "
+        f"\u00b7 scenario {model.settings['scenario']}",
+        f"Options: {', '.join(plots.label(o) for o in model.options)}",
+        f"{model.contract_text()} \u00b7 choice inertia {model.scenario.choice.inertia:.1f}",
+    ]
     df = model.frame()
     if not df.empty:
         last = df[(df["year"] == model.year) & (df["group"] == "all")]
@@ -253,7 +311,8 @@ def Summary(model: DashboardModel) -> solara.Element:
             f"Whole population, year {model.year}: emergency admissions "
             f"{value[('all', 'emergency_admissions_per_1000')]:.1f} per 1,000 \u00b7 bed days "
             f"{value[('all', 'bed_days_per_1000')]:,.0f} per 1,000 \u00b7 spend "
-            f"\u00a3{value[('all', 'cost_per_capita')]:,.0f} per head \u00b7 in an ICP {icp:.1%}")
+            f"\u00a3{value[('all', 'cost_per_capita')]:,.0f} per head \u00b7 in an ICP {icp:.1%}"
+        )
     else:
         lines.append("Move the controls, press Reset to apply them, then Step or \u25b6.")
     return solara.Markdown("\n\n".join(lines), style={"font-size": "18px"})
@@ -263,32 +322,49 @@ def model_params() -> dict[str, Any]:
     """The controls: Mesa builds ``DashboardModel(**values)`` from them on Reset."""
     names = list(scenario_files())
     return {
-        "scenario": {"type": "Select", "value": DEFAULT_SCENARIO if DEFAULT_SCENARIO in names
-                     else names[0], "values": names, "label": "Scenario"},
-        "payment_regime": {"type": "Select", "value": AS_IN_SCENARIO,
-                           "values": [AS_IN_SCENARIO, *REGIMES], "label": "ICP payment regime"},
-        "risk_adjustment": {"type": "Select", "value": AS_IN_SCENARIO,
-                            "values": [AS_IN_SCENARIO, *RISK_ADJUSTMENTS],
-                            "label": "Risk adjustment"},
-        "inertia": Slider("Choice inertia (utility of staying)", value=2.6, min=0.0, max=5.0,
-                          step=0.2),
+        "scenario": {
+            "type": "Select",
+            "value": DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0],
+            "values": names,
+            "label": "Scenario",
+        },
+        "payment_regime": {
+            "type": "Select",
+            "value": AS_IN_SCENARIO,
+            "values": [AS_IN_SCENARIO, *REGIMES],
+            "label": "ICP payment regime",
+        },
+        "risk_adjustment": {
+            "type": "Select",
+            "value": AS_IN_SCENARIO,
+            "values": [AS_IN_SCENARIO, *RISK_ADJUSTMENTS],
+            "label": "Risk adjustment",
+        },
+        "inertia": Slider(
+            "Choice inertia (utility of staying)", value=2.6, min=0.0, max=5.0, step=0.2
+        ),
         "n_icps": Slider("ICPs in the urban locality", value=2, min=0, max=MAX_ICPS, step=1),
         "patients": Slider("Patients", value=10_000, min=2_000, max=50_000, step=1_000),
     }
 
 
-COMPONENTS = [(Summary, 0), (EnrolmentPlot, 0), (HospitalPlot, 0), (BedDaysPlot, 0),
-              (CostPlot, 0)]
+COMPONENTS = [(Summary, 0), (EnrolmentPlot, 0), (HospitalPlot, 0), (BedDaysPlot, 0), (CostPlot, 0)]
 
 
 def make_page(model: DashboardModel | None = None) -> solara.Element:
     """The SolaraViz page; ``solara run sim.app`` serves :data:`page`."""
     params = model_params()
     if model is None:
-        model = DashboardModel(**{k: v["value"] if isinstance(v, dict) else v.value
-                                  for k, v in params.items()})
-    return SolaraViz(model, components=COMPONENTS, model_params=params,
-                     name="icsim: competing integrated care systems", play_interval=300)
+        model = DashboardModel(
+            **{k: v["value"] if isinstance(v, dict) else v.value for k, v in params.items()}
+        )
+    return SolaraViz(
+        model,
+        components=COMPONENTS,
+        model_params=params,
+        name="icsim: competing integrated care systems",
+        play_interval=300,
+    )
 
 
 page = make_page()

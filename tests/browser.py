@@ -15,8 +15,14 @@ from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -29,12 +35,17 @@ def ensure_chromium() -> tuple[Path | None, str]:
     if CHROMIUM.exists():
         return CHROMIUM, "present"
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return None, f"{CHROMIUM} is missing and installing it needs root (apt-get install chromium)"
+        return (
+            None,
+            f"{CHROMIUM} is missing and installing it needs root (apt-get install chromium)",
+        )
     if shutil.which("apt-get") is None:
         return None, f"{CHROMIUM} is missing and apt-get is not available to install it"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update"],
-                ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
+    for cmd in (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+    ):
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             return None, f"{' '.join(cmd)} failed: {done.stderr.strip()[-500:]}"

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.runner import simulate
-from sim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
+from sim.config.scenario import Scenario, ScenarioError, load_scenario, with_overrides
+from sim.engine.run import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -20,8 +20,7 @@ def scenario(name: str, overrides: dict | None = None) -> Scenario:
     return with_overrides(sc, overrides) if overrides else sc
 
 
-def assert_one_clear_message(folder: Path, name: str, text: str, field: str,
-                             allowed: str) -> None:
+def assert_one_clear_message(folder: Path, name: str, text: str, field: str, allowed: str) -> None:
     """A scenario file holding ``text`` fails to load with one message that names the file,
     the ``field`` and what is ``allowed``."""
     path = folder / f"{name}.toml"
@@ -32,15 +31,22 @@ def assert_one_clear_message(folder: Path, name: str, text: str, field: str,
     assert str(path) in message and field in message and allowed in message
 
 
-def value(df: pd.DataFrame, metric: str, system: str = "all", group: str = "all",
-          years: list[int] | None = None) -> float:
+def value(
+    df: pd.DataFrame,
+    metric: str,
+    system: str = "all",
+    group: str = "all",
+    years: list[int] | None = None,
+) -> float:
     sel = df[(df.metric == metric) & (df.system == system) & (df.group == group)]
     if years is not None:
         sel = sel[sel.year.isin(years)]
     return float(sel.value.mean())
 
 
-def replicates(sc: Scenario, n: int, patients: int, years: int, seed: int = 7) -> list[pd.DataFrame]:
+def replicates(
+    sc: Scenario, n: int, patients: int, years: int, seed: int = 7
+) -> list[pd.DataFrame]:
     return [simulate(sc, seed=seed, replicate=r, patients=patients, years=years) for r in range(n)]
 
 
@@ -58,7 +64,14 @@ def assert_greater(a: list[float], b: list[float], z: float = 3.0, what: str = "
 
 SINGLE_ICP = {
     "localities": [{"name": "area", "share": 1.0, "fragmented_default": False}],
-    "icps": [{"name": "icp", "localities": ["area"], "integration": "vertical",
-              "initial_share": 1.0, "years_integrated_at_start": 3}],
+    "icps": [
+        {
+            "name": "icp",
+            "localities": ["area"],
+            "integration": "vertical",
+            "initial_share": 1.0,
+            "years_integrated_at_start": 3,
+        }
+    ],
 }
 """One ICP holding the whole population, with no fragmented default and so no choice."""

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from helpers import scenario, value
 
-from sim.calibration import REFERENCE_SEED, calibrate
-from sim.metrics import COLUMNS, DTYPES, GROUPS, METRICS, MetricsLog, fragmentation_by_system
-from sim.model import ICSModel
-from sim.population import synthesize
-from sim.runner import metrics_frame, simulate
+from sim.engine.metrics import COLUMNS, DTYPES, GROUPS, METRICS, MetricsLog, fragmentation_by_system
+from sim.engine.model import ICSModel
+from sim.engine.run import metrics_frame, simulate
+from sim.patients.calibration import REFERENCE_SEED, calibrate
+from sim.patients.population import synthesize
 
 
 def _competing_model() -> ICSModel:
@@ -35,12 +35,13 @@ def test_conservation_every_year() -> None:
         assert option.max() < len(m.options), "a patient is enrolled in an unknown option"
         assert np.bincount(option, minlength=len(m.options)).sum() == n
         assert m.ledger.sum("population") == n, "each living patient counted exactly once"
-        paid = (sum(p.revenue for p in m.practices.values())
-                + m.ledger.sum("hospital_payment", option=0)
-                + sum(icp.revenue for icp in m.icps))
+        paid = (
+            sum(p.revenue for p in m.practices.values())
+            + m.ledger.sum("hospital_payment", option=0)
+            + sum(icp.revenue for icp in m.icps)
+        )
         assert m.commissioner.spend == pytest.approx(paid, rel=1e-9)
-        assert m.commissioner.spend == pytest.approx(m.ledger.sum("commissioner_payment"),
-                                                     rel=1e-9)
+        assert m.commissioner.spend == pytest.approx(m.ledger.sum("commissioner_payment"), rel=1e-9)
     df = m.metrics.frame()
     assert not df["value"].isna().any()
     assert np.isfinite(df["value"]).all()
@@ -68,10 +69,14 @@ def test_metrics_log_reads_like_the_rows_it_keeps(competing_model: ICSModel) -> 
     pd.testing.assert_frame_equal(metrics_frame(log), frame)
     pd.testing.assert_frame_equal(pd.DataFrame(list(log)).astype(DTYPES), frame)
     systems = [*competing_model.options, "all"]
-    order = pd.DataFrame({"year": frame["year"],
-                          "group": [GROUPS.index(g) for g in frame["group"]],
-                          "system": [systems.index(s) for s in frame["system"]],
-                          "metric": [METRICS.index(m) for m in frame["metric"]]})
+    order = pd.DataFrame(
+        {
+            "year": frame["year"],
+            "group": [GROUPS.index(g) for g in frame["group"]],
+            "system": [systems.index(s) for s in frame["system"]],
+            "metric": [METRICS.index(m) for m in frame["metric"]],
+        }
+    )
     assert order.sort_values(list(order.columns)).index.equals(order.index)
     assert not order.duplicated().any()
     empty = MetricsLog("empty", 0, competing_model.options)
@@ -90,8 +95,9 @@ def test_fragmentation_follows_contract_terms_set_each_year() -> None:
     for _ in range(3):
         model.step()
         df = model.metrics.frame()
-        row = df[(df.metric == "fragmentation") & (df.system == "cvd_pathway")
-                 & (df.year == model.year)]
+        row = df[
+            (df.metric == "fragmentation") & (df.system == "cvd_pathway") & (df.year == model.year)
+        ]
         recorded.append(float(row["value"].iloc[0]))
         assert recorded[-1] == fragmentation_by_system(model)[icp]
     assert recorded == pytest.approx([0.8, 0.7, 0.6])
@@ -111,17 +117,22 @@ def test_same_seed_identical_different_seed_differs() -> None:
 
 def test_baseline_reproduces_england() -> None:
     """Year-one fragmented-tariff rates match calibration_targets section 4."""
-    runs = [simulate(scenario("fragmented_tariff"), seed=s, patients=40_000, years=1)
-            for s in (1, 2, 3)]
+    runs = [
+        simulate(scenario("fragmented_tariff"), seed=s, patients=40_000, years=1) for s in (1, 2, 3)
+    ]
+
     def mean(metric: str) -> float:
         return float(np.mean([value(df, metric) for df in runs]))
-    assert mean("emergency_admissions_per_1000") == pytest.approx(99, rel=0.04)      # 4.8
+
+    assert mean("emergency_admissions_per_1000") == pytest.approx(99, rel=0.04)  # 4.8
     assert mean("avoidable_emergency_admissions_per_1000") / mean(
-        "emergency_admissions_per_1000") == pytest.approx(1 / 6, abs=0.015)          # 4.29
-    assert mean("gp_consultations_per_1000") == pytest.approx(5300, rel=0.03)        # 4.23
+        "emergency_admissions_per_1000"
+    ) == pytest.approx(1 / 6, abs=0.015)  # 4.29
+    assert mean("gp_consultations_per_1000") == pytest.approx(5300, rel=0.03)  # 4.23
     assert mean("elective_admissions_per_1000") == pytest.approx(183, rel=0.04)
     bed_days_per_admission = mean("bed_days_per_1000") / (
-        mean("emergency_admissions_per_1000") + mean("elective_admissions_per_1000"))
+        mean("emergency_admissions_per_1000") + mean("elective_admissions_per_1000")
+    )
     assert 2.5 < bed_days_per_admission < 4.5
 
 
@@ -167,7 +178,8 @@ def test_switching_in_published_range_and_lower_for_older_people() -> None:
     overall = value(df, "switching_rate", years=later)
     assert 0.02 < overall < 0.20
     assert value(df, "switching_rate", group="age_65_plus", years=later) < value(
-        df, "switching_rate", group="age_0_64", years=later)
+        df, "switching_rate", group="age_0_64", years=later
+    )
 
 
 def test_full_risk_adjustment_hits_requested_r_squared() -> None:
@@ -183,8 +195,8 @@ def test_years_reuse_the_heap_rather_than_fault_pages_in_again() -> None:
     allocator was tuned, each year at this size faulted in about 7,000 fresh pages."""
     import resource
 
-    from sim.heap import keep_heap_warm
-    from sim.rng import CHUNK_SIZE
+    from sim.base.heap import keep_heap_warm
+    from sim.base.rng import CHUNK_SIZE
 
     m = ICSModel(scenario("england"), seed=3, patients=CHUNK_SIZE, years=4)
     if not keep_heap_warm():
@@ -199,7 +211,7 @@ def test_years_reuse_the_heap_rather_than_fault_pages_in_again() -> None:
 
 def test_local_options_reuse_last_years_layout_only_while_it_fits() -> None:
     """Each year's choice set equals one built afresh, through ICPs opening and closing."""
-    from sim.choice import LocalOptions
+    from sim.patients.choice import LocalOptions
 
     m = ICSModel(scenario("icp_life_cycle"), seed=5, patients=4000)
     layouts = []  # kept alive, so that identities stay distinct
@@ -211,9 +223,12 @@ def test_local_options_reuse_last_years_layout_only_while_it_fits() -> None:
         for field in ("option", "fixed", "selection", "site", "site_km", "column"):
             assert np.array_equal(getattr(kept, field), getattr(fresh, field)), field
         assert (kept.layout is m._local.layout) == bool(
-            np.array_equal(m._local.layout.available, table.available))
+            np.array_equal(m._local.layout.available, table.available)
+        )
         layouts.append(m._local.layout)
-    assert len({id(x) for x in layouts}) > 1, "the scenario should open or close an option at least once"
+    assert len({id(x) for x in layouts}) > 1, (
+        "the scenario should open or close an option at least once"
+    )
 
 
 def test_books_keep_each_providers_row() -> None:
@@ -250,8 +265,16 @@ def test_partnerships_plan_each_icp_as_if_alone() -> None:
     m = ICSModel(scenario("england"), seed=3, patients=20000, years=3)
     m.run()
     table, rows = m.partnerships, np.flatnonzero(m.partnerships.is_open)
-    planned = ("quality", "selection", "prevention_spend", "referral_management",
-               "intermediate_spend", "made_outpatient", "applied_acsc", "elective_volume")
+    planned = (
+        "quality",
+        "selection",
+        "prevention_spend",
+        "referral_management",
+        "intermediate_spend",
+        "made_outpatient",
+        "applied_acsc",
+        "elective_volume",
+    )
     table.plan(rows)  # next year's plans, from what the ICPs expect now
     together = {name: getattr(table, name)[rows].copy() for name in planned}
     for row in rows:

@@ -83,16 +83,31 @@ def dashboard_url(tmp_path_factory):
     port = _free_port()
     log = (folder / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "dashboard", "--port", str(port), "--host",
-         "127.0.0.1", "--scenarios", str(REPO / "scenarios")],
-        cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "dashboard",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--scenarios",
+            str(REPO / "scenarios"),
+        ],
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 180
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"dashboard exited with {proc.returncode}:\n"
-                            + (folder / "server.log").read_text()[-3000:])
+                pytest.fail(
+                    f"dashboard exited with {proc.returncode}:\n"
+                    + (folder / "server.log").read_text()[-3000:]
+                )
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:
                     if response.status == 200:
@@ -100,8 +115,10 @@ def dashboard_url(tmp_path_factory):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("dashboard did not start serving:\n"
-                            + (folder / "server.log").read_text()[-3000:])
+                pytest.fail(
+                    "dashboard did not start serving:\n"
+                    + (folder / "server.log").read_text()[-3000:]
+                )
             time.sleep(0.5)
         yield url
     finally:
@@ -124,12 +141,14 @@ def test_dashboard_in_chromium(chromium, dashboard_url, tmp_path):
             page.goto(dashboard_url)
             summary = page.locator("main, .v-content, .v-main").first
             expect(summary.get_by_text("Year 0 of 10")).to_be_visible(timeout=90_000)
-            expect(summary.get_by_text("Options: Fragmented default, ICP north, ICP south, "
-                                       "ICP rural")).to_be_visible()
+            expect(
+                summary.get_by_text("Options: Fragmented default, ICP north, ICP south, ICP rural")
+            ).to_be_visible()
 
             # Move the ICP slider from 2 to 3 and pick blended payment.
-            slider = page.locator(".v-input", has_text="ICPs in the urban locality") \
-                .get_by_role("slider")
+            slider = page.locator(".v-input", has_text="ICPs in the urban locality").get_by_role(
+                "slider"
+            )
             expect(slider).to_have_attribute("aria-valuenow", "2")
             slider.focus()
             slider.press("ArrowRight")
@@ -150,8 +169,9 @@ def test_dashboard_in_chromium(chromium, dashboard_url, tmp_path):
             for year in (1, 2, 3):
                 step.click()
                 expect(summary.get_by_text(f"Year {year} of 10")).to_be_visible(timeout=60_000)
-            expect(summary.get_by_text("Whole population, year 3: emergency admissions")) \
-                .to_be_visible()
+            expect(
+                summary.get_by_text("Whole population, year 3: emergency admissions")
+            ).to_be_visible()
             expect(page.get_by_text("Step: 3")).to_be_visible()
             after = [plots.nth(i).screenshot() for i in range(4)]
             changed = [b != a for b, a in zip(before, after, strict=True)]

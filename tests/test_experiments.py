@@ -25,22 +25,32 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.config.scenario import ScenarioError
+from sim.engine.metrics import COLUMNS
 from sim.experiments.executor import completed_ids
 from sim.experiments.sensitivity import plan_sensitivity, run_sensitivity
 from sim.experiments.summary import paired_differences, replicate_summary
 from sim.experiments.sweep import plan_sweep, run_sweep
-from sim.metrics import COLUMNS
-from sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "competing_icps_capitation.toml"
 SWEEP_KEYS = ["contracts.icp.risk_adjustment", "choice.inertia"]
 
 
-def write_sweep(folder: Path, name: str = "small", *, replicates: int = 8, patients: int = 5000,
-                years: int = 5, crn: bool = True, grid: str | None = None) -> Path:
-    grid = grid or ('"contracts.icp.risk_adjustment" = ["none", "full"]\n'
-                    '"choice.inertia" = { low = 1.5, high = 4.0, num = 2 }\n')
+def write_sweep(
+    folder: Path,
+    name: str = "small",
+    *,
+    replicates: int = 8,
+    patients: int = 5000,
+    years: int = 5,
+    crn: bool = True,
+    grid: str | None = None,
+) -> Path:
+    grid = grid or (
+        '"contracts.icp.risk_adjustment" = ["none", "full"]\n'
+        '"choice.inertia" = { low = 1.5, high = 4.0, num = 2 }\n'
+    )
     path = folder / f"{name}.toml"
     path.write_text(f"""[sweep]
 name = "{name}"
@@ -59,8 +69,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def wait_for_runs(runs: Path, at_least: int, process: subprocess.Popen | None = None,
-                  timeout: float = 300.0) -> int:
+def wait_for_runs(
+    runs: Path, at_least: int, process: subprocess.Popen | None = None, timeout: float = 300.0
+) -> int:
     """Poll until runs have landed (not a timing assertion: it only decides when to stop)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -104,8 +115,9 @@ def test_sweep_results_store(reference: Path, sweep_file: Path) -> None:
     assert (summary["mean"] <= summary["high"] + 1e-9).all()
 
 
-def test_results_do_not_depend_on_worker_count(reference: Path, sweep_file: Path,
-                                               tmp_path: Path) -> None:
+def test_results_do_not_depend_on_worker_count(
+    reference: Path, sweep_file: Path, tmp_path: Path
+) -> None:
     plan = plan_sweep(sweep_file)
     one = run_sweep(plan, tmp_path / "one", workers=1, progress=False)
     pd.testing.assert_frame_equal(one, pd.read_parquet(reference / "results.parquet"))
@@ -114,14 +126,25 @@ def test_results_do_not_depend_on_worker_count(reference: Path, sweep_file: Path
     pd.testing.assert_frame_equal(serial, one)
 
 
-def stopped_sweep(sweep_file: Path, out: Path, landed: int,
-                  stop: Callable[[subprocess.Popen], None]) -> tuple[subprocess.Popen, str]:
+def stopped_sweep(
+    sweep_file: Path, out: Path, landed: int, stop: Callable[[subprocess.Popen], None]
+) -> tuple[subprocess.Popen, str]:
     """``icsim sweep`` on two workers, in a process group of its own (as a terminal runs
     it), stopped by ``stop`` once ``landed`` results are on disk: the process and its output."""
-    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(sweep_file), "--out", str(out),
-           "--workers", "2"]
-    process = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim.cli",
+        "sweep",
+        str(sweep_file),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+    ]
+    process = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         wait_for_runs(out / "runs", landed, process)
         stop(process)
@@ -133,8 +156,7 @@ def stopped_sweep(sweep_file: Path, out: Path, landed: int,
     return process, output
 
 
-def assert_clean_stop(process: subprocess.Popen, output: str, sweep_file: Path,
-                      out: Path) -> None:
+def assert_clean_stop(process: subprocess.Popen, output: str, sweep_file: Path, out: Path) -> None:
     """Stopped before the end: one message with a resume hint, and no traceback."""
     if len(completed_ids(out / "runs")) < len(plan_sweep(sweep_file).runs):
         assert process.returncode == 130, output
@@ -142,8 +164,9 @@ def assert_clean_stop(process: subprocess.Popen, output: str, sweep_file: Path,
         assert "Traceback" not in output and "ERROR" not in output, output
 
 
-def test_killed_sweep_resumes_to_identical_results(reference: Path, sweep_file: Path,
-                                                   tmp_path: Path) -> None:
+def test_killed_sweep_resumes_to_identical_results(
+    reference: Path, sweep_file: Path, tmp_path: Path
+) -> None:
     """Kill -9 the whole sweep, then stop it with SIGTERM, then resume: same results."""
     out, runs = tmp_path / "out", tmp_path / "out" / "runs"
     stopped_sweep(sweep_file, out, 1, lambda process: os.killpg(process.pid, signal.SIGKILL))
@@ -153,8 +176,9 @@ def test_killed_sweep_resumes_to_identical_results(reference: Path, sweep_file: 
     # what a kill can leave behind: a temporary file; it must never be read
     (runs / ".deadbeef.parquet.x1y2.tmp").write_bytes(b"PAR1 torn")
 
-    soft, output = stopped_sweep(sweep_file, out, after_kill + 1,
-                                 lambda process: process.send_signal(signal.SIGTERM))
+    soft, output = stopped_sweep(
+        sweep_file, out, after_kill + 1, lambda process: process.send_signal(signal.SIGTERM)
+    )
     assert after_kill < len(completed_ids(runs))
     assert_clean_stop(soft, output, sweep_file, out)
 
@@ -164,23 +188,33 @@ def test_killed_sweep_resumes_to_identical_results(reference: Path, sweep_file: 
     assert not list(runs.glob(".*.tmp"))
 
 
-def test_ctrl_c_in_a_terminal_stops_the_sweep_with_one_message(sweep_file: Path,
-                                                               tmp_path: Path) -> None:
+def test_ctrl_c_in_a_terminal_stops_the_sweep_with_one_message(
+    sweep_file: Path, tmp_path: Path
+) -> None:
     """A terminal's Ctrl-C reaches every process in its group, Dask workers included."""
-    process, output = stopped_sweep(sweep_file, tmp_path, 2,
-                                    lambda process: os.killpg(process.pid, signal.SIGINT))
+    process, output = stopped_sweep(
+        sweep_file, tmp_path, 2, lambda process: os.killpg(process.pid, signal.SIGINT)
+    )
     assert_clean_stop(process, output, sweep_file, tmp_path)
 
 
-def test_killed_worker_does_not_change_results(reference: Path, sweep_file: Path,
-                                               tmp_path: Path) -> None:
+def test_killed_worker_does_not_change_results(
+    reference: Path, sweep_file: Path, tmp_path: Path
+) -> None:
     from dask.distributed import Client, LocalCluster
 
     total = len(plan_sweep(sweep_file).runs)
     landed_at_kill: list[int] = []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         victim = next(iter(client.run(os.getpid).values()))
 
         def kill_one_worker() -> None:
@@ -201,13 +235,17 @@ def test_common_random_numbers_reduce_variance_of_differences(tmp_path: Path) ->
     grid = '"contracts.icp.risk_adjustment" = ["none", "full"]\n'
     diffs = {}
     for crn in (True, False):
-        path = write_sweep(tmp_path, f"crn_{crn}", replicates=reps, patients=3000, years=3,
-                           crn=crn, grid=grid)
+        path = write_sweep(
+            tmp_path, f"crn_{crn}", replicates=reps, patients=3000, years=3, crn=crn, grid=grid
+        )
         df = run_sweep(plan_sweep(path), tmp_path / f"out_{crn}", workers=0, progress=False)
-        sel = df[(df["year"] == 3) & (df["system"] == "all") & (df["group"] == "all")
-                 & (df["metric"] == "emergency_admissions_per_1000")]
-        wide = sel.pivot(index="replicate", columns="contracts.icp.risk_adjustment",
-                         values="value")
+        sel = df[
+            (df["year"] == 3)
+            & (df["system"] == "all")
+            & (df["group"] == "all")
+            & (df["metric"] == "emergency_admissions_per_1000")
+        ]
+        wide = sel.pivot(index="replicate", columns="contracts.icp.risk_adjustment", values="value")
         diffs[crn] = (wide["full"] - wide["none"]).to_numpy()
     var_crn, var_ind = np.var(diffs[True], ddof=1), np.var(diffs[False], ddof=1)
     # one-sided F test at 0.1%: the reduction is far beyond replicate-to-replicate chance
@@ -219,12 +257,21 @@ def test_replicate_summary_and_paired_differences() -> None:
     rows = []
     for rep in range(21):
         for scenario, shift in (("a", 0.0), ("b", 5.0)):
-            rows.append({"scenario": scenario, "replicate": rep, "year": 1, "system": "all",
-                         "group": "all", "metric": "m", "value": rep + shift})
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "replicate": rep,
+                    "year": 1,
+                    "system": "all",
+                    "group": "all",
+                    "metric": "m",
+                    "value": rep + shift,
+                }
+            )
     df = pd.DataFrame(rows)
     summary = replicate_summary(df).set_index("scenario")
     assert summary.loc["a", "mean"] == pytest.approx(10.0)
-    assert summary.loc["a", "low"] == pytest.approx(1.0)    # 5th percentile of 0..20
+    assert summary.loc["a", "low"] == pytest.approx(1.0)  # 5th percentile of 0..20
     assert summary.loc["a", "high"] == pytest.approx(19.0)  # 95th percentile
     assert summary.loc["a", "replicates"] == 21
     diff = paired_differences(df, baseline="a").iloc[0]
@@ -252,13 +299,17 @@ def test_morris_sensitivity_end_to_end_from_the_command_line(tmp_path: Path) -> 
     path = tmp_path / "morris.toml"
     path.write_text(SENSITIVITY.format(name="m", base=str(BASE), method="morris", samples=2))
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["sensitivity", str(path), "--out", str(out),
-                                      "--workers", "0"])
+    result = CliRunner().invoke(
+        app, ["sensitivity", str(path), "--out", str(out), "--workers", "0"]
+    )
     assert result.exit_code == 0, result.output
     indices = pd.read_csv(out / "indices.csv")
     assert len(indices) == 2 * 3
-    assert set(indices["parameter"]) == {"choice.inertia", "behaviour.quality_effort_scale",
-                                         "contracts.icp.rate_ratio"}
+    assert set(indices["parameter"]) == {
+        "choice.inertia",
+        "behaviour.quality_effort_scale",
+        "contracts.icp.rate_ratio",
+    }
     assert np.isfinite(indices["mu_star"]).all() and (indices["mu_star"] >= 0).all()
     for _, t in indices.groupby("output"):
         assert list(t["rank"]) == [1, 2, 3]
@@ -280,26 +331,39 @@ def test_sobol_sensitivity_end_to_end(tmp_path: Path) -> None:
 
 def test_sensitivity_defaults_to_declared_assumption_ranges(tmp_path: Path) -> None:
     path = tmp_path / "all.toml"
-    path.write_text(f'[sensitivity]\nscenario = {str(BASE)!r}\nsamples = 2\n')
+    path.write_text(f"[sensitivity]\nscenario = {str(BASE)!r}\nsamples = 2\n")
     plan = plan_sensitivity(path)
     bounds = dict(zip(plan.keys, plan.bounds, strict=True))
     assert bounds["choice.inertia"] == (1.0, 5.0)
     assert not any(k.startswith(("run.", "localities.")) for k in plan.keys)
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ('[sweep]\nscenario = "{base}"\n[grid]\n"choice.inertya" = [1.0, 2.0]\n',
-     "field 'choice.inertya': unknown field; allowed here:"),
-    ('[sweep]\nscenario = "{base}"\nreplicates = 0\n',
-     "field 'sweep.replicates': Input should be greater than or equal to 1"),
-    ('[sweep]\nscenario = "{base}"\nreplicate = 3\n',
-     "field 'sweep.replicate': unknown field; allowed here: name, description, scenario"),
-    ('[sweep]\nscenario = "{base}"\n[grid]\n"choice.inertia" = {{ low = 5, high = 1, num = 3 }}\n',
-     "field 'grid.choice.inertia': high must be greater than low"),
-    ('[sweep]\nscenario = "{base}"\n[grid]\n"contracts.icp.r_squared" = [0.2, 1.5]\n',
-     "r_squared': Input should be less than or equal to 1"),
-    ('[sweep]\nscenario = "missing.toml"\n', "field 'sweep.scenario': no such scenario file"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            '[sweep]\nscenario = "{base}"\n[grid]\n"choice.inertya" = [1.0, 2.0]\n',
+            "field 'choice.inertya': unknown field; allowed here:",
+        ),
+        (
+            '[sweep]\nscenario = "{base}"\nreplicates = 0\n',
+            "field 'sweep.replicates': Input should be greater than or equal to 1",
+        ),
+        (
+            '[sweep]\nscenario = "{base}"\nreplicate = 3\n',
+            "field 'sweep.replicate': unknown field; allowed here: name, description, scenario",
+        ),
+        (
+            '[sweep]\nscenario = "{base}"\n[grid]\n"choice.inertia" = {{ low = 5, high = 1, num = 3 }}\n',
+            "field 'grid.choice.inertia': high must be greater than low",
+        ),
+        (
+            '[sweep]\nscenario = "{base}"\n[grid]\n"contracts.icp.r_squared" = [0.2, 1.5]\n',
+            "r_squared': Input should be less than or equal to 1",
+        ),
+        ('[sweep]\nscenario = "missing.toml"\n', "field 'sweep.scenario': no such scenario file"),
+    ],
+)
 def test_bad_sweep_file_gets_one_clear_message(tmp_path: Path, body: str, expected: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(body.format(base=BASE))
@@ -325,8 +389,9 @@ def test_run_and_compare_show_mean_and_90_percent_interval(tmp_path: Path) -> No
     assert sorted(metrics["replicate"].unique()) == [0, 1, 2]
 
     frag = ROOT / "scenarios" / "fragmented_tariff.toml"
-    result = runner.invoke(app, ["compare", str(frag), str(BASE), "--out",
-                                 str(tmp_path / "cmp"), *common])
+    result = runner.invoke(
+        app, ["compare", str(frag), str(BASE), "--out", str(tmp_path / "cmp"), *common]
+    )
     assert result.exit_code == 0, result.output
     assert "replicate by replicate" in result.output
     diffs = pd.read_csv(tmp_path / "cmp" / "differences.csv")

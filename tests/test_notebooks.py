@@ -14,8 +14,12 @@ from nbclient import NotebookClient
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-TEACHING = ("01_first_run", "02_payment_incentives", "03_choice_and_selection",
-            "04_sweeps_and_uncertainty")
+TEACHING = (
+    "01_first_run",
+    "02_payment_incentives",
+    "03_choice_and_selection",
+    "04_sweeps_and_uncertainty",
+)
 
 
 def test_the_teaching_notebooks_are_there():
@@ -26,8 +30,12 @@ def test_the_teaching_notebooks_are_there():
 def test_committed_notebook_has_no_outputs(path: Path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    dirty = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
-             and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    dirty = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
     assert not dirty, f"{path.name}: clear the outputs of cells {dirty} before committing"
 
 
@@ -35,12 +43,22 @@ def test_committed_notebook_has_no_outputs(path: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path: Path):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=240, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()
-    errors = [out for cell in nb.cells if cell.cell_type == "code"
-              for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    errors = [
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
     assert not errors
-    images = sum("image/png" in out.get("data", {}) for cell in nb.cells
-                 if cell.cell_type == "code" for out in cell.get("outputs", []))
+    images = sum(
+        "image/png" in out.get("data", {})
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+    )
     assert images >= 1, f"{path.name} drew no figure"

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim import plots
 from sim.cli import app
+from sim.report import plots
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
@@ -28,9 +28,19 @@ def _invoke(*args: str):
 def comparison(tmp_path_factory) -> Path:
     """A tiny compare run: 2 scenarios, 2 replicates, 3,000 patients, 3 years."""
     out = tmp_path_factory.mktemp("comparison")
-    _invoke("compare", str(SCENARIOS / "fragmented_tariff.toml"),
-            str(SCENARIOS / "competing_icps_capitation.toml"), "--patients", "3000",
-            "--years", "3", "--replicates", "2", "--out", str(out))
+    _invoke(
+        "compare",
+        str(SCENARIOS / "fragmented_tariff.toml"),
+        str(SCENARIOS / "competing_icps_capitation.toml"),
+        "--patients",
+        "3000",
+        "--years",
+        "3",
+        "--replicates",
+        "2",
+        "--out",
+        str(out),
+    )
     return out
 
 
@@ -76,8 +86,17 @@ def test_load_results_keeps_the_compare_order_and_run_settings(comparison):
 
 def test_bands_are_the_5th_to_95th_percentile_across_replicates():
     values = np.arange(1.0, 21.0)  # 20 replicates: 1, 2, ..., 20
-    df = pd.DataFrame({"scenario": "s", "replicate": range(20), "year": 1, "system": "all",
-                       "group": "all", "metric": "cost_per_capita", "value": values})
+    df = pd.DataFrame(
+        {
+            "scenario": "s",
+            "replicate": range(20),
+            "year": 1,
+            "system": "all",
+            "group": "all",
+            "metric": "cost_per_capita",
+            "value": values,
+        }
+    )
     stats = plots.interval(df, ["scenario", "year"]).iloc[0]
     assert stats["mean"] == pytest.approx(10.5)
     assert stats["lo"] == pytest.approx(np.percentile(values, 5))
@@ -86,8 +105,16 @@ def test_bands_are_the_5th_to_95th_percentile_across_replicates():
 
 
 def test_style_is_large_and_colour_blind_safe():
-    assert all(plots.STYLE[k] >= 14 for k in ("font.size", "axes.labelsize", "xtick.labelsize",
-                                              "ytick.labelsize", "legend.fontsize"))
+    assert all(
+        plots.STYLE[k] >= 14
+        for k in (
+            "font.size",
+            "axes.labelsize",
+            "xtick.labelsize",
+            "ytick.labelsize",
+            "legend.fontsize",
+        )
+    )
     palette = plots.Palette(frozenset({"fragmented_tariff", "new_scenario"}))
     assert palette.colour("fragmented") == plots.OKABE_ITO["vermillion"]
     assert palette.colour("fragmented_tariff") == plots.OKABE_ITO["vermillion"]
@@ -107,5 +134,11 @@ def test_every_axis_has_units_and_every_figure_a_source(comparison):
                 continue
             label = ax.get_ylabel() or ax.get_xlabel()
             assert label, f"{name}: an axis without a label"
-            assert "(" in label or "year" in label.lower() or "per" in label \
-                or "index" in label or "weeks" in label or "%" in label, f"{name}: {label!r}"
+            assert (
+                "(" in label
+                or "year" in label.lower()
+                or "per" in label
+                or "index" in label
+                or "weeks" in label
+                or "%" in label
+            ), f"{name}: {label!r}"

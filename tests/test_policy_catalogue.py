@@ -16,24 +16,40 @@ from helpers import ROOT, SCENARIOS, assert_one_clear_message
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.config.catalogue import list_scenarios, scenarios_folder
+from sim.config.declare import iter_parameters
+from sim.config.scenario import load_scenario
+from sim.contracts.payment import load_catalogue
 from sim.contracts.terms import ROLES
-from sim.params import iter_parameters
-from sim.payment import load_catalogue
-from sim.scenario import load_scenario
-from sim.scenario_catalogue import list_scenarios, scenarios_folder
 
 runner = CliRunner()
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 CITATION = re.compile(r"seed 00[0-4][: ]L?\d+|calibration_targets \d")
 CATALOGUE = (
-    "block_contract_cumbria", "p4p_withhold_tower_hamlets", "p4p_rising_knowsley",
-    "year_of_care_diabetes", "episode_bundle_geisinger", "marginal_rate_emergency",
-    "readmission_non_payment", "shared_savings", "lead_provider_milton_keynes",
-    "lead_provider_cap_ben", "risk_corridor", "pbc_soft_budget", "pbc_hard_budget",
-    "carve_out_high_cost", "vertical_kaiser_nc", "virtual_kaiser_colorado",
-    "route_bolton_community_specialists", "route_epsom_primary_care_reach_in",
-    "route_birmingham_partnership", "pooled_budget_torbay", "single_planned_system_scotland",
-    "dutch_regulated_competition", "urban_vs_rural_yardstick", "icp_life_cycle",
+    "block_contract_cumbria",
+    "p4p_withhold_tower_hamlets",
+    "p4p_rising_knowsley",
+    "year_of_care_diabetes",
+    "episode_bundle_geisinger",
+    "marginal_rate_emergency",
+    "readmission_non_payment",
+    "shared_savings",
+    "lead_provider_milton_keynes",
+    "lead_provider_cap_ben",
+    "risk_corridor",
+    "pbc_soft_budget",
+    "pbc_hard_budget",
+    "carve_out_high_cost",
+    "vertical_kaiser_nc",
+    "virtual_kaiser_colorado",
+    "route_bolton_community_specialists",
+    "route_epsom_primary_care_reach_in",
+    "route_birmingham_partnership",
+    "pooled_budget_torbay",
+    "single_planned_system_scotland",
+    "dutch_regulated_competition",
+    "urban_vs_rural_yardstick",
+    "icp_life_cycle",
 )
 
 
@@ -81,8 +97,21 @@ def test_icsim_scenarios_lists_every_file_with_its_citations(tmp_path: Path) -> 
 @pytest.mark.parametrize("name", CATALOGUE)
 def test_scenario_runs_from_the_command_line(tmp_path: Path, name: str) -> None:
     out = tmp_path / name
-    result = runner.invoke(app, ["run", str(SCENARIOS / f"{name}.toml"), "--out", str(out),
-                                 "--patients", "1500", "--years", "2", "--seed", "4"])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(SCENARIOS / f"{name}.toml"),
+            "--out",
+            str(out),
+            "--patients",
+            "1500",
+            "--years",
+            "2",
+            "--seed",
+            "4",
+        ],
+    )
     assert result.exit_code == 0, result.output
     df = pd.read_parquet(out / "metrics.parquet")
     assert set(df["year"]) == {1, 2}
@@ -94,8 +123,14 @@ def test_documentation_maps_every_catalogue_scenario_to_code_and_test() -> None:
     page = (ROOT / "docs" / "policy_catalogue.md").read_text()
     for name in CATALOGUE:
         assert f"{name}.toml" in page, f"docs/policy_catalogue.md does not list {name}"
-    for module in ("sim/contracts/block.py", "sim/contracts/performance.py", "sim/agents.py",
-                   "test_policy_catalogue_payment.py", "selection_gap", "fragmentation"):
+    for module in (
+        "sim/contracts/block.py",
+        "sim/contracts/performance.py",
+        "sim/providers/agents.py",
+        "test_policy_catalogue_payment.py",
+        "selection_gap",
+        "fragmentation",
+    ):
         assert module in page
     readme = (ROOT / "README.md").read_text()
     assert "## Policy catalogue" in readme and "docs/policy_catalogue.md" in readme
@@ -108,27 +143,44 @@ def test_new_parameters_are_listed_with_sources() -> None:
     assert share.value == [0.2, 0.3, 0.4] and "seed 004" in share.evidence
     assert "assumption" in params["contracts.pathway.target_quality_by_year"].evidence
     default = {p.key for p in iter_parameters(load_scenario(SCENARIOS / "fragmented_tariff.toml"))}
-    for key in ("costs.community_outpatient_cost_ratio", "behaviour.readmission_avoidance_max",
-                "hospital.capacity_margin_response", "contracts.hospital.admin_cost_per_head"):
+    for key in (
+        "costs.community_outpatient_cost_ratio",
+        "behaviour.readmission_avoidance_max",
+        "hospital.capacity_margin_response",
+        "contracts.hospital.admin_cost_per_head",
+    ):
         assert key in default
-    result = runner.invoke(app, ["params", str(SCENARIOS / "lead_provider_milton_keynes.toml")],
-                           env={"COLUMNS": "300"})
+    result = runner.invoke(
+        app, ["params", str(SCENARIOS / "lead_provider_milton_keynes.toml")], env={"COLUMNS": "300"}
+    )
     assert "contracts.lead.budget_ratio" in result.output and "seed 004 L2334-2336" in result.output
 
 
 BAD = {
     "role": ('[contracts.gp]\nkind = "pooled_budget"\n', "contracts.gp", "practice_budget"),
-    "share": ('[contracts.icp]\nkind = "p4p_withhold"\nwithhold_share_by_year = [0.2, 1.5]\n',
-              "contracts.icp.p4p_withhold.withhold_share_by_year", "between 0 and 1"),
-    "nested_key": ('[contracts.icp]\nkind = "p4p_withhold"\n[contracts.icp.base]\n'
-                   'kind = "capitation"\nrate = 3\n', "contracts.icp.p4p_withhold.base.capitation"
-                   ".rate", "allowed here: admin_cost_per_head"),
+    "share": (
+        '[contracts.icp]\nkind = "p4p_withhold"\nwithhold_share_by_year = [0.2, 1.5]\n',
+        "contracts.icp.p4p_withhold.withhold_share_by_year",
+        "between 0 and 1",
+    ),
+    "nested_key": (
+        '[contracts.icp]\nkind = "p4p_withhold"\n[contracts.icp.base]\n'
+        'kind = "capitation"\nrate = 3\n',
+        "contracts.icp.p4p_withhold.base.capitation.rate",
+        "allowed here: admin_cost_per_head",
+    ),
     "kind": ('[contracts.icp]\nkind = "lump"\n', "contracts.icp", "'block'"),
-    "covers": ('[contracts.hospital]\nkind = "year_of_care"\ncovers = ["gp_consultation"]\n',
-               "contracts.hospital", "allowed there: outpatient"),
-    "vertical_cap": ('[[icps]]\nname = "x"\nlocalities = ["area"]\nintegration = "vertical"\n'
-                     '[contracts.icp]\nkind = "lead_provider"\nself_provision_cap = 0.4\n',
-                     "ICP 'x'", "integration = 'virtual'"),
+    "covers": (
+        '[contracts.hospital]\nkind = "year_of_care"\ncovers = ["gp_consultation"]\n',
+        "contracts.hospital",
+        "allowed there: outpatient",
+    ),
+    "vertical_cap": (
+        '[[icps]]\nname = "x"\nlocalities = ["area"]\nintegration = "vertical"\n'
+        '[contracts.icp]\nkind = "lead_provider"\nself_provision_cap = 0.4\n',
+        "ICP 'x'",
+        "integration = 'virtual'",
+    ),
 }
 
 

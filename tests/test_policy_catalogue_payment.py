@@ -12,10 +12,10 @@ import pytest
 from helpers import assert_greater, scenario
 from policy_helpers import LATE, YEARS, arm, per_rep
 
-from sim.calibration import calibrate
-from sim.model import ICSModel
-from sim.payment import RuleContext, build_rule
-from sim.scenario import with_overrides
+from sim.config.scenario import with_overrides
+from sim.contracts.payment import RuleContext, build_rule
+from sim.engine.model import ICSModel
+from sim.patients.calibration import calibrate
 
 TARIFF = {"contracts.hospital": {"kind": "tariff"}}
 
@@ -27,8 +27,11 @@ def test_block_contract_removes_induced_demand_and_lengthens_waits() -> None:
     tariff = arm(with_overrides(scenario("block_contract_cumbria"), TARIFF))
     for metric in ("elective_admissions_per_1000", "outpatient_per_1000", "induced_demand"):
         assert_greater(per_rep(tariff, metric), per_rep(block, metric), what=metric)
-    assert_greater(per_rep(block, "waiting_weeks"), per_rep(tariff, "waiting_weeks"),
-                   what="waiting weeks, block minus tariff")
+    assert_greater(
+        per_rep(block, "waiting_weeks"),
+        per_rep(tariff, "waiting_weeks"),
+        what="waiting weeks, block minus tariff",
+    )
 
 
 def test_withheld_payment_on_quality_raises_quality() -> None:
@@ -45,12 +48,25 @@ def test_rising_performance_share_raises_quality_year_on_year() -> None:
     """Knowsley: performance share 20% -> 40% by year 3 (seed 004 L2493-2496)."""
     sc = scenario("p4p_rising_knowsley")
     rising = arm(sc)
-    flat = arm(with_overrides(sc, {"contracts.pathway.withhold_share_by_year": [0.2],
-                                   "contracts.pathway.target_quality_by_year": [0.6]}))
-    assert_greater(per_rep(rising, "quality", years=[3]), per_rep(rising, "quality", years=[1]),
-                   what="quality in year 3 minus year 1")
-    assert_greater(per_rep(rising, "quality", years=LATE), per_rep(flat, "quality", years=LATE),
-                   what="quality, rising share minus a flat 20%")
+    flat = arm(
+        with_overrides(
+            sc,
+            {
+                "contracts.pathway.withhold_share_by_year": [0.2],
+                "contracts.pathway.target_quality_by_year": [0.6],
+            },
+        )
+    )
+    assert_greater(
+        per_rep(rising, "quality", years=[3]),
+        per_rep(rising, "quality", years=[1]),
+        what="quality in year 3 minus year 1",
+    )
+    assert_greater(
+        per_rep(rising, "quality", years=LATE),
+        per_rep(flat, "quality", years=LATE),
+        what="quality, rising share minus a flat 20%",
+    )
 
 
 def test_year_of_care_removes_the_volume_incentive_on_bundled_care_only() -> None:
@@ -59,10 +75,14 @@ def test_year_of_care_removes_the_volume_incentive_on_bundled_care_only() -> Non
     sc = scenario("year_of_care_diabetes")
     bundled = arm(sc)
     tariff = arm(with_overrides(sc, TARIFF))
-    assert_greater(per_rep(tariff, "outpatient_per_1000"), per_rep(bundled, "outpatient_per_1000"),
-                   what="outpatient attendances")
+    assert_greater(
+        per_rep(tariff, "outpatient_per_1000"),
+        per_rep(bundled, "outpatient_per_1000"),
+        what="outpatient attendances",
+    )
     assert per_rep(bundled, "elective_admissions_per_1000") == pytest.approx(
-        per_rep(tariff, "elective_admissions_per_1000"), rel=1e-9), "electives are not bundled"
+        per_rep(tariff, "elective_admissions_per_1000"), rel=1e-9
+    ), "electives are not bundled"
 
 
 def test_episode_bundle_cuts_readmissions_and_follow_ups() -> None:
@@ -86,8 +106,11 @@ def test_marginal_rate_cuts_emergency_admissions_less_at_70_than_30_percent() ->
     cut_70 = np.subtract(per_rep(tariff, metric, years=late), per_rep(mret, metric, years=late))
     assert_greater(list(cut_30), [0.0] * len(cut_30), what="emergency admissions cut at 30%")
     assert_greater(list(cut_30), list(cut_70), what="cut at 30% minus cut at 70%")
-    assert_greater(per_rep(tariff, "trust_income_per_capita"),
-                   per_rep(mret, "trust_income_per_capita"), what="trust income")
+    assert_greater(
+        per_rep(tariff, "trust_income_per_capita"),
+        per_rep(mret, "trust_income_per_capita"),
+        what="trust income",
+    )
 
 
 def test_no_payment_for_readmissions_after_planned_care_cuts_readmissions() -> None:
@@ -105,8 +128,9 @@ def test_shared_savings_pull_towards_prevention_and_cut_spend() -> None:
     shared = arm(sc)
     none = arm(with_overrides(sc, {"contracts.gain_share.savings_share": 0.0}))
     for metric in ("elective_admissions_per_1000", "bed_days_per_1000", "cost_per_capita"):
-        assert_greater(per_rep(none, metric, years=LATE), per_rep(shared, metric, years=LATE),
-                       what=metric)
+        assert_greater(
+            per_rep(none, metric, years=LATE), per_rep(shared, metric, years=LATE), what=metric
+        )
 
 
 def test_lead_provider_saves_at_least_five_percent_and_its_bonus_buys_quality() -> None:
@@ -116,8 +140,11 @@ def test_lead_provider_saves_at_least_five_percent_and_its_bonus_buys_quality() 
     no_bonus = arm(with_overrides(sc, {"contracts.lead.performance_ratio": 0.0}))
     current = arm(with_overrides(sc, {"localities.0.fragmented_default": True, "icps": []}))
     spend = per_rep(lead, "cost_per_capita", years=LATE)
-    assert_greater(per_rep(current, "cost_per_capita", years=LATE), spend,
-                   what="commissioner spend per head, fragmented tariff minus lead provider")
+    assert_greater(
+        per_rep(current, "cost_per_capita", years=LATE),
+        spend,
+        what="commissioner spend per head, fragmented tariff minus lead provider",
+    )
     assert_greater(per_rep(lead, "quality"), per_rep(no_bonus, "quality"), what="quality")
 
 
@@ -126,8 +153,11 @@ def test_self_provision_cap_keeps_most_of_the_service_with_other_providers() -> 
     sc = scenario("lead_provider_cap_ben")
     capped = arm(sc)
     uncapped = arm(with_overrides(sc, {"contracts.lead.self_provision_cap": 1.0}))
-    assert_greater(per_rep(capped, "trust_income_per_capita"),
-                   per_rep(uncapped, "trust_income_per_capita"), what="trust income per head")
+    assert_greater(
+        per_rep(capped, "trust_income_per_capita"),
+        per_rep(uncapped, "trust_income_per_capita"),
+        what="trust income per head",
+    )
     model = ICSModel(sc, seed=7, patients=5_000, years=4)
     model.run()
     assert 0 < max(model.icps[0].self_provision.values()) <= 0.4
@@ -135,8 +165,9 @@ def test_self_provision_cap_keeps_most_of_the_service_with_other_providers() -> 
 
 def _result_spread(df) -> float:
     """Mean absolute ICP surplus as a share of its revenue, over ICP-years."""
-    rows = df[df.group == "all"].pivot_table(index=["year", "system"], columns="metric",
-                                             values="value")
+    rows = df[df.group == "all"].pivot_table(
+        index=["year", "system"], columns="metric", values="value"
+    )
     icps = rows[rows.index.get_level_values("system").str.startswith("icp")]
     revenue = icps["cost_per_capita"] * icps["population"]
     return float((icps["provider_surplus"].abs() / revenue).mean())
@@ -146,10 +177,14 @@ def test_risk_corridor_narrows_what_icps_win_or_lose() -> None:
     """Risk-sharing (seed 004 L1482-1483, L1623-1625) against the same under-priced capitation."""
     sc = scenario("risk_corridor")
     corridor = arm(sc, years=10)
-    plain = arm(with_overrides(sc, {"contracts.icp": {"kind": "capitation", "rate_ratio": 0.85}}),
-                years=10)
-    assert_greater([_result_spread(d) for d in plain], [_result_spread(d) for d in corridor],
-                   what="spread of ICP results")
+    plain = arm(
+        with_overrides(sc, {"contracts.icp": {"kind": "capitation", "rate_ratio": 0.85}}), years=10
+    )
+    assert_greater(
+        [_result_spread(d) for d in plain],
+        [_result_spread(d) for d in corridor],
+        what="spread of ICP results",
+    )
 
 
 def test_hard_practice_budgets_engage_more_practices_than_soft_ones() -> None:
@@ -165,12 +200,21 @@ def test_hard_practice_budgets_engage_more_practices_than_soft_ones() -> None:
     soft, hard = arm(soft_sc), arm(hard_sc)
     tariff = arm(scenario("fragmented_tariff"))
     for metric in ("elective_admissions_per_1000", "avoidable_emergency_admissions_per_1000"):
-        assert_greater(per_rep(soft, metric, years=LATE), per_rep(hard, metric, years=LATE),
-                       what=f"{metric}, soft minus hard")
-    assert_greater(per_rep(tariff, "elective_admissions_per_1000"),
-                   per_rep(soft, "elective_admissions_per_1000"), what="electives, tariff minus soft")
-    assert_greater(per_rep(soft, "waiting_weeks"), per_rep(hard, "waiting_weeks"),
-                   what="waits, soft minus hard (fundholding shortened waits, seed 000:165-169)")
+        assert_greater(
+            per_rep(soft, metric, years=LATE),
+            per_rep(hard, metric, years=LATE),
+            what=f"{metric}, soft minus hard",
+        )
+    assert_greater(
+        per_rep(tariff, "elective_admissions_per_1000"),
+        per_rep(soft, "elective_admissions_per_1000"),
+        what="electives, tariff minus soft",
+    )
+    assert_greater(
+        per_rep(soft, "waiting_weeks"),
+        per_rep(hard, "waiting_weeks"),
+        what="waits, soft minus hard (fundholding shortened waits, seed 000:165-169)",
+    )
 
 
 def _high_risk_terms(sc, rep: int) -> tuple[float, float]:
@@ -180,10 +224,17 @@ def _high_risk_terms(sc, rep: int) -> tuple[float, float]:
     ratios, effort = [], []
     for _ in range(YEARS):
         model.step()
-        paid = [sum(model.paid("commissioner_payment", option=i.option, high_risk=hr)
-                    for i in model.icps) for hr in (0, 1)]
-        heads = [sum(model.ledger.sum("population", option=i.option, high_risk=hr)
-                     for i in model.icps) for hr in (0, 1)]
+        paid = [
+            sum(
+                model.paid("commissioner_payment", option=i.option, high_risk=hr)
+                for i in model.icps
+            )
+            for hr in (0, 1)
+        ]
+        heads = [
+            sum(model.ledger.sum("population", option=i.option, high_risk=hr) for i in model.icps)
+            for hr in (0, 1)
+        ]
         ratios.append((paid[1] / heads[1]) / (paid[0] / heads[0]))
         effort.append(np.mean([i.selection for i in model.icps]))
     return float(np.mean(ratios)), float(np.mean(effort))
@@ -195,14 +246,21 @@ def test_carving_out_high_cost_care_takes_the_tail_off_icps() -> None:
     high-risk applicants (seed 004 L1347-1358); paying the costliest care outside the
     capitation makes payment follow cost, so they deter them less."""
     sc = scenario("carve_out_high_cost")
-    plain_sc = with_overrides(sc, {"contracts.icp": {"kind": "capitation",
-                                                     "risk_adjustment": "age_sex"}})
+    plain_sc = with_overrides(
+        sc, {"contracts.icp": {"kind": "capitation", "risk_adjustment": "age_sex"}}
+    )
     carved = [_high_risk_terms(sc, rep) for rep in range(4)]
     plain = [_high_risk_terms(plain_sc, rep) for rep in range(4)]
-    assert_greater([c[0] for c in carved], [p[0] for p in plain],
-                   what="payment per high-risk member relative to others")
-    assert_greater([p[1] for p in plain], [c[1] for c in carved],
-                   what="selection effort, plain minus carve-out")
+    assert_greater(
+        [c[0] for c in carved],
+        [p[0] for p in plain],
+        what="payment per high-risk member relative to others",
+    )
+    assert_greater(
+        [p[1] for p in plain],
+        [c[1] for c in carved],
+        what="selection effort, plain minus carve-out",
+    )
 
 
 def _hospital_bill(model: ICSModel) -> tuple[float, float]:

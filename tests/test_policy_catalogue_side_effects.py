@@ -2,7 +2,7 @@
 
 Risk selection, under-service under capitation without quality monitoring, supplier-
 induced demand under tariff, transaction costs of commissioning and tendering, and
-fragmentation (sim/metrics.py). Year-end settlements must keep the commissioner's spend
+fragmentation (sim/engine/metrics.py). Year-end settlements must keep the commissioner's spend
 equal to what its payees received, in every shipped scenario.
 """
 
@@ -14,14 +14,11 @@ import pytest
 from helpers import SCENARIOS, assert_greater, scenario, value
 from policy_helpers import LATE, arm, per_rep
 
+from sim.config.scenario import with_overrides
 from sim.contracts.base import PartialPurchaseRule
 from sim.contracts.block import BlockRule
 from sim.contracts.budgets import PooledBudgetRule
-from sim.contracts.performance import WithholdRule
-from sim.contracts.risk import CarveOutRule, CorridorRule, SharedSavingsRule
-from sim.metrics import METRICS
-from sim.model import ICSModel
-from sim.payment import (
+from sim.contracts.payment import (
     HOSPITAL_ACTIVITIES,
     NATIONAL_PRICES,
     BlendedRule,
@@ -31,7 +28,10 @@ from sim.payment import (
     Settlement,
     TariffRule,
 )
-from sim.scenario import with_overrides
+from sim.contracts.performance import WithholdRule
+from sim.contracts.risk import CarveOutRule, CorridorRule, SharedSavingsRule
+from sim.engine.metrics import METRICS
+from sim.engine.model import ICSModel
 
 ICP_SYSTEMS = ("icp_north", "icp_south", "icp_rural")
 
@@ -58,8 +58,9 @@ def test_risk_selection_is_reported_and_shrinks_with_risk_adjustment() -> None:
 def test_capitation_without_quality_monitoring_under_serves() -> None:
     """'Incentives ... to avoid patients being under-served' (seed 002 L1293-1295); providers
     'may withhold or restrict access to expensive care' (seed 004 L1352-1353)."""
-    sc = with_overrides(scenario("p4p_withhold_tower_hamlets"),
-                        {"contracts.network": {"kind": "capitation"}})
+    sc = with_overrides(
+        scenario("p4p_withhold_tower_hamlets"), {"contracts.network": {"kind": "capitation"}}
+    )
     unmonitored = arm(sc)
     monitored = arm(with_overrides(sc, {f"icps.{i}.quality_monitoring": True for i in range(8)}))
     tariff = arm(scenario("fragmented_tariff"))
@@ -76,20 +77,27 @@ def test_tariff_induces_demand_that_capitation_does_not() -> None:
     induced = per_rep(tariff, "induced_demand")
     assert min(induced) > 0.05, "tariff volume stands above what a zero-margin provider supplies"
     for system in ("icp_south", "icp_rural"):  # vertical: they bear the marginal cost
-        assert_greater(induced, per_rep(competing, "induced_demand", system=system),
-                       what=f"induced demand, tariff minus {system}")
+        assert_greater(
+            induced,
+            per_rep(competing, "induced_demand", system=system),
+            what=f"induced demand, tariff minus {system}",
+        )
 
 
 def test_transaction_costs_of_commissioning_and_tendering_are_counted() -> None:
     """Primary care-led commissioning increases transaction costs (seed 000:187-188);
     tendering integrated care is costly (seed 004 L748-750, L757-759)."""
-    assert_greater(per_rep(arm(scenario("pbc_hard_budget")), "transaction_costs_per_capita"),
-                   per_rep(arm(scenario("fragmented_tariff")), "transaction_costs_per_capita"),
-                   what="transaction costs, PBC minus tariff")
+    assert_greater(
+        per_rep(arm(scenario("pbc_hard_budget")), "transaction_costs_per_capita"),
+        per_rep(arm(scenario("fragmented_tariff")), "transaction_costs_per_capita"),
+        what="transaction costs, PBC minus tariff",
+    )
     runs = arm(scenario("icp_life_cycle"), years=5)
-    assert_greater(per_rep(runs, "transaction_costs_per_capita", system="entrant", years=[3]),
-                   per_rep(runs, "transaction_costs_per_capita", system="entrant", years=[4]),
-                   what="the entrant's costs in its procurement year")
+    assert_greater(
+        per_rep(runs, "transaction_costs_per_capita", system="entrant", years=[3]),
+        per_rep(runs, "transaction_costs_per_capita", system="entrant", years=[4]),
+        what="the entrant's costs in its procurement year",
+    )
 
 
 def test_fragmentation_falls_as_one_organisation_holds_the_budget() -> None:
@@ -114,12 +122,15 @@ def test_settlements_keep_the_books_balanced(name: str) -> None:
     model = ICSModel(scenario(name), seed=3, patients=3_000, years=4)
     for _ in range(4):
         model.step()
-        received = (sum(p.revenue for p in model.practices.values())
-                    + model.paid("hospital_payment", option=0)
-                    + sum(icp.revenue for icp in model.icps))
+        received = (
+            sum(p.revenue for p in model.practices.values())
+            + model.paid("hospital_payment", option=0)
+            + sum(icp.revenue for icp in model.icps)
+        )
         assert model.commissioner.spend == pytest.approx(received, rel=1e-9)
         assert model.commissioner.spend == pytest.approx(
-            model.paid("commissioner_payment"), rel=1e-9)
+            model.paid("commissioner_payment"), rel=1e-9
+        )
     df = model.metrics.frame()
     assert np.isfinite(df["value"]).all()
     assert set(df["metric"]) <= set(METRICS)
@@ -131,27 +142,49 @@ def test_settlements_keep_the_books_balanced(name: str) -> None:
 
 def _settlement() -> Settlement:
     counts = dict.fromkeys((*HOSPITAL_ACTIVITIES, "gp_consultation", "acsc", "readmission"), 50.0)
-    return Settlement(payee="payee", year=2, enrolees=100.0, risk=130.0, counts=counts,
-                      paid=90_000.0, cost=120_000.0, quality=0.8, peer_quality=0.7)
+    return Settlement(
+        payee="payee",
+        year=2,
+        enrolees=100.0,
+        risk=130.0,
+        counts=counts,
+        paid=90_000.0,
+        cost=120_000.0,
+        quality=0.8,
+        peer_quality=0.7,
+    )
 
 
 def test_rules_say_whether_they_have_year_end_terms() -> None:
     """Year-end accounts settle a payee only where its rule has year-end terms; wrappers
     have them when they add their own or their base has them."""
     tariff = TariffRule(prices=dict(NATIONAL_PRICES), activities=HOSPITAL_ACTIVITIES)
-    capitation = CapitationRule(rate_per_head=900.0, adjuster=NoRiskAdjustment(),
-                                activities=HOSPITAL_ACTIVITIES)
-    block = BlockRule(activities=HOSPITAL_ACTIVITIES, spend_per_risk=800.0, budget_ratio=1.0,
-                      annual_uplift=0.02)
+    capitation = CapitationRule(
+        rate_per_head=900.0, adjuster=NoRiskAdjustment(), activities=HOSPITAL_ACTIVITIES
+    )
+    block = BlockRule(
+        activities=HOSPITAL_ACTIVITIES, spend_per_risk=800.0, budget_ratio=1.0, annual_uplift=0.02
+    )
     savings = SharedSavingsRule(base=tariff, benchmark_per_risk=800.0)
     expected: list[tuple[PaymentRule, bool]] = [
-        (tariff, False), (capitation, False), (BlendedRule(capitation, tariff, 0.5), False),
-        (CarveOutRule(base=capitation, threshold=1e4, prices=dict(NATIONAL_PRICES),
-                      carved_share={}), False),
-        (PooledBudgetRule(base=tariff), False), (PartialPurchaseRule(base=tariff), False),
-        (block, True), (savings, True), (CorridorRule(base=capitation), True),
-        (WithholdRule(base=capitation), True), (PooledBudgetRule(base=block), True),
-        (PartialPurchaseRule(base=savings), True)]
+        (tariff, False),
+        (capitation, False),
+        (BlendedRule(capitation, tariff, 0.5), False),
+        (
+            CarveOutRule(
+                base=capitation, threshold=1e4, prices=dict(NATIONAL_PRICES), carved_share={}
+            ),
+            False,
+        ),
+        (PooledBudgetRule(base=tariff), False),
+        (PartialPurchaseRule(base=tariff), False),
+        (block, True),
+        (savings, True),
+        (CorridorRule(base=capitation), True),
+        (WithholdRule(base=capitation), True),
+        (PooledBudgetRule(base=block), True),
+        (PartialPurchaseRule(base=savings), True),
+    ]
     for rule, settles in expected:
         assert rule.has_settlement is settles, type(rule).__name__
         if not settles:
@@ -164,13 +197,19 @@ def test_rules_say_whether_their_terms_follow_a_schedule() -> None:
     """Answers worked out from a rule (accountable shares) are kept from year to year only
     where its terms cannot change: a withhold's share can, and so can a wrapper's over it."""
     tariff = TariffRule(prices=dict(NATIONAL_PRICES), activities=HOSPITAL_ACTIVITIES)
-    capitation = CapitationRule(rate_per_head=900.0, adjuster=NoRiskAdjustment(),
-                                activities=HOSPITAL_ACTIVITIES)
+    capitation = CapitationRule(
+        rate_per_head=900.0, adjuster=NoRiskAdjustment(), activities=HOSPITAL_ACTIVITIES
+    )
     withhold = WithholdRule(base=capitation, shares=[0.1, 0.2, 0.3])
     expected: list[tuple[PaymentRule, bool]] = [
-        (tariff, False), (capitation, False), (BlendedRule(capitation, tariff, 0.5), False),
-        (PartialPurchaseRule(base=tariff), False), (withhold, True),
-        (PartialPurchaseRule(base=withhold), True), (PooledBudgetRule(base=withhold), True)]
+        (tariff, False),
+        (capitation, False),
+        (BlendedRule(capitation, tariff, 0.5), False),
+        (PartialPurchaseRule(base=tariff), False),
+        (withhold, True),
+        (PartialPurchaseRule(base=withhold), True),
+        (PooledBudgetRule(base=withhold), True),
+    ]
     for rule, scheduled in expected:
         assert rule.has_schedule is scheduled, type(rule).__name__
 
@@ -179,13 +218,18 @@ def test_rules_that_pass_on_prices_answer_with_their_base() -> None:
     """A partial purchase pays the trust its base's prices, so trusts respond to the two
     once; a wrapper with prices of its own (a pooled budget) answers for itself."""
     tariff = TariffRule(prices=dict(NATIONAL_PRICES), activities=HOSPITAL_ACTIVITIES)
-    capitation = CapitationRule(rate_per_head=900.0, adjuster=NoRiskAdjustment(),
-                                activities=HOSPITAL_ACTIVITIES)
+    capitation = CapitationRule(
+        rate_per_head=900.0, adjuster=NoRiskAdjustment(), activities=HOSPITAL_ACTIVITIES
+    )
     withhold = WithholdRule(base=capitation, shares=[0.1, 0.2, 0.3])
     pooled = PooledBudgetRule(base=tariff)
-    for rule, pricing in [(tariff, tariff), (PartialPurchaseRule(base=tariff), tariff),
-                          (PartialPurchaseRule(base=withhold), withhold), (pooled, pooled),
-                          (PartialPurchaseRule(base=pooled), pooled)]:
+    for rule, pricing in [
+        (tariff, tariff),
+        (PartialPurchaseRule(base=tariff), tariff),
+        (PartialPurchaseRule(base=withhold), withhold),
+        (pooled, pooled),
+        (PartialPurchaseRule(base=pooled), pooled),
+    ]:
         assert rule.pricing_rule is pricing, type(rule).__name__
         for activity in (*HOSPITAL_ACTIVITIES, "readmission", "bed_day"):
             assert rule.marginal_price(activity) == pricing.marginal_price(activity)

@@ -9,8 +9,8 @@ import numpy as np
 from helpers import assert_greater, scenario, value
 from policy_helpers import LATE, arm, per_rep
 
-from sim.model import ICSModel
-from sim.scenario import with_overrides
+from sim.config.scenario import with_overrides
+from sim.engine.model import ICSModel
 
 NO_ICPS = {"icps": []}
 
@@ -25,9 +25,11 @@ def test_vertical_and_virtual_integration_both_cut_hospital_use() -> None:
         base = per_rep(fragmented, metric, years=LATE)
         assert_greater(base, per_rep(vertical, metric, years=LATE), what=f"{metric}, vertical")
         assert_greater(base, per_rep(virtual, metric, years=LATE), what=f"{metric}, virtual")
-    assert_greater(per_rep(virtual, "elective_admissions_per_1000", system="kaiser"),
-                   per_rep(vertical, "elective_admissions_per_1000", system="kaiser"),
-                   what="a vertical ICP bears the marginal cost of its own electives")
+    assert_greater(
+        per_rep(virtual, "elective_admissions_per_1000", system="kaiser"),
+        per_rep(vertical, "elective_admissions_per_1000", system="kaiser"),
+        what="a vertical ICP bears the marginal cost of its own electives",
+    )
 
 
 def test_community_specialists_cut_admissions_and_bed_days() -> None:
@@ -35,12 +37,21 @@ def test_community_specialists_cut_admissions_and_bed_days() -> None:
     per person with diabetes in Greater Manchester (seed 002 L493-495)."""
     sc = scenario("route_bolton_community_specialists")
     bolton = arm(sc)
-    hospital_based = arm(with_overrides(sc, {"icps.0.community_specialists": 0.0,
-                                             "icps.0.community_outpatient_max": 0.0}))
-    for metric in ("avoidable_emergency_admissions_per_1000", "bed_days_per_1000",
-                   "trust_income_per_capita"):
-        assert_greater(per_rep(hospital_based, metric, years=LATE),
-                       per_rep(bolton, metric, years=LATE), what=metric)
+    hospital_based = arm(
+        with_overrides(
+            sc, {"icps.0.community_specialists": 0.0, "icps.0.community_outpatient_max": 0.0}
+        )
+    )
+    for metric in (
+        "avoidable_emergency_admissions_per_1000",
+        "bed_days_per_1000",
+        "trust_income_per_capita",
+    ):
+        assert_greater(
+            per_rep(hospital_based, metric, years=LATE),
+            per_rep(bolton, metric, years=LATE),
+            what=metric,
+        )
 
 
 def test_primary_care_reaching_in_moves_care_and_money_out_of_hospital() -> None:
@@ -49,12 +60,21 @@ def test_primary_care_reaching_in_moves_care_and_money_out_of_hospital() -> None
     001:800-803)."""
     sc = scenario("route_epsom_primary_care_reach_in")
     epsom = arm(sc)
-    buying = arm(with_overrides(sc, {"icps.0.community_outpatient_max": 0.0,
-                                     "icps.0.community_elective_max": 0.0}))
-    assert_greater(per_rep(buying, "trust_income_per_capita"),
-                   per_rep(epsom, "trust_income_per_capita"), what="trust income per head")
-    assert_greater(per_rep(epsom, "provider_surplus", system="edics"),
-                   per_rep(buying, "provider_surplus", system="edics"), what="practices' surplus")
+    buying = arm(
+        with_overrides(
+            sc, {"icps.0.community_outpatient_max": 0.0, "icps.0.community_elective_max": 0.0}
+        )
+    )
+    assert_greater(
+        per_rep(buying, "trust_income_per_capita"),
+        per_rep(epsom, "trust_income_per_capita"),
+        what="trust income per head",
+    )
+    assert_greater(
+        per_rep(epsom, "provider_surplus", system="edics"),
+        per_rep(buying, "provider_surplus", system="edics"),
+        what="practices' surplus",
+    )
 
 
 def test_partnership_trust_accepts_lower_activity_but_keeps_more_care_than_reach_in() -> None:
@@ -67,8 +87,11 @@ def test_partnership_trust_accepts_lower_activity_but_keeps_more_care_than_reach
     epsom = arm(scenario("route_epsom_primary_care_reach_in"))
     for metric in ("elective_admissions_per_1000", "outpatient_per_1000"):
         assert_greater(per_rep(plain, metric), per_rep(partnership, metric), what=metric)
-    assert_greater(per_rep(partnership, "trust_income_per_capita"),
-                   per_rep(epsom, "trust_income_per_capita"), what="trust income, B&S minus Epsom")
+    assert_greater(
+        per_rep(partnership, "trust_income_per_capita"),
+        per_rep(epsom, "trust_income_per_capita"),
+        what="trust income, B&S minus Epsom",
+    )
 
 
 def test_pooled_budget_buys_intermediate_care_and_cuts_older_peoples_bed_days() -> None:
@@ -78,9 +101,11 @@ def test_pooled_budget_buys_intermediate_care_and_cuts_older_peoples_bed_days() 
     pooled = arm(sc)
     separate = arm(with_overrides(sc, {"contracts.pool": {"kind": "capitation"}}))
     for metric in ("bed_days_per_1000", "emergency_admissions_per_1000"):
-        assert_greater(per_rep(separate, metric, group="age_65_plus", years=LATE),
-                       per_rep(pooled, metric, group="age_65_plus", years=LATE),
-                       what=f"{metric}, 65 and over")
+        assert_greater(
+            per_rep(separate, metric, group="age_65_plus", years=LATE),
+            per_rep(pooled, metric, group="age_65_plus", years=LATE),
+            what=f"{metric}, 65 and over",
+        )
 
 
 def test_single_planned_system_uses_less_hospital_care_but_is_less_responsive() -> None:
@@ -88,17 +113,40 @@ def test_single_planned_system_uses_less_hospital_care_but_is_less_responsive() 
     in improving performance than ... competition between integrated systems' (000:711-716)."""
     sc = scenario("single_planned_system_scotland")
     planned = arm(sc)
-    competing = arm(with_overrides(sc, {
-        "choice.enabled": True,
-        "icps": [{"name": "board_a", "localities": ["urban", "rural"], "integration": "vertical",
-                  "initial_share": 0.5, "years_integrated_at_start": 10, "site_position": 0.3},
-                 {"name": "board_b", "localities": ["urban", "rural"], "integration": "vertical",
-                  "initial_share": 0.5, "years_integrated_at_start": 10, "site_position": 0.7}]}))
+    competing = arm(
+        with_overrides(
+            sc,
+            {
+                "choice.enabled": True,
+                "icps": [
+                    {
+                        "name": "board_a",
+                        "localities": ["urban", "rural"],
+                        "integration": "vertical",
+                        "initial_share": 0.5,
+                        "years_integrated_at_start": 10,
+                        "site_position": 0.3,
+                    },
+                    {
+                        "name": "board_b",
+                        "localities": ["urban", "rural"],
+                        "integration": "vertical",
+                        "initial_share": 0.5,
+                        "years_integrated_at_start": 10,
+                        "site_position": 0.7,
+                    },
+                ],
+            },
+        )
+    )
     fragmented = arm(scenario("fragmented_tariff"))
     assert_greater(per_rep(competing, "quality"), per_rep(planned, "quality"), what="quality")
     for metric in ("avoidable_emergency_admissions_per_1000", "bed_days_per_1000"):
-        assert_greater(per_rep(fragmented, metric, years=LATE), per_rep(planned, metric, years=LATE),
-                       what=metric)
+        assert_greater(
+            per_rep(fragmented, metric, years=LATE),
+            per_rep(planned, metric, years=LATE),
+            what=metric,
+        )
 
 
 def test_regulated_competition_consolidates_the_market() -> None:
@@ -109,8 +157,11 @@ def test_regulated_competition_consolidates_the_market() -> None:
     last = per_rep(runs, "icps_open", years=[15])
     assert first == [6.0] * len(runs)
     assert all(1 <= n < 6 for n in last), last
-    assert_greater(per_rep(runs, "market_concentration", years=[15]),
-                   per_rep(runs, "market_concentration", years=[1]), what="concentration")
+    assert_greater(
+        per_rep(runs, "market_concentration", years=[15]),
+        per_rep(runs, "market_concentration", years=[1]),
+        what="concentration",
+    )
     switching = per_rep(runs, "switching_rate", years=[1])
     assert all(0.1 < s < 0.3 for s in switching), "about 20% switched in the first year"
 
@@ -141,11 +192,13 @@ def test_icp_life_cycle_entry_maturation_and_exit_without_loss() -> None:
             if entrant.is_open:
                 effects.append(entrant.maturity * entrant.prevention_effect)
         df = model.metrics.frame()
-        entrant_share = [value(df, "enrolment_share", system="entrant", years=[y])
-                         for y in range(1, 13)]
+        entrant_share = [
+            value(df, "enrolment_share", system="entrant", years=[y]) for y in range(1, 13)
+        ]
         assert entrant_share[:2] == [0.0, 0.0] and min(entrant_share[2:]) > 0
         assert np.all(np.diff(effects) >= 0) and effects[-1] > effects[2] > effects[0] == 0, (
-            "integration benefits start at nothing and build year on year")
+            "integration benefits start at nothing and build year on year"
+        )
         under = next(i for i in model.icps if i.name == "underbidder")
         assert under.failed and not under.is_open
         assert (model.population.option != under.option).all(), "its members enrolled elsewhere"

@@ -20,14 +20,23 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from reference_mesa import ReferenceModel, run_engine  # noqa: E402
 
 PATIENTS, YEARS, SEEDS = 12_000, 3, tuple(range(101, 109))
-Z = 4.5   # about 20 quantities compared: a bound a correct pair crosses very rarely
-RATES = ("gp_consultation", "outpatient", "elective", "emergency_total", "acsc", "ae",
-         "readmission", "bed_days")
+Z = 4.5  # about 20 quantities compared: a bound a correct pair crosses very rarely
+RATES = (
+    "gp_consultation",
+    "outpatient",
+    "elective",
+    "emergency_total",
+    "acsc",
+    "ae",
+    "readmission",
+    "bed_days",
+)
 PER_HEAD = ("risk", "switched", "commissioner_payment", "gp_payment", "hospital_payment")
 
 
-def summary(books: list[dict[int, dict[str, float]]], deaths: list[int],
-            n_options: int) -> dict[str, float]:
+def summary(
+    books: list[dict[int, dict[str, float]]], deaths: list[int], n_options: int
+) -> dict[str, float]:
     """Per-1,000 rates and per-head means over all years, and each year's enrolment shares."""
     total = {q: sum(b[o].get(q, 0.0) for b in books for o in b) for q in (*RATES, *PER_HEAD)}
     heads = sum(b[o]["population"] for b in books for o in b)
@@ -49,13 +58,23 @@ def paired_runs() -> tuple[list[dict[str, float]], list[dict[str, float]]]:
     engine, reference = [], []
     for seed in SEEDS:
         model, providers = run_engine(sc, PATIENTS, YEARS, seed)
-        engine.append(summary([r["by_option"] for r in model.books_record],
-                              [r["deaths"] for r in model.books_record], n_options))
+        engine.append(
+            summary(
+                [r["by_option"] for r in model.books_record],
+                [r["deaths"] for r in model.books_record],
+                n_options,
+            )
+        )
         ref = ReferenceModel(sc, PATIENTS, providers, seed=seed)
         for _ in range(YEARS):
             ref.step()
-        reference.append(summary([ref.by_option(y) for y in range(1, YEARS + 1)],
-                                 [h["deaths"] for h in ref.history], n_options))
+        reference.append(
+            summary(
+                [ref.by_option(y) for y in range(1, YEARS + 1)],
+                [h["deaths"] for h in ref.history],
+                n_options,
+            )
+        )
     return engine, reference
 
 
@@ -68,8 +87,10 @@ def test_reference_agrees_with_engine(paired_runs) -> None:
         se = np.sqrt(e.var(ddof=1) / len(e) + r.var(ddof=1) / len(r))
         gap = abs(e.mean() - r.mean())
         if gap > Z * se + 1e-9:
-            failures.append(f"{key}: engine {e.mean():.4g}, reference {r.mean():.4g}, "
-                            f"gap {gap:.3g} > {Z} x SE {se:.3g}")
+            failures.append(
+                f"{key}: engine {e.mean():.4g}, reference {r.mean():.4g}, "
+                f"gap {gap:.3g} > {Z} x SE {se:.3g}"
+            )
     assert not failures, "\n".join(failures)
 
 

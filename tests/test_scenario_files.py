@@ -13,8 +13,8 @@ from helpers import SCENARIOS, assert_one_clear_message
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.params import iter_parameters
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.config.declare import iter_parameters
+from sim.config.scenario import Scenario, ScenarioError, load_scenario
 
 runner = CliRunner()
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -44,12 +44,17 @@ def test_every_parameter_has_unit_and_source_or_assumption() -> None:
 BAD_FILES = {
     "wrong_type": ('[run]\npatients = "many"\n', "run.patients", "valid integer"),
     "unknown_key": ("[choice]\ninertia_x = 3\n", "choice.inertia_x", "allowed here: beta_distance"),
-    "bad_choice": ('[contracts.icp]\nkind = "capitation"\nrisk_adjustment = "partial"\n',
-                   "risk_adjustment", "'none', 'age_sex' or 'full'"),
-    "unknown_locality": ('[[icps]]\nname = "x"\nlocalities = ["nowhere"]\n', "nowhere",
-                         "allowed: area"),
-    "out_of_range": ("[utilisation]\nacsc_share = 2\n",
-                     "utilisation.acsc_share", "less than 1"),
+    "bad_choice": (
+        '[contracts.icp]\nkind = "capitation"\nrisk_adjustment = "partial"\n',
+        "risk_adjustment",
+        "'none', 'age_sex' or 'full'",
+    ),
+    "unknown_locality": (
+        '[[icps]]\nname = "x"\nlocalities = ["nowhere"]\n',
+        "nowhere",
+        "allowed: area",
+    ),
+    "out_of_range": ("[utilisation]\nacsc_share = 2\n", "utilisation.acsc_share", "less than 1"),
     "broken_toml": ("[run\npatients = 3\n", "not valid TOML", "line 1"),
 }
 
@@ -71,8 +76,9 @@ def test_missing_file_and_bad_override_messages(tmp_path: Path) -> None:
 def test_cli_bad_file_exits_cleanly_without_traceback(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('[run]\nyears = "ten"\n')
-    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "run.years" in proc.stderr and str(path) in proc.stderr
@@ -80,13 +86,34 @@ def test_cli_bad_file_exits_cleanly_without_traceback(tmp_path: Path) -> None:
 
 def test_cli_run_writes_tidy_outputs(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    result = runner.invoke(app, ["run", str(SCENARIOS / "competing_icps_capitation.toml"),
-                                 "--out", str(out), "--patients", "2000", "--years", "3",
-                                 "--seed", "5", "--set", "choice.inertia=3.0"])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(SCENARIOS / "competing_icps_capitation.toml"),
+            "--out",
+            str(out),
+            "--patients",
+            "2000",
+            "--years",
+            "3",
+            "--seed",
+            "5",
+            "--set",
+            "choice.inertia=3.0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     df = pd.read_parquet(out / "metrics.parquet")
-    assert list(df.columns) == ["scenario", "replicate", "year", "system", "group", "metric",
-                                "value"]
+    assert list(df.columns) == [
+        "scenario",
+        "replicate",
+        "year",
+        "system",
+        "group",
+        "metric",
+        "value",
+    ]
     assert set(df["year"]) == {1, 2, 3}
     csv = pd.read_csv(out / "metrics.csv")
     assert len(csv) == len(df)
@@ -99,9 +126,20 @@ def test_cli_run_writes_tidy_outputs(tmp_path: Path) -> None:
 
 def test_cli_compare_writes_table_and_figure(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    result = runner.invoke(app, ["compare", str(SCENARIOS / "fragmented_tariff.toml"),
-                                 str(SCENARIOS / "competing_icps_capitation.toml"),
-                                 "--out", str(out), "--patients", "3000", "--years", "3"])
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(SCENARIOS / "fragmented_tariff.toml"),
+            str(SCENARIOS / "competing_icps_capitation.toml"),
+            "--out",
+            str(out),
+            "--patients",
+            "3000",
+            "--years",
+            "3",
+        ],
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "comparison.csv")
     assert set(table["scenario"]) == {"fragmented_tariff", "competing_icps_capitation"}

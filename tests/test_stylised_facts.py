@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from helpers import SINGLE_ICP, assert_greater, replicates, scenario, value
 
-from sim.scenario import with_overrides
+from sim.config.scenario import with_overrides
 
 PATIENTS, YEARS, REPS = 20_000, 8, 4
 LATE = [6, 7, 8]
@@ -21,20 +21,25 @@ def test_tariff_raises_hospital_activity_compared_with_capitation() -> None:
     cap = replicates(capitation, REPS, PATIENTS, YEARS)
     tar = replicates(tariff, REPS, PATIENTS, YEARS)
     for metric in ("elective_admissions_per_1000", "outpatient_per_1000"):
-        assert_greater([value(d, metric) for d in tar], [value(d, metric) for d in cap],
-                       what=metric)
+        assert_greater(
+            [value(d, metric) for d in tar], [value(d, metric) for d in cap], what=metric
+        )
 
 
 def test_capitated_icps_investing_in_prevention_cut_avoidable_admissions_and_bed_days() -> None:
     """seed 001:554-559 (capitation keeps patients healthy); seed 002 SF4, 004 L2507-2513."""
-    fragmented = with_overrides(scenario("fragmented_tariff"),
-                                {"localities": [{"name": "area", "share": 1.0}]})
+    fragmented = with_overrides(
+        scenario("fragmented_tariff"), {"localities": [{"name": "area", "share": 1.0}]}
+    )
     icp = with_overrides(scenario("fragmented_tariff"), SINGLE_ICP)
     frag_runs = replicates(fragmented, REPS, PATIENTS, YEARS)
     icp_runs = replicates(icp, REPS, PATIENTS, YEARS)
     for metric in ("avoidable_emergency_admissions_per_1000", "bed_days_per_1000"):
-        assert_greater([value(d, metric, years=LATE) for d in frag_runs],
-                       [value(d, metric, years=LATE) for d in icp_runs], what=metric)
+        assert_greater(
+            [value(d, metric, years=LATE) for d in frag_runs],
+            [value(d, metric, years=LATE) for d in icp_runs],
+            what=metric,
+        )
 
 
 def _icp_selection_gap(df, year: int) -> float:
@@ -51,8 +56,9 @@ def test_risk_adjustment_shrinks_the_selection_gap() -> None:
     """seed 004 L1347-1358 (avoidance of high-risk patients); seed 000:761-765 (risk adjustment)."""
     base = scenario("competing_icps_capitation")
     none = with_overrides(base, {"contracts.icp.risk_adjustment": "none"})
-    full = with_overrides(base, {"contracts.icp.risk_adjustment": "full",
-                                 "contracts.icp.r_squared": 0.45})
+    full = with_overrides(
+        base, {"contracts.icp.risk_adjustment": "full", "contracts.icp.r_squared": 0.45}
+    )
     gap_none = [_icp_selection_gap(d, YEARS) for d in replicates(none, REPS, PATIENTS, YEARS)]
     gap_full = [_icp_selection_gap(d, YEARS) for d in replicates(full, REPS, PATIENTS, YEARS)]
     assert min(gap_none) > 0, "without risk adjustment ICP enrolees are healthier than average"
@@ -62,10 +68,20 @@ def test_risk_adjustment_shrinks_the_selection_gap() -> None:
 def test_an_icp_whose_quality_falls_loses_members() -> None:
     """seed 002 L1595-1599 and 004 L1657-1659: members leave a dissatisfying ICP."""
     base = scenario("competing_icps_capitation")
-    falls = with_overrides(base, {"interventions": [
-        {"value": "quality", "option": "icp_north", "factor": 0.6, "start_year": 4}]})
-    kept = [value(d, "enrolment_share", system="icp_north", years=[YEARS])
-            for d in replicates(base, REPS, PATIENTS, YEARS)]
-    fell = [value(d, "enrolment_share", system="icp_north", years=[YEARS])
-            for d in replicates(falls, REPS, PATIENTS, YEARS)]
+    falls = with_overrides(
+        base,
+        {
+            "interventions": [
+                {"value": "quality", "option": "icp_north", "factor": 0.6, "start_year": 4}
+            ]
+        },
+    )
+    kept = [
+        value(d, "enrolment_share", system="icp_north", years=[YEARS])
+        for d in replicates(base, REPS, PATIENTS, YEARS)
+    ]
+    fell = [
+        value(d, "enrolment_share", system="icp_north", years=[YEARS])
+        for d in replicates(falls, REPS, PATIENTS, YEARS)
+    ]
     assert_greater(kept, fell, what="icp_north enrolment share")

@@ -5,8 +5,8 @@
 * :mod:`sim.contracts.block`, :mod:`~sim.contracts.tariffs`, :mod:`~sim.contracts.bundles`,
   :mod:`~sim.contracts.performance`, :mod:`~sim.contracts.risk`,
   :mod:`~sim.contracts.budgets` - the payment rules, each registering its builder in
-  :data:`sim.payment.BUILDERS`;
-* :mod:`sim.contracts.catalogue` - imports them all (``sim.payment.build_rule`` loads it).
+  :data:`sim.contracts.payment.BUILDERS`;
+* :mod:`sim.contracts.catalogue` - imports them all (``sim.contracts.payment.build_rule`` loads it).
 
 This package's ``__init__`` imports nothing, so the scenario schema can read the terms
 without pulling in the rules (which import the schema).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.payment import CapitationRule, PaymentRule, Settlement, TariffRule
+from sim.contracts.payment import CapitationRule, PaymentRule, Settlement, TariffRule
 
 
 @dataclass

@@ -12,9 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.calibration import Calibration
+from sim.contracts.payment import (
+    BUILDERS,
+    NATIONAL_PRICES,
+    SCOPES,
+    PaymentRule,
+    RuleContext,
+    Settlement,
+)
 from sim.contracts.terms import BlockContract
-from sim.payment import BUILDERS, NATIONAL_PRICES, SCOPES, PaymentRule, RuleContext, Settlement
+from sim.patients.calibration import Calibration
 
 
 @dataclass
@@ -27,7 +34,7 @@ class BlockRule(PaymentRule):
     """
 
     activities: tuple[str, ...]
-    spend_per_risk: float            # GBP expected spend in scope per unit of risk score
+    spend_per_risk: float  # GBP expected spend in scope per unit of risk score
     budget_ratio: float
     annual_uplift: float
     admin_cost_per_head: float = 0.0
@@ -50,13 +57,17 @@ class BlockRule(PaymentRule):
         return float(state["value"] - settlement.paid)
 
 
-def build_block(config: BlockContract, scope: str, calibration: Calibration,
-                context: RuleContext) -> BlockRule:
+def build_block(
+    config: BlockContract, scope: str, calibration: Calibration, context: RuleContext
+) -> BlockRule:
     activities = SCOPES[scope]
-    return BlockRule(activities=activities,
-                     spend_per_risk=context.mean_cost(activities, NATIONAL_PRICES),
-                     budget_ratio=config.budget_ratio, annual_uplift=config.annual_uplift,
-                     admin_cost_per_head=config.admin_cost_per_head)
+    return BlockRule(
+        activities=activities,
+        spend_per_risk=context.mean_cost(activities, NATIONAL_PRICES),
+        budget_ratio=config.budget_ratio,
+        annual_uplift=config.annual_uplift,
+        admin_cost_per_head=config.admin_cost_per_head,
+    )
 
 
 BUILDERS["block"] = build_block

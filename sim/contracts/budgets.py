@@ -17,10 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.calibration import Calibration
 from sim.contracts.base import CapitationVariant, WrappedRule
-from sim.contracts.terms import PooledBudgetContract, PracticeBudgetContract
-from sim.payment import (
+from sim.contracts.payment import (
     BUILDERS,
     HOSPITAL_ACTIVITIES,
     RuleContext,
@@ -29,6 +27,8 @@ from sim.payment import (
     _spell,
     build_rule,
 )
+from sim.contracts.terms import PooledBudgetContract, PracticeBudgetContract
+from sim.patients.calibration import Calibration
 
 
 def motivated_share(base: float, strength: float, reference: float) -> float:
@@ -47,11 +47,11 @@ def motivated_share(base: float, strength: float, reference: float) -> float:
 class PracticeBudgetRule(CapitationVariant):
     """Capitation for primary care plus a budget for the practices' patients' hospital care."""
 
-    prices: dict[str, float]          # what the budget is charged per hospital activity
-    retained: float                   # share of underspend kept (and overspend borne if hard)
+    prices: dict[str, float]  # what the budget is charged per hospital activity
+    retained: float  # share of underspend kept (and overspend borne if hard)
     hard: bool
-    engaged: float                    # motivated x competent share of practices
-    budget_per_risk: float            # GBP of hospital budget per unit of risk score
+    engaged: float  # motivated x competent share of practices
+    budget_per_risk: float  # GBP of hospital budget per unit of risk score
 
     def marginal_price(self, activity: str) -> float:
         a = _spell(activity)
@@ -71,8 +71,9 @@ class PracticeBudgetRule(CapitationVariant):
         return self.engaged
 
 
-def build_practice_budget(config: PracticeBudgetContract, scope: str, calibration: Calibration,
-                          context: RuleContext) -> PracticeBudgetRule:
+def build_practice_budget(
+    config: PracticeBudgetContract, scope: str, calibration: Calibration, context: RuleContext
+) -> PracticeBudgetRule:
     hard = config.budget == "hard"
     retained = config.hard_retained_share if hard else config.soft_retained_share
     motivated = motivated_share(config.motivated_share, retained, config.soft_retained_share)
@@ -80,9 +81,12 @@ def build_practice_budget(config: PracticeBudgetContract, scope: str, calibratio
     return PracticeBudgetRule(
         base=_capitation(config.capitation, "primary_care", calibration),
         own_admin_cost=config.admin_cost_per_head,
-        prices=prices, retained=retained, hard=hard,
+        prices=prices,
+        retained=retained,
+        hard=hard,
         engaged=motivated * config.competent_share,
-        budget_per_risk=config.budget_ratio * context.mean_cost(HOSPITAL_ACTIVITIES, prices))
+        budget_per_risk=config.budget_ratio * context.mean_cost(HOSPITAL_ACTIVITIES, prices),
+    )
 
 
 @dataclass
@@ -107,12 +111,15 @@ class PooledBudgetRule(WrappedRule):
         return self.limit
 
 
-def build_pooled_budget(config: PooledBudgetContract, scope: str, calibration: Calibration,
-                        context: RuleContext) -> PooledBudgetRule:
-    return PooledBudgetRule(base=build_rule(config.base, scope, calibration, context),
-                            own_admin_cost=config.admin_cost_per_head,
-                            limit=config.intermediate_care_limit,
-                            delayed_day_value=config.delayed_day_value)
+def build_pooled_budget(
+    config: PooledBudgetContract, scope: str, calibration: Calibration, context: RuleContext
+) -> PooledBudgetRule:
+    return PooledBudgetRule(
+        base=build_rule(config.base, scope, calibration, context),
+        own_admin_cost=config.admin_cost_per_head,
+        limit=config.intermediate_care_limit,
+        delayed_day_value=config.delayed_day_value,
+    )
 
 
 BUILDERS["practice_budget"] = build_practice_budget

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import epidemiology as epi
-from sim.calibration import Calibration
 from sim.contracts.base import TariffVariant
+from sim.contracts.payment import BUILDERS, RuleContext, TariffRule, _spell, _tariff
 from sim.contracts.tariffs import planned_share
 from sim.contracts.terms import EpisodeBundleContract, YearOfCareContract
-from sim.payment import BUILDERS, RuleContext, TariffRule, _spell, _tariff
+from sim.patients import epidemiology as epi
+from sim.patients.calibration import Calibration
 
 
 def _price_of(tariff: TariffRule, activity: str) -> float:
@@ -34,10 +34,10 @@ class YearOfCareRule(TariffVariant):
     share of that activity which is still paid by tariff.
     """
 
-    bit: int                          # condition bit in the patient's mask
-    covers: tuple[str, ...]           # activities (and 'acsc') paid by the annual sum
-    annual_sum: float                 # GBP per patient-year with the condition
-    covered_share: dict[str, float]   # share of each activity's volume inside the bundle
+    bit: int  # condition bit in the patient's mask
+    covers: tuple[str, ...]  # activities (and 'acsc') paid by the annual sum
+    annual_sum: float  # GBP per patient-year with the condition
+    covered_share: dict[str, float]  # share of each activity's volume inside the bundle
 
     def marginal_price(self, activity: str) -> float:
         return _price_of(self.tariff, activity) * (1 - self.covered_share.get(activity, 0.0))
@@ -47,18 +47,22 @@ class YearOfCareRule(TariffVariant):
         if "conditions" not in counts:
             return paid
         has = (np.asarray(counts["conditions"]).astype(np.intp) >> self.bit) & 1 == 1
-        unbundled = sum(_price_of(self.tariff, a) * np.asarray(counts[a], dtype=np.float64)
-                        for a in self.covers)
+        unbundled = sum(
+            _price_of(self.tariff, a) * np.asarray(counts[a], dtype=np.float64) for a in self.covers
+        )
         return np.where(has, paid - unbundled + self.annual_sum, paid)
 
 
-def build_year_of_care(config: YearOfCareContract, scope: str, calibration: Calibration,
-                       context: RuleContext) -> YearOfCareRule:
+def build_year_of_care(
+    config: YearOfCareContract, scope: str, calibration: Calibration, context: RuleContext
+) -> YearOfCareRule:
     tariff = _tariff(config.tariff, scope, calibration)
     covers = tuple(a for a in config.covers if _spell(a) in tariff.activities)
     if not covers:
-        raise ValueError(f"year_of_care covers {config.covers}, none of which this contract "
-                         f"pays for ({', '.join(tariff.activities)})")
+        raise ValueError(
+            f"year_of_care covers {config.covers}, none of which this contract "
+            f"pays for ({', '.join(tariff.activities)})"
+        )
     bit = epi.CONDITIONS.index(config.condition)
     counts = context.expected_counts
     has = (context.conditions.astype(np.intp) >> bit) & 1 == 1
@@ -66,10 +70,14 @@ def build_year_of_care(config: YearOfCareContract, scope: str, calibration: Cali
     covered_share = {a: float(counts[a][has].sum() / counts[a].sum()) for a in covers}
     if "acsc" in covers:  # avoidable admissions are part of all emergency spells
         covered_share["emergency"] = float(counts["acsc"][has].sum() / counts["emergency"].sum())
-    return YearOfCareRule(base=tariff, own_admin_cost=config.admin_cost_per_head, bit=bit,
-                          covers=covers,
-                          annual_sum=config.price_ratio * float(per_patient[has].mean()),
-                          covered_share=covered_share)
+    return YearOfCareRule(
+        base=tariff,
+        own_admin_cost=config.admin_cost_per_head,
+        bit=bit,
+        covers=covers,
+        annual_sum=config.price_ratio * float(per_patient[has].mean()),
+        covered_share=covered_share,
+    )
 
 
 @dataclass(kw_only=True)
@@ -81,16 +89,18 @@ class EpisodeBundleRule(TariffVariant):
     by one, so each avoided readmission is the provider's gain.
     """
 
-    followups_per_spell: float        # covered follow-up attendances per elective spell
-    readmissions_per_spell: float     # expected readmissions after an elective spell
-    followup_volume_share: float      # share of all outpatient attendances that are covered
-    mean_planned_share: float         # share of readmissions that follow planned care
+    followups_per_spell: float  # covered follow-up attendances per elective spell
+    readmissions_per_spell: float  # expected readmissions after an elective spell
+    followup_volume_share: float  # share of all outpatient attendances that are covered
+    mean_planned_share: float  # share of readmissions that follow planned care
 
     @property
     def episode_price(self) -> float:
-        return (self.tariff.prices["elective"]
-                + self.followups_per_spell * self.tariff.prices["outpatient"]
-                + self.readmissions_per_spell * self.tariff.prices["emergency"])
+        return (
+            self.tariff.prices["elective"]
+            + self.followups_per_spell * self.tariff.prices["outpatient"]
+            + self.readmissions_per_spell * self.tariff.prices["emergency"]
+        )
 
     def marginal_price(self, activity: str) -> float:
         price = _price_of(self.tariff, activity)
@@ -106,32 +116,46 @@ class EpisodeBundleRule(TariffVariant):
         paid = self.tariff.patient_payments(counts, age, sex, risk)
         prices = self.tariff.prices
         elective = np.asarray(counts["elective"], dtype=np.float64)
-        followups = np.minimum(np.asarray(counts["outpatient"], dtype=np.float64),
-                               self.followups_per_spell * elective)
-        readmissions = (np.asarray(counts.get("readmission", 0.0), dtype=np.float64)
-                        * planned_share(counts))
-        return (paid + elective * (self.episode_price - prices["elective"])
-                - followups * prices["outpatient"] - readmissions * prices["emergency"])
+        followups = np.minimum(
+            np.asarray(counts["outpatient"], dtype=np.float64), self.followups_per_spell * elective
+        )
+        readmissions = np.asarray(counts.get("readmission", 0.0), dtype=np.float64) * planned_share(
+            counts
+        )
+        return (
+            paid
+            + elective * (self.episode_price - prices["elective"])
+            - followups * prices["outpatient"]
+            - readmissions * prices["emergency"]
+        )
 
 
-def build_episode_bundle(config: EpisodeBundleContract, scope: str, calibration: Calibration,
-                         context: RuleContext) -> EpisodeBundleRule:
+def build_episode_bundle(
+    config: EpisodeBundleContract, scope: str, calibration: Calibration, context: RuleContext
+) -> EpisodeBundleRule:
     tariff = _tariff(config.tariff, scope, calibration)
     missing = {"elective", "outpatient", "emergency"} - set(tariff.activities)
     if missing:
-        raise ValueError(f"an episode bundle needs elective, outpatient and emergency care in "
-                         f"scope; this contract lacks {', '.join(sorted(missing))}")
+        raise ValueError(
+            f"an episode bundle needs elective, outpatient and emergency care in "
+            f"scope; this contract lacks {', '.join(sorted(missing))}"
+        )
     counts = context.expected_counts
-    followups = (config.followup_outpatients_per_spell
-                 * min(1.0, config.window_days / config.followup_horizon_days))
+    followups = config.followup_outpatients_per_spell * min(
+        1.0, config.window_days / config.followup_horizon_days
+    )
     share = context.planned_readmission_share
     readmissions = counts["readmission"]
     return EpisodeBundleRule(
-        base=tariff, own_admin_cost=config.admin_cost_per_head, followups_per_spell=followups,
+        base=tariff,
+        own_admin_cost=config.admin_cost_per_head,
+        followups_per_spell=followups,
         readmissions_per_spell=float((readmissions * share).sum() / counts["elective"].sum()),
-        followup_volume_share=float(min(1.0, followups * counts["elective"].sum()
-                                        / counts["outpatient"].sum())),
-        mean_planned_share=float((readmissions * share).sum() / readmissions.sum()))
+        followup_volume_share=float(
+            min(1.0, followups * counts["elective"].sum() / counts["outpatient"].sum())
+        ),
+        mean_planned_share=float((readmissions * share).sum() / readmissions.sum()),
+    )
 
 
 BUILDERS["year_of_care"] = build_year_of_care

@@ -16,11 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.calibration import Calibration
 from sim.contracts.base import CapitationVariant, WrappedRule
-from sim.contracts.tariffs import by_year
-from sim.contracts.terms import LeadProviderContract, WithholdContract
-from sim.payment import (
+from sim.contracts.payment import (
     BUILDERS,
     SCOPES,
     CapitationRule,
@@ -29,6 +26,9 @@ from sim.payment import (
     build_rule,
     make_risk_adjuster,
 )
+from sim.contracts.tariffs import by_year
+from sim.contracts.terms import LeadProviderContract, WithholdContract
+from sim.patients.calibration import Calibration
 
 
 def achievement(quality: float, floor: float, target: float) -> float:
@@ -77,7 +77,8 @@ class WithholdRule(WrappedRule):
         upfront = 1 - self.share
         base_paid = settlement.paid / upfront if upfront > 0 else 0.0
         base_due = base_paid + self.base.settle(
-            Settlement(**{**settlement.__dict__, "paid": base_paid}))
+            Settlement(**{**settlement.__dict__, "paid": base_paid})
+        )
         floor, target = self.bounds(settlement.peer_quality)
         earned = self.share * base_due * achievement(settlement.quality, floor, target)
         return upfront * base_due + earned - settlement.paid
@@ -94,14 +95,18 @@ class WithholdRule(WrappedRule):
         return True
 
 
-def build_withhold(config: WithholdContract, scope: str, calibration: Calibration,
-                   context: RuleContext) -> WithholdRule:
-    return WithholdRule(base=build_rule(config.base, scope, calibration, context),
-                        own_admin_cost=config.admin_cost_per_head,
-                        shares=list(config.withhold_share_by_year),
-                        targets=list(config.target_quality_by_year),
-                        floor=config.floor_quality, peers=config.benchmark == "peers",
-                        peer_band=config.peer_band)
+def build_withhold(
+    config: WithholdContract, scope: str, calibration: Calibration, context: RuleContext
+) -> WithholdRule:
+    return WithholdRule(
+        base=build_rule(config.base, scope, calibration, context),
+        own_admin_cost=config.admin_cost_per_head,
+        shares=list(config.withhold_share_by_year),
+        targets=list(config.target_quality_by_year),
+        floor=config.floor_quality,
+        peers=config.benchmark == "peers",
+        peer_band=config.peer_band,
+    )
 
 
 @dataclass(kw_only=True)
@@ -112,7 +117,7 @@ class LeadProviderRule(CapitationVariant):
     the lead provider delivers itself.
     """
 
-    spend_per_risk: float             # current expected spend per unit of risk (GBP)
+    spend_per_risk: float  # current expected spend per unit of risk (GBP)
     performance_ratio: float
     floor: float
     target: float
@@ -126,8 +131,9 @@ class LeadProviderRule(CapitationVariant):
         return possible * achievement(settlement.quality, self.floor, self.target)
 
     def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:
-        ratio = (self.performance_ratio * self.spend_per_risk
-                 / max(self.capitation.rate_per_head, 1e-9))
+        ratio = (
+            self.performance_ratio * self.spend_per_risk / max(self.capitation.rate_per_head, 1e-9)
+        )
         return ratio * revenue_per_enrolee / max(self.target - self.floor, 1e-6)
 
     def quality_target(self, peer_quality: float | None) -> float | None:
@@ -142,16 +148,24 @@ class LeadProviderRule(CapitationVariant):
         return self.cap
 
 
-def build_lead_provider(config: LeadProviderContract, scope: str, calibration: Calibration,
-                        context: RuleContext) -> LeadProviderRule:
+def build_lead_provider(
+    config: LeadProviderContract, scope: str, calibration: Calibration, context: RuleContext
+) -> LeadProviderRule:
     spend = calibration.mean_expected_cost
-    budget = CapitationRule(rate_per_head=config.budget_ratio * spend,
-                            adjuster=make_risk_adjuster(config, calibration),
-                            activities=SCOPES[scope])
-    return LeadProviderRule(base=budget, own_admin_cost=config.admin_cost_per_head,
-                            spend_per_risk=spend, performance_ratio=config.performance_ratio,
-                            floor=config.floor_quality, target=config.target_quality,
-                            cap=config.self_provision_cap)
+    budget = CapitationRule(
+        rate_per_head=config.budget_ratio * spend,
+        adjuster=make_risk_adjuster(config, calibration),
+        activities=SCOPES[scope],
+    )
+    return LeadProviderRule(
+        base=budget,
+        own_admin_cost=config.admin_cost_per_head,
+        spend_per_risk=spend,
+        performance_ratio=config.performance_ratio,
+        floor=config.floor_quality,
+        target=config.target_quality,
+        cap=config.self_provision_cap,
+    )
 
 
 BUILDERS["p4p_withhold"] = build_withhold

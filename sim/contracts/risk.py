@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.calibration import Calibration
 from sim.contracts.base import CapitationVariant, WrappedRule
-from sim.contracts.terms import CarveOutContract, CorridorContract, SharedSavingsContract
-from sim.payment import (
+from sim.contracts.payment import (
     BUILDERS,
     HOSPITAL_ACTIVITIES,
     NATIONAL_PRICES,
@@ -28,6 +26,8 @@ from sim.payment import (
     _spell,
     build_rule,
 )
+from sim.contracts.terms import CarveOutContract, CorridorContract, SharedSavingsContract
+from sim.patients.calibration import Calibration
 
 
 @dataclass
@@ -48,21 +48,29 @@ class SharedSavingsRule(WrappedRule):
         benchmark = self.benchmark_per_risk * settlement.risk
         savings = benchmark - (settlement.paid + base)
         if savings >= self.minimum_savings_rate * benchmark or (
-                self.two_sided and savings <= -self.minimum_savings_rate * benchmark):
+            self.two_sided and savings <= -self.minimum_savings_rate * benchmark
+        ):
             share = self.savings_share * savings
-            return base + float(np.clip(share, -self.cap_share * benchmark,
-                                        self.cap_share * benchmark))
+            return base + float(
+                np.clip(share, -self.cap_share * benchmark, self.cap_share * benchmark)
+            )
         return base
 
 
-def build_shared_savings(config: SharedSavingsContract, scope: str, calibration: Calibration,
-                         context: RuleContext) -> SharedSavingsRule:
+def build_shared_savings(
+    config: SharedSavingsContract, scope: str, calibration: Calibration, context: RuleContext
+) -> SharedSavingsRule:
     base = build_rule(config.base, scope, calibration, context)
     benchmark = config.benchmark_ratio * context.mean_cost(base.activities, NATIONAL_PRICES)
-    return SharedSavingsRule(base=base, own_admin_cost=config.admin_cost_per_head,
-                             savings_share=config.savings_share, two_sided=config.two_sided,
-                             minimum_savings_rate=config.minimum_savings_rate,
-                             cap_share=config.cap_share, benchmark_per_risk=benchmark)
+    return SharedSavingsRule(
+        base=base,
+        own_admin_cost=config.admin_cost_per_head,
+        savings_share=config.savings_share,
+        two_sided=config.two_sided,
+        minimum_savings_rate=config.minimum_savings_rate,
+        cap_share=config.cap_share,
+        benchmark_per_risk=benchmark,
+    )
 
 
 @dataclass
@@ -87,11 +95,15 @@ class CorridorRule(WrappedRule):
         return base
 
 
-def build_corridor(config: CorridorContract, scope: str, calibration: Calibration,
-                   context: RuleContext) -> CorridorRule:
-    return CorridorRule(base=build_rule(config.base, scope, calibration, context),
-                        own_admin_cost=config.admin_cost_per_head, band=config.band,
-                        commissioner_share=config.commissioner_share)
+def build_corridor(
+    config: CorridorContract, scope: str, calibration: Calibration, context: RuleContext
+) -> CorridorRule:
+    return CorridorRule(
+        base=build_rule(config.base, scope, calibration, context),
+        own_admin_cost=config.admin_cost_per_head,
+        band=config.band,
+        commissioner_share=config.commissioner_share,
+    )
 
 
 def hospital_cost_at_tariff(counts: dict, prices: dict[str, float]) -> np.ndarray:
@@ -123,25 +135,38 @@ class CarveOutRule(CapitationVariant):
         return self.capitation.per_enrolee(age, sex, risk) + self.carved(counts)
 
 
-def build_carve_out(config: CarveOutContract, scope: str, calibration: Calibration,
-                    context: RuleContext) -> CarveOutRule:
+def build_carve_out(
+    config: CarveOutContract, scope: str, calibration: Calibration, context: RuleContext
+) -> CarveOutRule:
     base = _capitation(config.capitation, scope, calibration)
     expected = context.expected_counts
     rng = np.random.default_rng(20_030_406)  # fixed: a year of realised care at England rates
-    realised = {a: rng.poisson(expected[a]).astype(np.float64)
-                for a in ("outpatient", "elective", "ae", "acsc", "readmission")}
-    realised["emergency"] = (rng.poisson(expected["emergency"] - expected["acsc"]
-                                         - expected["readmission"]).astype(np.float64)
-                             + realised["acsc"] + realised["readmission"])
+    realised = {
+        a: rng.poisson(expected[a]).astype(np.float64)
+        for a in ("outpatient", "elective", "ae", "acsc", "readmission")
+    }
+    realised["emergency"] = (
+        rng.poisson(expected["emergency"] - expected["acsc"] - expected["readmission"]).astype(
+            np.float64
+        )
+        + realised["acsc"]
+        + realised["readmission"]
+    )
     cost = hospital_cost_at_tariff(realised, NATIONAL_PRICES)
     beyond = cost > config.threshold
     carved_mean = float(np.maximum(cost - config.threshold, 0.0).mean())
-    shares = {a: float(realised[a][beyond].sum() / max(realised[a].sum(), 1.0))
-              for a in HOSPITAL_ACTIVITIES}
+    shares = {
+        a: float(realised[a][beyond].sum() / max(realised[a].sum(), 1.0))
+        for a in HOSPITAL_ACTIVITIES
+    }
     base.rate_per_head *= max(0.0, 1 - carved_mean / calibration.mean_expected_cost)
-    return CarveOutRule(base=base, own_admin_cost=config.admin_cost_per_head,
-                        threshold=config.threshold, prices=dict(NATIONAL_PRICES),
-                        carved_share=shares)
+    return CarveOutRule(
+        base=base,
+        own_admin_cost=config.admin_cost_per_head,
+        threshold=config.threshold,
+        prices=dict(NATIONAL_PRICES),
+        carved_share=shares,
+    )
 
 
 BUILDERS["shared_savings"] = build_shared_savings

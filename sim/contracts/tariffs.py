@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.calibration import Calibration
 from sim.contracts.base import TariffVariant
+from sim.contracts.payment import BUILDERS, RuleContext, Settlement, _spell, _tariff
 from sim.contracts.terms import MarginalRateContract, ReadmissionContract
-from sim.payment import BUILDERS, RuleContext, Settlement, _spell, _tariff
+from sim.patients.calibration import Calibration
 
 
 def by_year(values: list[float], year: int) -> float:
@@ -35,7 +35,7 @@ class MarginalRateRule(TariffVariant):
     """
 
     rates: list[float]
-    baseline_per_risk: float         # emergency spells per unit of risk at the baseline
+    baseline_per_risk: float  # emergency spells per unit of risk at the baseline
     rate: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -54,12 +54,15 @@ class MarginalRateRule(TariffVariant):
         return -(1 - self.rate) * self.tariff.marginal_price("emergency") * above
 
 
-def build_marginal_rate(config: MarginalRateContract, scope: str, calibration: Calibration,
-                        context: RuleContext) -> MarginalRateRule:
+def build_marginal_rate(
+    config: MarginalRateContract, scope: str, calibration: Calibration, context: RuleContext
+) -> MarginalRateRule:
     emergency_per_head = float(context.expected_counts["emergency"].mean())
-    return MarginalRateRule(base=_tariff(config.tariff, scope, calibration),
-                            rates=list(config.marginal_rate_by_year),
-                            baseline_per_risk=config.baseline_ratio * emergency_per_head)
+    return MarginalRateRule(
+        base=_tariff(config.tariff, scope, calibration),
+        rates=list(config.marginal_rate_by_year),
+        baseline_per_risk=config.baseline_ratio * emergency_per_head,
+    )
 
 
 def planned_share(counts: dict[str, np.ndarray]) -> np.ndarray:
@@ -75,9 +78,9 @@ def planned_share(counts: dict[str, np.ndarray]) -> np.ndarray:
 class ReadmissionRule(TariffVariant):
     """Tariff, less the emergency price of readmissions it does not pay for."""
 
-    unpaid_share: float              # of eligible readmissions (window / 28 days)
+    unpaid_share: float  # of eligible readmissions (window / 28 days)
     planned_only: bool
-    mean_planned_share: float        # readmission-weighted, at England rates
+    mean_planned_share: float  # readmission-weighted, at England rates
 
     def marginal_price(self, activity: str) -> float:
         price = self.tariff.marginal_price(activity)
@@ -99,13 +102,17 @@ class ReadmissionRule(TariffVariant):
         return paid - self.tariff.prices["emergency"] * self.unpaid(counts)
 
 
-def build_readmission(config: ReadmissionContract, scope: str, calibration: Calibration,
-                      context: RuleContext) -> ReadmissionRule:
+def build_readmission(
+    config: ReadmissionContract, scope: str, calibration: Calibration, context: RuleContext
+) -> ReadmissionRule:
     readmissions = context.expected_counts["readmission"]
     share = float((readmissions * context.planned_readmission_share).sum() / readmissions.sum())
-    return ReadmissionRule(base=_tariff(config.tariff, scope, calibration),
-                           unpaid_share=config.window_days / 28.0,
-                           planned_only=config.after == "planned", mean_planned_share=share)
+    return ReadmissionRule(
+        base=_tariff(config.tariff, scope, calibration),
+        unpaid_share=config.window_days / 28.0,
+        planned_only=config.after == "planned",
+        mean_planned_share=share,
+    )
 
 
 BUILDERS["marginal_rate_emergency"] = build_marginal_rate

@@ -2,7 +2,7 @@
 
 A scenario's ``[contracts]`` table names contracts; each is one of these models,
 chosen by its ``kind`` (a discriminated union). Every default is declared with
-:func:`sim.params.P` (unit plus a seed or calibration source, or an assumption with a
+:func:`sim.config.declare.P` (unit plus a seed or calibration source, or an assumption with a
 range), so ``icsim params`` lists them. Each kind says which roles it may fill
 (:data:`ROLES`): paying acute trusts for the fragmented default (``hospital``), paying
 GP practices (``gp``), what virtual ICPs pay trusts (``purchase``) or paying an ICP
@@ -15,8 +15,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from sim.params import P
-from sim.schema import Strict
+from sim.base.schema import Strict
+from sim.config.declare import P
 
 ACTIVITIES = ("gp_consultation", "outpatient", "elective", "emergency", "ae")
 """Activity types a tariff can price. Bed days are a cost, paid inside a spell price."""
@@ -40,9 +40,13 @@ class Prices(Strict):
 
     gp_consultation: float = P(45.0, "GBP per consultation", "calibration_targets 4.25", ge=0)
     outpatient: float = P(120.0, "GBP per attendance", "calibration_targets 4.21", ge=0)
-    elective: float = P(1857.0, "GBP per elective spell",
-                        "derived: 0.62 x 738 day case + 0.38 x 3,684 inpatient, calibration_targets "
-                        "4.21 with day-case share 6.1m/9.8m from 4.16 and 4.1", ge=0)
+    elective: float = P(
+        1857.0,
+        "GBP per elective spell",
+        "derived: 0.62 x 738 day case + 0.38 x 3,684 inpatient, calibration_targets "
+        "4.21 with day-case share 6.1m/9.8m from 4.16 and 4.1",
+        ge=0,
+    )
     emergency: float = P(2360.0, "GBP per emergency spell", "calibration_targets 4.10", ge=0)
     ae: float = P(148.0, "GBP per A&E attendance", "calibration_targets 4.21", ge=0)
 
@@ -58,9 +62,12 @@ class TariffContract(Strict):
     prices: Prices = Field(default_factory=Prices)
     price_scale: float = P(1.0, "multiplier on national prices", assumption=(0.5, 1.5), ge=0)
     admin_cost_per_head: float = P(
-        10.0, "GBP per covered patient-year to count, code, validate and challenge activity",
-        assumption=(2, 30), ge=0,
-        note="transaction costs of contracting: seed 000:778-789; coding audits seed 003:672-676")
+        10.0,
+        "GBP per covered patient-year to count, code, validate and challenge activity",
+        assumption=(2, 30),
+        ge=0,
+        note="transaction costs of contracting: seed 000:778-789; coding audits seed 003:672-676",
+    )
 
 
 class CapitationContract(Strict):
@@ -71,14 +78,24 @@ class CapitationContract(Strict):
     scope: Literal["all", "primary_care"] = Field(
         "all", description="all modelled services (an ICP) or primary care only (a GP practice)"
     )
-    rate_ratio: float = P(1.0, "capitation per head / baseline expected spend per head on the "
-                          "services in scope", assumption=(0.75, 1.1), gt=0,
-                          note="Alzira capitation <75% of regional cost, calibration_targets 3.9")
+    rate_ratio: float = P(
+        1.0,
+        "capitation per head / baseline expected spend per head on the services in scope",
+        assumption=(0.75, 1.1),
+        gt=0,
+        note="Alzira capitation <75% of regional cost, calibration_targets 3.9",
+    )
     risk_adjustment: Literal["none", "age_sex", "full"] = "full"
-    r_squared: float = P(0.15, "R-squared of predicted vs realised individual annual cost",
-                         "calibration_targets 6.6 (0.11) and 6.10 (0.169)", ge=0, le=1)
-    admin_cost_per_head: float = P(3.0, "GBP per enrolee-year to keep lists and risk data",
-                                   assumption=(1, 10), ge=0)
+    r_squared: float = P(
+        0.15,
+        "R-squared of predicted vs realised individual annual cost",
+        "calibration_targets 6.6 (0.11) and 6.10 (0.169)",
+        ge=0,
+        le=1,
+    )
+    admin_cost_per_head: float = P(
+        3.0, "GBP per enrolee-year to keep lists and risk data", assumption=(1, 10), ge=0
+    )
 
 
 class BlendedContract(Strict):
@@ -86,8 +103,9 @@ class BlendedContract(Strict):
 
     roles: ClassVar[tuple[str, ...]] = ALL_ROLES
     kind: Literal["blended"] = "blended"
-    capitation_share: float = P(0.5, "share of payment by capitation", assumption=(0, 1),
-                                ge=0, le=1)
+    capitation_share: float = P(
+        0.5, "share of payment by capitation", assumption=(0, 1), ge=0, le=1
+    )
     capitation: CapitationContract = Field(default_factory=CapitationContract)
     tariff: TariffContract = Field(default_factory=TariffContract)
 
@@ -102,14 +120,27 @@ class BlockContract(Strict):
 
     roles: ClassVar[tuple[str, ...]] = ALL_ROLES
     kind: Literal["block"] = "block"
-    budget_ratio: float = P(1.0, "block value / expected spend at tariff on the services in "
-                            "scope for the population covered in the first year",
-                            assumption=(0.8, 1.1), gt=0)
-    annual_uplift: float = P(0.0, "yearly proportional change in the block's value",
-                             assumption=(-0.04, 0.04), ge=-0.5, le=0.5,
-                             note="flat real funding to 2015, seed 002 L237-254")
-    admin_cost_per_head: float = P(1.0, "GBP per covered patient-year to agree and monitor "
-                                   "the block", assumption=(0.5, 5), ge=0)
+    budget_ratio: float = P(
+        1.0,
+        "block value / expected spend at tariff on the services in "
+        "scope for the population covered in the first year",
+        assumption=(0.8, 1.1),
+        gt=0,
+    )
+    annual_uplift: float = P(
+        0.0,
+        "yearly proportional change in the block's value",
+        assumption=(-0.04, 0.04),
+        ge=-0.5,
+        le=0.5,
+        note="flat real funding to 2015, seed 002 L237-254",
+    )
+    admin_cost_per_head: float = P(
+        1.0,
+        "GBP per covered patient-year to agree and monitor the block",
+        assumption=(0.5, 5),
+        ge=0,
+    )
 
 
 BaseTerms = Annotated[
@@ -133,13 +164,18 @@ class MarginalRateContract(Strict):
     kind: Literal["marginal_rate_emergency"] = "marginal_rate_emergency"
     tariff: TariffContract = Field(default_factory=TariffContract)
     marginal_rate_by_year: list[float] = P(
-        [0.3, 0.3, 0.3, 0.3, 0.3, 0.7], "share of tariff paid for each emergency spell above the "
+        [0.3, 0.3, 0.3, 0.3, 0.3, 0.7],
+        "share of tariff paid for each emergency spell above the "
         "baseline, by contract year (the last value persists)",
-        "calibration_targets 2.7 (30% from 2010/11) and 2.8 (70% later)")
-    baseline_ratio: float = P(0.91, "baseline emergency spells / the covered population's "
-                              "emergency spells at England rates",
-                              "derived: two years of 4.6% growth between the 2008/09 baseline "
-                              "and 2010/11 (calibration_targets 2.7, 2.9): 1/1.046^2", gt=0)
+        "calibration_targets 2.7 (30% from 2010/11) and 2.8 (70% later)",
+    )
+    baseline_ratio: float = P(
+        0.91,
+        "baseline emergency spells / the covered population's emergency spells at England rates",
+        "derived: two years of 4.6% growth between the 2008/09 baseline "
+        "and 2010/11 (calibration_targets 2.7, 2.9): 1/1.046^2",
+        gt=0,
+    )
 
     _check = field_validator("marginal_rate_by_year")(_shares)
 
@@ -156,13 +192,20 @@ class ReadmissionContract(Strict):
     kind: Literal["readmission_non_payment"] = "readmission_non_payment"
     tariff: TariffContract = Field(default_factory=TariffContract)
     after: Literal["planned", "all"] = Field(
-        "planned", description="unpaid readmissions: after planned (elective) care only, as "
-        "in seed 004 L1409-1411, or after any admission")
-    window_days: int = P(28, "days after discharge within which a readmission is unpaid",
-                         "seed 004 L1409-1411", ge=1, le=28,
-                         note="modelled readmissions are those within 28 days; a shorter "
-                         "window leaves unpaid a proportional share (uniform hazard, an "
-                         "assumption)")
+        "planned",
+        description="unpaid readmissions: after planned (elective) care only, as "
+        "in seed 004 L1409-1411, or after any admission",
+    )
+    window_days: int = P(
+        28,
+        "days after discharge within which a readmission is unpaid",
+        "seed 004 L1409-1411",
+        ge=1,
+        le=28,
+        note="modelled readmissions are those within 28 days; a shorter "
+        "window leaves unpaid a proportional share (uniform hazard, an "
+        "assumption)",
+    )
 
 
 # --------------------------------------------------------------------------- bundles
@@ -181,22 +224,37 @@ class YearOfCareContract(Strict):
     tariff: TariffContract = Field(default_factory=TariffContract)
     condition: Literal["diabetes", "copd", "heart_failure", "dementia"] = "diabetes"
     covers: list[Literal["gp_consultation", "outpatient", "elective", "acsc"]] = Field(
-        default_factory=lambda: ["gp_consultation", "outpatient"], min_length=1,
+        default_factory=lambda: ["gp_consultation", "outpatient"],
+        min_length=1,
         description="care paid by the annual sum for patients with the condition (within the "
-        "contract's scope); 'acsc' means their avoidable emergency admissions")
-    price_ratio: float = P(1.0, "annual sum per patient / their expected tariff cost of the "
-                           "covered care at England rates", assumption=(0.8, 1.2), gt=0)
-    admin_cost_per_head: float = P(4.0, "GBP per covered patient-year to register patients "
-                                   "and price the year of care", assumption=(1, 15), ge=0)
+        "contract's scope); 'acsc' means their avoidable emergency admissions",
+    )
+    price_ratio: float = P(
+        1.0,
+        "annual sum per patient / their expected tariff cost of the covered care at England rates",
+        assumption=(0.8, 1.2),
+        gt=0,
+    )
+    admin_cost_per_head: float = P(
+        4.0,
+        "GBP per covered patient-year to register patients and price the year of care",
+        assumption=(1, 15),
+        ge=0,
+    )
 
     def check_role(self, role: str) -> str | None:
         """A year of care must cover some of the care the contract pays for in ``role``."""
-        scope = {"hospital": ("outpatient", "elective", "acsc"),
-                 "purchase": ("outpatient", "elective", "acsc"), "gp": ("gp_consultation",),
-                 "icp": ("gp_consultation", "outpatient", "elective", "acsc")}[role]
+        scope = {
+            "hospital": ("outpatient", "elective", "acsc"),
+            "purchase": ("outpatient", "elective", "acsc"),
+            "gp": ("gp_consultation",),
+            "icp": ("gp_consultation", "outpatient", "elective", "acsc"),
+        }[role]
         if not set(self.covers) & set(scope):
-            return (f"covers {', '.join(self.covers)}, none of which it pays for here; "
-                    f"allowed there: {', '.join(scope)}")
+            return (
+                f"covers {', '.join(self.covers)}, none of which it pays for here; "
+                f"allowed there: {', '.join(scope)}"
+            )
         return None
 
 
@@ -212,17 +270,29 @@ class EpisodeBundleContract(Strict):
     roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
     kind: Literal["episode_bundle"] = "episode_bundle"
     tariff: TariffContract = Field(default_factory=TariffContract)
-    window_days: int = P(90, "days after discharge covered by the episode price",
-                         "seed 004 L1362-1364 (Geisinger, 90 days)", ge=28, le=365)
-    followup_outpatients_per_spell: float = P(1.0, "outpatient follow-up attendances per "
-                                              "elective spell", assumption=(0.5, 2.0), ge=0)
-    followup_horizon_days: float = P(90.0, "days after discharge over which an elective "
-                                     "spell's follow-up attendances fall",
-                                     assumption=(42, 180), gt=0)
-    admin_cost_per_head: float = P(6.0, "GBP per covered patient-year to define episodes and "
-                                   "reconcile them", assumption=(2, 20), ge=0,
-                                   note="'difficult to define episodes', 'data intensive' "
-                                   "(seed 004 L1306-1329)")
+    window_days: int = P(
+        90,
+        "days after discharge covered by the episode price",
+        "seed 004 L1362-1364 (Geisinger, 90 days)",
+        ge=28,
+        le=365,
+    )
+    followup_outpatients_per_spell: float = P(
+        1.0, "outpatient follow-up attendances per elective spell", assumption=(0.5, 2.0), ge=0
+    )
+    followup_horizon_days: float = P(
+        90.0,
+        "days after discharge over which an elective spell's follow-up attendances fall",
+        assumption=(42, 180),
+        gt=0,
+    )
+    admin_cost_per_head: float = P(
+        6.0,
+        "GBP per covered patient-year to define episodes and reconcile them",
+        assumption=(2, 20),
+        ge=0,
+        note="'difficult to define episodes', 'data intensive' (seed 004 L1306-1329)",
+    )
 
 
 # --------------------------------------------------------------------------- performance
@@ -242,22 +312,39 @@ class WithholdContract(Strict):
     kind: Literal["p4p_withhold"] = "p4p_withhold"
     base: BaseTerms = Field(default_factory=CapitationContract)
     withhold_share_by_year: list[float] = P(
-        [0.3], "share of the base payment held back and paid on quality, by contract year "
-        "(the last value persists)", "seed 004 L230-232 (Tower Hamlets 30%)")
+        [0.3],
+        "share of the base payment held back and paid on quality, by contract year "
+        "(the last value persists)",
+        "seed 004 L230-232 (Tower Hamlets 30%)",
+    )
     benchmark: Literal["fixed", "peers"] = Field(
-        "fixed", description="fixed quality targets by year, or the mean quality the other "
-        "ICPs achieved last year (yardstick competition)")
+        "fixed",
+        description="fixed quality targets by year, or the mean quality the other "
+        "ICPs achieved last year (yardstick competition)",
+    )
     target_quality_by_year: list[float] = P(
-        [0.7], "quality index at which the whole withheld share is paid, by contract year",
-        assumption=(0.55, 0.9), note="Knowsley targets rise year on year (seed 004 L2577-2646)")
-    floor_quality: float = P(0.5, "quality index at or below which none of it is paid",
-                             assumption=(0.3, 0.6), ge=0, le=1)
-    peer_band: float = P(0.1, "with peer benchmarks: quality below the peers' mean at which "
-                         "nothing is paid", assumption=(0.05, 0.2), gt=0, le=1)
-    admin_cost_per_head: float = P(5.0, "GBP per covered patient-year to measure and audit "
-                                   "quality", assumption=(1, 15), ge=0,
-                                   note="outcome data must be shared, agreed, funded and "
-                                   "trusted (seed 004 L986-993)")
+        [0.7],
+        "quality index at which the whole withheld share is paid, by contract year",
+        assumption=(0.55, 0.9),
+        note="Knowsley targets rise year on year (seed 004 L2577-2646)",
+    )
+    floor_quality: float = P(
+        0.5, "quality index at or below which none of it is paid", assumption=(0.3, 0.6), ge=0, le=1
+    )
+    peer_band: float = P(
+        0.1,
+        "with peer benchmarks: quality below the peers' mean at which nothing is paid",
+        assumption=(0.05, 0.2),
+        gt=0,
+        le=1,
+    )
+    admin_cost_per_head: float = P(
+        5.0,
+        "GBP per covered patient-year to measure and audit quality",
+        assumption=(1, 15),
+        ge=0,
+        note="outcome data must be shared, agreed, funded and trusted (seed 004 L986-993)",
+    )
 
     _check_share = field_validator("withhold_share_by_year")(_shares)
     _check_target = field_validator("target_quality_by_year")(_shares)
@@ -274,23 +361,56 @@ class LeadProviderContract(Strict):
 
     roles: ClassVar[tuple[str, ...]] = ("icp",)
     kind: Literal["lead_provider"] = "lead_provider"
-    budget_ratio: float = P(0.90, "budget / current expected spend for the covered population",
-                            "seed 004 L2334-2336", gt=0)
-    performance_ratio: float = P(0.05, "maximum performance payment / current expected spend",
-                                 "seed 004 L2334-2336", ge=0, le=0.5)
-    target_quality: float = P(0.7, "quality index at which the whole performance payment is "
-                              "earned", assumption=(0.55, 0.9), ge=0, le=1)
-    floor_quality: float = P(0.5, "quality index at or below which none of it is earned",
-                             assumption=(0.3, 0.6), ge=0, le=1)
-    self_provision_cap: float = P(1.0, "maximum share of the service the lead provider may "
-                                  "deliver itself (the rest it subcontracts)",
-                                  assumption=(0.4, 1.0), ge=0, le=1,
-                                  note="Birmingham East and North: 40% (seed 004 L2240, L2249)")
+    budget_ratio: float = P(
+        0.90,
+        "budget / current expected spend for the covered population",
+        "seed 004 L2334-2336",
+        gt=0,
+    )
+    performance_ratio: float = P(
+        0.05,
+        "maximum performance payment / current expected spend",
+        "seed 004 L2334-2336",
+        ge=0,
+        le=0.5,
+    )
+    target_quality: float = P(
+        0.7,
+        "quality index at which the whole performance payment is earned",
+        assumption=(0.55, 0.9),
+        ge=0,
+        le=1,
+    )
+    floor_quality: float = P(
+        0.5,
+        "quality index at or below which none of it is earned",
+        assumption=(0.3, 0.6),
+        ge=0,
+        le=1,
+    )
+    self_provision_cap: float = P(
+        1.0,
+        "maximum share of the service the lead provider may "
+        "deliver itself (the rest it subcontracts)",
+        assumption=(0.4, 1.0),
+        ge=0,
+        le=1,
+        note="Birmingham East and North: 40% (seed 004 L2240, L2249)",
+    )
     risk_adjustment: Literal["none", "age_sex", "full"] = "full"
-    r_squared: float = P(0.15, "R-squared of the budget's risk adjustment",
-                         "calibration_targets 6.6 (0.11) and 6.10 (0.169)", ge=0, le=1)
-    admin_cost_per_head: float = P(8.0, "GBP per covered patient-year to manage the supply "
-                                   "chain and the outcome contract", assumption=(2, 20), ge=0)
+    r_squared: float = P(
+        0.15,
+        "R-squared of the budget's risk adjustment",
+        "calibration_targets 6.6 (0.11) and 6.10 (0.169)",
+        ge=0,
+        le=1,
+    )
+    admin_cost_per_head: float = P(
+        8.0,
+        "GBP per covered patient-year to manage the supply chain and the outcome contract",
+        assumption=(2, 20),
+        ge=0,
+    )
 
 
 # --------------------------------------------------------------------------- risk
@@ -308,18 +428,42 @@ class SharedSavingsContract(Strict):
     roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
     kind: Literal["shared_savings"] = "shared_savings"
     base: BaseTerms = Field(default_factory=TariffContract)
-    savings_share: float = P(0.5, "share of savings against the benchmark paid to the provider",
-                             assumption=(0.2, 0.8), ge=0, le=1)
-    two_sided: bool = Field(False, description="the provider also repays the same share of "
-                            "any overspend")
-    minimum_savings_rate: float = P(0.02, "savings, as a share of the benchmark, below which "
-                                    "nothing is shared", assumption=(0.0, 0.04), ge=0, lt=1)
-    cap_share: float = P(0.1, "largest payment (or repayment) as a share of the benchmark",
-                         assumption=(0.05, 0.2), gt=0, le=1)
-    benchmark_ratio: float = P(1.0, "benchmark / expected spend at England rates on the "
-                               "covered population's risk", assumption=(0.95, 1.05), gt=0)
-    admin_cost_per_head: float = P(3.0, "GBP per covered patient-year to set and reconcile "
-                                   "the benchmark", assumption=(1, 10), ge=0)
+    savings_share: float = P(
+        0.5,
+        "share of savings against the benchmark paid to the provider",
+        assumption=(0.2, 0.8),
+        ge=0,
+        le=1,
+    )
+    two_sided: bool = Field(
+        False, description="the provider also repays the same share of any overspend"
+    )
+    minimum_savings_rate: float = P(
+        0.02,
+        "savings, as a share of the benchmark, below which nothing is shared",
+        assumption=(0.0, 0.04),
+        ge=0,
+        lt=1,
+    )
+    cap_share: float = P(
+        0.1,
+        "largest payment (or repayment) as a share of the benchmark",
+        assumption=(0.05, 0.2),
+        gt=0,
+        le=1,
+    )
+    benchmark_ratio: float = P(
+        1.0,
+        "benchmark / expected spend at England rates on the covered population's risk",
+        assumption=(0.95, 1.05),
+        gt=0,
+    )
+    admin_cost_per_head: float = P(
+        3.0,
+        "GBP per covered patient-year to set and reconcile the benchmark",
+        assumption=(1, 10),
+        ge=0,
+    )
 
 
 class CorridorContract(Strict):
@@ -333,12 +477,26 @@ class CorridorContract(Strict):
     roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
     kind: Literal["risk_corridor"] = "risk_corridor"
     base: BaseTerms = Field(default_factory=CapitationContract)
-    band: float = P(0.03, "surplus or deficit, as a share of contract revenue, the provider "
-                    "bears alone", assumption=(0.01, 0.1), ge=0, lt=1)
-    commissioner_share: float = P(0.5, "share of surplus or deficit beyond the band taken by "
-                                  "the commissioner", assumption=(0.5, 0.9), ge=0, le=1)
-    admin_cost_per_head: float = P(2.0, "GBP per covered patient-year to audit costs for the "
-                                   "corridor", assumption=(0.5, 8), ge=0)
+    band: float = P(
+        0.03,
+        "surplus or deficit, as a share of contract revenue, the provider bears alone",
+        assumption=(0.01, 0.1),
+        ge=0,
+        lt=1,
+    )
+    commissioner_share: float = P(
+        0.5,
+        "share of surplus or deficit beyond the band taken by the commissioner",
+        assumption=(0.5, 0.9),
+        ge=0,
+        le=1,
+    )
+    admin_cost_per_head: float = P(
+        2.0,
+        "GBP per covered patient-year to audit costs for the corridor",
+        assumption=(0.5, 8),
+        ge=0,
+    )
 
 
 class CarveOutContract(Strict):
@@ -354,10 +512,15 @@ class CarveOutContract(Strict):
     roles: ClassVar[tuple[str, ...]] = ("icp",)
     kind: Literal["carve_out"] = "carve_out"
     capitation: CapitationContract = Field(default_factory=CapitationContract)
-    threshold: float = P(10_000.0, "GBP a patient-year of hospital care at tariff above which "
-                         "care is carved out", assumption=(5_000, 50_000), gt=0)
-    admin_cost_per_head: float = P(1.0, "GBP per covered patient-year to pay carved-out care",
-                                   assumption=(0.5, 5), ge=0)
+    threshold: float = P(
+        10_000.0,
+        "GBP a patient-year of hospital care at tariff above which care is carved out",
+        assumption=(5_000, 50_000),
+        gt=0,
+    )
+    admin_cost_per_head: float = P(
+        1.0, "GBP per covered patient-year to pay carved-out care", assumption=(0.5, 5), ge=0
+    )
 
 
 # --------------------------------------------------------------------------- budgets
@@ -375,28 +538,56 @@ class PracticeBudgetContract(Strict):
     roles: ClassVar[tuple[str, ...]] = ("gp",)
     kind: Literal["practice_budget"] = "practice_budget"
     capitation: CapitationContract = Field(
-        default_factory=lambda: CapitationContract(scope="primary_care", risk_adjustment="age_sex"))
+        default_factory=lambda: CapitationContract(scope="primary_care", risk_adjustment="age_sex")
+    )
     tariff: TariffContract = Field(default_factory=TariffContract)
     budget: Literal["soft", "hard"] = Field(
-        "soft", description="soft: a notional budget, part of any underspend released for "
-        "reinvestment; hard: practices keep underspend and bear overspend")
-    soft_retained_share: float = P(0.3, "share of a notional underspend released to practices",
-                                   assumption=(0.0, 0.7), ge=0, le=1,
-                                   note="'the practice still has not received a real budget' "
-                                   "(seed 003:374-376)")
-    hard_retained_share: float = P(1.0, "share of underspend kept, and overspend borne, under a "
-                                   "hard budget", "seed 003:795-802 (risk for deficits as well "
-                                   "as surpluses)", ge=0, le=1)
-    budget_ratio: float = P(1.0, "hospital budget / expected hospital spend at England rates "
-                            "for the practices' patients", assumption=(0.95, 1.05), gt=0)
-    motivated_share: float = P(0.5, "share of practices motivated to commission under a soft "
-                               "budget", "seed 000:368-373", ge=0, le=1)
-    competent_share: float = P(2 / 3, "share of practices competent to commission",
-                               "seed 000:368-373 and the 2x2 box 000:393-419", ge=0, le=1)
-    admin_cost_per_head: float = P(8.0, "GBP per patient-year of commissioning support for "
-                                   "practices", assumption=(2, 20), ge=0,
-                                   note="'primary care-led commissioning increases transaction "
-                                   "costs' (seed 000:187-188)")
+        "soft",
+        description="soft: a notional budget, part of any underspend released for "
+        "reinvestment; hard: practices keep underspend and bear overspend",
+    )
+    soft_retained_share: float = P(
+        0.3,
+        "share of a notional underspend released to practices",
+        assumption=(0.0, 0.7),
+        ge=0,
+        le=1,
+        note="'the practice still has not received a real budget' (seed 003:374-376)",
+    )
+    hard_retained_share: float = P(
+        1.0,
+        "share of underspend kept, and overspend borne, under a hard budget",
+        "seed 003:795-802 (risk for deficits as well as surpluses)",
+        ge=0,
+        le=1,
+    )
+    budget_ratio: float = P(
+        1.0,
+        "hospital budget / expected hospital spend at England rates for the practices' patients",
+        assumption=(0.95, 1.05),
+        gt=0,
+    )
+    motivated_share: float = P(
+        0.5,
+        "share of practices motivated to commission under a soft budget",
+        "seed 000:368-373",
+        ge=0,
+        le=1,
+    )
+    competent_share: float = P(
+        2 / 3,
+        "share of practices competent to commission",
+        "seed 000:368-373 and the 2x2 box 000:393-419",
+        ge=0,
+        le=1,
+    )
+    admin_cost_per_head: float = P(
+        8.0,
+        "GBP per patient-year of commissioning support for practices",
+        assumption=(2, 20),
+        ge=0,
+        note="'primary care-led commissioning increases transaction costs' (seed 000:187-188)",
+    )
 
 
 class PooledBudgetContract(Strict):
@@ -411,38 +602,71 @@ class PooledBudgetContract(Strict):
     roles: ClassVar[tuple[str, ...]] = ("icp",)
     kind: Literal["pooled_budget"] = "pooled_budget"
     base: BaseTerms = Field(default_factory=CapitationContract)
-    intermediate_care_limit: float = P(300.0, "GBP per high-risk enrolee-year of pooled funds "
-                                       "that may go on intermediate care",
-                                       assumption=(100, 1000), ge=0)
-    delayed_day_value: float = P(150.0, "GBP the pool saves per delayed hospital day avoided "
-                                 "(social care placement and reimbursement costs it carries)",
-                                 assumption=(50, 313), ge=0,
-                                 note="fines versus pooled investment, seed 003:552-573")
-    admin_cost_per_head: float = P(3.0, "GBP per covered patient-year to govern the pool",
-                                   assumption=(1, 10), ge=0)
+    intermediate_care_limit: float = P(
+        300.0,
+        "GBP per high-risk enrolee-year of pooled funds that may go on intermediate care",
+        assumption=(100, 1000),
+        ge=0,
+    )
+    delayed_day_value: float = P(
+        150.0,
+        "GBP the pool saves per delayed hospital day avoided "
+        "(social care placement and reimbursement costs it carries)",
+        assumption=(50, 313),
+        ge=0,
+        note="fines versus pooled investment, seed 003:552-573",
+    )
+    admin_cost_per_head: float = P(
+        3.0, "GBP per covered patient-year to govern the pool", assumption=(1, 10), ge=0
+    )
 
 
 CONTRACT_KINDS: tuple[type[Strict], ...] = (
-    TariffContract, CapitationContract, BlendedContract, BlockContract, MarginalRateContract,
-    ReadmissionContract, YearOfCareContract, EpisodeBundleContract, WithholdContract,
-    LeadProviderContract, SharedSavingsContract, CorridorContract, CarveOutContract,
-    PracticeBudgetContract, PooledBudgetContract,
+    TariffContract,
+    CapitationContract,
+    BlendedContract,
+    BlockContract,
+    MarginalRateContract,
+    ReadmissionContract,
+    YearOfCareContract,
+    EpisodeBundleContract,
+    WithholdContract,
+    LeadProviderContract,
+    SharedSavingsContract,
+    CorridorContract,
+    CarveOutContract,
+    PracticeBudgetContract,
+    PooledBudgetContract,
 )
 
 Contract = Annotated[
-    TariffContract | CapitationContract | BlendedContract | BlockContract | MarginalRateContract
-    | ReadmissionContract | YearOfCareContract | EpisodeBundleContract | WithholdContract
-    | LeadProviderContract | SharedSavingsContract | CorridorContract | CarveOutContract
-    | PracticeBudgetContract | PooledBudgetContract,
+    TariffContract
+    | CapitationContract
+    | BlendedContract
+    | BlockContract
+    | MarginalRateContract
+    | ReadmissionContract
+    | YearOfCareContract
+    | EpisodeBundleContract
+    | WithholdContract
+    | LeadProviderContract
+    | SharedSavingsContract
+    | CorridorContract
+    | CarveOutContract
+    | PracticeBudgetContract
+    | PooledBudgetContract,
     Field(discriminator="kind"),
 ]
 
 ROLES: dict[str, tuple[str, ...]] = {
-    model.model_fields["kind"].default: model.roles for model in CONTRACT_KINDS  # type: ignore[attr-defined]
+    model.model_fields["kind"].default: model.roles
+    for model in CONTRACT_KINDS  # type: ignore[attr-defined]
 }
 """Which roles each contract kind may fill (see the module docstring)."""
 
-ROLE_NAMES = {"hospital": "pay acute trusts for the fragmented default (contracts.hospital)",
-              "gp": "pay GP practices (contracts.gp)",
-              "purchase": "set what virtual ICPs pay trusts (contracts.icp_hospital)",
-              "icp": "pay an ICP"}
+ROLE_NAMES = {
+    "hospital": "pay acute trusts for the fragmented default (contracts.hospital)",
+    "gp": "pay GP practices (contracts.gp)",
+    "purchase": "set what virtual ICPs pay trusts (contracts.icp_hospital)",
+    "icp": "pay an ICP",
+}

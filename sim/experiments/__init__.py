@@ -10,5 +10,11 @@
 from sim.experiments.executor import ExperimentError, Interrupted, RunSpec, execute
 from sim.experiments.summary import paired_differences, replicate_summary
 
-__all__ = ["ExperimentError", "Interrupted", "RunSpec", "execute", "paired_differences",
-           "replicate_summary"]
+__all__ = [
+    "ExperimentError",
+    "Interrupted",
+    "RunSpec",
+    "execute",
+    "paired_differences",
+    "replicate_summary",
+]

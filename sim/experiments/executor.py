@@ -15,6 +15,8 @@ so they are identical whatever the number of workers or the order runs finish in
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import signal
@@ -31,11 +33,18 @@ from distributed import WorkerPlugin
 from tqdm import tqdm
 
 import sim
-from sim.runner import atomic_write_parquet, atomic_write_text, scenario_hash, simulate
-from sim.scenario import Scenario
+from sim.base.files import atomic_write_parquet, atomic_write_text
+from sim.config.scenario import Scenario
+from sim.engine.run import simulate
 
 if TYPE_CHECKING:
     from dask.distributed import Client, Future
+
+
+def scenario_hash(scenario: Scenario, **settings: object) -> str:
+    """A short fingerprint of a resolved scenario and run settings, for safe resumption."""
+    text = scenario.model_dump_json() + json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class ExperimentError(RuntimeError):
@@ -47,8 +56,10 @@ class Interrupted(KeyboardInterrupt):
 
     def __init__(self, done: int, total: int, runs_dir: Path):
         self.done, self.total, self.runs_dir = done, total, Path(runs_dir)
-        super().__init__(f"interrupted: {done} of {total} runs are saved in {self.runs_dir}; "
-                         "run the same command again to resume")
+        super().__init__(
+            f"interrupted: {done} of {total} runs are saved in {self.runs_dir}; "
+            "run the same command again to resume"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,15 +75,25 @@ class RunSpec:
     @cached_property
     def run_id(self) -> str:
         """Stable id: a hash of the resolved scenario, seed, replicate, size and icsim version."""
-        return scenario_hash(self.scenario, seed=int(self.seed), replicate=int(self.replicate),
-                             patients=int(self.patients), years=int(self.years),
-                             icsim=sim.__version__)
+        return scenario_hash(
+            self.scenario,
+            seed=int(self.seed),
+            replicate=int(self.replicate),
+            patients=int(self.patients),
+            years=int(self.years),
+            icsim=sim.__version__,
+        )
 
 
 def simulate_spec(spec: RunSpec) -> pd.DataFrame:
     """Run one spec (this is what a Dask worker executes)."""
-    return simulate(spec.scenario, seed=spec.seed, replicate=spec.replicate,
-                    patients=spec.patients, years=spec.years)
+    return simulate(
+        spec.scenario,
+        seed=spec.seed,
+        replicate=spec.replicate,
+        patients=spec.patients,
+        years=spec.years,
+    )
 
 
 # --------------------------------------------------------------------------- results on disk
@@ -87,8 +108,11 @@ def completed_ids(runs_dir: Path) -> set[str]:
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return set()
-    return {p.name.removesuffix(".parquet") for p in runs_dir.glob("*.parquet")
-            if not p.name.startswith(".")}
+    return {
+        p.name.removesuffix(".parquet")
+        for p in runs_dir.glob("*.parquet")
+        if not p.name.startswith(".")
+    }
 
 
 def load_run(runs_dir: Path, run_id: str) -> pd.DataFrame:
@@ -160,16 +184,22 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         try:
             client = Client(scheduler)
         except OSError as exc:
-            raise ExperimentError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            raise ExperimentError(
+                f"cannot reach the Dask scheduler at {scheduler}: {exc}"
+            ) from None
         try:
             yield client
         finally:
             client.close()
         return
     with _dask_logging_quieted():
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None,
-                               silence_logs=logging.CRITICAL)
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        )
         client = Client(cluster)
         try:
             client.register_plugin(LocalWorkerManners(), name="icsim-local-worker")
@@ -179,9 +209,12 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             cluster.close()
 
 
-def _run_on_dask(pending: Sequence[RunSpec], client: Client,
-                 landed: Callable[[RunSpec, pd.DataFrame], None],
-                 failed: Callable[[RunSpec, str], None]) -> None:
+def _run_on_dask(
+    pending: Sequence[RunSpec],
+    client: Client,
+    landed: Callable[[RunSpec, pd.DataFrame], None],
+    failed: Callable[[RunSpec, str], None],
+) -> None:
     """Submit runs in a bounded window and handle each as it completes, in any order."""
     from dask.distributed import as_completed
 
@@ -223,10 +256,17 @@ def _run_on_dask(pending: Sequence[RunSpec], client: Client,
 # --------------------------------------------------------------------------- the executor
 
 
-def execute(specs: Sequence[RunSpec], runs_dir: Path, *, workers: int | None = None,
-            scheduler: str | None = None, progress: bool = True, label: str = "runs",
-            on_done: Callable[[RunSpec], None] | None = None,
-            client: Client | None = None) -> int:
+def execute(
+    specs: Sequence[RunSpec],
+    runs_dir: Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    label: str = "runs",
+    on_done: Callable[[RunSpec], None] | None = None,
+    client: Client | None = None,
+) -> int:
     """Run every spec whose result is not yet in ``runs_dir``; return how many ran now.
 
     ``workers=0`` (and no scheduler) runs in this process, one after another; otherwise
@@ -248,8 +288,17 @@ def execute(specs: Sequence[RunSpec], runs_dir: Path, *, workers: int | None = N
 
     def start_bar() -> None:
         """Start the clock once workers are ready, so the ETA reflects running, not start-up."""
-        bars.append(tqdm(total=len(unique), initial=done, unit="run", desc=label,
-                         disable=not progress, dynamic_ncols=True, smoothing=0.1))
+        bars.append(
+            tqdm(
+                total=len(unique),
+                initial=done,
+                unit="run",
+                desc=label,
+                disable=not progress,
+                dynamic_ncols=True,
+                smoothing=0.1,
+            )
+        )
 
     def landed(spec: RunSpec, df: pd.DataFrame) -> None:
         nonlocal done
@@ -297,5 +346,6 @@ def execute(specs: Sequence[RunSpec], runs_dir: Path, *, workers: int | None = N
         raise ExperimentError(
             f"{len(failures)} of {len(unique)} runs failed (tracebacks in {runs_dir}/"
             f"<id>.error.txt; run {first_id}: {last}); the other results are saved, and "
-            "running the same command again retries only the failed runs")
+            "running the same command again retries only the failed runs"
+        )
     return len(pending)

@@ -59,17 +59,14 @@ from SALib.sample import morris as morris_sample  # noqa: E402
 from SALib.sample import sobol as sobol_sample  # noqa: E402
 
 import sim  # noqa: E402
-from sim.experiments.executor import ExperimentError, RunSpec, execute  # noqa: E402
-from sim.experiments.sweep import Strict, combine, validate, value_at  # noqa: E402
-from sim.metrics import GROUPS, METRICS  # noqa: E402
-from sim.params import iter_parameters  # noqa: E402
-from sim.runner import (  # noqa: E402
+from sim.base.files import (  # noqa: E402
     atomic_write_bytes,
     atomic_write_csv,
     atomic_write_parquet,
     atomic_write_text,
 )
-from sim.scenario import (  # noqa: E402
+from sim.config.declare import iter_parameters  # noqa: E402
+from sim.config.scenario import (  # noqa: E402
     Scenario,
     ScenarioError,
     apply_override,
@@ -78,6 +75,9 @@ from sim.scenario import (  # noqa: E402
     read_toml,
     scenario_from_dict,
 )
+from sim.engine.metrics import GROUPS, METRICS  # noqa: E402
+from sim.experiments.executor import ExperimentError, RunSpec, execute  # noqa: E402
+from sim.experiments.sweep import Strict, combine, validate, value_at  # noqa: E402
 
 INDEX = {"morris": "mu_star", "sobol": "ST"}
 """The index parameters are ranked by."""
@@ -98,9 +98,10 @@ class SensitivityMeta(Strict):
     seed: int | None = Field(None, ge=0)
     patients: int | None = Field(None, gt=0)
     years: int | None = Field(None, gt=0, le=200)
-    outputs: list[str] = Field(default_factory=lambda: ["cost_per_capita",
-                                                        "emergency_admissions_per_1000",
-                                                        "quality"], min_length=1)
+    outputs: list[str] = Field(
+        default_factory=lambda: ["cost_per_capita", "emergency_admissions_per_1000", "quality"],
+        min_length=1,
+    )
     system: str = "all"
     group: str = "all"
 
@@ -150,14 +151,27 @@ class SensitivityPlan:
     def __post_init__(self) -> None:
         for row, scenario in enumerate(self.scenarios):
             for rep in range(self.replicates):
-                self.runs.append((row, RunSpec(scenario=scenario, seed=self.seed, replicate=rep,
-                                               patients=self.patients, years=self.years)))
+                self.runs.append(
+                    (
+                        row,
+                        RunSpec(
+                            scenario=scenario,
+                            seed=self.seed,
+                            replicate=rep,
+                            patients=self.patients,
+                            years=self.years,
+                        ),
+                    )
+                )
 
     @property
     def problem(self) -> dict[str, Any]:
         """The SALib problem definition."""
-        return {"num_vars": len(self.keys), "names": list(self.keys),
-                "bounds": [list(b) for b in self.bounds]}
+        return {
+            "num_vars": len(self.keys),
+            "names": list(self.keys),
+            "bounds": [list(b) for b in self.bounds],
+        }
 
 
 def normal_key(key: str) -> str:
@@ -166,14 +180,17 @@ def normal_key(key: str) -> str:
 
 
 def declared_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
-    """Assumption ranges declared with :func:`sim.params.P`, for continuous parameters."""
-    return {normal_key(p.key): (float(p.assumption_range[0]), float(p.assumption_range[1]))
-            for p in iter_parameters(scenario)
-            if p.assumption_range is not None and isinstance(p.value, float)}
+    """Assumption ranges declared with :func:`sim.config.declare.P`, for continuous parameters."""
+    return {
+        normal_key(p.key): (float(p.assumption_range[0]), float(p.assumption_range[1]))
+        for p in iter_parameters(scenario)
+        if p.assumption_range is not None and isinstance(p.value, float)
+    }
 
 
-def _resolve_ranges(spec: SensitivityFile, base: Scenario, source: str
-                    ) -> dict[str, tuple[float, float]]:
+def _resolve_ranges(
+    spec: SensitivityFile, base: Scenario, source: str
+) -> dict[str, tuple[float, float]]:
     declared = declared_ranges(base)
     if spec.parameters is None:
         return {k: r for k, r in declared.items() if not k.startswith(EXCLUDED_BY_DEFAULT)}
@@ -188,28 +205,39 @@ def _resolve_ranges(spec: SensitivityFile, base: Scenario, source: str
         if current is None:
             raise ScenarioError(f"{where}: not a parameter of the scenario (see icsim params)")
         if isinstance(current, bool) or not isinstance(current, int | float):
-            raise ScenarioError(f"{where}: is {type(current).__name__}, not a number; "
-                                "sweep it with a grid instead")
+            raise ScenarioError(
+                f"{where}: is {type(current).__name__}, not a number; sweep it with a grid instead"
+            )
         if isinstance(current, int):
-            raise ScenarioError(f"{where}: is an integer; sensitivity analysis needs "
-                                "continuous parameters (sweep it with a grid instead)")
+            raise ScenarioError(
+                f"{where}: is an integer; sensitivity analysis needs "
+                "continuous parameters (sweep it with a grid instead)"
+            )
         if value == "assumption":
             if key not in declared:
-                raise ScenarioError(f"{where}: has no declared assumption range; "
-                                    "give [low, high]")
+                raise ScenarioError(f"{where}: has no declared assumption range; give [low, high]")
             ranges[key] = declared[key]
-        elif (isinstance(value, list) and len(value) == 2
-              and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-              and value[0] < value[1]):
+        elif (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            and value[0] < value[1]
+        ):
             ranges[key] = (float(value[0]), float(value[1]))
         else:
-            raise ScenarioError(f"{where}: expected [low, high] with low < high, or "
-                                f"\"assumption\" (got {value!r})")
+            raise ScenarioError(
+                f'{where}: expected [low, high] with low < high, or "assumption" (got {value!r})'
+            )
     return ranges
 
 
-def plan_sensitivity(path: str | Path, overrides: list[str] | None = None, *,
-                     method: str | None = None, samples: int | None = None) -> SensitivityPlan:
+def plan_sensitivity(
+    path: str | Path,
+    overrides: list[str] | None = None,
+    *,
+    method: str | None = None,
+    samples: int | None = None,
+) -> SensitivityPlan:
     """Read and validate a sensitivity file, draw the SALib sample and resolve its scenarios."""
     path = Path(path)
     data = read_toml(path, "sensitivity")
@@ -220,19 +248,25 @@ def plan_sensitivity(path: str | Path, overrides: list[str] | None = None, *,
     spec: SensitivityFile = validate(SensitivityFile, data, str(path))
     meta = spec.sensitivity
     if meta.method == "sobol" and meta.samples & (meta.samples - 1):
-        raise ScenarioError(f"{path}: field 'sensitivity.samples': Sobol sampling needs a "
-                            f"power of 2 (got {meta.samples})")
+        raise ScenarioError(
+            f"{path}: field 'sensitivity.samples': Sobol sampling needs a "
+            f"power of 2 (got {meta.samples})"
+        )
     base_path = path.parent / meta.scenario
     if not base_path.is_file():
-        raise ScenarioError(f"{path}: field 'sensitivity.scenario': no such scenario file "
-                            f"'{meta.scenario}' (paths are relative to this file)")
+        raise ScenarioError(
+            f"{path}: field 'sensitivity.scenario': no such scenario file "
+            f"'{meta.scenario}' (paths are relative to this file)"
+        )
     base_data = read_scenario_dict(base_path)
     for key, value in [*spec.set.items(), *(parse_override(o) for o in overrides or [])]:
         apply_override(base_data, key, value, source=f"{path} [set]")
     base = scenario_from_dict(base_data, source=f"{path} [set] on {base_path.name}")
     if meta.system not in ("all", *base.option_names):
-        raise ScenarioError(f"{path}: field 'sensitivity.system': unknown system "
-                            f"{meta.system!r}; allowed: all, {', '.join(base.option_names)}")
+        raise ScenarioError(
+            f"{path}: field 'sensitivity.system': unknown system "
+            f"{meta.system!r}; allowed: all, {', '.join(base.option_names)}"
+        )
     ranges = _resolve_ranges(spec, base, str(path))
     for key, (low, high) in ranges.items():
         for end in (low, high):
@@ -245,8 +279,7 @@ def plan_sensitivity(path: str | Path, overrides: list[str] | None = None, *,
     if meta.method == "morris":
         X = morris_sample.sample(problem, meta.samples, num_levels=meta.levels, seed=seed % 2**32)
     else:
-        X = sobol_sample.sample(problem, meta.samples, calc_second_order=False,
-                                seed=seed % 2**32)
+        X = sobol_sample.sample(problem, meta.samples, calc_second_order=False, seed=seed % 2**32)
     scenarios = []
     for row in X:
         point = copy.deepcopy(base_data)
@@ -254,11 +287,24 @@ def plan_sensitivity(path: str | Path, overrides: list[str] | None = None, *,
             apply_override(point, key, float(value), source=f"{path} [parameters]")
         scenarios.append(scenario_from_dict(point, source=f"{path} [parameters] sample"))
     return SensitivityPlan(
-        name=meta.name or path.stem, source=path, method=meta.method, base=base, keys=keys,
-        bounds=bounds, X=X, scenarios=scenarios, seed=seed, replicates=meta.replicates,
-        patients=meta.patients or base.run.patients, years=meta.years or base.run.years,
-        levels=meta.levels, outputs=list(meta.outputs), system=meta.system, group=meta.group,
-        text=path.read_text())
+        name=meta.name or path.stem,
+        source=path,
+        method=meta.method,
+        base=base,
+        keys=keys,
+        bounds=bounds,
+        X=X,
+        scenarios=scenarios,
+        seed=seed,
+        replicates=meta.replicates,
+        patients=meta.patients or base.run.patients,
+        years=meta.years or base.run.years,
+        levels=meta.levels,
+        outputs=list(meta.outputs),
+        system=meta.system,
+        group=meta.group,
+        text=path.read_text(),
+    )
 
 
 # --------------------------------------------------------------------------- analysis
@@ -266,19 +312,25 @@ def plan_sensitivity(path: str | Path, overrides: list[str] | None = None, *,
 
 def output_matrix(plan: SensitivityPlan, results: pd.DataFrame) -> pd.DataFrame:
     """One row per sample point, one column per output: final-year value, replicate mean."""
-    sel = results[(results["year"] == results["year"].max())
-                  & (results["system"] == plan.system) & (results["group"] == plan.group)
-                  & results["metric"].isin(plan.outputs)]
+    sel = results[
+        (results["year"] == results["year"].max())
+        & (results["system"] == plan.system)
+        & (results["group"] == plan.group)
+        & results["metric"].isin(plan.outputs)
+    ]
     by_run = sel.pivot_table(index="run_id", columns="metric", values="value", aggfunc="mean")
-    rows = pd.DataFrame({"row": [row for row, _ in plan.runs],
-                         "run_id": [spec.run_id for _, spec in plan.runs]})
+    rows = pd.DataFrame(
+        {"row": [row for row, _ in plan.runs], "run_id": [spec.run_id for _, spec in plan.runs]}
+    )
     rows = rows.join(by_run, on="run_id")
     Y = rows.groupby("row", sort=True)[[o for o in plan.outputs if o in rows]].mean()
     missing = [o for o in plan.outputs if o not in Y or Y[o].isna().any()]
     if missing:
-        raise ExperimentError(f"output {missing[0]!r} has no value for system "
-                              f"'{plan.system}', group '{plan.group}' in some runs (the system "
-                              "may close or have no members); choose another system or group")
+        raise ExperimentError(
+            f"output {missing[0]!r} has no value for system "
+            f"'{plan.system}', group '{plan.group}' in some runs (the system "
+            "may close or have no members); choose another system or group"
+        )
     return Y.reindex(range(len(plan.scenarios)))
 
 
@@ -288,18 +340,25 @@ def analyse(plan: SensitivityPlan, Y: pd.DataFrame) -> pd.DataFrame:
     for output in plan.outputs:
         y = Y[output].to_numpy(dtype=float)
         if plan.method == "morris":
-            si = morris_analyze.analyze(plan.problem, plan.X, y, num_levels=plan.levels,
-                                        seed=plan.seed % 2**32)
+            si = morris_analyze.analyze(
+                plan.problem, plan.X, y, num_levels=plan.levels, seed=plan.seed % 2**32
+            )
             cols = ("mu", "mu_star", "sigma", "mu_star_conf")
         else:
-            si = sobol_analyze.analyze(plan.problem, y, calc_second_order=False,
-                                       seed=plan.seed % 2**32)
+            si = sobol_analyze.analyze(
+                plan.problem, y, calc_second_order=False, seed=plan.seed % 2**32
+            )
             cols = ("S1", "S1_conf", "ST", "ST_conf")
-        table = pd.DataFrame({"method": plan.method, "output": output,
-                              "parameter": plan.keys,
-                              "low": [b[0] for b in plan.bounds],
-                              "high": [b[1] for b in plan.bounds],
-                              **{c: np.asarray(si[c], dtype=float) for c in cols}})
+        table = pd.DataFrame(
+            {
+                "method": plan.method,
+                "output": output,
+                "parameter": plan.keys,
+                "low": [b[0] for b in plan.bounds],
+                "high": [b[1] for b in plan.bounds],
+                **{c: np.asarray(si[c], dtype=float) for c in cols},
+            }
+        )
         index = INDEX[plan.method]
         table = table.sort_values(index, ascending=False, kind="stable", na_position="last")
         table["rank"] = np.arange(1, len(table) + 1)
@@ -314,22 +373,46 @@ def figure(indices: pd.DataFrame, path: Path, top: int = 20) -> None:
     n = min(top, int(indices.groupby("output").size().max()))
     ncols = min(2, len(outputs))
     nrows = -(-len(outputs) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(9.5 * ncols, (1.8 + 0.55 * n) * nrows),
-                             squeeze=False, constrained_layout=True)
-    for ax in axes.ravel()[len(outputs):]:
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(9.5 * ncols, (1.8 + 0.55 * n) * nrows),
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for ax in axes.ravel()[len(outputs) :]:
         ax.set_visible(False)
     for ax, output in zip(axes.ravel(), outputs, strict=False):
         t = indices[indices["output"] == output].head(n).iloc[::-1]
         ypos = np.arange(len(t))
         if method == "morris":
-            ax.barh(ypos, t["mu_star"].fillna(0), xerr=t["mu_star_conf"].fillna(0),
-                    color="#2b6a99", capsize=3)
+            ax.barh(
+                ypos,
+                t["mu_star"].fillna(0),
+                xerr=t["mu_star_conf"].fillna(0),
+                color="#2b6a99",
+                capsize=3,
+            )
             ax.set_xlabel("Morris μ* (mean |elementary effect|)", fontsize=15)
         else:
-            ax.barh(ypos + 0.2, t["ST"].fillna(0), height=0.4, xerr=t["ST_conf"].fillna(0),
-                    color="#2b6a99", capsize=3, label="total (ST)")
-            ax.barh(ypos - 0.2, t["S1"].fillna(0), height=0.4, xerr=t["S1_conf"].fillna(0),
-                    color="#e08a2b", capsize=3, label="first order (S1)")
+            ax.barh(
+                ypos + 0.2,
+                t["ST"].fillna(0),
+                height=0.4,
+                xerr=t["ST_conf"].fillna(0),
+                color="#2b6a99",
+                capsize=3,
+                label="total (ST)",
+            )
+            ax.barh(
+                ypos - 0.2,
+                t["S1"].fillna(0),
+                height=0.4,
+                xerr=t["S1_conf"].fillna(0),
+                color="#e08a2b",
+                capsize=3,
+                label="first order (S1)",
+            )
             ax.set_xlabel("Sobol index", fontsize=15)
             ax.legend(fontsize=13, loc="lower right")
         ax.set_yticks(ypos, t["parameter"], fontsize=13)
@@ -344,33 +427,57 @@ def figure(indices: pd.DataFrame, path: Path, top: int = 20) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def run_sensitivity(plan: SensitivityPlan, out: str | Path, *, workers: int | None = None,
-                    scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
+def run_sensitivity(
+    plan: SensitivityPlan,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
     """Run (or resume) the sample's runs, then write indices, plot and samples; return indices."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "sensitivity.toml", plan.text)
     start = time.perf_counter()
-    ran = execute([spec for _, spec in plan.runs], out / "runs", workers=workers,
-                  scheduler=scheduler, progress=progress, label=plan.name)
+    ran = execute(
+        [spec for _, spec in plan.runs],
+        out / "runs",
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        label=plan.name,
+    )
     wall = time.perf_counter() - start
     params = [dict(zip(plan.keys, map(float, plan.X[row]), strict=True)) for row, _ in plan.runs]
-    results = combine(list(zip(params, [s for _, s in plan.runs], strict=True)), out / "runs",
-                      plan.keys)
+    results = combine(
+        list(zip(params, [s for _, s in plan.runs], strict=True)), out / "runs", plan.keys
+    )
     atomic_write_parquet(out / "results.parquet", results)
     Y = output_matrix(plan, results)
-    samples = pd.concat([pd.DataFrame(plan.X, columns=plan.keys), Y.reset_index(drop=True)],
-                        axis=1)
+    samples = pd.concat([pd.DataFrame(plan.X, columns=plan.keys), Y.reset_index(drop=True)], axis=1)
     atomic_write_csv(out / "samples.csv", samples)
     indices = analyse(plan, Y)
     atomic_write_csv(out / "indices.csv", indices)
     figure(indices, out / "sensitivity.png")
-    info = {"icsim_version": sim.__version__, "name": plan.name, "method": plan.method,
-            "parameters": len(plan.keys), "sample_points": len(plan.scenarios),
-            "replicates": plan.replicates, "runs": len(plan.runs), "ran_now": ran,
-            "patients": plan.patients, "years": plan.years, "seed": plan.seed,
-            "outputs": plan.outputs, "system": plan.system, "group": plan.group,
-            "wall_seconds": round(wall, 3), "python": platform.python_version(),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    info = {
+        "icsim_version": sim.__version__,
+        "name": plan.name,
+        "method": plan.method,
+        "parameters": len(plan.keys),
+        "sample_points": len(plan.scenarios),
+        "replicates": plan.replicates,
+        "runs": len(plan.runs),
+        "ran_now": ran,
+        "patients": plan.patients,
+        "years": plan.years,
+        "seed": plan.seed,
+        "outputs": plan.outputs,
+        "system": plan.system,
+        "group": plan.group,
+        "wall_seconds": round(wall, 3),
+        "python": platform.python_version(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     atomic_write_text(out / "sensitivity.json", json.dumps(info, indent=2) + "\n")
     return indices

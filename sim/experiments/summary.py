@@ -23,16 +23,24 @@ LEVEL = 0.9
 NOT_GROUPED = ("replicate", "value", "run_id")
 
 COMPARE_SHOWN = (
-    "enrolment_share", "switching_rate", "emergency_admissions_per_1000",
-    "avoidable_emergency_admissions_per_1000", "bed_days_per_1000",
-    "elective_admissions_per_1000", "outpatient_per_1000", "readmissions_per_1000",
-    "cost_per_capita", "quality", "waiting_weeks",
+    "enrolment_share",
+    "switching_rate",
+    "emergency_admissions_per_1000",
+    "avoidable_emergency_admissions_per_1000",
+    "bed_days_per_1000",
+    "elective_admissions_per_1000",
+    "outpatient_per_1000",
+    "readmissions_per_1000",
+    "cost_per_capita",
+    "quality",
+    "waiting_weeks",
 )
 """Whole-population metrics that ``icsim compare`` prints with their intervals."""
 
 
-def replicate_summary(metrics: pd.DataFrame, by: Sequence[str] | None = None,
-                      level: float = LEVEL) -> pd.DataFrame:
+def replicate_summary(
+    metrics: pd.DataFrame, by: Sequence[str] | None = None, level: float = LEVEL
+) -> pd.DataFrame:
     """Mean, standard deviation and ``level`` interval of ``value`` across replicates.
 
     ``by`` defaults to every column except ``replicate``, ``value`` and ``run_id``. Returns
@@ -41,25 +49,36 @@ def replicate_summary(metrics: pd.DataFrame, by: Sequence[str] | None = None,
     by = [c for c in metrics.columns if c not in NOT_GROUPED] if by is None else list(by)
     lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
     grouped = metrics.groupby(by, sort=False, observed=True, dropna=False)["value"]
-    out = pd.concat({"replicates": grouped.count(), "mean": grouped.mean(), "sd": grouped.std(),
-                     "low": grouped.quantile(lo), "high": grouped.quantile(hi)}, axis=1)
+    out = pd.concat(
+        {
+            "replicates": grouped.count(),
+            "mean": grouped.mean(),
+            "sd": grouped.std(),
+            "low": grouped.quantile(lo),
+            "high": grouped.quantile(hi),
+        },
+        axis=1,
+    )
     return out.reset_index()
 
 
-def paired_differences(metrics: pd.DataFrame, baseline: str,
-                       level: float = LEVEL) -> pd.DataFrame:
+def paired_differences(metrics: pd.DataFrame, baseline: str, level: float = LEVEL) -> pd.DataFrame:
     """Each scenario minus ``baseline``, replicate by replicate, then summarised.
 
     Rows are matched on (replicate, year, system, group, metric); cells that exist in only
     one of the two (an ICP absent from the baseline) are left out.
     """
     keys = ["replicate", "year", "system", "group", "metric"]
-    base = (metrics[metrics["scenario"] == baseline].set_index(keys)["value"]
-            .rename("baseline_value"))
+    base = (
+        metrics[metrics["scenario"] == baseline].set_index(keys)["value"].rename("baseline_value")
+    )
     other = metrics[metrics["scenario"] != baseline].join(base, on=keys, how="inner")
     other = other.assign(value=other["value"] - other["baseline_value"])
-    return replicate_summary(other.drop(columns="baseline_value"),
-                             by=["scenario", "year", "system", "group", "metric"], level=level)
+    return replicate_summary(
+        other.drop(columns="baseline_value"),
+        by=["scenario", "year", "system", "group", "metric"],
+        level=level,
+    )
 
 
 def fmt(value: float) -> str:
@@ -81,9 +100,13 @@ def fmt_interval(mean: float, low: float, high: float) -> str:
     return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
 
 
-def final_year_summary(metrics: pd.DataFrame, by: Sequence[str],
-                       metrics_shown: Sequence[str] | None = None,
-                       group: str = "all", level: float = LEVEL) -> pd.DataFrame:
+def final_year_summary(
+    metrics: pd.DataFrame,
+    by: Sequence[str],
+    metrics_shown: Sequence[str] | None = None,
+    group: str = "all",
+    level: float = LEVEL,
+) -> pd.DataFrame:
     """:func:`replicate_summary` of the final year for one population group."""
     sel = metrics[(metrics["year"] == metrics["year"].max()) & (metrics["group"] == group)]
     if metrics_shown is not None:
@@ -91,15 +114,20 @@ def final_year_summary(metrics: pd.DataFrame, by: Sequence[str],
     return replicate_summary(sel, by=list(by), level=level)
 
 
-def difference_table(metrics: pd.DataFrame, baseline: str, level: float = LEVEL
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def difference_table(
+    metrics: pd.DataFrame, baseline: str, level: float = LEVEL
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For ``icsim compare``: final-year ``mean [low, high]`` by metric and scenario (whole
     population), and every paired difference from ``baseline`` (see :func:`paired_differences`).
     """
     final = final_year_summary(metrics, by=["scenario", "system", "metric"], level=level)
     final = final[final["system"] == "all"]
-    final = final.assign(cell=[fmt_interval(m, lo, hi) for m, lo, hi in zip(
-        final["mean"], final["low"], final["high"], strict=True)])
+    final = final.assign(
+        cell=[
+            fmt_interval(m, lo, hi)
+            for m, lo, hi in zip(final["mean"], final["low"], final["high"], strict=True)
+        ]
+    )
     view = final.pivot(index="metric", columns="scenario", values="cell")
     view = view[list(dict.fromkeys(metrics["scenario"]))]
     return view, paired_differences(metrics, baseline, level=level)

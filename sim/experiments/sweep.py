@@ -46,11 +46,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import sim
-from sim.experiments.executor import RunSpec, execute, load_run
-from sim.experiments.summary import final_year_summary
-from sim.metrics import COLUMNS
-from sim.runner import atomic_write_csv, atomic_write_parquet, atomic_write_text
-from sim.scenario import (
+from sim.base.files import atomic_write_csv, atomic_write_parquet, atomic_write_text
+from sim.config.scenario import (
     Scenario,
     ScenarioError,
     apply_override,
@@ -60,6 +57,9 @@ from sim.scenario import (
     scenario_from_dict,
     scenario_to_toml,
 )
+from sim.engine.metrics import COLUMNS
+from sim.experiments.executor import RunSpec, execute, load_run
+from sim.experiments.summary import final_year_summary
 
 if TYPE_CHECKING:
     from dask.distributed import Client
@@ -77,7 +77,10 @@ def validation_message(source: str, err: ValidationError, prefix: str = "") -> s
     """One line per problem: ``source: field 'x': what is allowed``."""
     lines = []
     for e in err.errors():
-        parts = [prefix.rstrip("."), *(str(p) for p in e["loc"] if not str(p).startswith("function-"))]
+        parts = [
+            prefix.rstrip("."),
+            *(str(p) for p in e["loc"] if not str(p).startswith("function-")),
+        ]
         loc = ".".join(p for p in parts if p)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
@@ -92,12 +95,14 @@ def validate(model: type[BaseModel], data: Any, source: str, prefix: str = "") -
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(_with_allowed(validation_message(source, err, prefix), model, err,
-                                          source, prefix)) from None
+        raise ScenarioError(
+            _with_allowed(validation_message(source, err, prefix), model, err, source, prefix)
+        ) from None
 
 
-def _with_allowed(message: str, model: type[BaseModel], err: ValidationError, source: str,
-                  prefix: str) -> str:
+def _with_allowed(
+    message: str, model: type[BaseModel], err: ValidationError, source: str, prefix: str
+) -> str:
     """Add the allowed field names to 'unknown field' messages."""
     lines = message.splitlines()
     for i, e in enumerate(err.errors()):
@@ -209,10 +214,18 @@ class SweepPlan:
     def __post_init__(self) -> None:
         for point in self.points:
             for rep in range(self.replicates):
-                self.runs.append((point, RunSpec(
-                    scenario=point.scenario, seed=point.seed, replicate=rep,
-                    patients=self.patients or point.scenario.run.patients,
-                    years=self.years or point.scenario.run.years)))
+                self.runs.append(
+                    (
+                        point,
+                        RunSpec(
+                            scenario=point.scenario,
+                            seed=point.seed,
+                            replicate=rep,
+                            patients=self.patients or point.scenario.run.patients,
+                            years=self.years or point.scenario.run.years,
+                        ),
+                    )
+                )
 
 
 def grid_values(key: str, spec: Any, base_data: dict[str, Any], source: str) -> list[Any]:
@@ -226,8 +239,10 @@ def grid_values(key: str, spec: Any, base_data: dict[str, Any], source: str) -> 
         rng = validate(Range, spec, source, prefix=f"grid.{key}.")
         current = value_at(base_data, key)
         return rng.values(integer=isinstance(current, int) and not isinstance(current, bool))
-    raise ScenarioError(f"{where}: expected a list of values or a range "
-                        f"{{ low = ..., high = ..., num = ... }} (got {spec!r})")
+    raise ScenarioError(
+        f"{where}: expected a list of values or a range "
+        f"{{ low = ..., high = ..., num = ... }} (got {spec!r})"
+    )
 
 
 def plan_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPlan:
@@ -240,10 +255,12 @@ def plan_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPla
     data = read_toml(path, "sweep")
     spec: SweepFile = validate(SweepFile, data, str(path))
     meta = spec.sweep
-    base_path = (path.parent / meta.scenario)
+    base_path = path.parent / meta.scenario
     if not base_path.is_file():
-        raise ScenarioError(f"{path}: field 'sweep.scenario': no such scenario file "
-                            f"'{meta.scenario}' (paths are relative to the sweep file)")
+        raise ScenarioError(
+            f"{path}: field 'sweep.scenario': no such scenario file "
+            f"'{meta.scenario}' (paths are relative to the sweep file)"
+        )
     base_data = read_scenario_dict(base_path)
     fixed = list(spec.set.items()) + [parse_override(o) for o in overrides or []]
     for key, value in fixed:
@@ -260,12 +277,26 @@ def plan_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPla
             apply_override(point_data, key, value, source=f"{path} [grid]")
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
         scenario = scenario_from_dict(point_data, source=f"{path} [grid] {shown}")
-        points.append(Point(index, params, scenario,
-                            seed if meta.crn else independent_seed(seed, point_label(params))))
-    return SweepPlan(name=meta.name or path.stem, source=path, base=base, keys=keys,
-                     points=points, replicates=meta.replicates or base.run.replicates,
-                     patients=meta.patients, years=meta.years, crn=meta.crn,
-                     text=path.read_text())
+        points.append(
+            Point(
+                index,
+                params,
+                scenario,
+                seed if meta.crn else independent_seed(seed, point_label(params)),
+            )
+        )
+    return SweepPlan(
+        name=meta.name or path.stem,
+        source=path,
+        base=base,
+        keys=keys,
+        points=points,
+        replicates=meta.replicates or base.run.replicates,
+        patients=meta.patients,
+        years=meta.years,
+        crn=meta.crn,
+        text=path.read_text(),
+    )
 
 
 # --------------------------------------------------------------------------- results
@@ -279,12 +310,12 @@ def _typed(values: list[Any]) -> pd.Series:
         return pd.Series(values, dtype="int64")
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return pd.Series(values, dtype="float64")
-    return pd.Series([v if isinstance(v, str) else json.dumps(v) for v in values],
-                     dtype="string")
+    return pd.Series([v if isinstance(v, str) else json.dumps(v) for v in values], dtype="string")
 
 
-def combine(runs: list[tuple[dict[str, Any], RunSpec]], runs_dir: Path,
-            keys: list[str]) -> pd.DataFrame:
+def combine(
+    runs: list[tuple[dict[str, Any], RunSpec]], runs_dir: Path, keys: list[str]
+) -> pd.DataFrame:
     """One tidy table of every run, in plan order: the ``run`` columns, the swept keys, run_id.
 
     Plan order (not completion order) makes the table identical however the runs were
@@ -297,21 +328,39 @@ def combine(runs: list[tuple[dict[str, Any], RunSpec]], runs_dir: Path,
     for key in keys:
         col = _typed([params[key] for params, _ in runs])
         df[key] = col.repeat(lengths).reset_index(drop=True)
-    df["run_id"] = pd.Series([spec.run_id for _, spec in runs],
-                             dtype="string").repeat(lengths).reset_index(drop=True)
+    df["run_id"] = (
+        pd.Series([spec.run_id for _, spec in runs], dtype="string")
+        .repeat(lengths)
+        .reset_index(drop=True)
+    )
     return df
 
 
 def plan_table(plan: SweepPlan) -> pd.DataFrame:
-    rows = [{"run_id": spec.run_id, "point": point.index, "replicate": spec.replicate,
-             "seed": spec.seed, "patients": spec.patients, "years": spec.years, **point.params}
-            for point, spec in plan.runs]
+    rows = [
+        {
+            "run_id": spec.run_id,
+            "point": point.index,
+            "replicate": spec.replicate,
+            "seed": spec.seed,
+            "patients": spec.patients,
+            "years": spec.years,
+            **point.params,
+        }
+        for point, spec in plan.runs
+    ]
     return pd.DataFrame(rows)
 
 
-def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int | None = None,
-              scheduler: str | None = None, progress: bool = True,
-              client: Client | None = None) -> pd.DataFrame:
+def run_sweep(
+    plan: SweepPlan,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    client: Client | None = None,
+) -> pd.DataFrame:
     """Run (or resume) a sweep into ``out``; return the combined results table.
 
     ``workers``, ``scheduler`` and ``client`` choose where runs execute, as in
@@ -323,23 +372,38 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int | None = None,
     atomic_write_text(out / "scenario.toml", scenario_to_toml(plan.base))
     atomic_write_csv(out / "plan.csv", plan_table(plan))
     start = time.perf_counter()
-    ran = execute([spec for _, spec in plan.runs], out / "runs", workers=workers,
-                  scheduler=scheduler, progress=progress, label=plan.name, client=client)
+    ran = execute(
+        [spec for _, spec in plan.runs],
+        out / "runs",
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        label=plan.name,
+        client=client,
+    )
     wall = time.perf_counter() - start
     results = combine([(p.params, s) for p, s in plan.runs], out / "runs", plan.keys)
     atomic_write_parquet(out / "results.parquet", results)
     summary = final_year_summary(results, by=[*plan.keys, "system", "metric"])
     atomic_write_csv(out / "summary.csv", summary)
-    info = {"icsim_version": sim.__version__, "sweep": plan.name, "points": len(plan.points),
-            "replicates": plan.replicates, "runs": len(plan.runs), "ran_now": ran,
-            "crn": plan.crn, "swept": plan.keys, "scheduler": scheduler,
-            "workers": workers, "wall_seconds": round(wall, 3),
-            "python": platform.python_version(), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    info = {
+        "icsim_version": sim.__version__,
+        "sweep": plan.name,
+        "points": len(plan.points),
+        "replicates": plan.replicates,
+        "runs": len(plan.runs),
+        "ran_now": ran,
+        "crn": plan.crn,
+        "swept": plan.keys,
+        "scheduler": scheduler,
+        "workers": workers,
+        "wall_seconds": round(wall, 3),
+        "python": platform.python_version(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     atomic_write_text(out / "sweep.json", json.dumps(info, indent=2) + "\n")
     return results
 
 
 def n_runs(plan: SweepPlan) -> int:
     return len({spec.run_id for _, spec in plan.runs})
-
-

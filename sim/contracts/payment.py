@@ -28,10 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.calibration import REFERENCE_PATIENTS, REFERENCE_SEED, Calibration
-from sim.parameters import Conditions
-from sim.population import synthesize
-from sim.scenario import (
+from sim.config.parameters import Conditions
+from sim.config.scenario import (
     ACTIVITIES,
     BlendedContract,
     CapitationContract,
@@ -39,6 +37,8 @@ from sim.scenario import (
     Scenario,
     TariffContract,
 )
+from sim.patients.calibration import REFERENCE_PATIENTS, REFERENCE_SEED, Calibration
+from sim.patients.population import synthesize
 
 HOSPITAL_ACTIVITIES = ("outpatient", "elective", "emergency", "ae")
 PRIMARY_ACTIVITIES = ("gp_consultation",)
@@ -110,11 +110,11 @@ class Settlement:
     payee: str
     year: int
     enrolees: float
-    risk: float                      # sum of covered patients' risk scores
+    risk: float  # sum of covered patients' risk scores
     counts: dict[str, float]
-    paid: float                      # GBP paid this year through patient_payments
-    cost: float                      # GBP the payee spent serving them
-    quality: float                   # payee's quality index this year (0-1)
+    paid: float  # GBP paid this year through patient_payments
+    cost: float  # GBP the payee spent serving them
+    quality: float  # payee's quality index this year (0-1)
     peer_quality: float | None = None  # mean quality of comparable ICPs last year
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -138,8 +138,9 @@ class PaymentRule(ABC):
         """
 
     @abstractmethod
-    def patient_payments(self, counts: dict[str, np.ndarray], age: np.ndarray,
-                         sex: np.ndarray, risk: np.ndarray) -> np.ndarray:
+    def patient_payments(
+        self, counts: dict[str, np.ndarray], age: np.ndarray, sex: np.ndarray, risk: np.ndarray
+    ) -> np.ndarray:
         """GBP paid this year for each patient (float64).
 
         ``counts`` holds each patient's year: the :data:`ACTIVITIES` (``emergency`` counts
@@ -299,9 +300,9 @@ class BlendedRule(PaymentRule):
         return self.capitation_share * self.capitation.per_enrolee(age, sex, risk)
 
     def patient_payments(self, counts, age, sex, risk):
-        return (self.per_enrolee(age, sex, risk)
-                + (1 - self.capitation_share) * self.tariff.patient_payments(counts, age, sex,
-                                                                             risk))
+        return self.per_enrolee(age, sex, risk) + (
+            1 - self.capitation_share
+        ) * self.tariff.patient_payments(counts, age, sex, risk)
 
 
 # --------------------------------------------------------------------------- building
@@ -310,8 +311,9 @@ class BlendedRule(PaymentRule):
 @lru_cache(maxsize=8)
 def _reference_conditions(conditions_json: str) -> np.ndarray:
     conditions = Conditions.model_validate_json(conditions_json)
-    return synthesize(Scenario(conditions=conditions), REFERENCE_PATIENTS,
-                      REFERENCE_SEED).conditions
+    return synthesize(
+        Scenario(conditions=conditions), REFERENCE_PATIENTS, REFERENCE_SEED
+    ).conditions
 
 
 @dataclass
@@ -337,8 +339,9 @@ class RuleContext:
         counts = {a: np.asarray(ref[a], dtype=np.float64) for a in ACTIVITIES if a != "emergency"}
         counts["acsc"] = np.asarray(ref["acsc"], dtype=np.float64)
         counts["readmission"] = np.asarray(ref["readmission"], dtype=np.float64)
-        counts["emergency"] = (np.asarray(ref["emergency"], dtype=np.float64) + counts["acsc"]
-                               + counts["readmission"])
+        counts["emergency"] = (
+            np.asarray(ref["emergency"], dtype=np.float64) + counts["acsc"] + counts["readmission"]
+        )
         return counts
 
     @cached_property
@@ -355,29 +358,44 @@ class RuleContext:
         return float(sum(prices[a] * counts[a].mean() for a in activities))
 
 
-def _tariff(config: TariffContract, scope: str, calibration: Calibration,
-            context: RuleContext | None = None) -> TariffRule:
+def _tariff(
+    config: TariffContract, scope: str, calibration: Calibration, context: RuleContext | None = None
+) -> TariffRule:
     prices = {a: p * config.price_scale for a, p in config.prices.as_dict().items()}
-    return TariffRule(prices=prices, activities=SCOPES[scope],
-                      admin_cost_per_head=config.admin_cost_per_head)
+    return TariffRule(
+        prices=prices, activities=SCOPES[scope], admin_cost_per_head=config.admin_cost_per_head
+    )
 
 
-def _capitation(config: CapitationContract, scope: str, calibration: Calibration,
-                context: RuleContext | None = None) -> CapitationRule:
+def _capitation(
+    config: CapitationContract,
+    scope: str,
+    calibration: Calibration,
+    context: RuleContext | None = None,
+) -> CapitationRule:
     covered = config.scope if scope == "all" else scope
-    baseline = calibration.mean_gp_cost if covered == "primary_care" else (
-        calibration.mean_expected_cost)
-    return CapitationRule(rate_per_head=config.rate_ratio * baseline,
-                          adjuster=make_risk_adjuster(config, calibration),
-                          activities=SCOPES[covered],
-                          admin_cost_per_head=config.admin_cost_per_head)
+    baseline = (
+        calibration.mean_gp_cost if covered == "primary_care" else (calibration.mean_expected_cost)
+    )
+    return CapitationRule(
+        rate_per_head=config.rate_ratio * baseline,
+        adjuster=make_risk_adjuster(config, calibration),
+        activities=SCOPES[covered],
+        admin_cost_per_head=config.admin_cost_per_head,
+    )
 
 
-def _blended(config: BlendedContract, scope: str, calibration: Calibration,
-             context: RuleContext | None = None) -> BlendedRule:
-    return BlendedRule(capitation=_capitation(config.capitation, scope, calibration),
-                       tariff=_tariff(config.tariff, scope, calibration),
-                       capitation_share=config.capitation_share)
+def _blended(
+    config: BlendedContract,
+    scope: str,
+    calibration: Calibration,
+    context: RuleContext | None = None,
+) -> BlendedRule:
+    return BlendedRule(
+        capitation=_capitation(config.capitation, scope, calibration),
+        tariff=_tariff(config.tariff, scope, calibration),
+        capitation_share=config.capitation_share,
+    )
 
 
 BUILDERS: dict[str, Callable[..., PaymentRule]] = {
@@ -394,10 +412,10 @@ def load_catalogue() -> dict[str, Callable[..., PaymentRule]]:
     return BUILDERS
 
 
-def build_rule(config, scope: str, calibration: Calibration,
-               context: RuleContext | None = None) -> PaymentRule:
+def build_rule(
+    config, scope: str, calibration: Calibration, context: RuleContext | None = None
+) -> PaymentRule:
     """The payment rule for a contract config, paying for the activities in ``scope``."""
     if config.kind not in BUILDERS:
         load_catalogue()
-    return BUILDERS[config.kind](config, scope, calibration,
-                                 context or RuleContext(calibration))
+    return BUILDERS[config.kind](config, scope, calibration, context or RuleContext(calibration))

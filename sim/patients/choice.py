@@ -21,19 +21,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.parameters import Choice
+from sim.config.parameters import Choice
 
 
 @dataclass
 class OptionTable:
     """What patients can see of each option, by locality: shape (localities, options)."""
 
-    available: np.ndarray   # bool
-    quality: np.ndarray     # 0-1
-    waiting: np.ndarray     # weeks
-    selection: np.ndarray   # utility penalty for high-risk patients
-    site: np.ndarray        # position of main site in the locality (0-1); NaN = local practice
-    radius_km: np.ndarray   # (localities,)
+    available: np.ndarray  # bool
+    quality: np.ndarray  # 0-1
+    waiting: np.ndarray  # weeks
+    selection: np.ndarray  # utility penalty for high-risk patients
+    site: np.ndarray  # position of main site in the locality (0-1); NaN = local practice
+    radius_km: np.ndarray  # (localities,)
 
 
 @dataclass
@@ -47,51 +47,59 @@ class LocalOptions:
     ``column[l, o]`` is where option o sits in locality l's list, or -1.
     """
 
-    option: np.ndarray      # (k, L) uint8 option index (0 in padding)
-    fixed: np.ndarray       # (k, L) float32
-    selection: np.ndarray   # (k, L) float32
-    site: np.ndarray        # (k, L) float32 position of the main site (0 where none)
-    site_km: np.ndarray     # (k, L) float32
-    column: np.ndarray      # (L, options) int8
+    option: np.ndarray  # (k, L) uint8 option index (0 in padding)
+    fixed: np.ndarray  # (k, L) float32
+    selection: np.ndarray  # (k, L) float32
+    site: np.ndarray  # (k, L) float32 position of the main site (0 where none)
+    site_km: np.ndarray  # (k, L) float32
+    column: np.ndarray  # (L, options) int8
 
     layout: _Layout | None = None  # what depends only on which options are open where
 
     @classmethod
-    def from_table(cls, table: OptionTable, params: Choice,
-                   previous: LocalOptions | None = None) -> LocalOptions:
+    def from_table(
+        cls, table: OptionTable, params: Choice, previous: LocalOptions | None = None
+    ) -> LocalOptions:
         """Each locality's options from ``table``; ``previous`` (last year's) lends its layout
         when the same options are open where they were, so most years only fill in values."""
         layout = previous.layout if previous is not None else None
         if layout is None or not layout.fits(table, params):
             layout = _Layout.build(table, params)
         option, rows, is_open = layout.option, layout.rows, layout.is_open
-        fixed = (params.beta_quality * table.quality[rows, option]
-                 + params.beta_waiting * table.waiting[rows, option]
-                 + layout.practice_distance)
+        fixed = (
+            params.beta_quality * table.quality[rows, option]
+            + params.beta_waiting * table.waiting[rows, option]
+            + layout.practice_distance
+        )
         fixed = np.where(is_open, fixed, -np.inf)
         selection = np.where(is_open, table.selection[rows, option], 0.0)
-        return cls(option=layout.option_t, fixed=np.ascontiguousarray(fixed.T, dtype=np.float32),
-                   selection=np.ascontiguousarray(selection.T, dtype=np.float32),
-                   site=layout.site_t, site_km=layout.site_km_t, column=layout.column,
-                   layout=layout)
+        return cls(
+            option=layout.option_t,
+            fixed=np.ascontiguousarray(fixed.T, dtype=np.float32),
+            selection=np.ascontiguousarray(selection.T, dtype=np.float32),
+            site=layout.site_t,
+            site_km=layout.site_km_t,
+            column=layout.column,
+            layout=layout,
+        )
 
 
 @dataclass
 class _Layout:
     """Which option each locality lists in each column, and what follows from that alone."""
 
-    params: Choice                 # the choice parameters it was built with
-    available: np.ndarray          # (L, options) the table's, as it was
-    site_table: np.ndarray         # (L, options) the table's sites, as they were
-    radius_km: np.ndarray          # (L,)
-    option: np.ndarray             # (L, k) option index (0 in padding)
-    rows: np.ndarray               # (L, 1) locality index
-    is_open: np.ndarray            # (L, k)
+    params: Choice  # the choice parameters it was built with
+    available: np.ndarray  # (L, options) the table's, as it was
+    site_table: np.ndarray  # (L, options) the table's sites, as they were
+    radius_km: np.ndarray  # (L,)
+    option: np.ndarray  # (L, k) option index (0 in padding)
+    rows: np.ndarray  # (L, 1) locality index
+    is_open: np.ndarray  # (L, k)
     practice_distance: np.ndarray  # (L, k) utility of the distance to a local practice, or 0
-    option_t: np.ndarray           # (k, L) uint8
-    site_t: np.ndarray             # (k, L) float32
-    site_km_t: np.ndarray          # (k, L) float32
-    column: np.ndarray             # (L, options) int8
+    option_t: np.ndarray  # (k, L) uint8
+    site_t: np.ndarray  # (k, L) float32
+    site_km_t: np.ndarray  # (k, L) float32
+    column: np.ndarray  # (L, options) int8
 
     @classmethod
     def build(cls, table: OptionTable, params: Choice) -> _Layout:
@@ -109,19 +117,29 @@ class _Layout:
         site = table.site[rows, option]
         has_site = ~np.isnan(site)
         site_km = np.where(has_site, params.beta_distance * 2 * table.radius_km[:, None], 0.0)
-        return cls(params=params, available=table.available.copy(), site_table=table.site.copy(),
-                   radius_km=table.radius_km.copy(), option=option, rows=rows, is_open=is_open,
-                   practice_distance=np.where(has_site, 0.0,
-                                              params.beta_distance * params.gp_distance_km),
-                   option_t=np.ascontiguousarray(option.T),
-                   site_t=np.ascontiguousarray(np.where(has_site, site, 0.0).T, dtype=np.float32),
-                   site_km_t=np.ascontiguousarray(site_km.T, dtype=np.float32), column=column)
+        return cls(
+            params=params,
+            available=table.available.copy(),
+            site_table=table.site.copy(),
+            radius_km=table.radius_km.copy(),
+            option=option,
+            rows=rows,
+            is_open=is_open,
+            practice_distance=np.where(has_site, 0.0, params.beta_distance * params.gp_distance_km),
+            option_t=np.ascontiguousarray(option.T),
+            site_t=np.ascontiguousarray(np.where(has_site, site, 0.0).T, dtype=np.float32),
+            site_km_t=np.ascontiguousarray(site_km.T, dtype=np.float32),
+            column=column,
+        )
 
     def fits(self, table: OptionTable, params: Choice) -> bool:
         """Whether ``table`` opens the same options in the same places, at the same sites."""
-        return (params is self.params and np.array_equal(self.available, table.available)
-                and np.array_equal(self.site_table, table.site, equal_nan=True)
-                and np.array_equal(self.radius_km, table.radius_km))
+        return (
+            params is self.params
+            and np.array_equal(self.available, table.available)
+            and np.array_equal(self.site_table, table.site, equal_nan=True)
+            and np.array_equal(self.radius_km, table.radius_km)
+        )
 
 
 class LogitChoice:
@@ -130,37 +148,65 @@ class LogitChoice:
     def __init__(self, params: Choice):
         self.params = params
 
-    def inertia(self, age: np.ndarray, has_ltc: np.ndarray, years_enrolled: np.ndarray) -> np.ndarray:
+    def inertia(
+        self, age: np.ndarray, has_ltc: np.ndarray, years_enrolled: np.ndarray
+    ) -> np.ndarray:
         """Switching cost: base, plus age 65+ and long-term condition; new entrants' own."""
         p = self.params
-        table = np.array([p.inertia, p.inertia + p.inertia_age_65_plus,
-                          p.inertia + p.inertia_ltc,
-                          p.inertia + p.inertia_age_65_plus + p.inertia_ltc]
-                         + [p.new_entrant_inertia] * 4, dtype=np.float32)
+        table = np.array(
+            [
+                p.inertia,
+                p.inertia + p.inertia_age_65_plus,
+                p.inertia + p.inertia_ltc,
+                p.inertia + p.inertia_age_65_plus + p.inertia_ltc,
+            ]
+            + [p.new_entrant_inertia] * 4,
+            dtype=np.float32,
+        )
         case = (age >= 65).view(np.uint8) + 2 * has_ltc.view(np.uint8)
         case += 4 * (years_enrolled == 0).view(np.uint8)
         return table[case]
 
-    def utilities(self, table: OptionTable, current: np.ndarray, locality: np.ndarray,
-                  position: np.ndarray, high_risk: np.ndarray, experience: np.ndarray,
-                  inertia: np.ndarray) -> np.ndarray:
+    def utilities(
+        self,
+        table: OptionTable,
+        current: np.ndarray,
+        locality: np.ndarray,
+        position: np.ndarray,
+        high_risk: np.ndarray,
+        experience: np.ndarray,
+        inertia: np.ndarray,
+    ) -> np.ndarray:
         """Systematic utility of every option for every patient, shape (n, options)."""
         p = self.params
         loc = locality.astype(np.intp)
         n_options = table.available.shape[1]
-        site = table.site[loc]                                         # (n, O)
-        distance = np.where(np.isnan(site), p.gp_distance_km,
-                            np.abs(position[:, None].astype(np.float32) - site)
-                            * 2 * table.radius_km[loc][:, None])
-        u = (p.beta_quality * table.quality[loc] + p.beta_waiting * table.waiting[loc]
-             + p.beta_distance * distance - table.selection[loc] * high_risk[:, None])
-        stay = (np.arange(n_options)[None, :] == current[:, None])
+        site = table.site[loc]  # (n, O)
+        distance = np.where(
+            np.isnan(site),
+            p.gp_distance_km,
+            np.abs(position[:, None].astype(np.float32) - site) * 2 * table.radius_km[loc][:, None],
+        )
+        u = (
+            p.beta_quality * table.quality[loc]
+            + p.beta_waiting * table.waiting[loc]
+            + p.beta_distance * distance
+            - table.selection[loc] * high_risk[:, None]
+        )
+        stay = np.arange(n_options)[None, :] == current[:, None]
         u = u + stay * (inertia + p.beta_experience * (experience - 0.5))[:, None]
         return np.where(table.available[loc], u, -np.inf).astype(np.float64)
 
-    def local_utilities(self, local: LocalOptions, current: np.ndarray, locality: np.ndarray,
-                        position: np.ndarray, high_risk: np.ndarray, experience: np.ndarray,
-                        inertia: np.ndarray) -> np.ndarray:
+    def local_utilities(
+        self,
+        local: LocalOptions,
+        current: np.ndarray,
+        locality: np.ndarray,
+        position: np.ndarray,
+        high_risk: np.ndarray,
+        experience: np.ndarray,
+        inertia: np.ndarray,
+    ) -> np.ndarray:
         """:meth:`utilities` over each patient's local options only: shape (k, n), float32.
 
         Built column by column from per-locality tables, so nothing scales with the
@@ -188,8 +234,9 @@ class LogitChoice:
             u[j] += bonus * (column == j)
         return u
 
-    def choose_local(self, local: LocalOptions, locality: np.ndarray, utilities: np.ndarray,
-                     uniform: np.ndarray) -> np.ndarray:
+    def choose_local(
+        self, local: LocalOptions, locality: np.ndarray, utilities: np.ndarray, uniform: np.ndarray
+    ) -> np.ndarray:
         """Draw from :meth:`local_utilities` (shape (k, n)); returns option indices (uint8)."""
         k, n_loc = local.fixed.shape
         top = utilities.max(axis=0)

@@ -3,9 +3,9 @@
 A scenario names its localities, the integrated care partnerships (ICPs) on offer,
 the contracts that pay each kind of provider, and any parameter it overrides.
 Everything it leaves out falls back to the defaults, each declared with
-:func:`sim.params.P` (unit plus source, or an assumption with a range): the structure
-below, the parameter sections in :mod:`sim.parameters` and the contract terms in
-:mod:`sim.contracts.terms`. Both are re-exported here, so ``from sim.scenario import
+:func:`sim.config.declare.P` (unit plus source, or an assumption with a range): the structure
+below, the parameter sections in :mod:`sim.config.parameters` and the contract terms in
+:mod:`sim.contracts.terms`. Both are re-exported here, so ``from sim.config.scenario import
 Choice`` keeps working.
 
 Bad input never raises a traceback at the user: :func:`load_scenario` raises
@@ -22,6 +22,17 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from sim.base.schema import Strict
+from sim.config.declare import P
+from sim.config.parameters import (  # re-exported: the scenario's parameter sections
+    Behaviour,
+    Choice,
+    Conditions,
+    Costs,
+    Demography,
+    Hospital,
+    Utilisation,
+)
 from sim.contracts.terms import (  # noqa: F401  (re-exported: the scenario's contract terms)
     ACTIVITIES,
     ROLE_NAMES,
@@ -33,17 +44,6 @@ from sim.contracts.terms import (  # noqa: F401  (re-exported: the scenario's co
     Prices,
     TariffContract,
 )
-from sim.parameters import (  # re-exported: the scenario's parameter sections
-    Behaviour,
-    Choice,
-    Conditions,
-    Costs,
-    Demography,
-    Hospital,
-    Utilisation,
-)
-from sim.params import P
-from sim.schema import Strict
 
 # --------------------------------------------------------------------------- meta
 
@@ -55,8 +55,13 @@ class ScenarioMeta(Strict):
 
 
 class RunConfig(Strict):
-    patients: int = P(100_000, "patients", assumption=(1_000, 56_000_000), gt=0,
-                      note="England registered population is about 56 million")
+    patients: int = P(
+        100_000,
+        "patients",
+        assumption=(1_000, 56_000_000),
+        gt=0,
+        note="England registered population is about 56 million",
+    )
     years: int = P(10, "years", assumption=(1, 30), gt=0, le=200)
     seed: int = P(20261123, "integer seed for numpy SeedSequence", assumption=(0, 2**63), ge=0)
     replicates: int = P(1, "replicates", assumption=(1, 1000), gt=0)
@@ -69,45 +74,70 @@ class Locality(Strict):
     name: str
     share: float = P(1.0, "share of population", assumption=(0, 1), gt=0)
     fragmented_default: bool = Field(
-        True, description="Whether the fragmented default (GP practice plus tariff-paid trust) "
-        "is open here. False gives a single integrated planned system (Scotland/NZ)."
+        True,
+        description="Whether the fragmented default (GP practice plus tariff-paid trust) "
+        "is open here. False gives a single integrated planned system (Scotland/NZ).",
     )
-    radius_km: float = P(5.0, "km", assumption=(1, 40), gt=0,
-                         note="urban about 5 km, rural 20 km or more (seed 001:642-645)")
+    radius_km: float = P(
+        5.0,
+        "km",
+        assumption=(1, 40),
+        gt=0,
+        note="urban about 5 km, rural 20 km or more (seed 001:642-645)",
+    )
 
 
 class IcpConfig(Strict):
     name: str
     localities: list[str] = Field(..., min_length=1)
     integration: Literal["virtual", "vertical"] = Field(
-        "virtual", description="vertical runs its own hospital (Kaiser N. California); virtual "
-        "buys from the local trust at tariff (Kaiser Colorado, Group Health); seed 001:578-588"
+        "virtual",
+        description="vertical runs its own hospital (Kaiser N. California); virtual "
+        "buys from the local trust at tariff (Kaiser Colorado, Group Health); seed 001:578-588",
     )
     contract: str = Field("icp", description="Name of the contract in [contracts] that pays it.")
-    initial_share: float = P(0.0, "share of locality population enrolled at start",
-                             assumption=(0, 1), ge=0, le=1)
-    start_year: int = P(1, "simulation year in which it opens", assumption=(1, 30), ge=1)
-    years_integrated_at_start: int = P(0, "years of integration maturity at start",
-                                       assumption=(0, 30), ge=0)
-    quality_monitoring: bool = Field(
-        True, description="Commissioner monitors quality; without it capitation can under-serve "
-        "(seed 002 L1293-1295)"
+    initial_share: float = P(
+        0.0, "share of locality population enrolled at start", assumption=(0, 1), ge=0, le=1
     )
-    site_position: float = P(0.5, "position of the main site in the locality (0-1)",
-                             assumption=(0, 1), ge=0, le=1)
+    start_year: int = P(1, "simulation year in which it opens", assumption=(1, 30), ge=1)
+    years_integrated_at_start: int = P(
+        0, "years of integration maturity at start", assumption=(0, 30), ge=0
+    )
+    quality_monitoring: bool = Field(
+        True,
+        description="Commissioner monitors quality; without it capitation can under-serve "
+        "(seed 002 L1293-1295)",
+    )
+    site_position: float = P(
+        0.5, "position of the main site in the locality (0-1)", assumption=(0, 1), ge=0, le=1
+    )
     community_outpatient_max: float = P(
-        0.0, "largest share of its outpatient attendances a virtual ICP can provide itself in "
-        "community or practice settings", assumption=(0, 0.8), ge=0, le=1,
+        0.0,
+        "largest share of its outpatient attendances a virtual ICP can provide itself in "
+        "community or practice settings",
+        assumption=(0, 0.8),
+        ge=0,
+        le=1,
         note="Epsom: over half of referrals go to local rather than acute services "
-        "(seed 003:379-393)")
+        "(seed 003:379-393)",
+    )
     community_elective_max: float = P(
-        0.0, "largest share of its elective (day-case) spells a virtual ICP can provide itself "
-        "in community settings", assumption=(0, 0.6), ge=0, le=1,
-        note="Epsom Day Surgery (seed 003:294-296)")
+        0.0,
+        "largest share of its elective (day-case) spells a virtual ICP can provide itself "
+        "in community settings",
+        assumption=(0, 0.6),
+        ge=0,
+        le=1,
+        note="Epsom Day Surgery (seed 003:294-296)",
+    )
     community_specialists: float = P(
-        0.0, "share of the ICP's specialists working in the community beside primary care",
-        assumption=(0, 1), ge=0, le=1,
-        note="Bolton's community diabetes team (seed 003:221-227; seed 001:342-355)")
+        0.0,
+        "share of the ICP's specialists working in the community beside primary care",
+        assumption=(0, 1),
+        ge=0,
+        le=1,
+        note="Bolton's community diabetes team (seed 003:221-227; seed 001:342-355)",
+    )
 
 
 # --------------------------------------------------------------------------- contracts
@@ -128,8 +158,17 @@ def _default_contracts() -> dict[str, Any]:
 class Intervention(Strict):
     """A Vivarium-style value modifier: scale one named value for one option over some years."""
 
-    value: Literal["quality", "gp_consultation", "outpatient", "elective", "emergency",
-                   "acsc", "ae", "los", "readmission"]
+    value: Literal[
+        "quality",
+        "gp_consultation",
+        "outpatient",
+        "elective",
+        "emergency",
+        "acsc",
+        "ae",
+        "los",
+        "readmission",
+    ]
     option: str = Field("all", description="option name, or 'all'")
     factor: float = Field(1.0, ge=0)
     start_year: int = Field(1, ge=1)
@@ -178,11 +217,15 @@ class Scenario(Strict):
         for icp in self.icps:
             for loc in icp.localities:
                 if loc not in names:
-                    raise ValueError(f"ICP '{icp.name}' names unknown locality '{loc}'; "
-                                     f"allowed: {', '.join(names)}")
+                    raise ValueError(
+                        f"ICP '{icp.name}' names unknown locality '{loc}'; "
+                        f"allowed: {', '.join(names)}"
+                    )
             if icp.contract not in self.contracts:
-                raise ValueError(f"ICP '{icp.name}' names unknown contract '{icp.contract}'; "
-                                 f"allowed: {', '.join(self.contracts)}")
+                raise ValueError(
+                    f"ICP '{icp.name}' names unknown contract '{icp.contract}'; "
+                    f"allowed: {', '.join(self.contracts)}"
+                )
         roles = {"hospital": ["hospital"], "gp": ["gp"], "icp_hospital": ["purchase"]}
         for icp in self.icps:
             roles.setdefault(icp.contract, []).append("icp")
@@ -191,8 +234,10 @@ class Scenario(Strict):
             for role in used_as:
                 if role not in ROLES[kind]:
                     fits = [k for k, r in ROLES.items() if role in r]
-                    raise ValueError(f"contracts.{name}: kind '{kind}' cannot "
-                                     f"{ROLE_NAMES[role]}; allowed there: {', '.join(fits)}")
+                    raise ValueError(
+                        f"contracts.{name}: kind '{kind}' cannot "
+                        f"{ROLE_NAMES[role]}; allowed there: {', '.join(fits)}"
+                    )
                 check = getattr(self.contracts[name], "check_role", None)
                 problem = check(role) if check else None
                 if problem:
@@ -200,20 +245,26 @@ class Scenario(Strict):
         for icp in self.icps:
             cap = getattr(self.contracts[icp.contract], "self_provision_cap", 1.0)
             if icp.integration == "vertical" and cap < 1:
-                raise ValueError(f"ICP '{icp.name}' is vertical (it provides all its hospital "
-                                 f"care itself), but contracts.{icp.contract} caps "
-                                 f"self-provision at {cap:g}; allowed: integration = 'virtual'")
+                raise ValueError(
+                    f"ICP '{icp.name}' is vertical (it provides all its hospital "
+                    f"care itself), but contracts.{icp.contract} caps "
+                    f"self-provision at {cap:g}; allowed: integration = 'virtual'"
+                )
         for loc in self.localities:
             served = [i for i in self.icps if loc.name in i.localities]
             if not loc.fragmented_default and not served:
                 raise ValueError(f"locality '{loc.name}' has no fragmented default and no ICP")
             if not loc.fragmented_default and sum(i.initial_share for i in served) < 1 - 1e-9:
-                raise ValueError(f"locality '{loc.name}' has no fragmented default, so the "
-                                 "initial_share of its ICPs must sum to 1")
+                raise ValueError(
+                    f"locality '{loc.name}' has no fragmented default, so the "
+                    "initial_share of its ICPs must sum to 1"
+                )
         for iv in self.interventions:
             if iv.option not in ("all", FRAGMENTED, *icp_names):
-                raise ValueError(f"intervention option '{iv.option}' is unknown; allowed: "
-                                 f"all, {FRAGMENTED}, {', '.join(icp_names)}")
+                raise ValueError(
+                    f"intervention option '{iv.option}' is unknown; allowed: "
+                    f"all, {FRAGMENTED}, {', '.join(icp_names)}"
+                )
         return self
 
     @property
@@ -244,7 +295,7 @@ def _format_validation_error(source: str, err: ValidationError, model: type[Base
         elif "input" in e and e["type"] not in ("missing", "value_error"):
             msg = f"{msg} (got {e['input']!r})"
         if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = msg[len("Value error, ") :]
         lines.append(f"{source}: field '{loc or '(top level)'}': {msg}")
     return "\n".join(lines)
 
@@ -312,8 +363,10 @@ def apply_override(data: dict[str, Any], key: str, value: Any, source: str = "--
         nxt_default = _child(defaults, part)
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(f"{source}: field '{key}': index '{part}' is out of range; "
-                                    f"the list has {len(node)} items")
+                raise ScenarioError(
+                    f"{source}: field '{key}': index '{part}' is out of range; "
+                    f"the list has {len(node)} items"
+                )
             node = node[int(part)]
         else:
             if part not in node:
@@ -323,8 +376,10 @@ def apply_override(data: dict[str, Any], key: str, value: Any, source: str = "--
                     node[part] = {}
                 else:
                     allowed = sorted(defaults) if isinstance(defaults, dict) else []
-                    raise ScenarioError(f"{source}: field '{'.'.join(parts[:i + 1])}' is unknown; "
-                                        f"allowed: {', '.join(allowed)}")
+                    raise ScenarioError(
+                        f"{source}: field '{'.'.join(parts[: i + 1])}' is unknown; "
+                        f"allowed: {', '.join(allowed)}"
+                    )
             node = node[part]
         defaults = nxt_default if nxt_default is not None else {}
     last = parts[-1]
@@ -374,7 +429,9 @@ def load_scenario(
 ) -> Scenario:
     """Load and validate a scenario file, applying ``--set`` style overrides first."""
     data = read_scenario_dict(path)
-    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
+    items = (
+        overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides or [])
+    )
     for key, value in items:
         apply_override(data, key, value, source=f"{path} (--set {key})")
     return scenario_from_dict(data, source=str(path))

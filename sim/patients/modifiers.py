@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.utilisation import MODIFIED, PatientValue, PerPatient
+from sim.patients.utilisation import MODIFIED, PatientValue, PerPatient
 
 Scope = tuple[str, bool | None]
 """A named rate and the patients a factor on it applies to: True high-risk only, None all."""
@@ -25,17 +25,23 @@ class RateModifiers:
         self.tables = {rate: np.ones(self.shape, dtype=np.float32) for rate in MODIFIED}
         self.changed: set[str] = set()  # rates some factor other than 1 has scaled
 
-    def scale(self, rate: str, factor: float, option: int | None = None,
-              locality: int | None = None, high_risk: bool | None = None) -> None:
+    def scale(
+        self,
+        rate: str,
+        factor: float,
+        option: int | None = None,
+        locality: int | None = None,
+        high_risk: bool | None = None,
+    ) -> None:
         """Multiply ``rate`` by ``factor`` in the matching cells (None matches all)."""
-        index = tuple(slice(None) if v is None else int(v)
-                      for v in (option, locality, high_risk))
+        index = tuple(slice(None) if v is None else int(v) for v in (option, locality, high_risk))
         self.tables[rate][index] *= np.float32(factor)
         if factor != 1:
             self.changed.add(rate)
 
-    def scale_cells(self, rate: str, factors: np.ndarray, option: np.ndarray,
-                    locality: np.ndarray) -> None:
+    def scale_cells(
+        self, rate: str, factors: np.ndarray, option: np.ndarray, locality: np.ndarray
+    ) -> None:
         """:meth:`scale` each (option, locality) cell given, both risk flags, by its factor.
 
         The cells must be distinct (a repeated cell would be scaled once).
@@ -45,8 +51,14 @@ class RateModifiers:
         if (f != 1).any():
             self.changed.add(rate)
 
-    def scale_many(self, rate: str, factors, option: np.ndarray,
-                   locality: np.ndarray | None = None, high_risk: bool | None = None) -> None:
+    def scale_many(
+        self,
+        rate: str,
+        factors,
+        option: np.ndarray,
+        locality: np.ndarray | None = None,
+        high_risk: bool | None = None,
+    ) -> None:
         """:meth:`scale` many cells at once: ``factors[i]`` for ``option[i]`` (and ``locality[i]``).
 
         Without ``locality`` each factor covers its option everywhere. The (option,
@@ -62,8 +74,12 @@ class RateModifiers:
         if (f != 1).any():
             self.changed.add(rate)
 
-    def apply(self, declared: dict[Scope, float | np.ndarray], option: np.ndarray | int,
-              locality: np.ndarray | None = None) -> None:
+    def apply(
+        self,
+        declared: dict[Scope, float | np.ndarray],
+        option: np.ndarray | int,
+        locality: np.ndarray | None = None,
+    ) -> None:
         """Apply the factors providers declared on their patients' named rates.
 
         ``declared`` maps (rate, risk flag) to the multiplier each provider puts on the
@@ -79,8 +95,9 @@ class RateModifiers:
         for (rate, high_risk), factor in declared.items():
             self.scale_many(rate, factor, option, locality, high_risk)
 
-    def for_patients(self, option: np.ndarray, locality: np.ndarray,
-                     high_risk: np.ndarray) -> dict[str, PatientValue]:
+    def for_patients(
+        self, option: np.ndarray, locality: np.ndarray, high_risk: np.ndarray
+    ) -> dict[str, PatientValue]:
         """Each named rate's modifier for these patients.
 
         A rate nobody changed this year is the scalar 1; the others are looked up lazily

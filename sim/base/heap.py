@@ -20,7 +20,7 @@ MMAP_THRESHOLD = 32 << 20
 on their own; this is glibc's largest allowed value, well above any chunk temporary."""
 TRIM_THRESHOLD = 1 << 30
 """Bytes of free memory at the top of the heap kept before any is handed back."""
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3   # mallopt parameters, from glibc's malloc.h
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 
 
 @cache
@@ -30,7 +30,9 @@ def keep_heap_warm() -> bool:
         return False
     try:
         libc = ctypes.CDLL(None)
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-                    and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+        return bool(
+            libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+            and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+        )
     except (OSError, AttributeError):
         return False

@@ -13,7 +13,7 @@ from importlib import resources
 
 import numpy as np
 
-from sim.parameters import Conditions, Demography
+from sim.config.parameters import Conditions, Demography
 
 MAX_AGE = 100
 AGES = np.arange(MAX_AGE + 1)
@@ -22,8 +22,12 @@ CONDITIONS = ("diabetes", "copd", "heart_failure", "dementia", "other")
 
 # Shape of each named condition's age curve (logistic midpoint, width in years). ASSUMPTION:
 # onset mostly after 40 for diabetes, after 55 for COPD, in old age for heart failure and dementia.
-_CONDITION_SHAPE = {"diabetes": (62.0, 11.0), "copd": (72.0, 10.0),
-                    "heart_failure": (82.0, 8.0), "dementia": (87.0, 5.0)}
+_CONDITION_SHAPE = {
+    "diabetes": (62.0, 11.0),
+    "copd": (72.0, 10.0),
+    "heart_failure": (82.0, 8.0),
+    "dementia": (87.0, 5.0),
+}
 _LTC_SHAPE = (60.0, 16.0)  # midpoint, width: fits the three prevalence bands of 4.28 exactly
 IMD_QUINTILES = 5  # quintile 1 is the most deprived (English IMD convention)
 
@@ -47,8 +51,8 @@ def england_age_sex() -> np.ndarray:
             shape /= shape.sum()
         else:
             shape = np.full(width, 1 / width)
-        dist[lo:hi + 1, 0] += female * shape
-        dist[lo:hi + 1, 1] += male * shape
+        dist[lo : hi + 1, 0] += female * shape
+        dist[lo : hi + 1, 1] += male * shape
     return dist / dist.sum()
 
 
@@ -63,7 +67,7 @@ def age_profiles() -> dict[str, np.ndarray]:
     for j, name in enumerate(header[2:], start=2):
         curve = np.zeros(MAX_AGE + 1)
         for row in table:
-            curve[int(row[0]):int(row[1]) + 1] = row[j]
+            curve[int(row[0]) : int(row[1]) + 1] = row[j]
         out[name] = curve
     return out
 
@@ -80,9 +84,9 @@ class ConditionCurves:
     once, so a chunk of a million patients costs one gather rather than a recomputation.
     """
 
-    prevalence: np.ndarray      # (101, 5)
-    any_ltc: np.ndarray         # (101,)
-    imd_odds: np.ndarray        # (5,) for quintiles 1..5
+    prevalence: np.ndarray  # (101, 5)
+    any_ltc: np.ndarray  # (101,)
+    imd_odds: np.ndarray  # (5,) for quintiles 1..5
 
     @cached_property
     def _prevalence_table(self) -> np.ndarray:
@@ -188,12 +192,15 @@ def condition_curves(params: Conditions) -> ConditionCurves:
     weights = england_age_sex().sum(axis=1)
     mid, width = _LTC_SHAPE
     shape = _logistic((AGES - mid) / width)
-    bands = [(0, 39, params.ltc_prevalence_under_40), (40, 59, params.ltc_prevalence_40_59),
-             (60, MAX_AGE, params.ltc_prevalence_60_plus)]
+    bands = [
+        (0, 39, params.ltc_prevalence_under_40),
+        (40, 59, params.ltc_prevalence_40_59),
+        (60, MAX_AGE, params.ltc_prevalence_60_plus),
+    ]
     design, target = [], []
     for lo, hi, value in bands:
-        w = weights[lo:hi + 1] / weights[lo:hi + 1].sum()
-        design.append([1.0, float((shape[lo:hi + 1] * w).sum())])
+        w = weights[lo : hi + 1] / weights[lo : hi + 1].sum()
+        design.append([1.0, float((shape[lo : hi + 1] * w).sum())])
         target.append(value)
     (a, b), *_ = np.linalg.lstsq(np.array(design), np.array(target), rcond=None)
     any_ltc = np.clip(a + b * shape, 0.0, 0.98)
@@ -222,12 +229,14 @@ def condition_weight(mask: np.ndarray, weights: list[float] | np.ndarray) -> np.
 def weight_table(weights: tuple[float, ...]) -> np.ndarray:
     """Summed condition weight of each of the 32 bitmasks (float32)."""
     w = np.asarray(weights, dtype=np.float32)
-    return np.array([sum(w[i] for i in range(len(CONDITIONS)) if m >> i & 1) for m in MASKS],
-                    dtype=np.float32)
+    return np.array(
+        [sum(w[i] for i in range(len(CONDITIONS)) if m >> i & 1) for m in MASKS], dtype=np.float32
+    )
 
 
-def death_probability(age: np.ndarray, cond_weight: np.ndarray, imd: np.ndarray,
-                      params: Demography) -> np.ndarray:
+def death_probability(
+    age: np.ndarray, cond_weight: np.ndarray, imd: np.ndarray, params: Demography
+) -> np.ndarray:
     """Annual probability of death: Gompertz in age, raised by conditions and deprivation."""
     q = np.exp(params.mortality_gompertz_a + params.mortality_gompertz_b * age.astype(np.float32))
     q = np.where(age == 0, params.infant_mortality, q)

@@ -1,5 +1,5 @@
 """Provider agents: hospital trusts, GP practices and the commissioner, and the books and
-costs every provider shares (integrated care partnerships are in :mod:`sim.partnerships`).
+costs every provider shares (integrated care partnerships are in :mod:`sim.providers.partnerships`).
 
 Providers never ask which payment regime they are under. They see the margin that
 one more unit of activity earns them (price minus marginal cost), the price their
@@ -11,7 +11,7 @@ to those numbers:
   for emergency admission where admissions pay, avoids readmissions that earn it less
   than they cost, and staffs its elective capacity to its margin, so waits rise when
   activity stops paying;
-* an integrated care partnership (:mod:`sim.partnerships`) spends on prevention when
+* an integrated care partnership (:mod:`sim.providers.partnerships`) spends on prevention when
   avoided admissions save it money, manages referrals when hospital care is a cost to it,
   makes care in the community where that is cheaper than buying it, raises quality when
   members are profitable and contestable or when its contract pays for quality, and
@@ -31,10 +31,10 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.modifiers import Scope
-from sim.parameters import Behaviour, Costs, Hospital, Utilisation
-from sim.payment import SPELL_ALIASES, PaymentRule, Settlement
-from sim.scenario import Prices
+from sim.config.parameters import Behaviour, Costs, Hospital, Utilisation
+from sim.config.scenario import Prices
+from sim.contracts.payment import SPELL_ALIASES, PaymentRule, Settlement
+from sim.patients.modifiers import Scope
 
 SPELLS = ("elective", "emergency")
 
@@ -52,14 +52,20 @@ class HospitalCosts:
     def __init__(self, costs: Costs, utilisation: Utilisation):
         prices = Prices().as_dict()
         self.bed_day = costs.bed_day
-        self.los = {"elective": utilisation.elective_los_days,
-                    "emergency": utilisation.emergency_los_days}
-        self.fixed = {a: prices[a] - self.los.get(a, 0.0) * self.bed_day
-                      for a in ("outpatient", "elective", "emergency", "ae")}
+        self.los = {
+            "elective": utilisation.elective_los_days,
+            "emergency": utilisation.emergency_los_days,
+        }
+        self.fixed = {
+            a: prices[a] - self.los.get(a, 0.0) * self.bed_day
+            for a in ("outpatient", "elective", "emergency", "ae")
+        }
         self.gp_consultation = prices["gp_consultation"]
         self.marginal_share = costs.spell_marginal_share
-        self.community_ratio = {"outpatient": costs.community_outpatient_cost_ratio,
-                                "elective": costs.community_elective_cost_ratio}
+        self.community_ratio = {
+            "outpatient": costs.community_outpatient_cost_ratio,
+            "elective": costs.community_elective_cost_ratio,
+        }
         # per activity (spell aliases and bed days included), worked out once: providers
         # ask for these hundreds of times a year
         kinds = (*self.fixed, *SPELL_ALIASES, "bed_day", "delayed_day")
@@ -109,15 +115,15 @@ def readmission_response(costs: HospitalCosts, marginal_price: float, b: Behavio
     that gap on each one and invests in discharge planning and follow-up to avoid them,
     with diminishing returns up to ``readmission_avoidance_max``.
     """
-    loss = (costs.reference_margin_rate("readmission")
-            - costs.margin_rate(marginal_price, "readmission"))
+    loss = costs.reference_margin_rate("readmission") - costs.margin_rate(
+        marginal_price, "readmission"
+    )
     if loss <= 0:
         return 1.0
     return 1.0 - b.readmission_avoidance_max * (1 - math.exp(-loss / b.readmission_avoidance_scale))
 
 
-def prevention_response(potential: np.ndarray, half_spend: float
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def prevention_response(potential: np.ndarray, half_spend: float) -> tuple[np.ndarray, np.ndarray]:
     """(spend, effect share) for investments whose full effect would save ``potential``.
 
     Spending s achieves 1 - exp(-s/h) of the effect; the provider spends where the
@@ -137,8 +143,9 @@ def elementwise(function, x: np.ndarray) -> np.ndarray:
     on every machine, where numpy's own vectorised exp and log vary in the last bit with
     the processor's instruction set."""
     x = np.asarray(x, dtype=float)
-    return np.fromiter(map(function, x.ravel().tolist()), dtype=float,
-                       count=x.size).reshape(x.shape)
+    return np.fromiter(map(function, x.ravel().tolist()), dtype=float, count=x.size).reshape(
+        x.shape
+    )
 
 
 class Books:
@@ -158,8 +165,9 @@ class Books:
 
     def add_row(self) -> int:
         """A new provider's row, all zero; returns its index."""
-        self.revenue, self.cost, self.reserves = (np.append(a, 0.0) for a in
-                                                  (self.revenue, self.cost, self.reserves))
+        self.revenue, self.cost, self.reserves = (
+            np.append(a, 0.0) for a in (self.revenue, self.cost, self.reserves)
+        )
         return len(self.revenue) - 1
 
     def book(self, rows: np.ndarray | list[int], revenue, cost) -> None:
@@ -177,11 +185,13 @@ def row_attribute(table: str, row: str, column: str, doc: str) -> property:
     """An agent attribute that is its own entry (row ``getattr(agent, row)``) in one column
     of a table the agent holds (``getattr(agent, table)``): the model's books, or the
     partnerships' plans."""
+
     def get(agent):
         return getattr(getattr(agent, table), column)[getattr(agent, row)].item()
 
     def put(agent, value) -> None:
         getattr(getattr(agent, table), column)[getattr(agent, row)] = value
+
     return property(get, put, doc=doc)
 
 
@@ -218,16 +228,18 @@ class Provider(mesa.Agent):
 class HospitalTrust(Provider):
     """An acute trust paid by activity; it treats the fragmented default and virtual ICPs."""
 
-    def __init__(self, model: mesa.Model, name: str, locality: int, capacity: float,
-                 params: Hospital):
+    def __init__(
+        self, model: mesa.Model, name: str, locality: int, capacity: float, params: Hospital
+    ):
         super().__init__(model, name)
         self.locality = locality
         self.capacity = max(capacity, 1e-9)
         self.params = params
         self.waiting_weeks = params.waiting_weeks_base
 
-    def induced_volume(self, rule: PaymentRule, activity: str, costs: HospitalCosts,
-                       elasticity: float) -> float:
+    def induced_volume(
+        self, rule: PaymentRule, activity: str, costs: HospitalCosts, elasticity: float
+    ) -> float:
         """Supplier-induced demand for patients whose care ``rule`` pays for."""
         return costs.volume_response(rule.marginal_price(activity), activity, elasticity)
 
@@ -240,14 +252,17 @@ class HospitalTrust(Provider):
         return readmission_response(costs, rule.marginal_price("readmission"), b)
 
     @staticmethod
-    def update_waits(trusts: list[HospitalTrust], elective_demand: np.ndarray,
-                     capacity_factor: np.ndarray, params: Hospital) -> None:
+    def update_waits(
+        trusts: list[HospitalTrust],
+        elective_demand: np.ndarray,
+        capacity_factor: np.ndarray,
+        params: Hospital,
+    ) -> None:
         """Each trust's wait from its referred demand against the capacity it staffs to its
         margins (``capacity_factor``: a share of its capacity), all trusts at once."""
         capacity = np.array([trust.capacity for trust in trusts])
         load = elective_demand / (capacity * np.maximum(capacity_factor, 1e-9))
-        for trust, wait in zip(trusts, waiting_weeks(load, params).tolist(),
-                               strict=True):
+        for trust, wait in zip(trusts, waiting_weeks(load, params).tolist(), strict=True):
             trust.waiting_weeks = wait
 
 
@@ -255,8 +270,9 @@ def waiting_weeks(load: np.ndarray, params: Hospital) -> np.ndarray:
     """Referral-to-treatment wait at each load, rising exponentially as demand outruns
     capacity, up to ``waiting_weeks_max`` (a handful of patients can far outrun a tiny
     capacity)."""
-    growth = params.waiting_load_sensitivity * (np.asarray(load, dtype=float)
-                                                - params.reference_load)
+    growth = params.waiting_load_sensitivity * (
+        np.asarray(load, dtype=float) - params.reference_load
+    )
     ceiling = math.log(params.waiting_weeks_max / params.waiting_weeks_base)
     return params.waiting_weeks_base * elementwise(math.exp, np.minimum(growth, ceiling))
 
@@ -274,20 +290,29 @@ class GPPractice(Provider):
         self.locality = locality
         self.engaged = 0.0
         self.referral_management = 0.0
-        self.prevention_spend = 0.0     # GBP per high-risk patient of engaged practices
-        self.prevention_effect = 0.0    # share of the maximum effect, across all practices
+        self.prevention_spend = 0.0  # GBP per high-risk patient of engaged practices
+        self.prevention_effect = 0.0  # share of the maximum effect, across all practices
 
-    def plan(self, rule: PaymentRule, costs: HospitalCosts, b: Behaviour,
-             high_risk_rates: dict[str, float]) -> None:
+    def plan(
+        self,
+        rule: PaymentRule,
+        costs: HospitalCosts,
+        b: Behaviour,
+        high_risk_rates: dict[str, float],
+    ) -> None:
         """Set referral management and prevention from what hospital care costs the practices."""
         self.engaged = rule.engagement
         net = max(0.0, -rule.marginal_price("elective")) / costs.average("elective")
-        self.referral_management = (self.engaged * b.referral_management_max
-                                    * (1 - math.exp(-net / b.referral_management_scale)))
-        potential = (b.prevention_max_effect * high_risk_rates["acsc"]
-                     * max(0.0, -rule.marginal_price("acsc"))
-                     + b.prevention_other_emergency_effect * high_risk_rates["emergency"]
-                     * max(0.0, -rule.marginal_price("emergency")))
+        self.referral_management = (
+            self.engaged
+            * b.referral_management_max
+            * (1 - math.exp(-net / b.referral_management_scale))
+        )
+        potential = b.prevention_max_effect * high_risk_rates["acsc"] * max(
+            0.0, -rule.marginal_price("acsc")
+        ) + b.prevention_other_emergency_effect * high_risk_rates["emergency"] * max(
+            0.0, -rule.marginal_price("emergency")
+        )
         spend, effect = prevention_response(potential, b.prevention_half_spend)
         self.prevention_spend = float(spend)
         self.prevention_effect = self.engaged * float(effect)
@@ -299,12 +324,14 @@ class GPPractice(Provider):
         self.prevention_effect = other.prevention_effect
 
     def rate_factors(self, b: Behaviour) -> dict[Scope, float]:
-        """What this year's effort does to the patients' named rates (see :mod:`sim.modifiers`)."""
+        """What this year's effort does to the patients' named rates (see :mod:`sim.patients.modifiers`)."""
         keep = 1 - self.referral_management
-        return {("elective", None): keep, ("outpatient", None): keep,
-                ("acsc", True): 1 - b.prevention_max_effect * self.prevention_effect,
-                ("emergency", True): 1 - b.prevention_other_emergency_effect
-                * self.prevention_effect}
+        return {
+            ("elective", None): keep,
+            ("outpatient", None): keep,
+            ("acsc", True): 1 - b.prevention_max_effect * self.prevention_effect,
+            ("emergency", True): 1 - b.prevention_other_emergency_effect * self.prevention_effect,
+        }
 
     def own_costs(self, high_risk_patients: float) -> float:
         """GBP spent this year on prevention by the engaged practices."""
@@ -317,7 +344,7 @@ class Commissioner(mesa.Agent):
     Each (contract, payee) pair has its own books (:attr:`books`), kept across years,
     which the rule reads and writes at settlement (a block's value, a baseline), and its
     latest settlement (:attr:`settlements`). Only contracts with year-end terms
-    (:attr:`sim.payment.PaymentRule.has_settlement`) are settled, so only they appear.
+    (:attr:`sim.contracts.payment.PaymentRule.has_settlement`) are settled, so only they appear.
     """
 
     def __init__(self, model: mesa.Model, rules: dict[str, PaymentRule]):

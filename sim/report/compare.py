@@ -10,26 +10,41 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.runner import atomic_write_csv, atomic_write_text
+from sim.base.files import atomic_write_csv, atomic_write_text
 
 COMPARED = (
-    "emergency_admissions_per_1000", "avoidable_emergency_admissions_per_1000",
-    "bed_days_per_1000", "elective_admissions_per_1000", "outpatient_per_1000",
-    "readmissions_per_1000", "cost_per_capita", "quality", "waiting_weeks", "switching_rate",
+    "emergency_admissions_per_1000",
+    "avoidable_emergency_admissions_per_1000",
+    "bed_days_per_1000",
+    "elective_admissions_per_1000",
+    "outpatient_per_1000",
+    "readmissions_per_1000",
+    "cost_per_capita",
+    "quality",
+    "waiting_weeks",
+    "switching_rate",
 )
 
 
 def comparison_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """Whole-population values by scenario: final year and mean over all years."""
-    sel = metrics[(metrics["system"] == "all") & (metrics["group"] == "all")
-                  & metrics["metric"].isin(COMPARED)]
+    sel = metrics[
+        (metrics["system"] == "all")
+        & (metrics["group"] == "all")
+        & metrics["metric"].isin(COMPARED)
+    ]
     final = sel[sel["year"] == sel["year"].max()]
-    out = pd.concat({
-        "final_year": final.pivot_table(index="scenario", columns="metric", values="value",
-                                        aggfunc="mean"),
-        "mean_over_years": sel.pivot_table(index="scenario", columns="metric", values="value",
-                                           aggfunc="mean"),
-    }, axis=1)
+    out = pd.concat(
+        {
+            "final_year": final.pivot_table(
+                index="scenario", columns="metric", values="value", aggfunc="mean"
+            ),
+            "mean_over_years": sel.pivot_table(
+                index="scenario", columns="metric", values="value", aggfunc="mean"
+            ),
+        },
+        axis=1,
+    )
     order = list(dict.fromkeys(metrics["scenario"]))
     return out.reindex(order)
 
@@ -44,7 +59,7 @@ def _markdown(table: pd.DataFrame) -> str:
 
 def figure(metrics: pd.DataFrame, path: Path) -> None:
     """Hospital use and cost per head by year, one line per scenario, in the seminar style."""
-    from sim.plots import comparison_lines, save
+    from sim.report.plots import comparison_lines, save
 
     save(comparison_lines(metrics), Path(path).with_suffix(""), formats=("png",))
 

@@ -3,7 +3,7 @@
 Each :class:`IntegratedCarePartnership` is a Mesa agent with its own contract, localities
 and books. What it plans each year and what it expects of its enrolees are its row of
 one :class:`Partnerships` table, a row per ICP (as its accounts are its row of
-:class:`sim.agents.Books`). England has about 70 ICPs, so each year's plans are worked
+:class:`sim.providers.agents.Books`). England has about 70 ICPs, so each year's plans are worked
 out for all of them together, column by column; each agent reads and writes its own row
 through its attributes (``icp.quality``, ``icp.expect``), so a student can follow one ICP.
 
@@ -32,7 +32,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.agents import (
+from sim.config.parameters import Behaviour
+from sim.contracts.base import SELF_PROVIDED, PartialPurchaseRule
+from sim.contracts.payment import PaymentRule
+from sim.patients.modifiers import Scope
+from sim.providers.agents import (
     HospitalCosts,
     Provider,
     elementwise,
@@ -40,13 +44,9 @@ from sim.agents import (
     readmission_response,
     row_attribute,
 )
-from sim.contracts.base import SELF_PROVIDED, PartialPurchaseRule
-from sim.modifiers import Scope
-from sim.parameters import Behaviour
-from sim.payment import PaymentRule
 
 if TYPE_CHECKING:
-    from sim.scenario import IcpConfig
+    from sim.config.scenario import IcpConfig
 
 
 @dataclass
@@ -57,7 +57,7 @@ class Expectations:
     care_cost: float
     revenue_high_risk: float
     care_cost_high_risk: float
-    acsc_high_risk: float          # counterfactual: before the ICP's own prevention
+    acsc_high_risk: float  # counterfactual: before the ICP's own prevention
     other_emergency_high_risk: float
     bed_days_high_risk: float
 
@@ -65,40 +65,71 @@ class Expectations:
 EXPECTED = tuple(f.name for f in fields(Expectations))
 
 PLAN = {  # column: what a new ICP starts with (quality and waits start at the scenario's base)
-    "quality": math.nan,             # quality index published this year (0-1)
-    "quality_spend": 0.0,            # GBP per enrolee
-    "selection": 0.0,                # utility penalty imposed on high-risk applicants
-    "prevention_spend": 0.0,         # GBP per high-risk enrolee
-    "prevention_effect": 0.0,        # share of the maximum effect achieved (0-1)
-    "prevention_gain": 1.0,          # multiplier on prevention effects (community specialists)
-    "intermediate_spend": 0.0,       # GBP per high-risk enrolee (pooled budgets)
-    "intermediate_effect": 0.0,      # share of the maximum effect achieved (0-1)
-    "referral_management": 0.0,      # share of discretionary referrals avoided
-    "elective_volume": 1.0,          # own-hospital volume response (vertical only)
-    "emergency_volume": 1.0,         # own-hospital admission threshold (vertical only)
-    "readmission_factor": 1.0,       # own-hospital readmissions kept (vertical only)
-    "made_outpatient": 0.0,          # share of outpatient care made in the community
-    "made_elective": 0.0,            # share of day-case care made in the community
-    "applied_acsc": 1.0,             # multipliers its prevention and intermediate care put
-    "applied_emergency": 1.0,        # on high-risk enrolees' ACSC and other emergency
-    "applied_los": 1.0,              # admissions and on their length of stay
-    "peer_quality": math.nan,        # other open ICPs' mean quality last year (NaN: none)
-    "capacity": 1e-9,                # own hospital's elective capacity (vertical only)
-    "waiting_weeks": math.nan,       # own hospital's elective wait (vertical only)
+    "quality": math.nan,  # quality index published this year (0-1)
+    "quality_spend": 0.0,  # GBP per enrolee
+    "selection": 0.0,  # utility penalty imposed on high-risk applicants
+    "prevention_spend": 0.0,  # GBP per high-risk enrolee
+    "prevention_effect": 0.0,  # share of the maximum effect achieved (0-1)
+    "prevention_gain": 1.0,  # multiplier on prevention effects (community specialists)
+    "intermediate_spend": 0.0,  # GBP per high-risk enrolee (pooled budgets)
+    "intermediate_effect": 0.0,  # share of the maximum effect achieved (0-1)
+    "referral_management": 0.0,  # share of discretionary referrals avoided
+    "elective_volume": 1.0,  # own-hospital volume response (vertical only)
+    "emergency_volume": 1.0,  # own-hospital admission threshold (vertical only)
+    "readmission_factor": 1.0,  # own-hospital readmissions kept (vertical only)
+    "made_outpatient": 0.0,  # share of outpatient care made in the community
+    "made_elective": 0.0,  # share of day-case care made in the community
+    "applied_acsc": 1.0,  # multipliers its prevention and intermediate care put
+    "applied_emergency": 1.0,  # on high-risk enrolees' ACSC and other emergency
+    "applied_los": 1.0,  # admissions and on their length of stay
+    "peer_quality": math.nan,  # other open ICPs' mean quality last year (NaN: none)
+    "capacity": 1e-9,  # own hospital's elective capacity (vertical only)
+    "waiting_weeks": math.nan,  # own hospital's elective wait (vertical only)
 }
 STATUS = {"is_open": False, "failed": False, "contestable": True, "years_active": 0}
-FIXED = ("option", "start_year", "vertical", "years_integrated_at_start", "monitoring",
-         "community_max_outpatient", "community_max_elective", "community_specialists",
-         "management_cost", "fixed_cost_per_resident")
-NOT_FLOAT = {"option": int, "start_year": int, "years_active": int, "is_open": bool,
-             "failed": bool, "contestable": bool, "vertical": bool, "monitoring": bool}
+FIXED = (
+    "option",
+    "start_year",
+    "vertical",
+    "years_integrated_at_start",
+    "monitoring",
+    "community_max_outpatient",
+    "community_max_elective",
+    "community_specialists",
+    "management_cost",
+    "fixed_cost_per_resident",
+)
+NOT_FLOAT = {
+    "option": int,
+    "start_year": int,
+    "years_active": int,
+    "is_open": bool,
+    "failed": bool,
+    "contestable": bool,
+    "vertical": bool,
+    "monitoring": bool,
+}
 PLANNED_RATES: tuple[Scope, ...] = (
-    ("elective", None), ("outpatient", None), ("emergency", None), ("acsc", None),
-    ("readmission", None), ("acsc", True), ("emergency", True), ("los", True))
+    ("elective", None),
+    ("outpatient", None),
+    ("emergency", None),
+    ("acsc", None),
+    ("readmission", None),
+    ("acsc", True),
+    ("emergency", True),
+    ("los", True),
+)
 """The named rates an ICP's plan scales for its enrolees, in the order it scales them."""
 PAID = ("acsc", "emergency", "bed_day", "elective", "readmission", "delayed_day")
-CONTRACT_TERMS = (*PAID, "self_provision_cap", "intermediate_care_limit", "monitors_quality",
-                  "elective_volume", "emergency_volume", "readmission_factor")
+CONTRACT_TERMS = (
+    *PAID,
+    "self_provision_cap",
+    "intermediate_care_limit",
+    "monitors_quality",
+    "elective_volume",
+    "emergency_volume",
+    "readmission_factor",
+)
 BOUGHT = ("acsc", "emergency", "bed_day", "elective", "outpatient")
 
 
@@ -137,17 +168,23 @@ class Partnerships:
     def add(self, icp: IntegratedCarePartnership, waiting_base: float) -> int:
         """A new ICP's row, from its configuration; returns its index."""
         config = icp.config
-        start = {**PLAN, "quality": self.behaviour.quality_base, "waiting_weeks": waiting_base,
-                 **STATUS, **{f"expect_{k}": 0.0 for k in EXPECTED},
-                 "option": icp.option, "start_year": config.start_year,
-                 "vertical": icp.purchase_rule is None,
-                 "years_integrated_at_start": config.years_integrated_at_start,
-                 "monitoring": config.quality_monitoring,
-                 "community_max_outpatient": config.community_outpatient_max,
-                 "community_max_elective": config.community_elective_max,
-                 "community_specialists": config.community_specialists,
-                 "management_cost": icp.management_cost,
-                 "fixed_cost_per_resident": icp.fixed_cost_per_resident}
+        start = {
+            **PLAN,
+            "quality": self.behaviour.quality_base,
+            "waiting_weeks": waiting_base,
+            **STATUS,
+            **{f"expect_{k}": 0.0 for k in EXPECTED},
+            "option": icp.option,
+            "start_year": config.start_year,
+            "vertical": icp.purchase_rule is None,
+            "years_integrated_at_start": config.years_integrated_at_start,
+            "monitoring": config.quality_monitoring,
+            "community_max_outpatient": config.community_outpatient_max,
+            "community_max_elective": config.community_elective_max,
+            "community_specialists": config.community_specialists,
+            "management_cost": icp.management_cost,
+            "fixed_cost_per_resident": icp.fixed_cost_per_resident,
+        }
         for name in self.columns:
             column = getattr(self, name)
             setattr(self, name, np.append(column, np.array(start[name], dtype=column.dtype)))
@@ -182,17 +219,20 @@ class Partnerships:
         hospital makes of those prices. Each contract is asked once (ICPs share them)."""
         if len(self._contracts[1]) != len(self):  # ICPs were added since they were listed
             self._contracts = _distinct([icp.rule for icp in self.members])
-            self._purchases = _distinct([(icp.purchase_rule or icp.rule).pricing_rule
-                                         for icp in self.members])
+            self._purchases = _distinct(
+                [(icp.purchase_rule or icp.rule).pricing_rule for icp in self.members]
+            )
         rules, index = self._contracts
         answers = np.array([self._ask(rule, self._ask_contract) for rule in rules])
-        return dict(zip(CONTRACT_TERMS, answers.reshape(len(rules), -1)[index[rows]].T,
-                        strict=True))
+        return dict(
+            zip(CONTRACT_TERMS, answers.reshape(len(rules), -1)[index[rows]].T, strict=True)
+        )
 
-    def _ask(self, rule: PaymentRule, question: Callable[[PaymentRule], tuple[float, ...]]
-             ) -> tuple[float, ...]:
+    def _ask(
+        self, rule: PaymentRule, question: Callable[[PaymentRule], tuple[float, ...]]
+    ) -> tuple[float, ...]:
         """``question``'s answer for ``rule``, kept for the years to come when the rule has
-        no schedule (:attr:`~sim.payment.PaymentRule.has_schedule`: its terms never change)."""
+        no schedule (:attr:`~sim.contracts.payment.PaymentRule.has_schedule`: its terms never change)."""
         key = (id(rule), question.__name__)
         if key in self._kept:
             return self._kept[key]
@@ -204,14 +244,17 @@ class Partnerships:
     def _ask_contract(self, rule: PaymentRule) -> tuple[float, ...]:
         b, costs = self.behaviour, self.costs
         paid = {a: rule.marginal_price(a) for a in PAID}
-        return (*paid.values(), rule.self_provision_cap, rule.intermediate_care_limit,
-                float(rule.monitors_quality),
-                # a vertical ICP's own hospital: elective volume, admission threshold and
-                # readmissions, set by what the contract pays against the hospital's cost
-                costs.volume_response(paid["elective"], "elective", b.induced_demand_elasticity),
-                costs.volume_response(paid["emergency"], "emergency",
-                                      b.emergency_admission_elasticity),
-                readmission_response(costs, paid["readmission"], b))
+        return (
+            *paid.values(),
+            rule.self_provision_cap,
+            rule.intermediate_care_limit,
+            float(rule.monitors_quality),
+            # a vertical ICP's own hospital: elective volume, admission threshold and
+            # readmissions, set by what the contract pays against the hospital's cost
+            costs.volume_response(paid["elective"], "elective", b.induced_demand_elasticity),
+            costs.volume_response(paid["emergency"], "emergency", b.emergency_admission_elasticity),
+            readmission_response(costs, paid["readmission"], b),
+        )
 
     def _purchase_prices(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """What each ICP's purchase contract charges for one more unit of hospital care."""
@@ -230,8 +273,10 @@ class Partnerships:
         terms = self._contract_terms(rows)
         bought = self._purchase_prices(rows)
         self._plan_self_provision(rows, terms, bought, maturity)
-        hospital = {a: self._hospital_price(rows, a, bought[a])
-                    for a in ("acsc", "emergency", "bed_day", "elective")}
+        hospital = {
+            a: self._hospital_price(rows, a, bought[a])
+            for a in ("acsc", "emergency", "bed_day", "elective")
+        }
         # prevention: value of avoided admissions and bed days, net of what activity earns
         save_acsc = np.maximum(0.0, hospital["acsc"] - terms["acsc"])
         save_other = np.maximum(0.0, hospital["emergency"] - terms["emergency"])
@@ -240,11 +285,15 @@ class Partnerships:
         self.prevention_gain[rows] = gain
         potential = maturity * (
             gain * b.prevention_max_effect * self.expect_acsc_high_risk[rows] * save_acsc
-            + gain * b.prevention_other_emergency_effect
-            * self.expect_other_emergency_high_risk[rows] * save_other
-            + b.coordination_los_effect * self.expect_bed_days_high_risk[rows] * save_bed_day)
+            + gain
+            * b.prevention_other_emergency_effect
+            * self.expect_other_emergency_high_risk[rows]
+            * save_other
+            + b.coordination_los_effect * self.expect_bed_days_high_risk[rows] * save_bed_day
+        )
         self.prevention_spend[rows], self.prevention_effect[rows] = prevention_response(
-            potential, b.prevention_half_spend)
+            potential, b.prevention_half_spend
+        )
         save_day = np.maximum(0.0, hospital["bed_day"] - terms["delayed_day"])
         self._plan_intermediate_care(rows, terms, save_acsc, save_other, save_day, maturity)
         # discretionary referrals: a vertical ICP sets its own hospital's volume by its own
@@ -252,16 +301,19 @@ class Partnerships:
         for name in ("elective_volume", "emergency_volume", "readmission_factor"):
             getattr(self, name)[rows[vertical]] = terms[name][vertical]
         net = (hospital["elective"] - terms["elective"]) / costs.average("elective")
-        managed = b.referral_management_max * (1 - elementwise(
-            math.exp, -np.maximum(net, 0.0) / b.referral_management_scale))
+        managed = b.referral_management_max * (
+            1 - elementwise(math.exp, -np.maximum(net, 0.0) / b.referral_management_scale)
+        )
         self.referral_management[rows] = np.where(vertical, 0.0, managed)
-        under_service = np.where(vertical, np.maximum(0.0, 1.0 - self.elective_volume[rows]),
-                                 managed)
+        under_service = np.where(
+            vertical, np.maximum(0.0, 1.0 - self.elective_volume[rows]), managed
+        )
         self._plan_quality(rows, terms, under_service)
         # selection: deter high-risk applicants when they lose money
         loss = self.expect_care_cost_high_risk[rows] - self.expect_revenue_high_risk[rows]
-        deterrence = b.selection_max * (1 - elementwise(
-            math.exp, -np.maximum(loss, 0.0) / b.selection_loss_scale))
+        deterrence = b.selection_max * (
+            1 - elementwise(math.exp, -np.maximum(loss, 0.0) / b.selection_loss_scale)
+        )
         self.selection[rows] = np.where(self.contestable[rows], deterrence, 0.0)
         self._plan_effects(rows, maturity)
 
@@ -271,12 +323,18 @@ class Partnerships:
         costs = self.costs
         if activity in SELF_PROVIDED:
             share = getattr(self, f"made_{activity}")[rows]
-            bought = np.where(share != 0, share * costs.community(activity) + (1 - share) * bought,
-                              bought)
+            bought = np.where(
+                share != 0, share * costs.community(activity) + (1 - share) * bought, bought
+            )
         return np.where(self.vertical[rows], costs.marginal(activity), bought)
 
-    def _plan_self_provision(self, rows: np.ndarray, terms: dict[str, np.ndarray],
-                             bought: dict[str, np.ndarray], maturity: np.ndarray) -> None:
+    def _plan_self_provision(
+        self,
+        rows: np.ndarray,
+        terms: dict[str, np.ndarray],
+        bought: dict[str, np.ndarray],
+        maturity: np.ndarray,
+    ) -> None:
         """Make rather than buy outpatient and day-case care where the community is cheaper.
 
         Capability is the ICP's (``community_*_max``), limited by its contract's cap on
@@ -287,19 +345,30 @@ class Partnerships:
         before = [getattr(self, f"made_{a}")[rows] for a in SELF_PROVIDED]
         for activity in SELF_PROVIDED:
             cheaper = virtual & (self.costs.community(activity) < bought[activity])
-            share = (np.minimum(getattr(self, f"community_max_{activity}")[rows],
-                                terms["self_provision_cap"]) * maturity)
+            share = (
+                np.minimum(
+                    getattr(self, f"community_max_{activity}")[rows], terms["self_provision_cap"]
+                )
+                * maturity
+            )
             getattr(self, f"made_{activity}")[rows] = np.where(cheaper, share, 0.0)
         changed = np.zeros(len(rows), dtype=bool)
         for a, old in zip(SELF_PROVIDED, before, strict=True):
             changed |= getattr(self, f"made_{a}")[rows] != old
         for i in rows[changed].tolist():  # its purchase contract, told of changes, buys the rest
             self.members[i].purchase_rule.bought = {
-                a: 1.0 - float(getattr(self, f"made_{a}")[i]) for a in SELF_PROVIDED}
+                a: 1.0 - float(getattr(self, f"made_{a}")[i]) for a in SELF_PROVIDED
+            }
 
-    def _plan_intermediate_care(self, rows: np.ndarray, terms: dict[str, np.ndarray],
-                                save_acsc: np.ndarray, save_other: np.ndarray,
-                                save_day: np.ndarray, maturity: np.ndarray) -> None:
+    def _plan_intermediate_care(
+        self,
+        rows: np.ndarray,
+        terms: dict[str, np.ndarray],
+        save_acsc: np.ndarray,
+        save_other: np.ndarray,
+        save_day: np.ndarray,
+        maturity: np.ndarray,
+    ) -> None:
         """With a pooled budget, buy intermediate care to avoid admissions and delayed days
         (up to the contract's limit; none without one)."""
         b = self.behaviour
@@ -310,18 +379,24 @@ class Partnerships:
             return
         potential = maturity * (
             b.intermediate_care_admission_effect
-            * (self.expect_acsc_high_risk[rows] * save_acsc
-               + self.expect_other_emergency_high_risk[rows] * save_other)
-            + b.intermediate_care_los_effect * b.delayed_transfer_share
-            * self.expect_bed_days_high_risk[rows] * save_day)
-        spend = np.minimum(prevention_response(potential, b.intermediate_care_half_spend)[0],
-                           limit)
+            * (
+                self.expect_acsc_high_risk[rows] * save_acsc
+                + self.expect_other_emergency_high_risk[rows] * save_other
+            )
+            + b.intermediate_care_los_effect
+            * b.delayed_transfer_share
+            * self.expect_bed_days_high_risk[rows]
+            * save_day
+        )
+        spend = np.minimum(prevention_response(potential, b.intermediate_care_half_spend)[0], limit)
         self.intermediate_spend[rows] = np.where(pooled, spend, 0.0)
-        self.intermediate_effect[rows] = np.where(pooled, 1.0 - elementwise(
-            math.exp, -spend / b.intermediate_care_half_spend), 0.0)
+        self.intermediate_effect[rows] = np.where(
+            pooled, 1.0 - elementwise(math.exp, -spend / b.intermediate_care_half_spend), 0.0
+        )
 
-    def _plan_quality(self, rows: np.ndarray, terms: dict[str, np.ndarray],
-                      under_service: np.ndarray) -> None:
+    def _plan_quality(
+        self, rows: np.ndarray, terms: dict[str, np.ndarray], under_service: np.ndarray
+    ) -> None:
         """Quality: worth raising when members are profitable and free to leave, or paid for;
         it slips with under-service nobody watches."""
         b = self.behaviour
@@ -331,8 +406,9 @@ class Partnerships:
         margin = revenue - self.expect_care_cost[rows]
         z = b.quality_effort_scale * margin / b.quality_cost_per_enrolee
         gain = np.zeros(len(rows))
-        np.divide(b.quality_max_gain * z, 1 + z, out=gain,
-                  where=self.contestable[rows] & (margin > 0))
+        np.divide(
+            b.quality_max_gain * z, 1 + z, out=gain, where=self.contestable[rows] & (margin > 0)
+        )
         paid_for = np.flatnonzero(terms["monitors_quality"] > 0)  # only these pay for it
         peers = self.peer_quality[rows[paid_for]].tolist()
         for k, i, peer in zip(paid_for.tolist(), rows[paid_for].tolist(), peers, strict=True):
@@ -341,8 +417,9 @@ class Partnerships:
             target = rule.quality_target(peer)
             if reward > 0 and target is not None:  # reach towards the target
                 cost_per_unit = b.quality_cost_per_enrolee / 0.1
-                needed = min(max(target - (b.quality_base - float(penalty[k])), 0.0),
-                             b.quality_max_gain)
+                needed = min(
+                    max(target - (b.quality_base - float(penalty[k])), 0.0), b.quality_max_gain
+                )
                 ratio = reward / cost_per_unit
                 gain[k] = max(float(gain[k]), needed * ratio / (1 + ratio))
         self.quality_spend[rows] = b.quality_cost_per_enrolee * gain / 0.1
@@ -355,34 +432,57 @@ class Partnerships:
         effect = maturity * self.prevention_effect[rows]
         care = b.intermediate_care_admission_effect * intermediate
         self.applied_acsc[rows] = (1 - gain * b.prevention_max_effect * effect) * (1 - care)
-        self.applied_emergency[rows] = ((1 - gain * b.prevention_other_emergency_effect * effect)
-                                        * (1 - care))
-        self.applied_los[rows] = ((1 - b.coordination_los_effect * effect)
-                                  * (1 - b.delayed_transfer_share * b.intermediate_care_los_effect
-                                     * intermediate))
+        self.applied_emergency[rows] = (1 - gain * b.prevention_other_emergency_effect * effect) * (
+            1 - care
+        )
+        self.applied_los[rows] = (1 - b.coordination_los_effect * effect) * (
+            1 - b.delayed_transfer_share * b.intermediate_care_los_effect * intermediate
+        )
 
     def rate_factors(self, rows: np.ndarray) -> dict[Scope, np.ndarray]:
         """What this year's plans do to enrolees' named rates, an entry per ICP in ``rows``
-        (see :mod:`sim.modifiers`)."""
+        (see :mod:`sim.patients.modifiers`)."""
         volume = self.elective_volume[rows] * (1 - self.referral_management[rows])
         emergency = self.emergency_volume[rows]
-        return dict(zip(PLANNED_RATES, (
-            volume, volume, emergency, emergency, self.readmission_factor[rows],
-            *(np.maximum(getattr(self, f"applied_{k}")[rows], 0.0)
-              for k in ("acsc", "emergency", "los"))), strict=True))
+        return dict(
+            zip(
+                PLANNED_RATES,
+                (
+                    volume,
+                    volume,
+                    emergency,
+                    emergency,
+                    self.readmission_factor[rows],
+                    *(
+                        np.maximum(getattr(self, f"applied_{k}")[rows], 0.0)
+                        for k in ("acsc", "emergency", "los")
+                    ),
+                ),
+                strict=True,
+            )
+        )
 
     # ------------------------------------------------------------------ the year's end
 
-    def own_costs(self, enrolees: np.ndarray, high_risk_enrolees: np.ndarray,
-                  residents: np.ndarray) -> np.ndarray:
+    def own_costs(
+        self, enrolees: np.ndarray, high_risk_enrolees: np.ndarray, residents: np.ndarray
+    ) -> np.ndarray:
         """Each ICP's GBP of prevention, intermediate care, quality, running and fixed costs
         this year (every row; the arguments have an entry per ICP)."""
-        return ((self.prevention_spend + self.intermediate_spend) * high_risk_enrolees
-                + (self.quality_spend + self.management_cost) * enrolees
-                + self.fixed_cost_per_resident * residents)
+        return (
+            (self.prevention_spend + self.intermediate_spend) * high_risk_enrolees
+            + (self.quality_spend + self.management_cost) * enrolees
+            + self.fixed_cost_per_resident * residents
+        )
 
-    def update_expectations(self, rows: np.ndarray, revenue: np.ndarray, care: np.ndarray,
-                            enrolees: np.ndarray, high_risk: np.ndarray) -> None:
+    def update_expectations(
+        self,
+        rows: np.ndarray,
+        revenue: np.ndarray,
+        care: np.ndarray,
+        enrolees: np.ndarray,
+        high_risk: np.ndarray,
+    ) -> None:
         """Move what each ICP expects ``planning_weight`` of the way to what it observed.
 
         ``high_risk``: its high-risk enrolees' revenue, care cost and number, then their
@@ -398,12 +498,19 @@ class Partnerships:
                 "care_cost": (care / enrolees, enrolees > 0),
                 "revenue_high_risk": (revenue_hr / n, n > 0),
                 "care_cost_high_risk": (care_hr / n, n > 0),
-                "acsc_high_risk": (acsc / n / np.maximum(self.applied_acsc[rows] * volume, 1e-6),
-                                   n > 0),
+                "acsc_high_risk": (
+                    acsc / n / np.maximum(self.applied_acsc[rows] * volume, 1e-6),
+                    n > 0,
+                ),
                 "other_emergency_high_risk": (
-                    emergency / n / np.maximum(self.applied_emergency[rows] * volume, 1e-6), n > 0),
-                "bed_days_high_risk": (bed_days / n / np.maximum(self.applied_los[rows], 1e-6),
-                                       n > 0)}
+                    emergency / n / np.maximum(self.applied_emergency[rows] * volume, 1e-6),
+                    n > 0,
+                ),
+                "bed_days_high_risk": (
+                    bed_days / n / np.maximum(self.applied_los[rows], 1e-6),
+                    n > 0,
+                ),
+            }
         for key, (value, seen) in observed.items():
             learn = seen & (enrolees > 0) & np.isfinite(value)
             column = getattr(self, f"expect_{key}")
@@ -428,9 +535,19 @@ class IntegratedCarePartnership(Provider):
     ``row`` of the model's books, as every provider's are.
     """
 
-    def __init__(self, model: mesa.Model, config: IcpConfig, option: int, localities: list[int],
-                 rule: PaymentRule, purchase_rule: PaymentRule | None, expectations: Expectations,
-                 management_cost: float, waiting_base: float, fixed_cost_per_resident: float = 0.0):
+    def __init__(
+        self,
+        model: mesa.Model,
+        config: IcpConfig,
+        option: int,
+        localities: list[int],
+        rule: PaymentRule,
+        purchase_rule: PaymentRule | None,
+        expectations: Expectations,
+        management_cost: float,
+        waiting_base: float,
+        fixed_cost_per_resident: float = 0.0,
+    ):
         super().__init__(model, config.name)
         self.management_cost = management_cost  # GBP per enrolee-year
         self.fixed_cost_per_resident = fixed_cost_per_resident  # GBP per resident of its area
@@ -486,14 +603,17 @@ class IntegratedCarePartnership(Provider):
     @property
     def applied(self) -> dict[str, float]:
         """Multipliers its prevention and intermediate care put on high-risk enrolees."""
-        return {k: float(getattr(self.table, f"applied_{k}")[self.plan_row])
-                for k in ("acsc", "emergency", "los")}
+        return {
+            k: float(getattr(self.table, f"applied_{k}")[self.plan_row])
+            for k in ("acsc", "emergency", "los")
+        }
 
     @property
     def expect(self) -> Expectations:
         """What it expects per enrolee next year (a copy: the table keeps the values)."""
-        return Expectations(*(float(getattr(self.table, f"expect_{k}")[self.plan_row])
-                              for k in EXPECTED))
+        return Expectations(
+            *(float(getattr(self.table, f"expect_{k}")[self.plan_row]) for k in EXPECTED)
+        )
 
     @expect.setter
     def expect(self, value: Expectations) -> None:

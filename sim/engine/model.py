@@ -10,21 +10,28 @@ from functools import cached_property
 import mesa
 import numpy as np
 
-from sim import epidemiology as epi
-from sim.accounts import SettlementBook, YearEndAccounts
-from sim.agents import Books, Commissioner, GPPractice, HospitalCosts, HospitalTrust, waiting_weeks
-from sim.calibration import Calibration, calibrate
-from sim.choice import LocalOptions, LogitChoice, OptionTable
-from sim.heap import keep_heap_warm
-from sim.ledger import Ledger
-from sim.metrics import MetricsLog
-from sim.modifiers import RateModifiers
-from sim.partnerships import Expectations, IntegratedCarePartnership, Partnerships
-from sim.payment import PaymentRule, RuleContext, build_rule
-from sim.population import Demography, Population, synthesize
-from sim.rng import chunks, stream
-from sim.scenario import FRAGMENTED, Prices, Scenario
-from sim.utilisation import COUNTED, CountsSubset, PerPatient, draw_counts
+from sim.base.heap import keep_heap_warm
+from sim.base.rng import chunks, stream
+from sim.config.scenario import FRAGMENTED, Prices, Scenario
+from sim.contracts.payment import PaymentRule, RuleContext, build_rule
+from sim.engine.ledger import Ledger
+from sim.engine.metrics import MetricsLog
+from sim.engine.settlement import SettlementBook, YearEndAccounts
+from sim.patients import epidemiology as epi
+from sim.patients.calibration import Calibration, calibrate
+from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
+from sim.patients.modifiers import RateModifiers
+from sim.patients.population import Demography, Population, synthesize
+from sim.patients.utilisation import COUNTED, CountsSubset, PerPatient, draw_counts
+from sim.providers.agents import (
+    Books,
+    Commissioner,
+    GPPractice,
+    HospitalCosts,
+    HospitalTrust,
+    waiting_weeks,
+)
+from sim.providers.partnerships import Expectations, IntegratedCarePartnership, Partnerships
 
 PAID = ("gp_consultation", "outpatient", "elective", "emergency", "ae")
 NATIONAL_PRICES = Prices().as_dict()  # risk scores are expected cost at national prices
@@ -38,9 +45,16 @@ class ICSModel(mesa.Model):
     Each call to :meth:`step` simulates one year.
     """
 
-    def __init__(self, scenario: Scenario, *, seed: int | None = None, replicate: int = 0,
-                 patients: int | None = None, years: int | None = None,
-                 population: Population | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        replicate: int = 0,
+        patients: int | None = None,
+        years: int | None = None,
+        population: Population | None = None,
+    ):
         keep_heap_warm()  # chunks reuse the heap's pages rather than fault them in again
         self.seed_value = int(scenario.run.seed if seed is None else seed)
         super().__init__(seed=self.seed_value + replicate)
@@ -56,42 +70,65 @@ class ICSModel(mesa.Model):
         self.demography = Demography(scenario)
         n_loc = len(scenario.localities)
         self.population = population or synthesize(
-            scenario, int(patients or scenario.run.patients), self.seed_value, self.replicate)
+            scenario, int(patients or scenario.run.patients), self.seed_value, self.replicate
+        )
         self.rule_context = RuleContext(self.calibration, scenario.conditions)
         self.rules = self._build_rules()
         self.commissioner = Commissioner(self, self.rules)
         self.accounts = SettlementBook(len(self.options), n_loc)
         self.year_end = YearEndAccounts(self)
-        self.transaction_costs = np.zeros(len(self.options))   # GBP this year, by option
+        self.transaction_costs = np.zeros(len(self.options))  # GBP this year, by option
         # each trust_pairs cell's supplier elective factor, and the capacity staffed to it
         self.supplier_volume = self._staffing = np.ones(0)
         baseline_elective = self._score_risk()
         self.books = Books()  # every provider's accounts, a row each
-        self.trusts = [HospitalTrust(self, f"trust_{loc.name}", li,
-                                     baseline_elective[li] / scenario.hospital.reference_load,
-                                     scenario.hospital)
-                       for li, loc in enumerate(scenario.localities)]
-        self.practices = {li: GPPractice(self, f"practices_{loc.name}", li)
-                          for li, loc in enumerate(scenario.localities) if loc.fragmented_default}
+        self.trusts = [
+            HospitalTrust(
+                self,
+                f"trust_{loc.name}",
+                li,
+                baseline_elective[li] / scenario.hospital.reference_load,
+                scenario.hospital,
+            )
+            for li, loc in enumerate(scenario.localities)
+        ]
+        self.practices = {
+            li: GPPractice(self, f"practices_{loc.name}", li)
+            for li, loc in enumerate(scenario.localities)
+            if loc.fragmented_default
+        }
         self.partnerships = Partnerships(self.costs, scenario.behaviour)  # ICPs' plans, a row each
         self._expectations_by_rules: dict[tuple[int, int], Expectations] = {}
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
-        self._default_open = np.array([loc.fragmented_default for loc in scenario.localities],
-                                      dtype=bool)
+        self._default_open = np.array(
+            [loc.fragmented_default for loc in scenario.localities], dtype=bool
+        )
         self.practice_localities = np.array(list(self.practices), dtype=np.intp)  # in order
         # each kind of provider's rows in the books, in the order the model lists them
-        self.book_rows = {kind: np.array([x.row for x in providers], dtype=np.intp)
-                          for kind, providers in (("practices", self.practices.values()),
-                                                  ("trusts", self.trusts), ("icps", self.icps))}
+        self.book_rows = {
+            kind: np.array([x.row for x in providers], dtype=np.intp)
+            for kind, providers in (
+                ("practices", self.practices.values()),
+                ("trusts", self.trusts),
+                ("icps", self.icps),
+            )
+        }
         served = [(i, li) for i, icp in enumerate(self.icps) for li in icp.localities]
-        self._icp_cells = (np.array([i for i, _ in served], dtype=np.intp),  # ICP index,
-                           np.array([li for _, li in served], dtype=np.intp))  # a locality it serves
+        self._icp_cells = (
+            np.array([i for i, _ in served], dtype=np.intp),  # ICP index,
+            np.array([li for _, li in served], dtype=np.intp),
+        )  # a locality it serves
         # each locality's trust is paid, for each option, by: the fragmented default's rule,
         # then each virtual ICP's serving the locality (open or not); fixed once ICPs exist
         self._paid_at_trust = [
-            [(0, self.rules["hospital"])] + [(icp.option, icp.purchase_rule) for icp in self.icps
-                                             if not icp.vertical and li in icp.localities]
-            for li in range(n_loc)]
+            [(0, self.rules["hospital"])]
+            + [
+                (icp.option, icp.purchase_rule)
+                for icp in self.icps
+                if not icp.vertical and li in icp.localities
+            ]
+            for li in range(n_loc)
+        ]
         pairs = [(o, li) for li in range(n_loc) for o, _ in self._paid_at_trust[li]]
         # each set of prices paying trusts (rules that pass on another's prices share it),
         # with the first trust it pays, and each trust cell's prices
@@ -104,8 +141,13 @@ class ICSModel(mesa.Model):
                     first[id(prices)] = len(self._trust_rules)
                     self._trust_rules.append((self.trusts[li], prices))
         self._trust_rule_of_cell = np.array(
-            [first[id(rule.pricing_rule)] for li in range(n_loc)
-             for _, rule in self._paid_at_trust[li]], dtype=np.intp)
+            [
+                first[id(rule.pricing_rule)]
+                for li in range(n_loc)
+                for _, rule in self._paid_at_trust[li]
+            ],
+            dtype=np.intp,
+        )
         # (options, localities): every cell whose hospital care a trust is paid for
         self.trust_pairs = tuple(np.array(v, dtype=np.intp) for v in zip(*pairs, strict=True))
         self.modifiers = RateModifiers(len(self.options), n_loc)
@@ -170,9 +212,11 @@ class ICSModel(mesa.Model):
         a shared rule pays every ICP's enrolees exactly what separate copies would.
         """
         c, cal, ctx = self.scenario.contracts, self.calibration, self.rule_context
-        rules = {"hospital": build_rule(c["hospital"], "hospital", cal, ctx),
-                 "gp": build_rule(c["gp"], "primary_care", cal, ctx),
-                 "icp_hospital": build_rule(c["icp_hospital"], "hospital", cal, ctx)}
+        rules = {
+            "hospital": build_rule(c["hospital"], "hospital", cal, ctx),
+            "gp": build_rule(c["gp"], "primary_care", cal, ctx),
+            "icp_hospital": build_rule(c["icp_hospital"], "hospital", cal, ctx),
+        }
         self._contract_starts = [(rule, 1) for rule in rules.values()]
         shared: dict[tuple[str, int], PaymentRule] = {}
         for icp in self.scenario.icps:
@@ -189,15 +233,23 @@ class ICSModel(mesa.Model):
         rule = self.rules[config.name]
         purchase = None if config.integration == "vertical" else self.rules["icp_hospital"]
         icp = IntegratedCarePartnership(
-            self, config, i + 1, [loc_index[n] for n in config.localities], rule, purchase,
-            Expectations(0, 0, 0, 0, 0, 0, 0), self.scenario.costs.management_per_enrolee,
+            self,
+            config,
+            i + 1,
+            [loc_index[n] for n in config.localities],
+            rule,
+            purchase,
+            Expectations(0, 0, 0, 0, 0, 0, 0),
+            self.scenario.costs.management_per_enrolee,
             self.scenario.hospital.waiting_weeks_base,
-            self.scenario.costs.icp_fixed_cost_per_resident)
+            self.scenario.costs.icp_fixed_cost_per_resident,
+        )
         icp.expect = self._first_expectations(rule, purchase)
         return icp
 
-    def _first_expectations(self, rule: PaymentRule,
-                            purchase_rule: PaymentRule | None) -> Expectations:
+    def _first_expectations(
+        self, rule: PaymentRule, purchase_rule: PaymentRule | None
+    ) -> Expectations:
         """Before any year is observed, an ICP expects the England reference population.
 
         That depends only on its contract's rule and the rule it buys hospital care under
@@ -214,16 +266,19 @@ class ICSModel(mesa.Model):
             care = care + sum(self.costs.fixed[a] * counts[a] for a in self.costs.fixed)
             care = care + ref["bed_days"] * self.costs.bed_day
         else:
-            care = care + purchase_rule.patient_payments(counts, ref["age"], ref["sex"],
-                                                         ref["risk"])
+            care = care + purchase_rule.patient_payments(
+                counts, ref["age"], ref["sex"], ref["risk"]
+            )
         hr = ref["high_risk"]
         self._expectations_by_rules[key] = Expectations(
-            revenue=float(revenue.mean()), care_cost=float(care.mean()),
+            revenue=float(revenue.mean()),
+            care_cost=float(care.mean()),
             revenue_high_risk=float(revenue[hr].mean()),
             care_cost_high_risk=float(care[hr].mean()),
             acsc_high_risk=float(ref["acsc"][hr].mean()),
             other_emergency_high_risk=float(ref["emergency"][hr].mean()),
-            bed_days_high_risk=float(ref["bed_days"][hr].mean()))
+            bed_days_high_risk=float(ref["bed_days"][hr].mean()),
+        )
         return self._expectations_by_rules[key]
 
     def _score_risk(self) -> np.ndarray:
@@ -232,8 +287,9 @@ class ICSModel(mesa.Model):
         demand = np.zeros(len(self.scenario.localities))
         for _, rows in chunks(pop.n):
             expected = self._risk_chunk(rows)
-            demand += np.bincount(pop.locality[rows], weights=expected["elective"],
-                                  minlength=len(demand))
+            demand += np.bincount(
+                pop.locality[rows], weights=expected["elective"], minlength=len(demand)
+            )
         return demand
 
     def _risk_chunk(self, rows: slice) -> dict[str, np.ndarray]:
@@ -266,7 +322,9 @@ class ICSModel(mesa.Model):
             rule.begin_year(max(1, self.year - start_year + 1))  # contract years from opening
         icps = self.partnerships  # every ICP open this year plans, all of them at once
         open_icps = icps.open_due(self.year)
-        icps.contestable[open_icps] = (self._contestable() & self.scenario.choice.enabled)[open_icps]
+        icps.contestable[open_icps] = (self._contestable() & self.scenario.choice.enabled)[
+            open_icps
+        ]
         icps.set_peer_quality(open_icps)
         icps.plan(open_icps)
         self.modifiers = RateModifiers(len(self.options), len(self.scenario.localities))
@@ -275,8 +333,9 @@ class ICSModel(mesa.Model):
             first.plan(self.rules["gp"], self.costs, behaviour, self.high_risk_rates)
             for practice in others:
                 practice.follow(first)
-            self.modifiers.apply(first.rate_factors(behaviour), option=0,
-                                 locality=self.practice_localities)
+            self.modifiers.apply(
+                first.rate_factors(behaviour), option=0, locality=self.practice_localities
+            )
         self._apply_trust_responses()
         self.modifiers.apply(icps.rate_factors(open_icps), option=icps.option[open_icps])
         for iv in self.scenario.interventions:
@@ -302,18 +361,25 @@ class ICSModel(mesa.Model):
         responses = []
         for trust, rule in self._trust_rules:
             volume = trust.induced_volume(rule, "elective", costs, b.induced_demand_elasticity)
-            responses.append((
-                volume,
-                trust.induced_volume(rule, "outpatient", costs, b.induced_demand_elasticity),
-                trust.admission_volume(rule, costs, b.emergency_admission_elasticity),
-                trust.readmissions(rule, costs, b),
-                volume ** staffing_response))  # capacity staffed to a share of volume
+            responses.append(
+                (
+                    volume,
+                    trust.induced_volume(rule, "outpatient", costs, b.induced_demand_elasticity),
+                    trust.admission_volume(rule, costs, b.emergency_admission_elasticity),
+                    trust.readmissions(rule, costs, b),
+                    volume**staffing_response,
+                )
+            )  # capacity staffed to a share of volume
         by_cell = np.array(responses)[self._trust_rule_of_cell]
         elective, outpatient, admissions, readmissions, staffing = by_cell.T
         cells = self.trust_pairs
-        for rate, factor in (("elective", elective), ("outpatient", outpatient),
-                             ("emergency", admissions), ("acsc", admissions),
-                             ("readmission", readmissions)):
+        for rate, factor in (
+            ("elective", elective),
+            ("outpatient", outpatient),
+            ("emergency", admissions),
+            ("acsc", admissions),
+            ("readmission", readmissions),
+        ):
             self.modifiers.scale_cells(rate, factor, *cells)
         self.supplier_volume = elective
         self._staffing = staffing
@@ -328,13 +394,16 @@ class ICSModel(mesa.Model):
         """ACSC and other emergency admissions per high-risk patient-year at England rates."""
         ref = self.calibration.reference
         hr = ref["high_risk"]
-        return {"acsc": float(ref["acsc"][hr].mean()),
-                "emergency": float(ref["emergency"][hr].mean())}
+        return {
+            "acsc": float(ref["acsc"][hr].mean()),
+            "emergency": float(ref["emergency"][hr].mean()),
+        }
 
     def option_quality(self) -> np.ndarray:
         """Quality index of each option this year, after interventions."""
-        q = np.concatenate([[self.scenario.behaviour.quality_base],
-                            self.partnerships.quality]).astype(np.float32)
+        q = np.concatenate(
+            [[self.scenario.behaviour.quality_base], self.partnerships.quality]
+        ).astype(np.float32)
         for iv in self.scenario.interventions:
             if iv.start_year <= self.year <= iv.end_year and iv.value == "quality":
                 sel = slice(None) if iv.option == "all" else self.options.index(iv.option)
@@ -374,12 +443,19 @@ class ICSModel(mesa.Model):
         icp, loc = self._icp_cells
         option = icp + 1
         icps = self.partnerships  # a vertical ICP's own hospital, else the local trust
-        waiting[loc, option] = np.where(icps.vertical[icp], icps.waiting_weeks[icp],
-                                        trust_waiting[loc])
+        waiting[loc, option] = np.where(
+            icps.vertical[icp], icps.waiting_weeks[icp], trust_waiting[loc]
+        )
         selection[loc, option] = icps.selection[icp]
         quality = np.broadcast_to(self.option_quality(), (n_loc, n_opt))
-        return OptionTable(available=available, quality=quality, waiting=waiting,
-                           selection=selection, site=site, radius_km=radius_km)
+        return OptionTable(
+            available=available,
+            quality=quality,
+            waiting=waiting,
+            selection=selection,
+            site=site,
+            radius_km=radius_km,
+        )
 
     # ------------------------------------------------------------------ 2. patients' year
 
@@ -395,31 +471,49 @@ class ICSModel(mesa.Model):
         self.deaths = 0
         for index, rows in chunks(pop.n):
             self.deaths += self.demography.step_chunk(
-                pop, rows, stream(self.seed_value, self.replicate, "demography", self.year, index))
+                pop, rows, stream(self.seed_value, self.replicate, "demography", self.year, index)
+            )
             expected = self._risk_chunk(rows)
             high_risk = pop.risk[rows] >= threshold
             switched = self._choose(rows, table, high_risk, index, local)
             activity = self._utilise(rows, expected, high_risk, index)
             payments = self._payments(rows, activity, groups)
             self._experience(rows, quality, activity, index)
-            keys = ledger.keys(pop.option[rows], pop.locality[rows], pop.age[rows], pop.imd[rows],
-                               high_risk)
-            heads += ledger.add(keys, {
-                "population": None, "switched": switched, "risk": pop.risk[rows],
-                **{a: activity.counts[a] for a in (*COUNTED, "readmission")},
-                "bed_days": activity.bed_days, "experience": pop.experience[rows],
-                **payments, "expected_elective": expected["elective"]})
+            keys = ledger.keys(
+                pop.option[rows], pop.locality[rows], pop.age[rows], pop.imd[rows], high_risk
+            )
+            heads += ledger.add(
+                keys,
+                {
+                    "population": None,
+                    "switched": switched,
+                    "risk": pop.risk[rows],
+                    **{a: activity.counts[a] for a in (*COUNTED, "readmission")},
+                    "bed_days": activity.bed_days,
+                    "experience": pop.experience[rows],
+                    **payments,
+                    "expected_elective": expected["elective"],
+                },
+            )
         # quantities that are the same for everyone in a cell follow from its head count
         per_pair = (slice(None), None, None, None)
         ledger.add_cells("high_risk", heads * np.array([0.0, 1.0]))
         ledger.add_cells("quality", heads * quality[ledger.pair_option][per_pair])
-        ledger.add_cells("waiting", heads * table.waiting[ledger.pair_locality,
-                                                          ledger.pair_option][per_pair])
-        ledger.add_cells("emergency_total", sum(ledger.cells(a)
-                                                for a in ("emergency", "acsc", "readmission")))
+        ledger.add_cells(
+            "waiting", heads * table.waiting[ledger.pair_locality, ledger.pair_option][per_pair]
+        )
+        ledger.add_cells(
+            "emergency_total", sum(ledger.cells(a) for a in ("emergency", "acsc", "readmission"))
+        )
 
-    def _choose(self, rows: slice, table: OptionTable, high_risk: np.ndarray,
-                index: int, local: LocalOptions | None = None) -> np.ndarray:
+    def _choose(
+        self,
+        rows: slice,
+        table: OptionTable,
+        high_risk: np.ndarray,
+        index: int,
+        local: LocalOptions | None = None,
+    ) -> np.ndarray:
         """Annual choice for one chunk; returns True where a patient switched option.
 
         Utilities cover each patient's local options only (``local``, built from ``table``).
@@ -429,18 +523,26 @@ class ICSModel(mesa.Model):
         current, loc = pop.option[rows], pop.locality[rows]
         years = pop.years_enrolled[rows]  # a view: updated in place below
         u = stream(self.seed_value, self.replicate, "choice", self.year, index).random(
-            len(current), dtype=np.float32)
+            len(current), dtype=np.float32
+        )
         idx: slice | np.ndarray = slice(None)
         if not self.scenario.choice.enabled:
             must_move = ~table.available[loc, current]
             if not must_move.any():
                 return np.zeros(len(current), dtype=bool)
             idx = np.flatnonzero(must_move)
-        inertia = self.choice_rule.inertia(pop.age[rows][idx], pop.conditions[rows][idx] > 0,
-                                           years[idx])
+        inertia = self.choice_rule.inertia(
+            pop.age[rows][idx], pop.conditions[rows][idx] > 0, years[idx]
+        )
         utilities = self.choice_rule.local_utilities(
-            local, current[idx], loc[idx], pop.position[rows][idx], high_risk[idx],
-            pop.experience[rows][idx], inertia)
+            local,
+            current[idx],
+            loc[idx],
+            pop.position[rows][idx],
+            high_risk[idx],
+            pop.experience[rows][idx],
+            inertia,
+        )
         chosen = current.copy()
         chosen[idx] = self.choice_rule.choose_local(local, loc[idx], utilities, u[idx])
         moved = chosen != current
@@ -450,8 +552,9 @@ class ICSModel(mesa.Model):
         years[moved] = 0
         return switched
 
-    def _utilise(self, rows: slice, expected: dict[str, np.ndarray], high_risk: np.ndarray,
-                 index: int):
+    def _utilise(
+        self, rows: slice, expected: dict[str, np.ndarray], high_risk: np.ndarray, index: int
+    ):
         pop = self.population
         key = expected["_key"]
         tables = self.rates.tables
@@ -462,8 +565,9 @@ class ICSModel(mesa.Model):
         los = {kind: PerPatient(v, key) for kind, v in tables.los.items()}
         return draw_counts(expected, mods, u, PerPatient(tables.readmission, key), los)
 
-    def _payments(self, rows: slice, activity,
-                  groups: tuple[np.ndarray, list[tuple]]) -> dict[str, np.ndarray]:
+    def _payments(
+        self, rows: slice, activity, groups: tuple[np.ndarray, list[tuple]]
+    ) -> dict[str, np.ndarray]:
         """What each patient brings in: from the commissioner, and to the hospital.
 
         Patients are sorted once (a stable sort) by the rules that pay them, so each rule
@@ -474,8 +578,11 @@ class ICSModel(mesa.Model):
         option = pop.option[rows]
         counts = {a: activity.counts[a] for a in PAID if a != "emergency"}
         counts["emergency"] = activity.emergency_total
-        counts.update(acsc=activity.counts["acsc"], readmission=activity.counts["readmission"],
-                      conditions=pop.conditions[rows])  # for bundles and readmission rules
+        counts.update(
+            acsc=activity.counts["acsc"],
+            readmission=activity.counts["readmission"],
+            conditions=pop.conditions[rows],
+        )  # for bundles and readmission rules
         n = len(option)
         group_of, payers = groups  # see _payment_groups
         group = group_of[option]
@@ -491,8 +598,9 @@ class ICSModel(mesa.Model):
             sub = CountsSubset(by_group, sel)
             a, s, r = age[sel], sex[sel], risk[sel]
             paid = rule.patient_payments(sub, a, s, r)
-            to_hospital = (hospital_rule.patient_payments(sub, a, s, r)
-                           if hospital_rule is not None else 0.0)
+            to_hospital = (
+                hospital_rule.patient_payments(sub, a, s, r) if hospital_rule is not None else 0.0
+            )
             if fragmented:
                 gp[sel] = paid
                 commissioner[sel] = paid + to_hospital
@@ -500,8 +608,11 @@ class ICSModel(mesa.Model):
                 commissioner[sel] = paid
             hospital[sel] = to_hospital
         out = {}
-        for name, sorted_values in (("commissioner_payment", commissioner), ("gp_payment", gp),
-                                    ("hospital_payment", hospital)):
+        for name, sorted_values in (
+            ("commissioner_payment", commissioner),
+            ("gp_payment", gp),
+            ("hospital_payment", hospital),
+        ):
             out[name] = np.empty(n)
             out[name][order] = sorted_values  # back to the chunk's row order
         return out
@@ -514,11 +625,14 @@ class ICSModel(mesa.Model):
         group_of = np.zeros(len(self.options), dtype=np.uint8)  # small ints sort in linear time
         payers: list[tuple] = []
         found: dict[tuple, int] = {}
-        for o, rule, hospital_rule, fragmented in (
-                [(0, self.rules["gp"], self.rules["hospital"], True)]
-                + [(icp.option, icp.rule, icp.purchase_rule, False) for icp in self.icps]):
-            payer = (rule.payments_rule,
-                     None if hospital_rule is None else hospital_rule.payments_rule, fragmented)
+        for o, rule, hospital_rule, fragmented in [
+            (0, self.rules["gp"], self.rules["hospital"], True)
+        ] + [(icp.option, icp.rule, icp.purchase_rule, False) for icp in self.icps]:
+            payer = (
+                rule.payments_rule,
+                None if hospital_rule is None else hospital_rule.payments_rule,
+                fragmented,
+            )
             key = tuple(id(x) for x in payer)
             if key not in found:
                 found[key] = len(payers)
@@ -529,8 +643,9 @@ class ICSModel(mesa.Model):
     def _experience(self, rows: slice, quality: np.ndarray, activity, index: int) -> None:
         p = self.scenario.choice
         pop = self.population
-        z = stream(self.seed_value, self.replicate, "experience", self.year, index
-                   ).standard_normal(rows.stop - rows.start, dtype=np.float32)
+        z = stream(self.seed_value, self.replicate, "experience", self.year, index).standard_normal(
+            rows.stop - rows.start, dtype=np.float32
+        )
         value = quality[pop.option[rows]]
         value -= np.float32(p.experience_admission_penalty) * (activity.emergency_total > 0)
         z *= np.float32(p.experience_noise)
@@ -549,11 +664,14 @@ class ICSModel(mesa.Model):
         L, h = self.ledger, self.scenario.hospital
         option, locality = self.trust_pairs
         factor = self.supplier_volume
-        demand = L.pair_sums(("elective",), option, locality)[0] * self.year_end.bought(
-            "elective")[option]
+        demand = (
+            L.pair_sums(("elective",), option, locality)[0]
+            * self.year_end.bought("elective")[option]
+        )
         referred = np.bincount(locality, weights=demand / factor, minlength=len(self.trusts))
-        staffed = np.bincount(locality, weights=demand / factor * self._staffing,
-                              minlength=len(self.trusts))
+        staffed = np.bincount(
+            locality, weights=demand / factor * self._staffing, minlength=len(self.trusts)
+        )
         share = np.divide(staffed, referred, out=np.ones_like(referred), where=referred > 0)
         HospitalTrust.update_waits(self.trusts, referred, share, h)
         icps = self.partnerships  # a vertical ICP's own hospital, staffed to expected demand
@@ -565,11 +683,11 @@ class ICSModel(mesa.Model):
     # ------------------------------------------------------------------ 4-5. accounts, failures
 
     def _settle_accounts(self) -> None:
-        """Step 4, the year-end accounts: see :meth:`sim.accounts.YearEndAccounts.settle`."""
+        """Step 4, the year-end accounts: see :meth:`sim.engine.settlement.YearEndAccounts.settle`."""
         self.year_end.settle()
 
     def _close_failed_icps(self) -> None:
-        """Step 5: see :meth:`sim.accounts.YearEndAccounts.close_failed_icps`."""
+        """Step 5: see :meth:`sim.engine.settlement.YearEndAccounts.close_failed_icps`."""
         self.year_end.close_failed_icps()
 
     # ------------------------------------------------------------------ convenience
@@ -580,8 +698,10 @@ class ICSModel(mesa.Model):
 
     def describe(self) -> str:
         names = ", ".join(self.options)
-        return (f"{self.population.n:,} patients in {len(self.scenario.localities)} localities; "
-                f"options: {names}; year {self.year} of {self.n_years}")
+        return (
+            f"{self.population.n:,} patients in {len(self.scenario.localities)} localities; "
+            f"options: {names}; year {self.year} of {self.n_years}"
+        )
 
 
 __all__ = ["ICSModel", "FRAGMENTED", "SettlementBook", "epi"]

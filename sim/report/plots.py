@@ -1,4 +1,4 @@
-"""Seminar figures: one function per figure, all in the shared style of :mod:`sim.plot_style`.
+"""Seminar figures: one function per figure, all in the shared style of :mod:`sim.report.style`.
 
 Bands are the 90% interval (5th to 95th percentile) across replicates; with one
 replicate only the line is drawn.
@@ -22,7 +22,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.plot_style import (  # noqa: F401  (re-exported: sim.plots is the one import for figures)
+from sim.base.files import atomic_write_bytes
+from sim.report.style import (  # noqa: F401  (re-exported: sim.report.plots is the one import for figures)
     FIXED_COLOURS,
     LABELS,
     MARKERS,
@@ -43,11 +44,13 @@ from sim.plot_style import (  # noqa: F401  (re-exported: sim.plots is the one i
     style,
     year_axis,
 )
-from sim.runner import atomic_write_bytes
 
 FORMATS = ("png", "svg", "pdf")
-_METADATA = {"png": {"Software": None}, "svg": {"Date": None},
-             "pdf": {"CreationDate": None, "ModDate": None}}
+_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None},
+    "pdf": {"CreationDate": None, "ModDate": None},
+}
 
 # --------------------------------------------------------------------------- data
 
@@ -71,17 +74,23 @@ class Results:
         """The footer note: where the numbers come from and what the bands mean."""
         size = f"{self.patients:,} patients, " if self.patients else ""
         reps = f"{self.replicates} replicate{'s' if self.replicates != 1 else ''}"
-        bands = "; bands: 90% interval (5th-95th percentile) across replicates" \
-            if self.replicates > 1 else ""
+        bands = (
+            "; bands: 90% interval (5th-95th percentile) across replicates"
+            if self.replicates > 1
+            else ""
+        )
         text = f"{SOURCE} ({size}{reps}{bands})."
         return f"{text}\n{detail}" if detail else text
 
 
 def from_metrics(metrics: pd.DataFrame, patients: int | None = None) -> Results:
-    """Wrap a tidy metrics frame (as :func:`sim.runner.simulate` returns) for plotting."""
+    """Wrap a tidy metrics frame (as :func:`sim.engine.run.simulate` returns) for plotting."""
     scenarios = list(dict.fromkeys(metrics["scenario"].astype(str)))
-    reps = int(metrics.groupby("scenario", observed=True)["replicate"].nunique().min()) \
-        if len(metrics) else 1
+    reps = (
+        int(metrics.groupby("scenario", observed=True)["replicate"].nunique().min())
+        if len(metrics)
+        else 1
+    )
     return Results(metrics, scenarios, patients, reps, Palette(frozenset(scenarios)))
 
 
@@ -97,7 +106,8 @@ def load_results(results_dir: str | Path) -> Results:
     if not folders:
         raise FileNotFoundError(
             f"{root}: no metrics.parquet here or in its subfolders; give the output folder of "
-            "'icsim run' or 'icsim compare'")
+            "'icsim run' or 'icsim compare'"
+        )
     frames, patients = [], []
     for folder in folders:
         frames.append(pd.read_parquet(folder / "metrics.parquet"))
@@ -118,13 +128,15 @@ def load_results(results_dir: str | Path) -> Results:
 def interval(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean and 90% interval (5th, 95th percentile) of ``value`` across replicates."""
     grouped = df.groupby(keys, sort=False, observed=True)["value"]
-    out = grouped.agg(mean="mean", lo=lambda v: v.quantile(0.05), hi=lambda v: v.quantile(0.95),
-                      n="count")
+    out = grouped.agg(
+        mean="mean", lo=lambda v: v.quantile(0.05), hi=lambda v: v.quantile(0.95), n="count"
+    )
     return out.reset_index()
 
 
-def _select(metrics: pd.DataFrame, metric: str, *, system: str | None = None,
-            group: str = "all") -> pd.DataFrame:
+def _select(
+    metrics: pd.DataFrame, metric: str, *, system: str | None = None, group: str = "all"
+) -> pd.DataFrame:
     sel = (metrics["metric"] == metric) & (metrics["group"] == group)
     if system is not None:
         sel &= metrics["system"] == system
@@ -140,8 +152,11 @@ def series(results: Results, metric: str, group: str = "all") -> dict[str, pd.Da
     else:
         stats = interval(_select(m, metric, group=group), ["system", "year"])
         keys = _systems(m, with_all=True)
-    return {k: stats[stats[results.by] == k].sort_values("year") for k in keys
-            if (stats[results.by] == k).any()}
+    return {
+        k: stats[stats[results.by] == k].sort_values("year")
+        for k in keys
+        if (stats[results.by] == k).any()
+    }
 
 
 def _systems(metrics: pd.DataFrame, with_all: bool = False) -> list[str]:
@@ -152,8 +167,9 @@ def _systems(metrics: pd.DataFrame, with_all: bool = False) -> list[str]:
 
 def icp_share(metrics: pd.DataFrame) -> pd.DataFrame:
     """Share of each group enrolled in any ICP, per scenario, replicate and year."""
-    share = metrics[(metrics["metric"] == "enrolment_share")
-                    & ~metrics["system"].isin(["all", "fragmented"])]
+    share = metrics[
+        (metrics["metric"] == "enrolment_share") & ~metrics["system"].isin(["all", "fragmented"])
+    ]
     out = share.groupby(["scenario", "replicate", "year", "group"], observed=True)["value"].sum()
     out = out.reset_index()
     # Scenarios without ICPs have none enrolled: give them explicit zeros.
@@ -167,24 +183,41 @@ def icp_share(metrics: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the figures
 
 
-def _systems_per_scenario(results: Results, metric: str, *, title: str, note: str,
-                          ylabel: str, extra_height: float, with_all: bool = False,
-                          scale: float = 1.0, decorate: Callable[[Axes], None] | None = None
-                          ) -> Figure:
+def _systems_per_scenario(
+    results: Results,
+    metric: str,
+    *,
+    title: str,
+    note: str,
+    ylabel: str,
+    extra_height: float,
+    with_all: bool = False,
+    scale: float = 1.0,
+    decorate: Callable[[Axes], None] | None = None,
+) -> Figure:
     """One panel per scenario, one line per system over the years: the layout of the
     enrolment and selection figures. ``decorate`` adds each panel's own axis touches."""
     n = len(results.scenarios)
     cols = min(n, 3)
-    fig, panel = new_figure(6.2 * cols + 1.5, 5.2 * int(np.ceil(n / cols)) + extra_height,
-                            title=title, note=results.source(note))
+    fig, panel = new_figure(
+        6.2 * cols + 1.5,
+        5.2 * int(np.ceil(n / cols)) + extra_height,
+        title=title,
+        note=results.source(note),
+    )
     axes = panel_grid(panel, n)
     m = results.metrics
     for ax, scenario in zip(axes, results.scenarios, strict=True):
         sub = m[m["scenario"] == scenario]
         stats = interval(_select(sub, metric), ["system", "year"])
         for system in _systems(sub, with_all=with_all):
-            draw_line(ax, stats[stats["system"] == system].sort_values("year"), system,
-                      results.palette, scale=scale)
+            draw_line(
+                ax,
+                stats[stats["system"] == system].sort_values("year"),
+                system,
+                results.palette,
+                scale=scale,
+            )
         if decorate is not None:
             decorate(ax)
         ax.set_title(label(scenario))
@@ -195,8 +228,9 @@ def _systems_per_scenario(results: Results, metric: str, *, title: str, note: st
     return fig
 
 
-def _metric_lines(results: Results, axes: Iterable[Axes],
-                  panels: Iterable[tuple[str, str, str]]) -> None:
+def _metric_lines(
+    results: Results, axes: Iterable[Axes], panels: Iterable[tuple[str, str, str]]
+) -> None:
     """One panel per (metric, title, y label), one line per scenario (or system)."""
     for ax, (metric, title, ylabel) in zip(axes, panels, strict=True):
         for name, stats in series(results, metric).items():
@@ -214,32 +248,58 @@ def enrolment_shares(results: Results) -> Figure:
         percent_axis(ax)
 
     return _systems_per_scenario(
-        results, "enrolment_share", title="Enrolment shares over time",
+        results,
+        "enrolment_share",
+        title="Enrolment shares over time",
         note="Share of the whole population enrolled with each system at the end of each "
-        "year's choice.", ylabel="Enrolment share\n(% of population)", extra_height=2.2,
-        scale=100, decorate=shares_axis)
+        "year's choice.",
+        ylabel="Enrolment share\n(% of population)",
+        extra_height=2.2,
+        scale=100,
+        decorate=shares_axis,
+    )
 
 
 def hospital_use(results: Results) -> Figure:
     """Emergency admissions and bed days per 1,000 by regime, with uncertainty bands."""
     by = "regime" if results.by == "scenario" else "system"
-    fig, panel = new_figure(15, 7.4, title=f"Hospital use by {by}", note=results.source(
-        "Fragmented-tariff baseline calibrated to England: 99 emergency admissions per 1,000 "
-        "(calibration_targets 4.8), 5.8-day emergency stay (4.13)."))
+    fig, panel = new_figure(
+        15,
+        7.4,
+        title=f"Hospital use by {by}",
+        note=results.source(
+            "Fragmented-tariff baseline calibrated to England: 99 emergency admissions per 1,000 "
+            "(calibration_targets 4.8), 5.8-day emergency stay (4.13)."
+        ),
+    )
     axes = panel.subplots(1, 2)
-    _metric_lines(results, axes, (
-        ("emergency_admissions_per_1000", "Emergency admissions",
-         "Emergency admissions\n(per 1,000 people per year)"),
-        ("bed_days_per_1000", "Hospital bed days", "Bed days\n(per 1,000 people per year)")))
+    _metric_lines(
+        results,
+        axes,
+        (
+            (
+                "emergency_admissions_per_1000",
+                "Emergency admissions",
+                "Emergency admissions\n(per 1,000 people per year)",
+            ),
+            ("bed_days_per_1000", "Hospital bed days", "Bed days\n(per 1,000 people per year)"),
+        ),
+    )
     legend_below(panel, axes)
     return fig
 
 
 def cost_per_capita(results: Results) -> Figure:
     """Commissioner spend per head by regime, with uncertainty bands."""
-    fig, panel = new_figure(12, 7.4, title="Cost per capita", note=results.source(
-        "Commissioner spend per head at national tariff prices (calibration_targets 4.10, "
-        "4.21) or capitation."))
+    fig, panel = new_figure(
+        12,
+        7.4,
+        title="Cost per capita",
+        note=results.source(
+            "Commissioner spend per head at national tariff prices (calibration_targets 4.10, "
+            "4.21) or capitation."
+        ),
+    )
     ax = panel.subplots()
     for name, stats in series(results, "cost_per_capita").items():
         draw_line(ax, stats, name, results.palette)
@@ -253,18 +313,29 @@ def cost_per_capita(results: Results) -> Figure:
 def selection(results: Results) -> Figure:
     """Risk selection: the mean risk of each system's enrolees, one panel per scenario."""
     return _systems_per_scenario(
-        results, "mean_risk", title="Selection: mean risk of enrolees by system",
+        results,
+        "mean_risk",
+        title="Selection: mean risk of enrolees by system",
         note="Risk score: a patient's expected annual cost at national prices relative to the "
-        "England mean (= 1).", ylabel="Mean risk score\n(expected cost / England mean)",
-        extra_height=2.4, with_all=True,
-        decorate=lambda ax: ax.axhline(1.0, color="#555555", linewidth=1.5, linestyle=":"))
+        "England mean (= 1).",
+        ylabel="Mean risk score\n(expected cost / England mean)",
+        extra_height=2.4,
+        with_all=True,
+        decorate=lambda ax: ax.axhline(1.0, color="#555555", linewidth=1.5, linestyle=":"),
+    )
 
 
 def switching(results: Results) -> Figure:
     """How many patients change system each year, and how age holds them back."""
-    fig, panel = new_figure(15, 7.4, title="Switching between systems", note=results.source(
-        "Annual switching calibrated to about 5-10% where choice is open (calibration_targets "
-        "5.5-5.7); older patients switch less (5.4)."))
+    fig, panel = new_figure(
+        15,
+        7.4,
+        title="Switching between systems",
+        note=results.source(
+            "Annual switching calibrated to about 5-10% where choice is open (calibration_targets "
+            "5.5-5.7); older patients switch less (5.4)."
+        ),
+    )
     axes = panel.subplots(1, 2)
     for name, stats in series(results, "switching_rate").items():
         draw_line(axes[0], stats, name, results.palette, scale=100)
@@ -275,8 +346,7 @@ def switching(results: Results) -> Figure:
     year_axis(axes[0])
     last = int(results.metrics["year"].max())
     groups = {"age_0_64": "Aged 0-64", "age_65_plus": "Aged 65+"}
-    bars = _final_by_group(results, _metric(results.metrics, "switching_rate"),
-                           list(groups), last)
+    bars = _final_by_group(results, _metric(results.metrics, "switching_rate"), list(groups), last)
     for df in bars.values():
         df["category"] = df["category"].map(groups)
     grouped_bars(axes[1], list(groups.values()), bars, results.palette, scale=100)
@@ -288,8 +358,9 @@ def switching(results: Results) -> Figure:
     return fig
 
 
-def _final_by_group(results: Results, frame: pd.DataFrame, groups: list[str],
-                    year: int) -> dict[str, pd.DataFrame]:
+def _final_by_group(
+    results: Results, frame: pd.DataFrame, groups: list[str], year: int
+) -> dict[str, pd.DataFrame]:
     """Final-year mean and interval by group, one frame per series (column ``category``).
 
     ``frame`` holds one metric; without a ``system`` column it is compared by scenario.
@@ -311,9 +382,15 @@ def _metric(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def equity(results: Results) -> Figure:
     """Equity by deprivation quintile: avoidable admissions, spend and ICP enrolment."""
-    fig, panel = new_figure(20, 7.8, title="Equity by deprivation quintile", note=results.source(
-        "IMD quintile 1 = most deprived. Avoidable (ACSC) admissions more than double in the "
-        "most deprived areas (calibration_targets 4.29-4.30)."))
+    fig, panel = new_figure(
+        20,
+        7.8,
+        title="Equity by deprivation quintile",
+        note=results.source(
+            "IMD quintile 1 = most deprived. Avoidable (ACSC) admissions more than double in the "
+            "most deprived areas (calibration_targets 4.29-4.30)."
+        ),
+    )
     axes = panel.subplots(1, 3)
     m = results.metrics
     last = int(m["year"].max())
@@ -327,19 +404,39 @@ def equity(results: Results) -> Figure:
         return stats
 
     panels: list[tuple[str, str, Callable[[], dict[str, pd.DataFrame]], float]] = [
-        ("Avoidable emergency\nadmissions", "ACSC admissions\n(per 1,000 people per year)",
-         lambda: _final_by_group(results, _metric(m, "avoidable_emergency_admissions_per_1000"),
-                                 quintiles, last), 1.0),
-        ("Commissioner spend", "Spend per head\n(GBP per person per year)",
-         lambda: _final_by_group(results, _metric(m, "cost_per_capita"), quintiles, last), 1.0),
+        (
+            "Avoidable emergency\nadmissions",
+            "ACSC admissions\n(per 1,000 people per year)",
+            lambda: _final_by_group(
+                results, _metric(m, "avoidable_emergency_admissions_per_1000"), quintiles, last
+            ),
+            1.0,
+        ),
+        (
+            "Commissioner spend",
+            "Spend per head\n(GBP per person per year)",
+            lambda: _final_by_group(results, _metric(m, "cost_per_capita"), quintiles, last),
+            1.0,
+        ),
     ]
     if results.by == "scenario":
-        panels.append(("Enrolled in an ICP", "Enrolled in an ICP\n(% of quintile)",
-                       lambda: _final_by_group(results, icp_share(m), quintiles, last), 100.0))
+        panels.append(
+            (
+                "Enrolled in an ICP",
+                "Enrolled in an ICP\n(% of quintile)",
+                lambda: _final_by_group(results, icp_share(m), quintiles, last),
+                100.0,
+            )
+        )
     else:
-        panels.append(("Enrolment share", "Enrolment share\n(% of quintile)",
-                       lambda: _final_by_group(results, _metric(m, "enrolment_share"),
-                                               quintiles, last), 100.0))
+        panels.append(
+            (
+                "Enrolment share",
+                "Enrolment share\n(% of quintile)",
+                lambda: _final_by_group(results, _metric(m, "enrolment_share"), quintiles, last),
+                100.0,
+            )
+        )
     for ax, (title, ylabel, get, scale) in zip(axes, panels, strict=True):
         grouped_bars(ax, names, relabel(get()), results.palette, scale=scale)
         ax.set_title(f"{title}, year {last}")
@@ -353,7 +450,13 @@ def equity(results: Results) -> Figure:
 
 COMPARISON_PANELS = (
     ("emergency_admissions_per_1000", "Emergency admissions", "per 1,000 per year", 1.0, "{:,.1f}"),
-    ("avoidable_emergency_admissions_per_1000", "Avoidable admissions", "per 1,000 per year", 1.0, "{:,.1f}"),
+    (
+        "avoidable_emergency_admissions_per_1000",
+        "Avoidable admissions",
+        "per 1,000 per year",
+        1.0,
+        "{:,.1f}",
+    ),
     ("bed_days_per_1000", "Bed days", "per 1,000 per year", 1.0, "{:,.0f}"),
     ("cost_per_capita", "Spend per head", "GBP per person per year", 1.0, "£{:,.0f}"),
     ("quality", "Quality index", "index, 0-1", 1.0, "{:.2f}"),
@@ -367,10 +470,17 @@ def comparison_panel(results: Results) -> Figure:
     """One page comparing scenarios (or systems) on the final year's key measures."""
     last = int(results.metrics["year"].max())
     what = "scenario" if results.by == "scenario" else "system"
-    heading = (f"Scenario comparison, year {last}" if what == "scenario"
-               else f"{label(results.scenarios[0])}: systems compared, year {last}")
-    fig, panel = new_figure(20, 11.5, title=heading,
-                            note=results.source("Whole population in the final simulated year."))
+    heading = (
+        f"Scenario comparison, year {last}"
+        if what == "scenario"
+        else f"{label(results.scenarios[0])}: systems compared, year {last}"
+    )
+    fig, panel = new_figure(
+        20,
+        11.5,
+        title=heading,
+        note=results.source("Whole population in the final simulated year."),
+    )
     axes = panel.subplots(2, 4).ravel()
     m = results.metrics
     final = m[(m["year"] == last) & (m["group"] == "all")]
@@ -399,11 +509,25 @@ def comparison_panel(results: Results) -> Figure:
             err = None
             if row["n"] > 1:
                 err = [[(row["mean"] - row["lo"]) * scale], [(row["hi"] - row["mean"]) * scale]]
-            ax.barh(yi, row["mean"] * scale, color=colour, label=label(k), xerr=err,
-                    capsize=5 if err else 0, error_kw={"elinewidth": 2, "ecolor": "#222222"})
+            ax.barh(
+                yi,
+                row["mean"] * scale,
+                color=colour,
+                label=label(k),
+                xerr=err,
+                capsize=5 if err else 0,
+                error_kw={"elinewidth": 2, "ecolor": "#222222"},
+            )
             end = max(row["mean"], row["hi"] if err else row["mean"]) * scale
-            ax.annotate(fmt.format(row["mean"] * scale), (end, yi), xytext=(8, 0),
-                        textcoords="offset points", va="center", ha="left", fontsize=14)
+            ax.annotate(
+                fmt.format(row["mean"] * scale),
+                (end, yi),
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                ha="left",
+                fontsize=14,
+            )
         ax.set_title(title)
         ax.set_xlabel(unit)
         ax.set_yticks([])
@@ -448,8 +572,9 @@ def make_figures(results: Results, names: Iterable[str] | None = None) -> dict[s
         return {name: FIGURES[name](results) for name in (names or FIGURES)}
 
 
-def plot_results(results_dir: str | Path, out_dir: str | Path | None = None,
-                 formats: Iterable[str] = FORMATS) -> list[Path]:
+def plot_results(
+    results_dir: str | Path, out_dir: str | Path | None = None, formats: Iterable[str] = FORMATS
+) -> list[Path]:
     """Write the whole figure set for a ``run`` or ``compare`` folder; returns the files."""
     results = load_results(results_dir)
     out = Path(out_dir) if out_dir is not None else Path(results_dir) / "figures"
@@ -464,13 +589,16 @@ def plot_results(results_dir: str | Path, out_dir: str | Path | None = None,
 def comparison_lines(metrics: pd.DataFrame) -> Figure:
     """Hospital use and cost per head by year, one line per scenario (``comparison.png``)."""
     results = from_metrics(metrics)
-    panels = (("emergency_admissions_per_1000", "Emergency admissions", "per 1,000 people per year"),
-              ("bed_days_per_1000", "Bed days", "per 1,000 people per year"),
-              ("elective_admissions_per_1000", "Elective admissions", "per 1,000 people per year"),
-              ("cost_per_capita", "Commissioner spend per head", "GBP per person per year"))
+    panels = (
+        ("emergency_admissions_per_1000", "Emergency admissions", "per 1,000 people per year"),
+        ("bed_days_per_1000", "Bed days", "per 1,000 people per year"),
+        ("elective_admissions_per_1000", "Elective admissions", "per 1,000 people per year"),
+        ("cost_per_capita", "Commissioner spend per head", "GBP per person per year"),
+    )
     with style():
-        fig, panel = new_figure(15, 11, title="Scenario comparison (whole population)",
-                                note=results.source())
+        fig, panel = new_figure(
+            15, 11, title="Scenario comparison (whole population)", note=results.source()
+        )
         axes = panel.subplots(2, 2).ravel()
         _metric_lines(results, axes, panels)
         legend_below(panel, axes)

@@ -7,9 +7,9 @@ A patient's expected rate of each activity is
 
 where W is the sum of the patient's condition weights, times the patient's unobserved
 frailty (gamma, mean 1). ``base`` and ``ltc`` are solved
-by :mod:`sim.calibration` so that the fragmented-tariff baseline reproduces England
+by :mod:`sim.patients.calibration` so that the fragmented-tariff baseline reproduces England
 (calibration_targets section 4). Providers never edit these formulas: they change the
-named ``modifier`` tables (see :mod:`sim.modifiers`).
+named ``modifier`` tables (see :mod:`sim.patients.modifiers`).
 
 Counts are drawn by inverse-CDF from one uniform per patient and activity, so two
 scenarios with the same seed use the same uniforms (common random numbers): a patient
@@ -24,7 +24,7 @@ from functools import cached_property
 
 import numpy as np
 
-from sim import epidemiology as epi
+from sim.patients import epidemiology as epi
 
 COUNTED = ("gp_consultation", "outpatient", "elective", "emergency", "acsc", "ae")
 """Activities drawn as counts. 'emergency' here means non-ACSC first emergency admissions."""
@@ -39,11 +39,11 @@ class RateModel:
 
     base: dict[str, float]
     ltc: dict[str, float]
-    age: dict[str, np.ndarray]                 # (101,) per activity, plus los_emergency/elective
-    imd: dict[str, np.ndarray]                 # (5,) per activity
+    age: dict[str, np.ndarray]  # (101,) per activity, plus los_emergency/elective
+    imd: dict[str, np.ndarray]  # (5,) per activity
     female_gp_factor: float
     male_gp_factor: float
-    los_base: dict[str, float]                 # emergency, elective: days
+    los_base: dict[str, float]  # emergency, elective: days
     ltc_los: float
     readmission_base: float
     ltc_readmission: float
@@ -52,15 +52,26 @@ class RateModel:
     def condition_weight(self, conditions: np.ndarray) -> np.ndarray:
         return epi.condition_weight(conditions, self.condition_weights)
 
-    def expected(self, age: np.ndarray, sex: np.ndarray, imd: np.ndarray, weight: np.ndarray,
-                 frailty: np.ndarray | float = 1.0) -> dict[str, np.ndarray]:
+    def expected(
+        self,
+        age: np.ndarray,
+        sex: np.ndarray,
+        imd: np.ndarray,
+        weight: np.ndarray,
+        frailty: np.ndarray | float = 1.0,
+    ) -> dict[str, np.ndarray]:
         """Baseline expected counts per activity (no provider modifiers), float32."""
         out = {}
         qi = imd.astype(np.intp) - 1
         frail = np.asarray(frailty, dtype=np.float32)
         for a in COUNTED:
-            lam = (self.base[a] * self.age[a][age] * self.imd[a][qi] * (1 + self.ltc[a] * weight)
-                   * frail)
+            lam = (
+                self.base[a]
+                * self.age[a][age]
+                * self.imd[a][qi]
+                * (1 + self.ltc[a] * weight)
+                * frail
+            )
             if a == "gp_consultation":
                 lam = lam * np.where(sex == 0, self.female_gp_factor, self.male_gp_factor)
             out[a] = lam.astype(np.float32)
@@ -69,8 +80,10 @@ class RateModel:
     def length_of_stay(self, age: np.ndarray, weight: np.ndarray) -> dict[str, np.ndarray]:
         """Expected length of stay per spell (days) for emergency and elective spells."""
         ltc = 1 + self.ltc_los * weight
-        return {kind: (self.los_base[kind] * self.age[f"los_{kind}"][age] * ltc).astype(np.float32)
-                for kind in ("emergency", "elective")}
+        return {
+            kind: (self.los_base[kind] * self.age[f"los_{kind}"][age] * ltc).astype(np.float32)
+            for kind in ("emergency", "elective")
+        }
 
     def readmission_probability(self, weight: np.ndarray) -> np.ndarray:
         """Expected emergency readmissions within 28 days per discharge."""
@@ -97,8 +110,9 @@ class RateTables:
     weight: np.ndarray
 
     @staticmethod
-    def key(age: np.ndarray, sex: np.ndarray, imd: np.ndarray, conditions: np.ndarray
-            ) -> np.ndarray:
+    def key(
+        age: np.ndarray, sex: np.ndarray, imd: np.ndarray, conditions: np.ndarray
+    ) -> np.ndarray:
         """Cell index ``((age * 2 + sex) * 5 + imd - 1) * 32 + conditions``."""
         k = age.astype(np.intp) * 2
         k += sex
@@ -120,9 +134,12 @@ class RateTables:
         age, sex = grid[0].astype(np.uint8), grid[1].astype(np.uint8)
         imd, mask = (grid[2] + 1).astype(np.uint8), grid[3]
         weight = rates.condition_weight(mask)
-        return cls(expected=rates.expected(age, sex, imd, weight),
-                   los=rates.length_of_stay(age, weight),
-                   readmission=rates.readmission_probability(weight), weight=weight)
+        return cls(
+            expected=rates.expected(age, sex, imd, weight),
+            los=rates.length_of_stay(age, weight),
+            readmission=rates.readmission_probability(weight),
+            weight=weight,
+        )
 
 
 POISSON_BLOCK = 1 << 15
@@ -164,14 +181,16 @@ def poisson_many(uniforms: list[np.ndarray], lams: list[np.ndarray]) -> np.ndarr
         block = slice(start, start + POISSON_BLOCK)
         lam = lam_all[block].astype(np.float64)
         p = np.exp(-lam)
-        search = _PoissonSearch(idx[block], u_all[block] - p, lam, p,
-                                np.zeros(lam.size, dtype=np.int32))
+        search = _PoissonSearch(
+            idx[block], u_all[block] - p, lam, p, np.zeros(lam.size, dtype=np.int32)
+        )
         search.run(k, stop=lam.size // 32)
         if search.idx.size:
             tails.append(search)
     if tails:
-        tail = _PoissonSearch(*(np.concatenate([getattr(t, f) for t in tails])
-                                for f in _PoissonSearch.FIELDS))
+        tail = _PoissonSearch(
+            *(np.concatenate([getattr(t, f) for t in tails]) for f in _PoissonSearch.FIELDS)
+        )
         tail.run(k, stop=0)
     return k.reshape(len(uniforms), n)
 
@@ -182,8 +201,14 @@ class _PoissonSearch:
 
     FIELDS = ("idx", "residual", "lam", "p", "count")
 
-    def __init__(self, idx: np.ndarray, residual: np.ndarray, lam: np.ndarray, p: np.ndarray,
-                 count: np.ndarray):
+    def __init__(
+        self,
+        idx: np.ndarray,
+        residual: np.ndarray,
+        lam: np.ndarray,
+        p: np.ndarray,
+        count: np.ndarray,
+    ):
         self.idx, self.residual, self.lam, self.p, self.count = idx, residual, lam, p, count
 
     def run(self, k: np.ndarray, stop: int) -> None:
@@ -220,13 +245,13 @@ class _PoissonSearch:
                 self.p /= np.maximum(self.count, 1)
             self.residual -= self.p
 
-
     def _finish_one_by_one(self, k: np.ndarray, same_term: bool) -> None:
         """Finish the last few searches in plain Python: the same float64 steps, in the same
         order, as the array loop, which for a handful of patients costs more per step in
         overhead than in arithmetic."""
-        for i, residual, lam, p, count in zip(*(getattr(self, f).tolist() for f in self.FIELDS),
-                                              strict=True):
+        for i, residual, lam, p, count in zip(
+            *(getattr(self, f).tolist() for f in self.FIELDS), strict=True
+        ):
             while residual > 0.0 and count < MAX_COUNT:
                 count += 1
                 p *= lam
@@ -242,8 +267,8 @@ class _PoissonSearch:
 class Activity:
     """One year's activity for a chunk of patients (one entry per patient)."""
 
-    counts: dict[str, np.ndarray]   # COUNTED plus 'readmission'
-    bed_days: np.ndarray            # float32
+    counts: dict[str, np.ndarray]  # COUNTED plus 'readmission'
+    bed_days: np.ndarray  # float32
 
     @cached_property
     def emergency_total(self) -> np.ndarray:
@@ -274,16 +299,20 @@ class CountsSubset(Mapping):
         return len(self._counts)
 
 
-def draw_activity(rates: RateModel, expected: dict[str, np.ndarray], los: dict[str, np.ndarray],
-                  weight: np.ndarray, modifiers: dict[str, np.ndarray],
-                  uniforms: np.ndarray | list[np.ndarray]) -> Activity:
+def draw_activity(
+    rates: RateModel,
+    expected: dict[str, np.ndarray],
+    los: dict[str, np.ndarray],
+    weight: np.ndarray,
+    modifiers: dict[str, np.ndarray],
+    uniforms: np.ndarray | list[np.ndarray],
+) -> Activity:
     """Draw counts given baseline expectations and per-patient modifier values.
 
     ``uniforms`` has one column (or one array) per counted activity plus one for
     readmissions. Readmission probability follows ``weight``.
     """
-    return draw_counts(expected, modifiers, uniforms, rates.readmission_probability(weight),
-                       los)
+    return draw_counts(expected, modifiers, uniforms, rates.readmission_probability(weight), los)
 
 
 @dataclass
@@ -318,16 +347,22 @@ def _scaled(rate: np.ndarray, modifier: PatientValue) -> np.ndarray:
     return rate * modifier
 
 
-def draw_counts(expected: dict[str, np.ndarray], modifiers: dict[str, PatientValue],
-                uniforms: np.ndarray | list[np.ndarray], readmit_p: np.ndarray | PerPatient,
-                los: dict[str, np.ndarray | PerPatient]) -> Activity:
+def draw_counts(
+    expected: dict[str, np.ndarray],
+    modifiers: dict[str, PatientValue],
+    uniforms: np.ndarray | list[np.ndarray],
+    readmit_p: np.ndarray | PerPatient,
+    los: dict[str, np.ndarray | PerPatient],
+) -> Activity:
     """:func:`draw_activity` given each patient's readmission probability per discharge.
 
     Readmissions and bed days are worked out only for patients with a spell.
     """
     column = (lambda j: uniforms[j]) if isinstance(uniforms, list) else (lambda j: uniforms[:, j])
-    drawn = poisson_many([column(j) for j in range(len(COUNTED))],
-                         [_scaled(expected[a], modifiers[a]) for a in COUNTED])
+    drawn = poisson_many(
+        [column(j) for j in range(len(COUNTED))],
+        [_scaled(expected[a], modifiers[a]) for a in COUNTED],
+    )
     counts = dict(zip(COUNTED, drawn, strict=True))
     discharges = counts["elective"] + counts["emergency"] + counts["acsc"]
     u_readmit = column(len(COUNTED))
@@ -348,14 +383,17 @@ def draw_counts(expected: dict[str, np.ndarray], modifiers: dict[str, PatientVal
     return activity
 
 
-def expected_cost(expected: dict[str, np.ndarray], readmit_p: np.ndarray,
-                  prices: dict[str, float]) -> np.ndarray:
+def expected_cost(
+    expected: dict[str, np.ndarray], readmit_p: np.ndarray, prices: dict[str, float]
+) -> np.ndarray:
     """Expected annual cost at tariff prices: the basis of the risk score."""
     emergency = expected["emergency"] + expected["acsc"]
     readmissions = readmit_p * (emergency + expected["elective"])
-    cost = (expected["gp_consultation"] * prices["gp_consultation"]
-            + expected["outpatient"] * prices["outpatient"]
-            + expected["elective"] * prices["elective"]
-            + (emergency + readmissions) * prices["emergency"]
-            + expected["ae"] * prices["ae"])
+    cost = (
+        expected["gp_consultation"] * prices["gp_consultation"]
+        + expected["outpatient"] * prices["outpatient"]
+        + expected["elective"] * prices["elective"]
+        + (emergency + readmissions) * prices["emergency"]
+        + expected["ae"] * prices["ae"]
+    )
     return cost.astype(np.float32)

@@ -15,25 +15,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import epidemiology as epi
-from sim.heap import keep_heap_warm
-from sim.rng import chunks, stream
-from sim.scenario import FRAGMENTED, Scenario
+from sim.base.heap import keep_heap_warm
+from sim.base.rng import chunks, stream
+from sim.config.scenario import FRAGMENTED, Scenario
+from sim.patients import epidemiology as epi
 
 FIELDS: dict[str, type] = {
-    "pid": np.uint32,             # patient identifier; a reused row gets a new one
-    "age": np.uint8,              # years, 0..100
-    "sex": np.uint8,              # 0 female, 1 male
-    "imd": np.uint8,              # deprivation quintile, 1 most deprived .. 5 least
-    "locality": np.uint16,        # index into scenario.localities
-    "conditions": np.uint8,       # bitmask over epidemiology.CONDITIONS
-    "frailty": np.float16,        # unobserved propensity to use care, gamma with mean 1
-    "risk": np.float32,           # expected annual cost relative to the England mean
-    "option": np.uint8,           # current enrolment: index into scenario.option_names
+    "pid": np.uint32,  # patient identifier; a reused row gets a new one
+    "age": np.uint8,  # years, 0..100
+    "sex": np.uint8,  # 0 female, 1 male
+    "imd": np.uint8,  # deprivation quintile, 1 most deprived .. 5 least
+    "locality": np.uint16,  # index into scenario.localities
+    "conditions": np.uint8,  # bitmask over epidemiology.CONDITIONS
+    "frailty": np.float16,  # unobserved propensity to use care, gamma with mean 1
+    "risk": np.float32,  # expected annual cost relative to the England mean
+    "option": np.uint8,  # current enrolment: index into scenario.option_names
     "previous_option": np.uint8,  # enrolment last year (for switching)
-    "years_enrolled": np.uint8,   # years with the current option
-    "experience": np.float32,     # last year's experience of care, 0 (bad) .. 1 (good)
-    "position": np.float16,       # place within the locality, 0..1 (for distance)
+    "years_enrolled": np.uint8,  # years with the current option
+    "experience": np.float32,  # last year's experience of care, 0 (bad) .. 1 (good)
+    "position": np.float16,  # place within the locality, 0..1 (for distance)
 }
 
 
@@ -100,9 +100,11 @@ class PatientView:
     def __repr__(self) -> str:
         sex = "male" if self.sex else "female"
         conds = ", ".join(self.condition_names) or "no long-term condition"
-        return (f"Patient {self.pid}: {self.age}-year-old {sex}, IMD quintile {self.imd}, "
-                f"locality {self.locality}, {conds}; risk {self.risk:.2f}; option "
-                f"{self.option} for {self.years_enrolled} years; experience {self.experience:.2f}")
+        return (
+            f"Patient {self.pid}: {self.age}-year-old {sex}, IMD quintile {self.imd}, "
+            f"locality {self.locality}, {conds}; risk {self.risk:.2f}; option "
+            f"{self.option} for {self.years_enrolled} years; experience {self.experience:.2f}"
+        )
 
 
 # --------------------------------------------------------------------------- synthesis
@@ -127,8 +129,9 @@ class InitialOptions:
         choices: list[list[int]] = []
         for loc in scenario.localities:
             bounds, opts, lower = [], [], 0.0
-            served = [oi for oi, icp in enumerate(scenario.icps, start=1)
-                      if loc.name in icp.localities]
+            served = [
+                oi for oi, icp in enumerate(scenario.icps, start=1) if loc.name in icp.localities
+            ]
             for oi in served:
                 icp = scenario.icps[oi - 1]
                 if icp.start_year <= 1 and icp.initial_share > 0:
@@ -140,12 +143,12 @@ class InitialOptions:
             choices.append(opts)
         n_loc = len(uppers)
         width = max(len(b) for b in uppers)
-        self.upper = np.full((n_loc, width), 2.0)   # 2.0: never reached by a uniform
+        self.upper = np.full((n_loc, width), 2.0)  # 2.0: never reached by a uniform
         self.option = np.zeros((n_loc, width + 1), dtype=np.uint8)
         for li in range(n_loc):
-            self.upper[li, :len(uppers[li])] = uppers[li]
+            self.upper[li, : len(uppers[li])] = uppers[li]
             self.option[li, :] = choices[li][-1]
-            self.option[li, :len(choices[li])] = choices[li]
+            self.option[li, : len(choices[li])] = choices[li]
 
     def __call__(self, locality: np.ndarray, u: np.ndarray) -> np.ndarray:
         loc = locality.astype(np.intp)
@@ -181,11 +184,11 @@ def synthesize(scenario: Scenario, n: int, seed: int, replicate: int = 0) -> Pop
         pop.sex[rows] = cell & 1
         imd = rng.integers(1, 6, m, dtype=np.uint8)
         pop.imd[rows] = imd
-        locality = np.minimum(epi.inverse_cdf(loc_cdf, rng.random(m, dtype=np.float32)),
-                              n_loc - 1)
+        locality = np.minimum(epi.inverse_cdf(loc_cdf, rng.random(m, dtype=np.float32)), n_loc - 1)
         pop.locality[rows] = locality
-        pop.conditions[rows] = curves.draw_prevalent(epi.cell_index(age, imd),
-                                                     rng.random(m, dtype=np.float32))
+        pop.conditions[rows] = curves.draw_prevalent(
+            epi.cell_index(age, imd), rng.random(m, dtype=np.float32)
+        )
         pop.frailty[rows] = _frailty(rng, shape, m)
         pop.option[rows] = enrol(locality, rng.random(m, dtype=np.float32))
         pop.years_enrolled[rows] = rng.integers(1, 11, m, dtype=np.uint8)
@@ -194,7 +197,8 @@ def synthesize(scenario: Scenario, n: int, seed: int, replicate: int = 0) -> Pop
         experience += 0.5
         pop.experience[rows] = np.clip(experience, 0, 1, out=experience)
         pop.position[rows] = stream(seed, replicate, "geography", 0, index).random(
-            m, dtype=np.float32)
+            m, dtype=np.float32
+        )
     pop.next_pid = n
     pop.previous_option[:] = pop.option
     return pop
@@ -244,8 +248,15 @@ class Demography:
         years = pop.years_enrolled[rows]
         years += years < 255
         if dead.size:
-            _admit_entrants(pop, dead, rng, self.curves, self.params.entrant_birth_share,
-                            self.default_option, self.frailty_shape)
+            _admit_entrants(
+                pop,
+                dead,
+                rng,
+                self.curves,
+                self.params.entrant_birth_share,
+                self.default_option,
+                self.frailty_shape,
+            )
         return int(dead.size)
 
 
@@ -254,23 +265,31 @@ def _default_option_by_locality(scenario: Scenario) -> np.ndarray:
     out = np.zeros(len(scenario.localities), dtype=np.uint8)
     for li, loc in enumerate(scenario.localities):
         if not loc.fragmented_default:
-            out[li] = next(oi for oi, icp in enumerate(scenario.icps, start=1)
-                           if loc.name in icp.localities)
+            out[li] = next(
+                oi for oi, icp in enumerate(scenario.icps, start=1) if loc.name in icp.localities
+            )
     assert scenario.option_names[0] == FRAGMENTED
     return out
 
 
-def _admit_entrants(pop: Population, rows: np.ndarray, rng: np.random.Generator,
-                    curves: epi.ConditionCurves, birth_share: float,
-                    default_option: np.ndarray, frailty_shape: float) -> None:
+def _admit_entrants(
+    pop: Population,
+    rows: np.ndarray,
+    rng: np.random.Generator,
+    curves: epi.ConditionCurves,
+    birth_share: float,
+    default_option: np.ndarray,
+    frailty_shape: float,
+) -> None:
     k = rows.size
     born = rng.random(k) < birth_share
     age = np.where(born, 0, rng.integers(18, 46, k)).astype(np.uint8)
     pop.pid[rows] = pop.new_pids(k)
     pop.age[rows] = age
     pop.sex[rows] = rng.random(k) < 0.5
-    pop.conditions[rows] = curves.draw_prevalent(epi.cell_index(age, pop.imd[rows]),
-                                                 rng.random(k, dtype=np.float32))
+    pop.conditions[rows] = curves.draw_prevalent(
+        epi.cell_index(age, pop.imd[rows]), rng.random(k, dtype=np.float32)
+    )
     pop.option[rows] = default_option[pop.locality[rows]]
     pop.previous_option[rows] = pop.option[rows]
     pop.years_enrolled[rows] = 0

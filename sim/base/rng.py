@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 PROCESSES = {
-    "population": 1,   # synthetic population at start
-    "demography": 2,   # deaths, new conditions, entrants
-    "choice": 3,       # annual enrolment choice
+    "population": 1,  # synthetic population at start
+    "demography": 2,  # deaths, new conditions, entrants
+    "choice": 3,  # annual enrolment choice
     "utilisation": 4,  # activity counts
-    "experience": 5,   # patients' experience of care
-    "geography": 6,    # positions within localities
+    "experience": 5,  # patients' experience of care
+    "geography": 6,  # positions within localities
 }
 
 CHUNK_SIZE = 1 << 18
@@ -27,7 +27,9 @@ caches and far below the population's own memory, while per-chunk overheads stay
 """
 
 
-def stream(seed: int, replicate: int, process: str, year: int = 0, chunk: int = 0) -> np.random.Generator:
+def stream(
+    seed: int, replicate: int, process: str, year: int = 0, chunk: int = 0
+) -> np.random.Generator:
     """The generator for one process in one year and chunk of one replicate."""
     key = (int(replicate), PROCESSES[process], int(year), int(chunk))
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=key)))
@@ -35,5 +37,7 @@ def stream(seed: int, replicate: int, process: str, year: int = 0, chunk: int = 
 
 def chunks(n: int) -> list[tuple[int, slice]]:
     """(chunk index, row slice) pairs covering ``n`` rows."""
-    return [(i, slice(start, min(start + CHUNK_SIZE, n)))
-            for i, start in enumerate(range(0, n, CHUNK_SIZE))]
+    return [
+        (i, slice(start, min(start + CHUNK_SIZE, n)))
+        for i, start in enumerate(range(0, n, CHUNK_SIZE))
+    ]

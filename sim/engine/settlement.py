@@ -9,7 +9,7 @@ its payees received.
 
 :class:`SettlementBook` holds those amounts; :class:`YearEndAccounts` works out the
 settlements and books each provider's revenue and cost, in the order
-:meth:`sim.model.ICSModel.step` gives.
+:meth:`sim.engine.model.ICSModel.step` gives.
 """
 
 from __future__ import annotations
@@ -21,18 +21,29 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.contracts.base import SELF_PROVIDED
-from sim.ledger import cell_margins
-from sim.payment import Settlement
+from sim.contracts.payment import Settlement
+from sim.engine.ledger import cell_margins
 
 if TYPE_CHECKING:
-    from sim.model import ICSModel
+    from sim.engine.model import ICSModel
 
 SETTLED = ("commissioner_payment", "gp_payment", "hospital_payment")
 """Ledger quantities a settlement can add to."""
 HIGH_RISK_COUNTS = ("acsc", "emergency", "bed_days")
 """Ledger counts of an ICP's high-risk enrolees its expectations follow."""
-SUMMED = ("population", "risk", "gp_consultation", "outpatient", "elective", "ae",
-          "emergency_total", "acsc", "readmission", "bed_days", *SETTLED)
+SUMMED = (
+    "population",
+    "risk",
+    "gp_consultation",
+    "outpatient",
+    "elective",
+    "ae",
+    "emergency_total",
+    "acsc",
+    "readmission",
+    "bed_days",
+    *SETTLED,
+)
 """Ledger quantities a settlement reads, looked up together for each payee's cells."""
 
 
@@ -52,12 +63,14 @@ class SettlementBook:
 
     @staticmethod
     def select(option=None, locality=None, age=None, imd=None, high_risk=None) -> tuple:
-        """The cell selection for keyword filters, as :meth:`sim.ledger.Ledger.sum` takes them."""
-        return tuple(slice(None) if v is None else v
-                     for v in (option, locality, age, imd, high_risk))
+        """The cell selection for keyword filters, as :meth:`sim.engine.ledger.Ledger.sum` takes them."""
+        return tuple(
+            slice(None) if v is None else v for v in (option, locality, age, imd, high_risk)
+        )
 
-    def add(self, amount: float, weights: np.ndarray, where: dict,
-            quantities: tuple[str, ...]) -> None:
+    def add(
+        self, amount: float, weights: np.ndarray, where: dict, quantities: tuple[str, ...]
+    ) -> None:
         """Spread ``amount`` over the cells in ``where`` in proportion to ``weights``."""
         if amount == 0:
             return
@@ -97,14 +110,13 @@ class SettlementBook:
     def option_margins(self, quantities: Sequence[str]) -> np.ndarray:
         """Sums by (option, age band, IMD quintile), over localities and high-risk flags.
 
-        Shaped as :meth:`sim.ledger.Ledger.option_margins` without its high-risk axis: every
+        Shaped as :meth:`sim.engine.ledger.Ledger.option_margins` without its high-risk axis: every
         option together last, and an 'all' entry last on the age and IMD axes.
         """
         n_opt, n_loc = self.shape[:2]
         if self.empty:
             return np.zeros((len(quantities), n_opt + 1, 3, 6))
-        cells = np.stack([self.data[q].reshape(n_opt, n_loc, -1).sum(axis=1)
-                          for q in quantities])
+        cells = np.stack([self.data[q].reshape(n_opt, n_loc, -1).sum(axis=1) for q in quantities])
         cells = np.concatenate([cells, cells.sum(axis=1, keepdims=True)], axis=1)
         return cell_margins(cells)[..., -1]
 
@@ -120,7 +132,7 @@ def _members(groups: Sequence[Sequence[int]]) -> np.ndarray:
     """Each group's member indices as a row, padded with -1: see :func:`_group_sums`."""
     out = np.full((len(groups), max(map(len, groups), default=0)), -1, dtype=np.intp)
     for row, group in zip(out, groups, strict=True):
-        row[:len(group)] = group
+        row[: len(group)] = group
     return out
 
 
@@ -140,7 +152,7 @@ def _group_sums(values: np.ndarray, members: np.ndarray) -> np.ndarray:
 class YearEndAccounts:
     """Steps 4 and 5 of a model's year: settle the contracts, book the providers, close failures.
 
-    Kept apart from :class:`sim.model.ICSModel`, which calls it, so that the model reads as
+    Kept apart from :class:`sim.engine.model.ICSModel`, which calls it, so that the model reads as
     set-up, planning and the patients' pass. It reads the year's ledger, providers and
     rules from the model and writes the settlement book (``model.accounts``), each
     provider's books, ICPs' expectations and ``model.transaction_costs``.
@@ -148,7 +160,7 @@ class YearEndAccounts:
     England has hundreds of providers, so each step reads its sums for all of them at once
     (as arrays over practices, trust cells or ICPs) and the loops left only set each
     provider's books; a contract is settled payee by payee only where its rule has
-    year-end terms (:attr:`sim.payment.PaymentRule.has_settlement`).
+    year-end terms (:attr:`sim.contracts.payment.PaymentRule.has_settlement`).
     """
 
     def __init__(self, model: ICSModel):
@@ -173,8 +185,9 @@ class YearEndAccounts:
     def _trust_members(self) -> np.ndarray:
         """Each trust's positions in ``model.trust_pairs``, the fragmented default's first."""
         locality = self.model.trust_pairs[1]
-        return _members([np.flatnonzero(locality == t.locality).tolist()
-                         for t in self.model.trusts])
+        return _members(
+            [np.flatnonzero(locality == t.locality).tolist() for t in self.model.trusts]
+        )
 
     @cached_property
     def _trust_pair_position(self) -> dict[tuple[int, int], int]:
@@ -189,9 +202,14 @@ class YearEndAccounts:
     @cached_property
     def _icp_running_cost(self) -> np.ndarray:
         """GBP per enrolee-year of running each ICP and its contracts."""
-        return np.array([icp.rule.admin_cost_per_head + icp.management_cost
-                         + (0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head)
-                         for icp in self.model.icps])
+        return np.array(
+            [
+                icp.rule.admin_cost_per_head
+                + icp.management_cost
+                + (0.0 if icp.vertical else icp.purchase_rule.admin_cost_per_head)
+                for icp in self.model.icps
+            ]
+        )
 
     @cached_property
     def _icp_localities(self) -> np.ndarray:
@@ -216,14 +234,16 @@ class YearEndAccounts:
     def _paid_pairs(self, quantity: str, option: np.ndarray, locality: np.ndarray) -> np.ndarray:
         """:meth:`paid` in each (option, locality) pair given."""
         m = self.model
-        return (m.ledger.pair_sums((quantity,), option, locality)[0]
-                + m.accounts.pair_sums(quantity, option, locality))
+        return m.ledger.pair_sums((quantity,), option, locality)[0] + m.accounts.pair_sums(
+            quantity, option, locality
+        )
 
     def _paid_options(self, quantity: str, high_risk: int | None = None) -> np.ndarray:
         """:meth:`paid` by option (of patients with that high-risk flag, if given)."""
         m = self.model
-        return (m.ledger.option_sums((quantity,), high_risk)[0]
-                + m.accounts.option_sums(quantity, high_risk))
+        return m.ledger.option_sums((quantity,), high_risk)[0] + m.accounts.option_sums(
+            quantity, high_risk
+        )
 
     # ------------------------------------------------------------------ 4. settlement
 
@@ -256,8 +276,13 @@ class YearEndAccounts:
             for li in icp.localities:
                 where = {"option": icp.option, "locality": li}
                 sums = self._sums(**where)
-                s = self._settlement(m.trusts[li].name, sums, sums["hospital_payment"],
-                                     self._trust_cost(icp.option, li), icp.quality)
+                s = self._settlement(
+                    m.trusts[li].name,
+                    sums,
+                    sums["hospital_payment"],
+                    self._trust_cost(icp.option, li),
+                    icp.quality,
+                )
                 amount = m.commissioner.settle(f"icp_hospital/{icp.name}", icp.purchase_rule, s)
                 self._book_settlement(amount, where, ("hospital_payment",))
 
@@ -271,8 +296,10 @@ class YearEndAccounts:
         practices, li = list(m.practices.values()), m.practice_localities
         default = np.zeros_like(li)
         high_risk = L.pair_sums(("population",), default, li, high_risk=1)[0].tolist()
-        cost = (L.pair_sums(("gp_consultation",), default, li)[0] * m.costs.gp_consultation
-                + [p.own_costs(n) for p, n in zip(practices, high_risk, strict=True)]).tolist()
+        cost = (
+            L.pair_sums(("gp_consultation",), default, li)[0] * m.costs.gp_consultation
+            + [p.own_costs(n) for p, n in zip(practices, high_risk, strict=True)]
+        ).tolist()
         if rule.has_settlement:
             quality = float(m.option_quality()[0])
             for practice, c in zip(practices, cost, strict=True):
@@ -301,13 +328,17 @@ class YearEndAccounts:
                     continue
                 where = {"option": 0, "locality": li}
                 sums = self._sums(**where)
-                s = self._settlement(trust.name, sums, sums["hospital_payment"],
-                                     self._trust_cost(0, li), quality)
+                s = self._settlement(
+                    trust.name, sums, sums["hospital_payment"], self._trust_cost(0, li), quality
+                )
                 amount = m.commissioner.settle("hospital", rule, s)
                 self._book_settlement(amount, where, ("hospital_payment", "commissioner_payment"))
         paid = self._paid_pairs("hospital_payment", *m.trust_pairs)
-        m.books.book(m.book_rows["trusts"], _group_sums(paid, self._trust_members),
-                     _group_sums(self._trust_costs, self._trust_members))
+        m.books.book(
+            m.book_rows["trusts"],
+            _group_sums(paid, self._trust_members),
+            _group_sums(self._trust_costs, self._trust_members),
+        )
         by_default = paid[self._trust_members[:, 0]].tolist()
         return dict(zip(self._trust_names, by_default, strict=True))
 
@@ -328,15 +359,27 @@ class YearEndAccounts:
         for i in np.flatnonzero(table.is_open & self._icp_settled).tolist():
             icp = icps[i]
             sums = self._sums(option=icp.option)
-            s = self._settlement(icp.name, sums, sums["commissioner_payment"], float(cost[i]),
-                                 icp.quality, icp.peer_quality)
+            s = self._settlement(
+                icp.name,
+                sums,
+                sums["commissioner_payment"],
+                float(cost[i]),
+                icp.quality,
+                icp.peer_quality,
+            )
             amount = m.commissioner.settle(icp.config.contract, icp.rule, s)
             self._book_settlement(amount, {"option": icp.option}, ("commissioner_payment",))
         revenue = self._paid_options("commissioner_payment")[o]
         first_paid = L.option_sums(("commissioner_payment",))[0][o]  # seeds reserves
         # its high-risk enrolees': revenue, care cost, number, then HIGH_RISK_COUNTS (rows)
-        high_risk = np.vstack([self._paid_options("commissioner_payment", 1)[o], care[1],
-                               enrolees[1], L.option_sums(HIGH_RISK_COUNTS, 1)[:, o]])
+        high_risk = np.vstack(
+            [
+                self._paid_options("commissioner_payment", 1)[o],
+                care[1],
+                enrolees[1],
+                L.option_sums(HIGH_RISK_COUNTS, 1)[:, o],
+            ]
+        )
         books, rows = m.books, m.book_rows["icps"]
         is_open = np.flatnonzero(table.is_open)
         first = is_open[(table.years_active[is_open] == 0) & (books.reserves[rows[is_open]] == 0.0)]
@@ -345,20 +388,40 @@ class YearEndAccounts:
         booked[0, is_open] = revenue[is_open]
         booked[1, is_open] = cost[is_open]
         table.years_active[is_open] += 1  # another year run
-        table.update_expectations(is_open, revenue[is_open], care_total[is_open],
-                                  enrolled[is_open], high_risk[:, is_open])
+        table.update_expectations(
+            is_open, revenue[is_open], care_total[is_open], enrolled[is_open], high_risk[:, is_open]
+        )
         books.book(rows, *booked)
         return dict(zip(self._icp_names, revenue.tolist(), strict=True))
 
-    def _settlement(self, payee: str, sums: dict[str, float], paid: float, cost: float,
-                    quality: float, peer_quality: float | None = None) -> Settlement:
+    def _settlement(
+        self,
+        payee: str,
+        sums: dict[str, float],
+        paid: float,
+        cost: float,
+        quality: float,
+        peer_quality: float | None = None,
+    ) -> Settlement:
         """What a contract's ``settle`` sees of one payee's year (``sums``: see :meth:`_sums`)."""
         counts, bed_days = _hospital_counts(sums)
-        counts.update(gp_consultation=sums["gp_consultation"], acsc=sums["acsc"],
-                      readmission=sums["readmission"], bed_days=bed_days)
-        return Settlement(payee=payee, year=self.model.year, enrolees=sums["population"],
-                          risk=sums["risk"], counts=counts, paid=paid, cost=cost,
-                          quality=quality, peer_quality=peer_quality)
+        counts.update(
+            gp_consultation=sums["gp_consultation"],
+            acsc=sums["acsc"],
+            readmission=sums["readmission"],
+            bed_days=bed_days,
+        )
+        return Settlement(
+            payee=payee,
+            year=self.model.year,
+            enrolees=sums["population"],
+            risk=sums["risk"],
+            counts=counts,
+            paid=paid,
+            cost=cost,
+            quality=quality,
+            peer_quality=peer_quality,
+        )
 
     def _book_settlement(self, amount: float, where: dict, quantities: tuple[str, ...]) -> None:
         """Spread a settlement over its cells, pro rata to what they were paid (else per head)."""
@@ -379,8 +442,9 @@ class YearEndAccounts:
         """:meth:`_trust_cost` of every cell a trust is paid for (``model.trust_pairs``)."""
         m = self.model
         costs, option = m.costs, m.trust_pairs[0]
-        sums = m.ledger.pair_sums(("outpatient", "elective", "ae", "emergency_total", "bed_days"),
-                                  *m.trust_pairs)
+        sums = m.ledger.pair_sums(
+            ("outpatient", "elective", "ae", "emergency_total", "bed_days"), *m.trust_pairs
+        )
         counts = dict(zip(("outpatient", "elective", "ae", "emergency"), sums[:4], strict=True))
         made = 1.0 - self.bought("elective")[option]
         bed_days = sums[4] - made * counts["elective"] * costs.los["elective"]
@@ -394,16 +458,24 @@ class YearEndAccounts:
         m = self.model
         L, costs, o = m.ledger, m.costs, m.partnerships.option
         share = {a: getattr(m.partnerships, f"made_{a}") for a in SELF_PROVIDED}
-        quantities = ("gp_consultation", "outpatient", "elective", "ae", "emergency_total",
-                      "bed_days")
+        quantities = (
+            "gp_consultation",
+            "outpatient",
+            "elective",
+            "ae",
+            "emergency_total",
+            "bed_days",
+        )
         out = []
         for hr in (0, 1):
             sums = dict(zip(quantities, L.option_sums(quantities, hr)[:, o], strict=True))
             primary = sums["gp_consultation"] * costs.gp_consultation
             counts, bed_days = _hospital_counts(sums)
             runs = primary + costs.hospital_cost(counts, bed_days)
-            made = sum(np.where(share[a] > 0, share[a] * sums[a] * costs.community(a), 0.0)
-                       for a in SELF_PROVIDED)
+            made = sum(
+                np.where(share[a] > 0, share[a] * sums[a] * costs.community(a), 0.0)
+                for a in SELF_PROVIDED
+            )
             buys = primary + made + self._paid_options("hospital_payment", hr)[o]
             out.append(np.where(m.partnerships.vertical, runs, buys))
         return np.array(out)
@@ -417,8 +489,9 @@ class YearEndAccounts:
         rules, c = m.rules, m.scenario.costs
         population = m.ledger.option_sums(("population",))[0]
         out = np.zeros(len(m.options))
-        out[0] = population[0] * (rules["gp"].admin_cost_per_head
-                                  + rules["hospital"].admin_cost_per_head)
+        out[0] = population[0] * (
+            rules["gp"].admin_cost_per_head + rules["hospital"].admin_cost_per_head
+        )
         icps = m.partnerships
         per_head = self._icp_running_cost
         fixed = np.where(icps.is_open, icps.fixed_cost_per_resident, 0.0)

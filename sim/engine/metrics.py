@@ -39,21 +39,39 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.ledger import AGE_GROUPS, IMD_GROUPS
-from sim.payment import NATIONAL_PRICES, PaymentRule
+from sim.contracts.payment import NATIONAL_PRICES, PaymentRule
+from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
 
 if TYPE_CHECKING:
-    from sim.model import ICSModel
+    from sim.engine.model import ICSModel
 
 METRICS = (
-    "population", "enrolment_share", "switching_rate", "mean_risk",
-    "gp_consultations_per_1000", "outpatient_per_1000", "elective_admissions_per_1000",
-    "emergency_admissions_per_1000", "avoidable_emergency_admissions_per_1000",
-    "bed_days_per_1000", "readmissions_per_1000", "ae_attendances_per_1000",
-    "cost_per_capita", "provider_surplus", "quality", "waiting_weeks",
-    "selection_gap", "induced_demand", "under_service", "transaction_costs_per_capita",
-    "fragmentation", "settlement_per_capita", "trust_income_per_capita", "provider_reserves",
-    "icps_open", "market_concentration",
+    "population",
+    "enrolment_share",
+    "switching_rate",
+    "mean_risk",
+    "gp_consultations_per_1000",
+    "outpatient_per_1000",
+    "elective_admissions_per_1000",
+    "emergency_admissions_per_1000",
+    "avoidable_emergency_admissions_per_1000",
+    "bed_days_per_1000",
+    "readmissions_per_1000",
+    "ae_attendances_per_1000",
+    "cost_per_capita",
+    "provider_surplus",
+    "quality",
+    "waiting_weeks",
+    "selection_gap",
+    "induced_demand",
+    "under_service",
+    "transaction_costs_per_capita",
+    "fragmentation",
+    "settlement_per_capita",
+    "trust_income_per_capita",
+    "provider_reserves",
+    "icps_open",
+    "market_concentration",
 )
 PER_1000 = {
     "gp_consultations_per_1000": "gp_consultation",
@@ -65,23 +83,38 @@ PER_1000 = {
     "readmissions_per_1000": "readmission",
     "ae_attendances_per_1000": "ae",
 }
-SPEND = {"gp_consultation": "gp_consultation", "outpatient": "outpatient",
-         "elective": "elective", "emergency": "emergency_total", "ae": "ae"}
+SPEND = {
+    "gp_consultation": "gp_consultation",
+    "outpatient": "outpatient",
+    "elective": "elective",
+    "emergency": "emergency_total",
+    "ae": "ae",
+}
 """Priced activity -> ledger quantity, for spend at national prices."""
 GROUPS = ("all", *AGE_GROUPS, *IMD_GROUPS)
 _GROUP_AGE = np.array([-1, 0, 1, -1, -1, -1, -1, -1])  # each group's cell in the ledger's margins
 _GROUP_IMD = np.array([-1, -1, -1, 0, 1, 2, 3, 4])
 COLUMNS = ("scenario", "replicate", "year", "system", "group", "metric", "value")
-DTYPES = {"scenario": "string", "replicate": "int32", "year": "int32", "system": "string",
-          "group": "string", "metric": "string", "value": "float64"}
+DTYPES = {
+    "scenario": "string",
+    "replicate": "int32",
+    "year": "int32",
+    "system": "string",
+    "group": "string",
+    "metric": "string",
+    "value": "float64",
+}
 """Column -> dtype of the tidy metrics frame, however it is built."""
 
 _PER_HEAD = {  # metric -> (ledger quantity, scale): the quantity per enrolee, times scale
-    "switching_rate": ("switched", 1.0), "mean_risk": ("risk", 1.0),
+    "switching_rate": ("switched", 1.0),
+    "mean_risk": ("risk", 1.0),
     **{metric: (quantity, 1000.0) for metric, quantity in PER_1000.items()},
     "cost_per_capita": ("commissioner_payment", 1.0),
     "trust_income_per_capita": ("hospital_payment", 1.0),
-    "quality": ("quality", 1.0), "waiting_weeks": ("waiting", 1.0)}
+    "quality": ("quality", 1.0),
+    "waiting_weeks": ("waiting", 1.0),
+}
 _LEDGER = ("population", *(q for q, _ in _PER_HEAD.values()), "expected_elective")
 """Ledger quantities a year's metrics read, in one lookup."""
 _ROW = {name: i for i, name in enumerate(_LEDGER)}
@@ -128,8 +161,7 @@ def need_ratio(model: ICSModel) -> float:
 
 
 def _accountable_shares(rule: PaymentRule) -> list[float]:
-    return [rule.accountable_share(a, price) for a, price in zip(SPEND, _SPEND_PRICES,
-                                                                  strict=True)]
+    return [rule.accountable_share(a, price) for a, price in zip(SPEND, _SPEND_PRICES, strict=True)]
 
 
 class AccountableShares:
@@ -139,24 +171,28 @@ class AccountableShares:
     organisation patients are registered with bears itself: England asks 74 rules about 5
     activities. The answers change only with a rule's terms, so they are worked out when
     a rule is first seen and, each year, again only for rules whose terms follow a
-    schedule (:attr:`~sim.payment.PaymentRule.has_schedule`). Rules are recognised by identity: a model that gave
+    schedule (:attr:`~sim.contracts.payment.PaymentRule.has_schedule`). Rules are recognised by identity: a model that gave
     an option a new rule object would have its shares worked out afresh.
     """
 
     def __init__(self) -> None:
         self._holders: list[PaymentRule] = []
         self._share = np.zeros((len(SPEND), 0))
-        self._scheduled: list[int] = []   # holders whose terms can change year by year
+        self._scheduled: list[int] = []  # holders whose terms can change year by year
         self._year: int | None = None
 
     def __call__(self, holders: Sequence[PaymentRule], year: int) -> np.ndarray:
         """(activity, holder) shares for ``year``; read it, do not change it."""
         same = len(holders) == len(self._holders) and all(
-            a is b for a, b in zip(holders, self._holders, strict=True))
+            a is b for a, b in zip(holders, self._holders, strict=True)
+        )
         if not same:
             self._holders = list(holders)
-            self._share = np.array([_accountable_shares(h) for h in holders]).reshape(
-                len(holders), len(SPEND)).T.copy()
+            self._share = (
+                np.array([_accountable_shares(h) for h in holders])
+                .reshape(len(holders), len(SPEND))
+                .T.copy()
+            )
             self._scheduled = [j for j, h in enumerate(holders) if h.has_schedule]
         elif year != self._year:
             for j in self._scheduled:
@@ -180,8 +216,7 @@ def _fragmentation(counts: np.ndarray, share: np.ndarray) -> np.ndarray:
     return np.where(spend > 0, 1.0 - out, 0.0)
 
 
-def fragmentation_by_system(model: ICSModel,
-                            shares: AccountableShares | None = None) -> np.ndarray:
+def fragmentation_by_system(model: ICSModel, shares: AccountableShares | None = None) -> np.ndarray:
     """Fragmentation (see the module notes) of every option, then of all options together.
 
     ``shares`` keeps the rules' accountable shares from year to year (a model's
@@ -229,7 +264,7 @@ def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> Ye
     :class:`AccountableShares`).
     """
     q = model.ledger.option_margins(_LEDGER)[:, :, _GROUP_AGE, _GROUP_IMD, -1]
-    n = q[_ROW["population"]]              # (system, group); the last system is 'all'
+    n = q[_ROW["population"]]  # (system, group); the last system is 'all'
     has = n > 0
     group_n = n[-1]
     value = np.zeros((len(METRICS), *n.shape))
@@ -252,8 +287,11 @@ def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> Ye
     defined[_PER_HEAD_METRICS] = has
     put("population", n, True)
     put("enrolment_share", per(n, group_n, group_n > 0), True)
-    put("selection_gap", per(q[_ROW["risk"]][-1], group_n, group_n > 0)
-        - value[_METRIC["mean_risk"]], has)
+    put(
+        "selection_gap",
+        per(q[_ROW["risk"]][-1], group_n, group_n > 0) - value[_METRIC["mean_risk"]],
+        has,
+    )
     expected = q[_ROW["expected_elective"]] * need_ratio(model)
     ratio = per(q[_ROW["elective"]], expected, has & (expected > 0))
     put("induced_demand", np.maximum(0.0, ratio - 1.0), has & (expected > 0))
@@ -266,20 +304,22 @@ def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> Ye
     shares = shares if shares is not None else AccountableShares()
     share = shares(_holders(model), model.year)
     for metric, by_system, where in (
-            ("provider_surplus", surplus, True),
-            ("provider_reserves", reserves, True),
-            ("transaction_costs_per_capita", per(spent, n[:, 0], first), first),
-            ("fragmentation", _fragmentation(q[_SPEND_ROWS][:, :-1, 0], share), first)):
+        ("provider_surplus", surplus, True),
+        ("provider_reserves", reserves, True),
+        ("transaction_costs_per_capita", per(spent, n[:, 0], first), first),
+        ("fragmentation", _fragmentation(q[_SPEND_ROWS][:, :-1, 0], share), first),
+    ):
         value[_METRIC[metric], :, 0] = by_system
         defined[_METRIC[metric], :, 0] = where
     enrolment = n[:-1, 0] / n[-1, 0] if n[-1, 0] else np.zeros(0)
     for metric, market in (
-            ("icps_open", float(model.partnerships.is_open.sum())),
-            ("market_concentration", float(sum((enrolment * enrolment).tolist())))):
+        ("icps_open", float(model.partnerships.is_open.sum())),
+        ("market_concentration", float(sum((enrolment * enrolment).tolist()))),
+    ):
         value[_METRIC[metric], -1, 0] = market
         defined[_METRIC[metric], -1, 0] = True
 
-    rows = value.transpose(2, 1, 0).ravel()   # (group, system, metric): the order of rows
+    rows = value.transpose(2, 1, 0).ravel()  # (group, system, metric): the order of rows
     index = np.flatnonzero(defined.transpose(2, 1, 0))
     return YearMetrics(int(model.year), index, rows[index], (len(GROUPS), len(n), len(METRICS)))
 
@@ -296,7 +336,7 @@ class MetricsLog:
     turns the whole run into the tidy DataFrame at once. For exploring by hand the log also
     behaves like the list of row dicts it replaces: ``len(log)`` counts rows, iterating
     gives one dict per row in order (so ``pd.DataFrame(list(log))`` works), and
-    :func:`sim.runner.metrics_frame` accepts it.
+    :func:`sim.engine.run.metrics_frame` accepts it.
     """
 
     def __init__(self, scenario: str, replicate: int, options: Sequence[str]):
@@ -316,8 +356,9 @@ class MetricsLog:
     def append(self, block: YearMetrics) -> None:
         """Add a year's block (computed for this log's systems)."""
         if block.shape != (len(GROUPS), len(self.systems), len(METRICS)):
-            raise ValueError(f"a block shaped {block.shape} does not fit this log's "
-                             f"{len(self.systems)} systems")
+            raise ValueError(
+                f"a block shaped {block.shape} does not fit this log's {len(self.systems)} systems"
+            )
         self.years.append(block)
         self._rows += len(block)
 
@@ -325,18 +366,28 @@ class MetricsLog:
         return self._rows
 
     def __repr__(self) -> str:
-        return (f"MetricsLog(scenario={self.scenario!r}, replicate={self.replicate}, "
-                f"years={len(self.years)}, rows={self._rows})")
+        return (
+            f"MetricsLog(scenario={self.scenario!r}, replicate={self.replicate}, "
+            f"years={len(self.years)}, rows={self._rows})"
+        )
 
     def __iter__(self) -> Iterator[dict]:
         """One dict per row (the keys are :data:`COLUMNS`), year by year."""
         labels = [np.array(names, dtype=object) for names in (GROUPS, self.systems, METRICS)]
         for block in self.years:
-            group, system, metric = (names[codes].tolist()
-                                     for names, codes in zip(labels, block.codes(), strict=True))
+            group, system, metric = (
+                names[codes].tolist() for names, codes in zip(labels, block.codes(), strict=True)
+            )
             for s, g, m, v in zip(system, group, metric, block.value.tolist(), strict=True):
-                yield {"scenario": self.scenario, "replicate": self.replicate,
-                       "year": block.year, "system": s, "group": g, "metric": m, "value": v}
+                yield {
+                    "scenario": self.scenario,
+                    "replicate": self.replicate,
+                    "year": block.year,
+                    "system": s,
+                    "group": g,
+                    "metric": m,
+                    "value": v,
+                }
 
     def frame(self) -> pd.DataFrame:
         """Every row so far as the tidy DataFrame (columns :data:`COLUMNS`, :data:`DTYPES`).
@@ -348,16 +399,24 @@ class MetricsLog:
         lengths = [len(b) for b in blocks]
         group, system, metric = np.unravel_index(
             np.concatenate([b.index for b in blocks] or [np.zeros(0, dtype=np.intp)]),
-            (len(GROUPS), len(self.systems), len(METRICS)))
+            (len(GROUPS), len(self.systems), len(METRICS)),
+        )
         n = len(group)
-        names = {"scenario": ((self.scenario,), np.zeros(n, dtype=np.intp)),
-                 "system": (self.systems, system), "group": (GROUPS, group),
-                 "metric": (METRICS, metric)}
-        columns = {column: pd.array(np.array(labels, dtype=object)[codes], dtype=DTYPES[column])
-                   for column, (labels, codes) in names.items()}
+        names = {
+            "scenario": ((self.scenario,), np.zeros(n, dtype=np.intp)),
+            "system": (self.systems, system),
+            "group": (GROUPS, group),
+            "metric": (METRICS, metric),
+        }
+        columns = {
+            column: pd.array(np.array(labels, dtype=object)[codes], dtype=DTYPES[column])
+            for column, (labels, codes) in names.items()
+        }
         columns.update(
             replicate=np.full(n, self.replicate, dtype=DTYPES["replicate"]),
             year=np.repeat(np.array([b.year for b in blocks], dtype=DTYPES["year"]), lengths),
             value=np.concatenate([b.value for b in blocks] or [np.zeros(0)]).astype(
-                DTYPES["value"]))
+                DTYPES["value"]
+            ),
+        )
         return pd.DataFrame({column: columns[column] for column in COLUMNS})

@@ -19,10 +19,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from sim import epidemiology as epi
-from sim.rng import stream
-from sim.scenario import Prices, Scenario
-from sim.utilisation import COUNTED, RateModel, draw_activity, expected_cost
+from sim.base.rng import stream
+from sim.config.scenario import Prices, Scenario
+from sim.patients import epidemiology as epi
+from sim.patients.utilisation import COUNTED, RateModel, draw_activity, expected_cost
 
 REFERENCE_PATIENTS = 200_000
 REFERENCE_SEED = 1
@@ -34,12 +34,12 @@ class Calibration:
     """Everything solved from the reference population."""
 
     rates: RateModel
-    mean_expected_cost: float            # GBP per head per year at tariff prices
-    mean_gp_cost: float                  # GBP per head per year, primary care only
-    age_sex_risk: np.ndarray             # (19 bands, 2 sexes): mean risk score
-    r2_moments: tuple[float, ...]        # moments for solving the full-adjustment weight
-    reference: dict[str, np.ndarray]     # reference patients: age, sex, risk, high_risk and
-                                         # expected counts, for providers' first expectations
+    mean_expected_cost: float  # GBP per head per year at tariff prices
+    mean_gp_cost: float  # GBP per head per year, primary care only
+    age_sex_risk: np.ndarray  # (19 bands, 2 sexes): mean risk score
+    r2_moments: tuple[float, ...]  # moments for solving the full-adjustment weight
+    reference: dict[str, np.ndarray]  # reference patients: age, sex, risk, high_risk and
+    # expected counts, for providers' first expectations
 
     def risk_score(self, expected_cost_gbp: np.ndarray) -> np.ndarray:
         return (expected_cost_gbp / self.mean_expected_cost).astype(np.float32)
@@ -65,8 +65,10 @@ class Calibration:
         figures do, so the age-sex formula gives about 0.1 and the ceiling is about 0.45.
         """
         var_a, var_d, cov_ad, cov_ay, cov_dy, var_y = self.r2_moments
-        return (cov_ay**2 / (var_a * var_y),
-                (cov_ay + cov_dy) ** 2 / ((var_a + 2 * cov_ad + var_d) * var_y))
+        return (
+            cov_ay**2 / (var_a * var_y),
+            (cov_ay + cov_dy) ** 2 / ((var_a + 2 * cov_ad + var_d) * var_y),
+        )
 
 
 def _solve_share(share: float, w_ltc: np.ndarray, base: np.ndarray, has_ltc: np.ndarray) -> float:
@@ -85,18 +87,20 @@ def _calibrate_cached(key: str) -> Calibration:
 
 def calibrate(scenario: Scenario) -> Calibration:
     """Calibration for a scenario's epidemiology (cached: scenarios share the baseline)."""
-    key = Scenario(conditions=scenario.conditions, demography=scenario.demography,
-                   utilisation=scenario.utilisation,
-                   behaviour=scenario.behaviour).model_dump_json()
+    key = Scenario(
+        conditions=scenario.conditions,
+        demography=scenario.demography,
+        utilisation=scenario.utilisation,
+        behaviour=scenario.behaviour,
+    ).model_dump_json()
     return _calibrate_cached(key)
 
 
 def _calibrate(scenario: Scenario) -> Calibration:
-    from sim.population import synthesize  # local import: population imports scenario only
+    from sim.patients.population import synthesize  # local import: population imports scenario only
 
     u = scenario.utilisation
-    pop = synthesize(Scenario(conditions=scenario.conditions), REFERENCE_PATIENTS,
-                     REFERENCE_SEED)
+    pop = synthesize(Scenario(conditions=scenario.conditions), REFERENCE_PATIENTS, REFERENCE_SEED)
     age, sex, imd = pop.age.astype(np.intp), pop.sex, pop.imd
     weights = np.asarray(scenario.conditions.condition_weights, dtype=np.float32)
     w_ltc = epi.condition_weight(pop.conditions, weights).astype(np.float64)
@@ -115,12 +119,15 @@ def _calibrate(scenario: Scenario) -> Calibration:
             s = s * np.where(sex == 0, female, male)
         return s
 
-    ltc = {"gp_consultation": _solve_share(u.ltc_share_gp, w_ltc, shape("gp_consultation"),
-                                           has_ltc),
-           "outpatient": _solve_share(u.ltc_share_outpatient, w_ltc, shape("outpatient"), has_ltc)}
+    ltc = {
+        "gp_consultation": _solve_share(u.ltc_share_gp, w_ltc, shape("gp_consultation"), has_ltc),
+        "outpatient": _solve_share(u.ltc_share_outpatient, w_ltc, shape("outpatient"), has_ltc),
+    }
     ltc["elective"] = ltc["outpatient"]  # ASSUMPTION: electives follow outpatient referrals
-    los_shape = {k: profiles[f"los_{k}"][age] * (1 + u.ltc_los_weight * w_ltc)
-                 for k in ("emergency", "elective")}
+    los_shape = {
+        k: profiles[f"los_{k}"][age] * (1 + u.ltc_los_weight * w_ltc)
+        for k in ("emergency", "elective")
+    }
     p_readmit = u.readmission_rate * (1 + u.ltc_readmission_weight * w_ltc)
     p_readmit = p_readmit / p_readmit.mean() * u.readmission_rate
 
@@ -129,10 +136,12 @@ def _calibrate(scenario: Scenario) -> Calibration:
         ltc_now = dict(ltc, emergency=s_em, ae=s_em, acsc=s_em * u.ltc_acsc_multiple)
         raw = {a: shape(a) * (1 + ltc_now[a] * w_ltc) for a in COUNTED}
         b = {a: 1.0 for a in COUNTED}
-        for a, target in (("gp_consultation", u.gp_consultations_per_person),
-                          ("outpatient", u.outpatient_per_person),
-                          ("elective", u.elective_per_1000 / 1000),
-                          ("ae", u.ae_per_1000 / 1000)):
+        for a, target in (
+            ("gp_consultation", u.gp_consultations_per_person),
+            ("outpatient", u.outpatient_per_person),
+            ("elective", u.elective_per_1000 / 1000),
+            ("ae", u.ae_per_1000 / 1000),
+        ):
             b[a] = target / raw[a].mean()
         total = u.emergency_per_1000 / 1000
         b["acsc"] = u.acsc_share * total / raw["acsc"].mean()
@@ -144,11 +153,15 @@ def _calibrate(scenario: Scenario) -> Calibration:
         b["emergency"] = c
         em_spells = (acsc + c * e) * (1 + p_readmit)
         los_base = {}
-        for kind, spells, target in (("emergency", em_spells, u.emergency_los_days),
-                                     ("elective", el, u.elective_los_days)):
+        for kind, spells, target in (
+            ("emergency", em_spells, u.emergency_los_days),
+            ("elective", el, u.elective_los_days),
+        ):
             los_base[kind] = target * spells.sum() / (spells * los_shape[kind]).sum()
-        bed = (em_spells * los_shape["emergency"] * los_base["emergency"]
-               + el * los_shape["elective"] * los_base["elective"])
+        bed = (
+            em_spells * los_shape["emergency"] * los_base["emergency"]
+            + el * los_shape["elective"] * los_base["elective"]
+        )
         return b, ltc_now, los_base, float(bed[has_ltc].sum() / bed.sum())
 
     lo, hi = 0.0, 50.0
@@ -162,11 +175,16 @@ def _calibrate(scenario: Scenario) -> Calibration:
     rates = RateModel(
         base={a: float(b[a]) for a in COUNTED},
         ltc={a: float(ltc_final[a]) for a in COUNTED},
-        age={**{a: profiles[a if a != "acsc" else "emergency"] for a in COUNTED},
-             "los_emergency": profiles["los_emergency"], "los_elective": profiles["los_elective"]},
+        age={
+            **{a: profiles[a if a != "acsc" else "emergency"] for a in COUNTED},
+            "los_emergency": profiles["los_emergency"],
+            "los_elective": profiles["los_elective"],
+        },
         imd=imd_tables,
-        female_gp_factor=female, male_gp_factor=male,
-        los_base=los_base, ltc_los=u.ltc_los_weight,
+        female_gp_factor=female,
+        male_gp_factor=male,
+        los_base=los_base,
+        ltc_los=u.ltc_los_weight,
         readmission_base=float(u.readmission_rate / (1 + u.ltc_readmission_weight * w_ltc).mean()),
         ltc_readmission=u.ltc_readmission_weight,
         condition_weights=weights,
@@ -187,14 +205,22 @@ def _calibrate(scenario: Scenario) -> Calibration:
     # realised cost in one simulated year, for the R-squared of risk adjustment
     rng = stream(REFERENCE_SEED, 0, "utilisation")
     mods = {k: np.float32(1.0) for k in (*COUNTED, "los", "readmission")}
-    act = draw_activity(rates, exp, rates.length_of_stay(pop.age, wf), wf, mods,
-                        rng.random((pop.n, len(COUNTED) + 1)))
+    act = draw_activity(
+        rates,
+        exp,
+        rates.length_of_stay(pop.age, wf),
+        wf,
+        mods,
+        rng.random((pop.n, len(COUNTED) + 1)),
+    )
     realised = sum(act.counts[a] * prices[a] for a in ("gp_consultation", "outpatient", "ae"))
     hrg = stream(REFERENCE_SEED, 1, "utilisation").standard_normal((pop.n, 2))
-    for j, (kind, spells) in enumerate((("elective", act.counts["elective"]),
-                                        ("emergency", act.emergency_total))):
-        realised = realised + prices[kind] * (spells + np.sqrt(spells) * u.spell_cost_cv
-                                              * hrg[:, j])
+    for j, (kind, spells) in enumerate(
+        (("elective", act.counts["elective"]), ("emergency", act.emergency_total))
+    ):
+        realised = realised + prices[kind] * (
+            spells + np.sqrt(spells) * u.spell_cost_cv * hrg[:, j]
+        )
     realised = realised.astype(np.float64)
     agesex = table[bands, sex]
     d = risk - agesex
@@ -208,9 +234,14 @@ def _calibrate(scenario: Scenario) -> Calibration:
         mean_gp_cost=float((exp["gp_consultation"] * prices["gp_consultation"]).mean()),
         age_sex_risk=table,
         r2_moments=tuple(float(m) for m in moments),
-        reference={"age": pop.age, "sex": pop.sex, "risk": risk.astype(np.float32),
-                   "high_risk": high, "bed_days": act.bed_days,
-                   **{a: v for a, v in exp.items()},
-                   "readmission": rates.readmission_probability(wf)
-                   * (exp["elective"] + exp["emergency"] + exp["acsc"])},
+        reference={
+            "age": pop.age,
+            "sex": pop.sex,
+            "risk": risk.astype(np.float32),
+            "high_risk": high,
+            "bed_days": act.bed_days,
+            **{a: v for a, v in exp.items()},
+            "readmission": rates.readmission_probability(wf)
+            * (exp["elective"] + exp["emergency"] + exp["acsc"]),
+        },
     )

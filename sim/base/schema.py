@@ -1,6 +1,6 @@
 """The base of every scenario section: unknown keys are errors, never silently ignored.
 
-Kept apart from :mod:`sim.scenario` so that the contract terms in :mod:`sim.contracts`
+Kept apart from :mod:`sim.config.scenario` so that the contract terms in :mod:`sim.contracts`
 can share it without importing the whole scenario schema.
 """
 

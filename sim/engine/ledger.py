@@ -15,10 +15,26 @@ import numpy as np
 from scipy import sparse
 
 QUANTITIES = (
-    "population", "switched", "risk", "high_risk",
-    "gp_consultation", "outpatient", "elective", "emergency", "acsc", "ae", "readmission",
-    "emergency_total", "bed_days", "experience", "quality", "waiting",
-    "commissioner_payment", "gp_payment", "hospital_payment", "expected_elective",
+    "population",
+    "switched",
+    "risk",
+    "high_risk",
+    "gp_consultation",
+    "outpatient",
+    "elective",
+    "emergency",
+    "acsc",
+    "ae",
+    "readmission",
+    "emergency_total",
+    "bed_days",
+    "experience",
+    "quality",
+    "waiting",
+    "commissioner_payment",
+    "gp_payment",
+    "hospital_payment",
+    "expected_elective",
 )
 AGE_GROUPS = ("age_0_64", "age_65_plus")
 IMD_GROUPS = tuple(f"imd_q{q}" for q in range(1, 6))
@@ -42,8 +58,9 @@ BLAS_ONE_THREAD_BELOW = 65536 * 4
 """Multiply-adds below which OpenBLAS runs a product on one thread (its SMP threshold)."""
 
 
-def cell_margins(cells: np.ndarray, margins: np.ndarray = _MARGINS,
-                 shape: tuple[int, ...] = _MARGIN_SHAPE) -> np.ndarray:
+def cell_margins(
+    cells: np.ndarray, margins: np.ndarray = _MARGINS, shape: tuple[int, ...] = _MARGIN_SHAPE
+) -> np.ndarray:
     """Trailing (age, IMD, high-risk) cells, 20 of them, summed into their (3, 6, 3) margins
     (or into the columns of another 0/1 ``margins`` matrix, shaped ``shape``).
 
@@ -56,7 +73,7 @@ def cell_margins(cells: np.ndarray, margins: np.ndarray = _MARGINS,
     out = np.empty((len(flat), margins.shape[1]))
     step = max(1, (BLAS_ONE_THREAD_BELOW - 1) // margins.size)
     for start in range(0, len(flat), step):
-        np.matmul(flat[start:start + step], margins, out=out[start:start + step])
+        np.matmul(flat[start : start + step], margins, out=out[start : start + step])
     return out.reshape(*cells.shape[:-1], *shape)
 
 
@@ -76,7 +93,7 @@ class Ledger:
     """
 
     def __init__(self, n_options: int, n_localities: int, pairs: np.ndarray | None = None):
-        self.shape = (n_options, n_localities, 2, 5, 2)   # the cells as addressed by sum()
+        self.shape = (n_options, n_localities, 2, 5, 2)  # the cells as addressed by sum()
         if pairs is None:
             pairs = np.ones((n_options, n_localities), dtype=bool)
         self.pair_option, self.pair_locality = np.nonzero(pairs)
@@ -84,15 +101,20 @@ class Ledger:
         self.pair_index[self.pair_option, self.pair_locality] = np.arange(len(self.pair_option))
         n_pairs = len(self.pair_option)
         self.cell_shape = (n_pairs, 2, 5, 2)
-        self.size = n_pairs * 20   # cells
+        self.size = n_pairs * 20  # cells
         self.data = np.zeros((n_pairs, len(QUANTITIES), 2, 5, 2))
         self.index = {q: i for i, q in enumerate(QUANTITIES)}
         self._margins: dict | None = None
         # which pairs add up into each option and each locality: 0/1 rows over pairs
-        self._groups = {name: sparse.csr_matrix(
-            (np.ones(n_pairs), (group, np.arange(n_pairs))), shape=(size, n_pairs))
-            for name, group, size in (("option", self.pair_option, n_options),
-                                      ("locality", self.pair_locality, n_localities))}
+        self._groups = {
+            name: sparse.csr_matrix(
+                (np.ones(n_pairs), (group, np.arange(n_pairs))), shape=(size, n_pairs)
+            )
+            for name, group, size in (
+                ("option", self.pair_option, n_options),
+                ("locality", self.pair_locality, n_localities),
+            )
+        }
 
     def copy(self) -> Ledger:
         """A ledger with the same cells and sums (its own), and no margin tables yet.
@@ -104,13 +126,20 @@ class Ledger:
         out._margins = None
         return out
 
-    def keys(self, option: np.ndarray, locality: np.ndarray, age: np.ndarray, imd: np.ndarray,
-             high_risk: np.ndarray) -> np.ndarray:
+    def keys(
+        self,
+        option: np.ndarray,
+        locality: np.ndarray,
+        age: np.ndarray,
+        imd: np.ndarray,
+        high_risk: np.ndarray,
+    ) -> np.ndarray:
         """Each patient's cell index."""
         key = self.pair_index.ravel()[option.astype(np.intp) * self.shape[1] + locality]
         if key.size and key.min() < 0:
-            raise ValueError("a patient is enrolled in an option that does not serve their "
-                             "locality")
+            raise ValueError(
+                "a patient is enrolled in an option that does not serve their locality"
+            )
         key *= 2
         key += age >= 65
         key *= 5
@@ -131,11 +160,13 @@ class Ledger:
             if v is None:
                 self.cells(name)[:] += counts
             elif v.dtype == bool:
-                self.cells(name)[:] += np.bincount(
-                    keys[v], minlength=self.size).reshape(self.cell_shape)
+                self.cells(name)[:] += np.bincount(keys[v], minlength=self.size).reshape(
+                    self.cell_shape
+                )
             else:
-                self.cells(name)[:] += np.bincount(
-                    keys, weights=v, minlength=self.size).reshape(self.cell_shape)
+                self.cells(name)[:] += np.bincount(keys, weights=v, minlength=self.size).reshape(
+                    self.cell_shape
+                )
         return counts
 
     def add_cells(self, quantity: str, values: np.ndarray) -> None:
@@ -150,8 +181,9 @@ class Ledger:
 
     # ------------------------------------------------------------------ reading
 
-    def sum(self, quantity: str, option=None, locality=None, age=None, imd=None,
-            high_risk=None) -> float:
+    def sum(
+        self, quantity: str, option=None, locality=None, age=None, imd=None, high_risk=None
+    ) -> float:
         """Total of ``quantity`` over the cells matching the given indices (None = all)."""
         q = self.index[quantity]
         try:
@@ -166,19 +198,26 @@ class Ledger:
                 return float(self._margin("option")[q, index(option), a, i, h])
             pair = self.pair_index[index(option), index(locality)]
         except TypeError:  # slices, lists or arrays of indices: sum the full cells
-            sel = tuple(slice(None) if v is None else v
-                        for v in (option, locality, age, imd, high_risk))
+            sel = tuple(
+                slice(None) if v is None else v for v in (option, locality, age, imd, high_risk)
+            )
             return float(self.dense(quantity)[sel].sum())
         return float(self._margin("pair")[q, pair, a, i, h]) if pair >= 0 else 0.0
 
-    def sums(self, quantities: Sequence[str], option: int | None = None,
-             locality: int | None = None, high_risk: int | None = None) -> list[float]:
+    def sums(
+        self,
+        quantities: Sequence[str],
+        option: int | None = None,
+        locality: int | None = None,
+        high_risk: int | None = None,
+    ) -> list[float]:
         """:meth:`sum` of several quantities over the same cells (any age and IMD), at once."""
         rows = [self.index[q] for q in quantities]
         h = -1 if high_risk is None else high_risk
         if option is None:
-            table = (self._margin("all") if locality is None
-                     else self._margin("locality")[:, locality])
+            table = (
+                self._margin("all") if locality is None else self._margin("locality")[:, locality]
+            )
         elif locality is None:
             table = self._margin("option")[:, option]
         else:
@@ -188,8 +227,13 @@ class Ledger:
             table = self._margin("pair")[:, pair]
         return table[rows, -1, -1, h].tolist()
 
-    def pair_sums(self, quantities: Sequence[str], option: np.ndarray,
-                  locality: np.ndarray, high_risk: int | None = None) -> np.ndarray:
+    def pair_sums(
+        self,
+        quantities: Sequence[str],
+        option: np.ndarray,
+        locality: np.ndarray,
+        high_risk: int | None = None,
+    ) -> np.ndarray:
         """Totals of ``quantities`` in each (option, locality) pair given: (quantity, pair)."""
         pair = self.pair_index[option, locality]
         rows = [self.index[q] for q in quantities]
@@ -224,7 +268,7 @@ class Ledger:
         margins = self._margins if self._margins is not None else self._reset_margins()
         if name not in margins:
             n_pairs, n_q = self.data.shape[:2]
-            by_pair = self.data.reshape(n_pairs, -1)         # (pair, quantity x 20 cells)
+            by_pair = self.data.reshape(n_pairs, -1)  # (pair, quantity x 20 cells)
             if name == "pair":
                 table = self.data
             elif name == "all":
@@ -250,8 +294,9 @@ class Ledger:
         done = margins.setdefault("pair_totals", {})
         missing = [q for q in dict.fromkeys(rows) if q not in done]
         if missing:
-            totals = cell_margins(self.data[:, missing].reshape(len(self.data), len(missing), -1),
-                                  _TOTALS, (3,))
+            totals = cell_margins(
+                self.data[:, missing].reshape(len(self.data), len(missing), -1), _TOTALS, (3,)
+            )
             done.update({q: totals[:, k] for k, q in enumerate(missing)})
         return np.stack([done[q] for q in rows])
 
@@ -265,8 +310,9 @@ class Ledger:
         The age, IMD and high-risk axes end with an 'all' entry, as :meth:`sum` reads them.
         """
         rows = [self.index[q] for q in quantities]
-        return np.concatenate([self._margin("option")[rows],
-                               self._margin("all")[rows][:, None]], axis=1)
+        return np.concatenate(
+            [self._margin("option")[rows], self._margin("all")[rows][:, None]], axis=1
+        )
 
     def dense(self, quantity: str) -> np.ndarray:
         """One quantity over every (option, locality, age, IMD, high-risk) cell (read-only)."""

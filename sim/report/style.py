@@ -3,7 +3,7 @@
 Figures are read from the back of a seminar room and printed in grey, so the style is
 set once here: large type, thick lines, the Okabe-Ito colour-blind-safe palette with a
 fixed colour and marker for each system and scenario, units on every axis and a source
-note on every figure. The figures themselves are in :mod:`sim.plots` (which re-exports
+note on every figure. The figures themselves are in :mod:`sim.report.plots` (which re-exports
 these names); the dashboard and notebooks draw their own panels with the same helpers.
 """
 
@@ -25,8 +25,14 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 # --------------------------------------------------------------------------- style
 
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
 }
 """Okabe & Ito (2008) palette, distinguishable with the common colour-vision deficiencies."""
 
@@ -42,8 +48,9 @@ FIXED_COLOURS = {
 }
 """The same system or scenario keeps its colour in every figure and on the dashboard."""
 
-SPARE_COLOURS = tuple(OKABE_ITO[c] for c in ("purple", "sky_blue", "orange", "blue", "green",
-                                             "vermillion", "yellow"))
+SPARE_COLOURS = tuple(
+    OKABE_ITO[c] for c in ("purple", "sky_blue", "orange", "blue", "green", "vermillion", "yellow")
+)
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 LABELS = {
@@ -104,8 +111,7 @@ def label(name: str) -> str:
     if name in LABELS:
         return LABELS[name]
     words = name.replace("_", " ").split()
-    words = ["ICP" if w.lower() == "icp" else "ICPs" if w.lower() == "icps" else w
-             for w in words]
+    words = ["ICP" if w.lower() == "icp" else "ICPs" if w.lower() == "icps" else w for w in words]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
 
@@ -160,16 +166,30 @@ def new_figure(width: float, height: float, *, title: str, note: str) -> tuple[F
     return fig, panels
 
 
-def draw_line(ax: Axes, stats: pd.DataFrame, name: str, palette: Palette, *,
-              scale: float = 1.0, x: str = "year") -> None:
+def draw_line(
+    ax: Axes,
+    stats: pd.DataFrame,
+    name: str,
+    palette: Palette,
+    *,
+    scale: float = 1.0,
+    x: str = "year",
+) -> None:
     """A mean line with markers and, with several replicates, its 90% band."""
     colour, marker = palette(name)
     xs = stats[x].to_numpy()
-    ax.plot(xs, stats["mean"] * scale, color=colour, marker=marker, label=label(name),
-            linestyle="-" if name != "all" else "--")
+    ax.plot(
+        xs,
+        stats["mean"] * scale,
+        color=colour,
+        marker=marker,
+        label=label(name),
+        linestyle="-" if name != "all" else "--",
+    )
     if (stats["n"] > 1).any():
-        ax.fill_between(xs, stats["lo"] * scale, stats["hi"] * scale, color=colour, alpha=0.18,
-                        linewidth=0)
+        ax.fill_between(
+            xs, stats["lo"] * scale, stats["hi"] * scale, color=colour, alpha=0.18, linewidth=0
+        )
 
 
 def percent_axis(ax: Axes) -> None:
@@ -183,8 +203,14 @@ def year_axis(ax: Axes) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def grouped_bars(ax: Axes, categories: list[str], stats: dict[str, pd.DataFrame],
-                 palette: Palette, *, scale: float = 1.0) -> None:
+def grouped_bars(
+    ax: Axes,
+    categories: list[str],
+    stats: dict[str, pd.DataFrame],
+    palette: Palette,
+    *,
+    scale: float = 1.0,
+) -> None:
     """Bars per category, one colour per series, with 90% interval whiskers."""
     names = list(stats)
     width = 0.8 / max(len(names), 1)
@@ -195,12 +221,22 @@ def grouped_bars(ax: Axes, categories: list[str], stats: dict[str, pd.DataFrame]
         mean = df["mean"].to_numpy() * scale
         err = None
         if (df["n"] > 1).any():
-            err = np.vstack([mean - df["lo"].to_numpy() * scale,
-                             df["hi"].to_numpy() * scale - mean])
-        ax.bar(x + (i - (len(names) - 1) / 2) * width, mean, width * 0.92, color=colour,
-               label=label(name), yerr=err, capsize=5 if err is not None else 0,
-               error_kw={"elinewidth": 2, "ecolor": "#222222"},
-               hatch=None if i % 2 == 0 else "//", edgecolor="white", linewidth=0)
+            err = np.vstack(
+                [mean - df["lo"].to_numpy() * scale, df["hi"].to_numpy() * scale - mean]
+            )
+        ax.bar(
+            x + (i - (len(names) - 1) / 2) * width,
+            mean,
+            width * 0.92,
+            color=colour,
+            label=label(name),
+            yerr=err,
+            capsize=5 if err is not None else 0,
+            error_kw={"elinewidth": 2, "ecolor": "#222222"},
+            hatch=None if i % 2 == 0 else "//",
+            edgecolor="white",
+            linewidth=0,
+        )
     ax.set_xticks(x, categories)
     ax.grid(axis="x", visible=False)
 

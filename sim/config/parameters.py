@@ -1,0 +1,498 @@
+"""The model's parameter sections: epidemiology, utilisation, costs, behaviour, choice.
+
+Each section is a table of a scenario file (``[demography]``, ``[utilisation]``, ...)
+and every default is declared with :func:`sim.config.declare.P` (unit plus source, or an
+assumption with a range), so ``icsim params`` lists them. They are kept apart from
+:mod:`sim.config.scenario`, which says how a scenario is put together and loaded, so the
+modules that only need numbers (epidemiology, choice, providers) need not import it.
+Contract terms live in :mod:`sim.contracts.terms`.
+"""
+
+from __future__ import annotations
+
+from sim.base.schema import Strict
+from sim.config.declare import P
+
+# --------------------------------------------------------------------------- epidemiology
+
+
+class Demography(Strict):
+    """Deaths and entrants: Gompertz mortality by age, deprivation and conditions."""
+
+    mortality_gompertz_a: float = P(
+        -10.7,
+        "log annual death probability at age 0 (Gompertz), no long-term condition, IMD quintile 3",
+        assumption=(-11.2, -10.2),
+        note="tuned to about 9 deaths per 1,000 a year (England ~470k "
+        "deaths, 53.5m people); q(80) about 0.05",
+    )
+    mortality_gompertz_b: float = P(0.093, "per year of age", assumption=(0.085, 0.1))
+    infant_mortality: float = P(
+        0.004, "probability of death in first year", assumption=(0.003, 0.005)
+    )
+    deprivation_mortality_gradient: float = P(
+        0.1,
+        "log mortality ratio per IMD quintile more deprived",
+        assumption=(0.05, 0.2),
+        note="Bolton life expectancy 82 to 67 (seed 003:208-211)",
+    )
+    ltc_mortality_weight: float = P(
+        0.35, "relative increase in mortality per unit of condition weight", assumption=(0.1, 1.0)
+    )
+    entrant_birth_share: float = P(
+        0.7,
+        "share of entrants who are births (rest adults moving in)",
+        assumption=(0.5, 0.9),
+        ge=0,
+        le=1,
+    )
+
+
+class Conditions(Strict):
+    """Long-term conditions. Any-LTC prevalence by age from calibration_targets 4.26-4.28."""
+
+    ltc_prevalence_under_40: float = P(
+        0.14, "share with a long-term condition", "calibration_targets 4.28", ge=0, le=1
+    )
+    ltc_prevalence_40_59: float = P(
+        0.33,
+        "share with a long-term condition",
+        "derived: 29% overall (calibration_targets 4.26) given 14% "
+        "under 40 and 58% over 60 (4.28) and the age structure",
+        ge=0,
+        le=1,
+    )
+    ltc_prevalence_60_plus: float = P(
+        0.58, "share with a long-term condition", "calibration_targets 4.28", ge=0, le=1
+    )
+    diabetes_prevalence: float = P(
+        0.055,
+        "share of population",
+        assumption=(0.045, 0.07),
+        note="Bolton 4.6% registered (seed 003:215-216)",
+    )
+    copd_prevalence: float = P(0.018, "share of population", assumption=(0.012, 0.025))
+    heart_failure_prevalence: float = P(0.008, "share of population", assumption=(0.005, 0.012))
+    dementia_prevalence: float = P(0.007, "share of population", assumption=(0.005, 0.01))
+    condition_weights: list[float] = P(
+        [1.0, 1.5, 2.0, 1.5, 1.0],
+        "relative utilisation weight of diabetes, COPD, heart failure, dementia, other",
+        assumption=(0.5, 3.0),
+        min_length=5,
+        max_length=5,
+    )
+    deprivation_odds_gradient: float = P(
+        0.12,
+        "log-odds of LTC per IMD quintile more deprived",
+        assumption=(0.0, 0.25),
+        note="Bolton life expectancy 82 vs 67 (seed 003:208-211)",
+    )
+
+
+# --------------------------------------------------------------------------- utilisation and costs
+
+
+class Utilisation(Strict):
+    """England fragmented-tariff baseline (calibration_targets section 4)."""
+
+    gp_consultations_per_person: float = P(
+        5.3, "consultations per person-year", "calibration_targets 4.23", gt=0
+    )
+    outpatient_per_person: float = P(
+        1.8,
+        "attendances per person-year",
+        assumption=(1.5, 2.2),
+        note="NF in calibration_targets; HES ~95m attendances/yr",
+    )
+    elective_per_1000: float = P(
+        183.0,
+        "elective spells per 1,000 per year",
+        "derived: (15.1m FAEs - 5.3m emergency) / 53.5m, "
+        "calibration_targets 4.16, 4.1, 4.8 (4.19 says derive)",
+        gt=0,
+    )
+    emergency_per_1000: float = P(
+        99.0, "emergency admissions per 1,000 per year", "calibration_targets 4.8", gt=0
+    )
+    ae_per_1000: float = P(
+        270.0,
+        "major A&E attendances per 1,000 per year",
+        assumption=(220, 330),
+        note="26% of major attenders admitted (calibration_targets 4.6)",
+    )
+    acsc_share: float = P(
+        1 / 6,
+        "share of emergency admissions that are ACSC (avoidable)",
+        "calibration_targets 4.29",
+        gt=0,
+        lt=1,
+    )
+    readmission_rate: float = P(
+        0.07, "emergency readmissions within 28 days per discharge", assumption=(0.05, 0.12)
+    )
+    ltc_readmission_weight: float = P(
+        0.2,
+        "relative increase in readmission risk per unit of condition weight",
+        assumption=(0.0, 0.5),
+    )
+    ltc_acsc_multiple: float = P(
+        2.0,
+        "LTC gradient of ACSC admissions relative to other emergency admissions",
+        assumption=(1.0, 4.0),
+        note="ACSC are mostly LTC exacerbations (calibration_targets 4.29)",
+    )
+    emergency_los_days: float = P(
+        5.8,
+        "mean length of stay, emergency",
+        "derived: 33.59m bed days / 5.8m admissions, calibration_targets 4.13",
+        gt=0,
+    )
+    elective_los_days: float = P(
+        1.6,
+        "mean length of stay, elective incl. day cases",
+        "derived: emergency 67% of bed days (calibration_targets 4.3)",
+        gt=0,
+    )
+    ltc_share_gp: float = P(
+        0.50,
+        "share of GP appointments used by people with an LTC",
+        "calibration_targets 4.27",
+        gt=0,
+        lt=1,
+    )
+    ltc_share_outpatient: float = P(
+        0.64,
+        "share of outpatient appointments, people with an LTC",
+        "calibration_targets 4.28",
+        gt=0,
+        lt=1,
+    )
+    frailty_shape: float = P(
+        1.0,
+        "shape of the gamma-distributed unobserved frailty that scales "
+        "each patient's rates (mean 1)",
+        assumption=(0.5, 3.0),
+        note="gives over-dispersed (negative binomial) utilisation",
+    )
+    spell_cost_cv: float = P(
+        1.5,
+        "coefficient of variation of spell cost across HRGs",
+        assumption=(1.0, 2.0),
+        note="used only to measure risk-adjustment R-squared against "
+        "realised cost, as published R-squared figures are",
+    )
+    ltc_los_weight: float = P(
+        0.1,
+        "relative increase in length of stay per unit of condition weight",
+        assumption=(0.0, 0.3),
+    )
+    ltc_share_bed_days: float = P(
+        0.70, "share of bed days used by people with an LTC", "calibration_targets 4.27", gt=0, lt=1
+    )
+    female_gp_ratio: float = P(1.3, "female / male GP consultation rate", assumption=(1.1, 1.5))
+    deprivation_emergency_gradient: float = P(
+        0.09,
+        "log rate ratio per IMD quintile more deprived, emergency and A&E",
+        assumption=(0.0, 0.2),
+    )
+    deprivation_acsc_gradient: float = P(
+        0.17,
+        "log rate ratio per IMD quintile more deprived, ACSC",
+        "calibration_targets 4.30 (most deprived >2x least; 4 steps with LTC gradient)",
+    )
+
+
+class Costs(Strict):
+    """Provider costs. Tariff prices are average costs; marginal costs are lower."""
+
+    bed_day: float = P(
+        313.0, "GBP per inpatient day (marginal)", "calibration_targets 4.21 (excess bed day)", gt=0
+    )
+    spell_marginal_share: float = P(
+        0.6, "marginal / average non-bed-day cost of a spell", assumption=(0.4, 0.9)
+    )
+    management_per_enrolee: float = P(
+        20.0,
+        "GBP per enrolee-year, ICP running cost",
+        assumption=(5, 60),
+        note="transaction costs, seed 000:187-188",
+    )
+    community_outpatient_cost_ratio: float = P(
+        0.65,
+        "cost of an outpatient attendance in community or practice settings / the acute "
+        "trust's average cost",
+        "seed 003:383-385 (Epsom: outpatients at 65% of trust cost)",
+        gt=0,
+    )
+    community_elective_cost_ratio: float = P(
+        0.87,
+        "cost of a day-case spell in community settings / the acute trust's average cost",
+        "seed 003:383-385 (Epsom: day surgery at 87% of trust cost)",
+        gt=0,
+    )
+    icp_fixed_cost_per_resident: float = P(
+        0.0,
+        "GBP a year per resident of an ICP's localities that it pays whatever its "
+        "enrolment (governance, IT, networks)",
+        assumption=(0, 10),
+        ge=0,
+        note="scale economies: surviving groups are large (seed 004 L1613-1619)",
+    )
+    tender_cost_per_resident: float = P(
+        2.0,
+        "GBP per resident of the area, once, for the commissioner to procure an ICP or "
+        "lead-provider contract",
+        assumption=(0.5, 10),
+        ge=0,
+        note="'prohibitively costly' tendering (seed 004 L748-750, L757-759)",
+    )
+
+
+# --------------------------------------------------------------------------- providers
+
+
+class Behaviour(Strict):
+    """How providers respond to the margins and surpluses their contracts create."""
+
+    induced_demand_elasticity: float = P(
+        0.4,
+        "log change in elective volume per unit change in margin/price",
+        assumption=(0.0, 1.0),
+        note="direction: calibration_targets 2.1; seed 001:202-205",
+    )
+    emergency_admission_elasticity: float = P(
+        0.1,
+        "log change in emergency admissions per unit change in margin/price (admission thresholds)",
+        assumption=(0.0, 0.3),
+        note="0-1 day stays are 49% of emergency admissions (calibration_targets 4.11); growth "
+        "levelled off under the marginal rate (2.9)",
+    )
+    readmission_avoidance_max: float = P(
+        0.25,
+        "largest share of emergency readmissions a provider can avoid by discharge "
+        "planning and follow-up",
+        assumption=(0.1, 0.4),
+        note="'high-quality care that avoids the need for readmission' (seed 004 L1411-1414)",
+    )
+    readmission_avoidance_scale: float = P(
+        0.5,
+        "loss on a readmission / its price at which 63% of the largest cut is made",
+        assumption=(0.2, 2.0),
+        gt=0,
+    )
+    community_specialist_prevention_gain: float = P(
+        0.5,
+        "relative increase in prevention effects when all of an ICP's specialists work in "
+        "the community",
+        assumption=(0.0, 1.0),
+        ge=0,
+        note="Bolton: lowest bed days per person with diabetes in Greater Manchester "
+        "(seed 002 L493-495)",
+    )
+    intermediate_care_admission_effect: float = P(
+        0.15,
+        "largest fractional cut in emergency admissions of high-risk enrolees from "
+        "intermediate (step-up) care",
+        assumption=(0.05, 0.3),
+        ge=0,
+        lt=1,
+        note="Torbay: low emergency admissions over 65 (calibration_targets 7.4)",
+    )
+    intermediate_care_los_effect: float = P(
+        0.5,
+        "largest share of delayed-transfer days removed by intermediate (step-down) care",
+        assumption=(0.2, 0.9),
+        ge=0,
+        le=1,
+        note="Torbay: minimal delayed transfers of care (calibration_targets 7.4)",
+    )
+    delayed_transfer_share: float = P(
+        0.1,
+        "share of high-risk enrolees' bed days that are delayed transfers of care",
+        assumption=(0.03, 0.2),
+        ge=0,
+        lt=1,
+    )
+    intermediate_care_half_spend: float = P(
+        100.0,
+        "GBP per high-risk enrolee-year for 63% of the largest intermediate-care effect",
+        assumption=(30, 300),
+        gt=0,
+    )
+    los_elasticity: float = P(
+        0.25,
+        "log change in LOS per unit change in unpaid share of bed-day cost",
+        assumption=(0.0, 0.5),
+        note="direction: calibration_targets 2.1, 2.4",
+    )
+    referral_management_max: float = P(
+        0.15,
+        "max share of elective and outpatient referrals an ICP can avoid",
+        assumption=(0.05, 0.3),
+        note="seed 000:804-808 'minimise the use of hospital'",
+    )
+    referral_management_scale: float = P(
+        0.5, "net cost/price at which 63% of max is used", assumption=(0.2, 2.0)
+    )
+    prevention_max_effect: float = P(
+        0.3,
+        "max fractional cut in avoidable emergency admissions of high-risk enrolees",
+        assumption=(0.1, 0.5),
+        note="Knowsley -12% short-stay cardiology (seed 004 "
+        "L2507-2513); VHA -50% bed days is an upper bound "
+        "(seed 001:609-613)",
+    )
+    prevention_other_emergency_effect: float = P(
+        0.1,
+        "max fractional cut in other emergency admissions of high-risk enrolees",
+        assumption=(0.0, 0.2),
+    )
+    prevention_half_spend: float = P(
+        50.0, "GBP per high-risk enrolee-year for 63% of max", assumption=(20, 300)
+    )
+    coordination_los_effect: float = P(
+        0.15,
+        "max fractional cut in LOS of high-risk enrolees from care coordination",
+        assumption=(0.0, 0.3),
+        note="Torbay beds 750->502 (calibration_targets 7.3)",
+    )
+    maturity_years: float = P(
+        5.0,
+        "time constant of integration maturity (years)",
+        "seed 004 L1618: 15-20 years for US groups (about 3 time constants)",
+        gt=0,
+    )
+    high_risk_threshold: float = P(
+        2.5, "risk score at or above which a patient is high-risk", assumption=(1.5, 4.0), gt=0
+    )
+    quality_base: float = P(
+        0.5,
+        "quality index of a provider with no extra effort (0-1)",
+        assumption=(0.3, 0.7),
+        ge=0,
+        le=1,
+    )
+    quality_max_gain: float = P(0.3, "max quality gain from effort", assumption=(0.1, 0.4))
+    quality_cost_per_enrolee: float = P(
+        40.0, "GBP per enrolee-year per 0.1 of quality gain", assumption=(10, 100)
+    )
+    quality_effort_scale: float = P(
+        0.5, "surplus-weighted responsiveness of quality effort", assumption=(0.02, 0.5)
+    )
+    under_service_quality_penalty: float = P(
+        0.5,
+        "quality lost per unit of referral management when quality is not monitored",
+        assumption=(0.2, 1.0),
+        note="seed 002 L1293-1295",
+    )
+    selection_max: float = P(
+        1.0,
+        "max utility penalty an ICP can impose on high-risk applicants",
+        assumption=(0.3, 2.0),
+        note="seed 004 L1347-1358: avoidance of high-risk patients",
+    )
+    selection_loss_scale: float = P(
+        3000.0,
+        "GBP expected loss per high-risk enrolee at which 63% of max selection is used",
+        assumption=(300, 3000),
+    )
+    initial_reserves_share: float = P(0.05, "reserves / first-year revenue", assumption=(0.0, 0.1))
+    planning_weight: float = P(
+        0.5,
+        "weight on last year's outcome in providers' expectations "
+        "(rest on the previous expectation)",
+        assumption=(0.2, 1.0),
+    )
+
+
+class Hospital(Strict):
+    """Elective waits: how they grow with demand against the capacity trusts staff."""
+
+    waiting_weeks_base: float = P(
+        8.0,
+        "weeks, median referral-to-treatment wait at reference load",
+        assumption=(4, 18),
+        note="over 90% treated within 18 weeks (seed 002 L147-149)",
+    )
+    reference_load: float = P(
+        0.9, "demand / capacity at which the base wait holds", assumption=(0.8, 0.95), gt=0, lt=1
+    )
+    waiting_load_sensitivity: float = P(
+        5.0, "log change in wait per unit change in load", assumption=(2, 10)
+    )
+    waiting_weeks_max: float = P(
+        52.0,
+        "weeks, the longest a wait grows however far demand outruns capacity",
+        assumption=(26, 104),
+        gt=0,
+        note="waits past a year are exceptional when over 90% are "
+        "treated within 18 weeks (seed 002 L147-149)",
+    )
+    capacity_margin_response: float = P(
+        0.5,
+        "log change in a trust's staffed elective capacity per log change in its "
+        "margin-driven volume",
+        assumption=(0.0, 1.0),
+        ge=0,
+        le=1,
+        note="PbR's activity incentive cut waits (seed 002 L779-785; seed 001:569-575)",
+    )
+
+
+# --------------------------------------------------------------------------- choice
+
+
+class Choice(Strict):
+    """Annual random-utility (logit) choice between the options open in a locality."""
+
+    enabled: bool = True
+    inertia: float = P(
+        2.6,
+        "utility of staying with the current option",
+        assumption=(1.0, 5.0),
+        note="calibrated to ~5-10% annual switching; calibration_targets 5.5-5.7",
+    )
+    inertia_age_65_plus: float = P(
+        0.8, "extra inertia if aged 65+", assumption=(0.0, 2.0), note="calibration_targets 5.4"
+    )
+    inertia_ltc: float = P(
+        1.6,
+        "extra inertia with a long-term condition",
+        "calibration_targets 5.4: chronically ill young 1% vs 17% switching",
+    )
+    beta_quality: float = P(
+        4.0,
+        "utility per unit of quality index",
+        assumption=(1.0, 8.0),
+        note="1 SD quality -> +17% practice size, calibration_targets 5.8",
+    )
+    beta_experience: float = P(
+        2.0,
+        "utility per unit of own last-year experience relative to 0.5",
+        assumption=(0.5, 4.0),
+        note="calibration_targets 5.7: poor trust -> 4.6x disenrolment",
+    )
+    beta_waiting: float = P(
+        -0.04,
+        "utility per week of waiting",
+        assumption=(-0.1, -0.01),
+        note="waiting elasticity -0.04, calibration_targets 5.11",
+    )
+    beta_distance: float = P(
+        -0.15,
+        "utility per km to the main site",
+        assumption=(-0.4, -0.05),
+        note="proximity the top reason, 58% (calibration_targets 5.9)",
+    )
+    gp_distance_km: float = P(
+        1.0, "km to the nearest GP practice of the fragmented default", assumption=(0.5, 3.0)
+    )
+    experience_noise: float = P(
+        0.1, "SD of experience around the option's quality", assumption=(0.05, 0.2)
+    )
+    experience_admission_penalty: float = P(
+        0.1, "experience lost after an emergency admission", assumption=(0.0, 0.2)
+    )
+    new_entrant_inertia: float = P(
+        0.0, "inertia for patients choosing for the first time", assumption=(0.0, 1.0)
+    )

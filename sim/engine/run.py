@@ -1,0 +1,44 @@
+"""One replicate of a scenario, from set-up to tidy metrics.
+
+:func:`simulate` is the one function everything else (command line, sweeps, notebooks,
+dashboard) calls to turn a scenario into tidy metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+
+from sim.config.scenario import Scenario
+from sim.engine.metrics import COLUMNS, DTYPES, MetricsLog
+from sim.engine.model import ICSModel
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    replicate: int = 0,
+    patients: int | None = None,
+    years: int | None = None,
+    on_year: Callable[[ICSModel], None] | None = None,
+) -> pd.DataFrame:
+    """Run one replicate of a scenario; returns tidy metrics (see :data:`sim.engine.metrics.COLUMNS`)."""
+    model = ICSModel(scenario, seed=seed, replicate=replicate, patients=patients, years=years)
+    for _ in range(model.n_years):
+        model.step()
+        if on_year is not None:
+            on_year(model)
+    return model.metrics.frame()
+
+
+def metrics_frame(rows: MetricsLog | Iterable[dict]) -> pd.DataFrame:
+    """Tidy metrics with stable dtypes (:data:`sim.engine.metrics.DTYPES`).
+
+    A model's :class:`~sim.engine.metrics.MetricsLog` builds the frame from its arrays; any other
+    iterable of row dicts (keys :data:`sim.engine.metrics.COLUMNS`) is read row by row.
+    """
+    if isinstance(rows, MetricsLog):
+        return rows.frame()
+    return pd.DataFrame(list(rows), columns=list(COLUMNS)).astype(DTYPES)

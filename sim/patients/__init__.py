@@ -1,0 +1,1 @@
+"""Patients: population arrays and their view, demography, epidemiology, utilisation, baseline calibration, choice and rate modifiers."""

@@ -1,0 +1,1 @@
+"""Providers (Mesa agents): hospital costs, providers' books, trusts, practices, the commissioner and integrated care partnerships."""

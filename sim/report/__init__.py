@@ -1,0 +1,1 @@
+"""Reports: figures in the house style and comparison tables."""
