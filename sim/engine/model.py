@@ -225,7 +225,8 @@ class ICSModel(mesa.Model):
         self.ledger, self.deaths = self.patient_pass.run(self.year, table, self.modifiers, groups)
 
     def year_state(self) -> YearState:
-        """The year so far, as steps 4 to 6 read it; the settlement ledger starts it afresh."""
+        """The year so far, as steps 4 to 6 read it (settlement first clears the settlement
+        ledger, which every year reuses, then sets the transaction costs)."""
         return YearState(
             market=self.market,
             year=self.year,
@@ -244,10 +245,9 @@ class ICSModel(mesa.Model):
     # ------------------------------------------------------------------ set-up
 
     def _build_rules(self) -> tuple[dict[str, PaymentRule], list[tuple[PaymentRule, int]]]:
-        """One rule per role; ICPs on the same contract opening in the same year share one.
-        Returns the rules, and each distinct rule with the year its contract starts.
+        """One rule per role, and each distinct rule with the year its contract starts.
 
-        An ICP's contract years run from its opening, so ICPs opening in different years
+        ICPs on the same contract opening in the same year share one rule. An ICP's contract years run from its opening, so ICPs opening in different years
         get rules of their own. Rules pay each patient from that patient's own record, so
         a shared rule pays every ICP's enrolees exactly what separate copies would.
         """
