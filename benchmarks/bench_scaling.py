@@ -54,14 +54,14 @@ def child(scenario_path: Path, patients: int, years: int, seed: int) -> dict[str
     model = ICSModel(scenario, seed=seed, patients=patients, years=years, population=population)
     t3 = time.perf_counter()
     year_s, patient_pass_s = [], []
-    patients_year = model._patients_year
+    patients_year = model.patients_year
 
     def timed_patients_year() -> None:  # the per-patient pass, apart from providers and metrics
         start = time.perf_counter()
         patients_year()
         patient_pass_s.append(time.perf_counter() - start)
 
-    model._patients_year = timed_patients_year
+    model.patients_year = timed_patients_year
     for _ in range(years):
         start = time.perf_counter()
         model.step()

@@ -2,7 +2,7 @@
 
 This is teaching code and a yardstick. Each :class:`Patient` is a ``mesa.Agent`` whose
 :meth:`Patient.step` lives one year with plain Python numbers, in the same order and by
-the same rules as the engine's vectorised pass (``ICSModel._patients_year``):
+the same rules as the engine's vectorised pass (:mod:`sim.engine.patients_year`):
 
 1. demography: new conditions, death (a newcomer takes the place), birthday;
 2. risk score: expected cost at national prices relative to the England mean;
@@ -33,6 +33,7 @@ import numpy as np
 
 from sim.config.scenario import Scenario
 from sim.contracts.payment import (
+    NATIONAL_PRICES,
     AgeSexRiskAdjustment,
     BlendedRule,
     CapitationRule,
@@ -42,7 +43,7 @@ from sim.contracts.payment import (
     build_rule,
 )
 from sim.engine.ledger import QUANTITIES
-from sim.engine.model import NATIONAL_PRICES, ICSModel
+from sim.engine.model import ICSModel
 from sim.patients import epidemiology as epi
 from sim.patients.calibration import AGE_BANDS, Calibration, calibrate
 from sim.patients.utilisation import COUNTED
@@ -101,15 +102,15 @@ class ProviderYear:
 
 class _RecordingModel(ICSModel):
     """The engine, noting what patients saw of providers at the start of each year, and the
-    year's books by option (the ledger's sums before any year-end settlement) and deaths."""
+    year's ledger sums by option (before any year-end settlement) and deaths."""
 
-    def _patients_year(self) -> None:
+    def patients_year(self) -> None:
         if not hasattr(self, "provider_record"):
             self.provider_record: list[ProviderYear] = []
-            self.books_record: list[dict] = []
+            self.ledger_record: list[dict] = []
         self.provider_record.append(ProviderYear.from_engine(self))
-        super()._patients_year()
-        self.books_record.append(
+        super().patients_year()
+        self.ledger_record.append(
             {
                 "deaths": self.deaths,
                 "by_option": {

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from helpers import scenario, value
 
-from sim.engine.metrics import COLUMNS, DTYPES, GROUPS, METRICS, MetricsLog, fragmentation_by_system
+from sim.engine.fragmentation import fragmentation_by_system
+from sim.engine.metrics import COLUMNS, DTYPES, GROUPS, METRICS, MetricsLog
 from sim.engine.model import ICSModel
 from sim.engine.run import metrics_frame, simulate
 from sim.patients.calibration import REFERENCE_SEED, calibrate
@@ -99,7 +100,7 @@ def test_fragmentation_follows_contract_terms_set_each_year() -> None:
             (df.metric == "fragmentation") & (df.system == "cvd_pathway") & (df.year == model.year)
         ]
         recorded.append(float(row["value"].iloc[0]))
-        assert recorded[-1] == fragmentation_by_system(model)[icp]
+        assert recorded[-1] == fragmentation_by_system(model.state)[icp]
     assert recorded == pytest.approx([0.8, 0.7, 0.6])
 
 
@@ -218,14 +219,14 @@ def test_local_options_reuse_last_years_layout_only_while_it_fits() -> None:
     for _ in range(m.n_years):
         m.step()
         table = m.option_table()
-        kept = LocalOptions.from_table(table, m.scenario.choice, m._local)
+        kept = LocalOptions.from_table(table, m.scenario.choice, m.patient_pass.local)
         fresh = LocalOptions.from_table(table, m.scenario.choice)
         for field in ("option", "fixed", "selection", "site", "site_km", "column"):
             assert np.array_equal(getattr(kept, field), getattr(fresh, field)), field
-        assert (kept.layout is m._local.layout) == bool(
-            np.array_equal(m._local.layout.available, table.available)
+        assert (kept.layout is m.patient_pass.local.layout) == bool(
+            np.array_equal(m.patient_pass.local.layout.available, table.available)
         )
-        layouts.append(m._local.layout)
+        layouts.append(m.patient_pass.local.layout)
     assert len({id(x) for x in layouts}) > 1, (
         "the scenario should open or close an option at least once"
     )

@@ -60,8 +60,8 @@ def paired_runs() -> tuple[list[dict[str, float]], list[dict[str, float]]]:
         model, providers = run_engine(sc, PATIENTS, YEARS, seed)
         engine.append(
             summary(
-                [r["by_option"] for r in model.books_record],
-                [r["deaths"] for r in model.books_record],
+                [r["by_option"] for r in model.ledger_record],
+                [r["deaths"] for r in model.ledger_record],
                 n_options,
             )
         )

@@ -1,4 +1,4 @@
-"""The year's books: per-patient quantities summed into small cells.
+"""The year's ledger: per-patient quantities summed into small cells.
 
 A cell is (option, locality, age band, IMD quintile, high-risk flag). Payments,
 provider accounts and every metric are read from these sums, so nothing downstream

@@ -26,7 +26,8 @@ Side-effects the seeds warn about are reported beside the core metrics:
 A model keeps its rows in a :class:`MetricsLog` (``model.metrics``): each year is one block
 of arrays, so recording a year costs the same few array operations whatever the number of
 systems, and :meth:`MetricsLog.frame` builds the tidy DataFrame in one go. Iterating the log
-still gives one dict per row, as a list of rows would.
+still gives one dict per row, as a list of rows would. Metrics read the year's
+:class:`~sim.engine.state.YearState`, never the model.
 """
 
 from __future__ import annotations
@@ -34,16 +35,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.contracts.payment import NATIONAL_PRICES, PaymentRule
+from sim.engine.fragmentation import SPEND, AccountableShares, fragmentation, registered_holders
 from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
-
-if TYPE_CHECKING:
-    from sim.engine.model import ICSModel
+from sim.engine.state import Market, YearState
 
 METRICS = (
     "population",
@@ -83,14 +81,6 @@ PER_1000 = {
     "readmissions_per_1000": "readmission",
     "ae_attendances_per_1000": "ae",
 }
-SPEND = {
-    "gp_consultation": "gp_consultation",
-    "outpatient": "outpatient",
-    "elective": "elective",
-    "emergency": "emergency_total",
-    "ae": "ae",
-}
-"""Priced activity -> ledger quantity, for spend at national prices."""
 GROUPS = ("all", *AGE_GROUPS, *IMD_GROUPS)
 _GROUP_AGE = np.array([-1, 0, 1, -1, -1, -1, -1, -1])  # each group's cell in the ledger's margins
 _GROUP_IMD = np.array([-1, -1, -1, 0, 1, 2, 3, 4])
@@ -124,26 +114,25 @@ _PER_HEAD_SCALE = np.array([scale for _, scale in _PER_HEAD.values()])[:, None, 
 _PER_HEAD_METRICS = [_METRIC[m] for m in (*_PER_HEAD, "settlement_per_capita")]
 _SETTLED_INTO = [list(_PER_HEAD).index(m) for m in ("cost_per_capita", "trust_income_per_capita")]
 _SPEND_ROWS = [_ROW[q] for q in SPEND.values()]
-_SPEND_PRICES = np.array([NATIONAL_PRICES[a] for a in SPEND])
 
 
 # --------------------------------------------------------------------------- providers
 
 
-def provider_totals(model: ICSModel) -> tuple[np.ndarray, np.ndarray]:
+def provider_totals(market: Market) -> tuple[np.ndarray, np.ndarray]:
     """Surplus (this year) and reserves (at year end) of each system's providers, GBP.
 
     Indexed as the metrics' systems: each option, then ``all``. Practices and trusts make
     up the fragmented default (the first option); each ICP is its own option. Each total
     adds its providers in the order listed here.
     """
-    books, rows = model.books, model.book_rows
+    books, rows = market.books, market.book_rows
     shared = np.concatenate([rows["practices"], rows["trusts"]])
-    options = model.partnerships.option
+    options = market.partnerships.option
     totals = []
     for column in (books.surplus, books.reserves):
         own, each_icp = column[shared].tolist(), column[rows["icps"]]
-        by_system = np.zeros(len(model.options) + 1)
+        by_system = np.zeros(market.n_options + 1)
         by_system[0] = sum(own)
         by_system[options] = each_icp + 0.0  # as sum([x]) = 0 + x (so -0.0 is 0.0)
         by_system[-1] = sum(own + each_icp.tolist())
@@ -151,80 +140,10 @@ def provider_totals(model: ICSModel) -> tuple[np.ndarray, np.ndarray]:
     return totals[0], totals[1]
 
 
-def need_ratio(model: ICSModel) -> float:
+def need_ratio(market: Market) -> float:
     """Elective volume at zero margin / volume under the tariff the baseline is calibrated on."""
-    costs, b = model.costs, model.scenario.behaviour
-    return math.exp(-b.induced_demand_elasticity * costs.reference_margin_rate("elective"))
-
-
-# --------------------------------------------------------------------------- fragmentation
-
-
-def _accountable_shares(rule: PaymentRule) -> list[float]:
-    return [rule.accountable_share(a, price) for a, price in zip(SPEND, _SPEND_PRICES, strict=True)]
-
-
-class AccountableShares:
-    """Each option's accountable share of each priced activity, kept while its terms hold.
-
-    Fragmentation needs, every year, the share of each priced activity that the
-    organisation patients are registered with bears itself: England asks 74 rules about 5
-    activities. The answers change only with a rule's terms, so they are worked out when
-    a rule is first seen and, each year, again only for rules whose terms follow a
-    schedule (:attr:`~sim.contracts.payment.PaymentRule.has_schedule`). Rules are recognised by identity: a model that gave
-    an option a new rule object would have its shares worked out afresh.
-    """
-
-    def __init__(self) -> None:
-        self._holders: list[PaymentRule] = []
-        self._share = np.zeros((len(SPEND), 0))
-        self._scheduled: list[int] = []  # holders whose terms can change year by year
-        self._year: int | None = None
-
-    def __call__(self, holders: Sequence[PaymentRule], year: int) -> np.ndarray:
-        """(activity, holder) shares for ``year``; read it, do not change it."""
-        same = len(holders) == len(self._holders) and all(
-            a is b for a, b in zip(holders, self._holders, strict=True)
-        )
-        if not same:
-            self._holders = list(holders)
-            self._share = (
-                np.array([_accountable_shares(h) for h in holders])
-                .reshape(len(holders), len(SPEND))
-                .T.copy()
-            )
-            self._scheduled = [j for j, h in enumerate(holders) if h.has_schedule]
-        elif year != self._year:
-            for j in self._scheduled:
-                self._share[:, j] = _accountable_shares(holders[j])
-        self._year = year
-        return self._share
-
-
-def _holders(model: ICSModel) -> list[PaymentRule]:
-    """The rule paying the organisation each option's patients are registered with."""
-    return [model.rules["gp"], *(icp.rule for icp in model.icps)]
-
-
-def _fragmentation(counts: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """Fragmentation of each option, then of all, from (activity, option) counts and shares."""
-    amount = _SPEND_PRICES[:, None] * counts
-    spend, accountable = amount.sum(axis=0), (amount * share).sum(axis=0)
-    spend, accountable = np.append(spend, spend.sum()), np.append(accountable, accountable.sum())
-    out = np.zeros_like(spend)
-    np.divide(accountable, spend, out=out, where=spend > 0)
-    return np.where(spend > 0, 1.0 - out, 0.0)
-
-
-def fragmentation_by_system(model: ICSModel, shares: AccountableShares | None = None) -> np.ndarray:
-    """Fragmentation (see the module notes) of every option, then of all options together.
-
-    ``shares`` keeps the rules' accountable shares from year to year (a model's
-    :class:`MetricsLog` holds one); without it they are worked out now.
-    """
-    counts = model.ledger.option_margins(list(SPEND.values()))[:, :-1, -1, -1, -1]
-    shares = shares if shares is not None else AccountableShares()
-    return _fragmentation(counts, shares(_holders(model), model.year))
+    elasticity = market.behaviour.induced_demand_elasticity
+    return math.exp(-elasticity * market.costs.reference_margin_rate("elective"))
 
 
 # --------------------------------------------------------------------------- a year
@@ -253,7 +172,7 @@ class YearMetrics:
         return np.unravel_index(self.index, self.shape)
 
 
-def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> YearMetrics:
+def year_metrics(year: YearState, shares: AccountableShares | None = None) -> YearMetrics:
     """The metric rows for the year just simulated.
 
     Every metric is computed for every (system, group) at once from the ledger's margin
@@ -263,7 +182,7 @@ def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> Ye
     ``shares`` keeps the rules' accountable shares between years (see
     :class:`AccountableShares`).
     """
-    q = model.ledger.option_margins(_LEDGER)[:, :, _GROUP_AGE, _GROUP_IMD, -1]
+    q = year.ledger.option_margins(_LEDGER)[:, :, _GROUP_AGE, _GROUP_IMD, -1]
     n = q[_ROW["population"]]  # (system, group); the last system is 'all'
     has = n > 0
     group_n = n[-1]
@@ -279,7 +198,7 @@ def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> Ye
 
     # rates per enrolee, all in one division: (metric, system, group); settlements, paid
     # after the year, are added to payments and reported on their own too
-    settled = model.accounts.option_margins(("commissioner_payment", "hospital_payment"))
+    settled = year.settlements.option_margins(("commissioner_payment", "hospital_payment"))
     settled = settled[:, :, _GROUP_AGE, _GROUP_IMD]
     totals = np.concatenate([q[_PER_HEAD_ROWS] * _PER_HEAD_SCALE, settled[:1]])
     totals[_SETTLED_INTO] += settled
@@ -292,28 +211,28 @@ def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> Ye
         per(q[_ROW["risk"]][-1], group_n, group_n > 0) - value[_METRIC["mean_risk"]],
         has,
     )
-    expected = q[_ROW["expected_elective"]] * need_ratio(model)
+    expected = q[_ROW["expected_elective"]] * need_ratio(year.market)
     ratio = per(q[_ROW["elective"]], expected, has & (expected > 0))
     put("induced_demand", np.maximum(0.0, ratio - 1.0), has & (expected > 0))
     put("under_service", np.maximum(0.0, 1.0 - ratio), has & (expected > 0))
 
     # whole-population metrics: the 'all' group only (the market's: of 'all' systems too)
     first = has[:, 0]
-    surplus, reserves = provider_totals(model)
-    spent = np.append(model.transaction_costs, model.transaction_costs.sum())
+    surplus, reserves = provider_totals(year.market)
+    spent = np.append(year.transaction_costs, year.transaction_costs.sum())
     shares = shares if shares is not None else AccountableShares()
-    share = shares(_holders(model), model.year)
+    share = shares(registered_holders(year.market), year.year)
     for metric, by_system, where in (
         ("provider_surplus", surplus, True),
         ("provider_reserves", reserves, True),
         ("transaction_costs_per_capita", per(spent, n[:, 0], first), first),
-        ("fragmentation", _fragmentation(q[_SPEND_ROWS][:, :-1, 0], share), first),
+        ("fragmentation", fragmentation(q[_SPEND_ROWS][:, :-1, 0], share), first),
     ):
         value[_METRIC[metric], :, 0] = by_system
         defined[_METRIC[metric], :, 0] = where
     enrolment = n[:-1, 0] / n[-1, 0] if n[-1, 0] else np.zeros(0)
     for metric, market in (
-        ("icps_open", float(model.partnerships.is_open.sum())),
+        ("icps_open", float(year.market.partnerships.is_open.sum())),
         ("market_concentration", float(sum((enrolment * enrolment).tolist()))),
     ):
         value[_METRIC[metric], -1, 0] = market
@@ -321,7 +240,7 @@ def year_metrics(model: ICSModel, shares: AccountableShares | None = None) -> Ye
 
     rows = value.transpose(2, 1, 0).ravel()  # (group, system, metric): the order of rows
     index = np.flatnonzero(defined.transpose(2, 1, 0))
-    return YearMetrics(int(model.year), index, rows[index], (len(GROUPS), len(n), len(METRICS)))
+    return YearMetrics(int(year.year), index, rows[index], (len(GROUPS), len(n), len(METRICS)))
 
 
 # --------------------------------------------------------------------------- a run
@@ -347,9 +266,9 @@ class MetricsLog:
         self._rows = 0
         self._shares = AccountableShares()
 
-    def record(self, model: ICSModel) -> YearMetrics:
-        """Add the metrics of the year ``model`` has just simulated."""
-        block = year_metrics(model, self._shares)
+    def record(self, year: YearState) -> YearMetrics:
+        """Add the metrics of the year just simulated (settled, with its failures closed)."""
+        block = year_metrics(year, self._shares)
         self.append(block)
         return block
 

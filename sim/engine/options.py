@@ -1,0 +1,104 @@
+"""What each locality's patients are offered this year: the option table of the choice.
+
+Which options are open where, each option's quality (after interventions), waits (a
+vertical ICP's own hospital, else the local trust), selection effort and main site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sim.config.scenario import Scenario
+from sim.patients.choice import OptionTable
+from sim.providers.agents import HospitalTrust
+from sim.providers.partnerships import IntegratedCarePartnership, Partnerships
+
+
+class OptionTables:
+    """Builds each year's :class:`~sim.patients.choice.OptionTable` from the providers.
+
+    The layout (which ICP serves which locality, where its site is, the localities with
+    the fragmented default) is fixed by the scenario; what is open, and each option's
+    quality and waits, are read from the providers whenever a table is asked for.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        options: Sequence[str],
+        trusts: Sequence[HospitalTrust],
+        icps: Sequence[IntegratedCarePartnership],
+        partnerships: Partnerships,
+    ):
+        self.scenario = scenario
+        self.options = list(options)
+        self.trusts = list(trusts)
+        self.partnerships = partnerships
+        locs = scenario.localities
+        self.default_open = np.array([loc.fragmented_default for loc in locs], dtype=bool)
+        served = [(i, li) for i, icp in enumerate(icps) for li in icp.localities]
+        self.icp_cells = (
+            np.array([i for i, _ in served], dtype=np.intp),  # ICP index,
+            np.array([li for _, li in served], dtype=np.intp),
+        )  # a locality it serves
+        # where each option's main site is in each locality (NaN: local practices), and each
+        # locality's radius in km
+        site = np.full((len(locs), len(self.options)), np.nan, dtype=np.float32)
+        icp, loc = self.icp_cells
+        site[loc, icp + 1] = np.array([x.config.site_position for x in icps])[icp]
+        radius = np.array([loc.radius_km for loc in locs], dtype=np.float32)
+        site.flags.writeable = radius.flags.writeable = False  # every year's table shares them
+        self.site, self.radius_km = site, radius
+
+    def available(self) -> np.ndarray:
+        """Which options are open in each locality now: (localities, options)."""
+        available = np.zeros((len(self.scenario.localities), len(self.options)), dtype=bool)
+        available[:, 0] = self.default_open
+        icp, loc = self.icp_cells
+        available[loc, icp + 1] = self.partnerships.is_open[icp]
+        return available
+
+    def contestable(self) -> np.ndarray:
+        """Whether each ICP has a rival (another open option) in any locality it serves."""
+        rivals = self.available().sum(axis=1) > 1
+        icp, loc = self.icp_cells
+        return np.bincount(icp, weights=rivals[loc], minlength=len(self.partnerships)) > 0
+
+    def quality(self, year: int) -> np.ndarray:
+        """Quality index of each option in ``year``, after interventions."""
+        q = np.concatenate(
+            [[self.scenario.behaviour.quality_base], self.partnerships.quality]
+        ).astype(np.float32)
+        for iv in self.scenario.interventions:
+            if iv.start_year <= year <= iv.end_year and iv.value == "quality":
+                sel = slice(None) if iv.option == "all" else self.options.index(iv.option)
+                q[sel] *= iv.factor
+        return np.clip(q, 0.0, 1.0)
+
+    def table(self, year: int) -> OptionTable:
+        """What patients see of each option in each locality in ``year``."""
+        n_loc, n_opt = len(self.scenario.localities), len(self.options)
+        available = self.available()
+        waiting = np.zeros((n_loc, n_opt), dtype=np.float32)
+        selection = np.zeros((n_loc, n_opt), dtype=np.float32)
+        trust_waiting = np.array([trust.waiting_weeks for trust in self.trusts])
+        waiting[:, 0] = trust_waiting
+        # every (ICP, locality it serves) cell at once: icp indexes the ICPs
+        icp, loc = self.icp_cells
+        option = icp + 1
+        icps = self.partnerships  # a vertical ICP's own hospital, else the local trust
+        waiting[loc, option] = np.where(
+            icps.vertical[icp], icps.waiting_weeks[icp], trust_waiting[loc]
+        )
+        selection[loc, option] = icps.selection[icp]
+        quality = np.broadcast_to(self.quality(year), (n_loc, n_opt))
+        return OptionTable(
+            available=available,
+            quality=quality,
+            waiting=waiting,
+            selection=selection,
+            site=self.site,
+            radius_km=self.radius_km,
+        )

@@ -1,0 +1,191 @@
+"""Step 2 of the year: the patients' year, in one pass over fixed-size chunks of patients.
+
+For each chunk, in this order: demography (ageing, new conditions, deaths, entrants);
+risk score; annual choice of option; utilisation drawn from baseline rates times the
+providers' rate modifiers; payments under the option's contracts; experience of care,
+which feeds next year's choice; then sums into the year's ledger. Each stochastic step
+draws from its own stream for (year, chunk), so results do not depend on how the
+population is split among workers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.base.rng import chunks, stream
+from sim.config.scenario import Scenario
+from sim.engine.ledger import Ledger
+from sim.engine.payments import Payer, chunk_payments
+from sim.engine.risk import RiskScorer
+from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
+from sim.patients.modifiers import RateModifiers
+from sim.patients.population import Demography, Population
+from sim.patients.utilisation import COUNTED, Activity, PerPatient, draw_counts
+
+
+class PatientPass:
+    """Lives one year of a population: :meth:`run` returns the year's ledger and deaths.
+
+    Keeps last year's :class:`~sim.patients.choice.LocalOptions` (``local``), whose layout
+    a year can reuse while the options open in each locality stay the same.
+    """
+
+    def __init__(
+        self,
+        population: Population,
+        scenario: Scenario,
+        seed: int,
+        replicate: int,
+        demography: Demography,
+        choice_rule: LogitChoice,
+        risk: RiskScorer,
+        empty_ledger: Ledger,
+    ):
+        self.population = population
+        self.scenario = scenario
+        self.seed = seed
+        self.replicate = replicate
+        self.demography = demography
+        self.choice_rule = choice_rule
+        self.risk = risk
+        self.empty_ledger = empty_ledger  # each year starts a copy
+        self.local: LocalOptions | None = None
+
+    def run(
+        self,
+        year: int,
+        table: OptionTable,
+        modifiers: RateModifiers,
+        groups: tuple[np.ndarray, list[Payer]],
+    ) -> tuple[Ledger, int]:
+        """One year of every patient: returns its ledger and the number of deaths.
+
+        ``table``: what patients see of each option; ``groups``: who pays for whom
+        (:func:`sim.engine.payments.payment_groups`), fixed for the year.
+        """
+        pop = self.population
+        ledger = self.empty_ledger.copy()
+        self.local = local = LocalOptions.from_table(table, self.scenario.choice, self.local)
+        quality = table.quality[0]
+        threshold = self.scenario.behaviour.high_risk_threshold
+        heads = np.zeros(ledger.cell_shape)
+        deaths = 0
+        for index, rows in chunks(pop.n):
+            deaths += self.demography.step_chunk(
+                pop, rows, stream(self.seed, self.replicate, "demography", year, index)
+            )
+            expected = self.risk.score(pop, rows)
+            high_risk = pop.risk[rows] >= threshold
+            switched = self.choose(rows, year, table, high_risk, index, local)
+            activity = self.utilise(rows, year, expected, modifiers, high_risk, index)
+            payments = chunk_payments(pop, rows, activity, groups)
+            self.experience(rows, year, quality, activity, index)
+            keys = ledger.keys(
+                pop.option[rows], pop.locality[rows], pop.age[rows], pop.imd[rows], high_risk
+            )
+            heads += ledger.add(
+                keys,
+                {
+                    "population": None,
+                    "switched": switched,
+                    "risk": pop.risk[rows],
+                    **{a: activity.counts[a] for a in (*COUNTED, "readmission")},
+                    "bed_days": activity.bed_days,
+                    "experience": pop.experience[rows],
+                    **payments,
+                    "expected_elective": expected["elective"],
+                },
+            )
+        # quantities that are the same for everyone in a cell follow from its head count
+        per_pair = (slice(None), None, None, None)
+        ledger.add_cells("high_risk", heads * np.array([0.0, 1.0]))
+        ledger.add_cells("quality", heads * quality[ledger.pair_option][per_pair])
+        ledger.add_cells(
+            "waiting", heads * table.waiting[ledger.pair_locality, ledger.pair_option][per_pair]
+        )
+        ledger.add_cells(
+            "emergency_total", sum(ledger.cells(a) for a in ("emergency", "acsc", "readmission"))
+        )
+        return ledger, deaths
+
+    def choose(
+        self,
+        rows: slice,
+        year: int,
+        table: OptionTable,
+        high_risk: np.ndarray,
+        index: int,
+        local: LocalOptions,
+    ) -> np.ndarray:
+        """Annual choice for one chunk; returns True where a patient switched option.
+
+        Utilities cover each patient's local options only (``local``, built from ``table``).
+        """
+        pop = self.population
+        current, loc = pop.option[rows], pop.locality[rows]
+        years = pop.years_enrolled[rows]  # a view: updated in place below
+        u = stream(self.seed, self.replicate, "choice", year, index).random(
+            len(current), dtype=np.float32
+        )
+        idx: slice | np.ndarray = slice(None)
+        if not self.scenario.choice.enabled:
+            must_move = ~table.available[loc, current]
+            if not must_move.any():
+                return np.zeros(len(current), dtype=bool)
+            idx = np.flatnonzero(must_move)
+        inertia = self.choice_rule.inertia(
+            pop.age[rows][idx], pop.conditions[rows][idx] > 0, years[idx]
+        )
+        utilities = self.choice_rule.local_utilities(
+            local,
+            current[idx],
+            loc[idx],
+            pop.position[rows][idx],
+            high_risk[idx],
+            pop.experience[rows][idx],
+            inertia,
+        )
+        chosen = current.copy()
+        chosen[idx] = self.choice_rule.choose_local(local, loc[idx], utilities, u[idx])
+        moved = chosen != current
+        switched = moved & (years > 0)
+        pop.previous_option[rows] = current
+        pop.option[rows] = chosen
+        years[moved] = 0
+        return switched
+
+    def utilise(
+        self,
+        rows: slice,
+        year: int,
+        expected: dict[str, np.ndarray],
+        modifiers: RateModifiers,
+        high_risk: np.ndarray,
+        index: int,
+    ) -> Activity:
+        """One chunk's care: counts, readmissions and bed days after provider modifiers."""
+        pop = self.population
+        key = expected["_key"]
+        tables = self.risk.tables
+        m = rows.stop - rows.start
+        mods = modifiers.for_patients(pop.option[rows], pop.locality[rows], high_risk)
+        rng = stream(self.seed, self.replicate, "utilisation", year, index)
+        u = list(rng.random((len(COUNTED) + 1, m), dtype=np.float32))
+        los = {kind: PerPatient(v, key) for kind, v in tables.los.items()}
+        return draw_counts(expected, mods, u, PerPatient(tables.readmission, key), los)
+
+    def experience(
+        self, rows: slice, year: int, quality: np.ndarray, activity: Activity, index: int
+    ) -> None:
+        """This year's experience of care: the option's quality, less a penalty for an
+        emergency admission, plus noise (clipped to 0-1)."""
+        p = self.scenario.choice
+        pop = self.population
+        z = stream(self.seed, self.replicate, "experience", year, index).standard_normal(
+            rows.stop - rows.start, dtype=np.float32
+        )
+        value = quality[pop.option[rows]]
+        value -= np.float32(p.experience_admission_penalty) * (activity.emergency_total > 0)
+        z *= np.float32(p.experience_noise)
+        value += z
+        np.clip(value, 0.0, 1.0, out=pop.experience[rows])
