@@ -42,12 +42,14 @@ SchedulerOption = Annotated[
     ),
 ]
 WorkersOption = Annotated[
-    int | None, typer.Option(help="Local Dask workers (default: one per core; 0: in this process).")
+    int | None,
+    typer.Option(min=0, help="Local Dask workers (default: one per core; 0: in this process)."),
 ]
 ReplicateWorkersOption = Annotated[
     int,
     typer.Option(
-        help="Replicates in parallel on a local Dask cluster of N workers (0: in this process)."
+        min=0,
+        help="Replicates in parallel on a local Dask cluster of N workers (0: in this process).",
     ),
 ]
 
@@ -111,15 +113,15 @@ def run(
     from sim.experiments.summary import final_year_summary
 
     sc = _load(scenario, set_)
-    s = RunSettings.of(sc, seed, patients, years, replicates)
-    out = out or Path("results") / sc.scenario.name
-    console.print(
-        f"Running [bold]{sc.scenario.name}[/]: {s.patients:,} patients, "
-        f"{s.years} years, {s.replicates} replicate(s), seed {s.seed}"
-    )
-    start = time.perf_counter()
-    many = s.replicates > 1
     with _experiment_errors():
+        s = RunSettings.of(sc, seed, patients, years, replicates)
+        out = out or Path("results") / sc.scenario.name
+        console.print(
+            f"Running [bold]{sc.scenario.name}[/]: {s.patients:,} patients, "
+            f"{s.years} years, {s.replicates} replicate(s), seed {s.seed}"
+        )
+        start = time.perf_counter()
+        many = s.replicates > 1
         metrics = run_replicates(
             sc,
             out,
@@ -181,11 +183,11 @@ def compare(
     names = [sc.scenario.name for sc in loaded]
     if len(set(names)) != len(names):
         fail(f"scenario names must differ to be compared; got {', '.join(names)}")
-    base = RunSettings.of(loaded[0], seed, patients, years, replicates)
-    console.print(
-        f"Running {', '.join(names)}: {base.replicates} replicate(s) each, seed {base.seed} ..."
-    )
     with _experiment_errors():
+        base = RunSettings.of(loaded[0], seed, patients, years, replicates)
+        console.print(
+            f"Running {', '.join(names)}: {base.replicates} replicate(s) each, seed {base.seed} ..."
+        )
         metrics = run_comparison(loaded, out, base, workers=workers, scheduler=scheduler)
     table = write_comparison(metrics, out)
     if base.replicates == 1:

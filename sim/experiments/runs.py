@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 import sim
 from sim.base.files import atomic_write_csv, atomic_write_parquet, atomic_write_text
-from sim.config.scenario import Scenario, scenario_to_toml
+from sim.config.scenario import RunConfig, Scenario, ScenarioError, scenario_to_toml
 from sim.engine.metrics import COLUMNS
 from sim.experiments.executor import RunSpec, execute, load_run
 from sim.experiments.summary import difference_table, final_year_summary, fmt_interval
@@ -29,7 +30,11 @@ from sim.experiments.summary import difference_table, final_year_summary, fmt_in
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Seed, size, length and replicates of a run: the options given, else the scenario's."""
+    """Seed, size, length and replicates of a run: the options given, else the scenario's.
+
+    Options are held to what a scenario's ``[run]`` allows (:class:`RunConfig`, one
+    declaration of the bounds); one outside raises :class:`ScenarioError` naming it.
+    """
 
     seed: int
     patients: int
@@ -45,11 +50,20 @@ class RunSettings:
         years: int | None = None,
         replicates: int | None = None,
     ) -> RunSettings:
+        given = {"seed": seed, "patients": patients, "years": years, "replicates": replicates}
+        given = {key: value for key, value in given.items() if value is not None}
+        try:
+            RunConfig.model_validate(given)
+        except ValidationError as err:
+            raise ScenarioError(
+                "\n".join(f"--{e['loc'][0]}: {e['msg']} (got {e['input']!r})" for e in err.errors())
+            ) from None
+        run = scenario.run
         return cls(
-            seed=scenario.run.seed if seed is None else seed,
-            patients=patients or scenario.run.patients,
-            years=years or scenario.run.years,
-            replicates=replicates or scenario.run.replicates,
+            seed=given.get("seed", run.seed),
+            patients=given.get("patients", run.patients),
+            years=given.get("years", run.years),
+            replicates=given.get("replicates", run.replicates),
         )
 
 
