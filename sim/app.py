@@ -1,7 +1,7 @@
 """The live dashboard: a Mesa SolaraViz page over :class:`sim.engine.model.ICSModel`.
 
-As in the Mesa examples, the model lives in ``model.py`` and this file only sets up the
-page. A presenter picks a scenario, moves the controls (payment regime, risk
+As in the Mesa examples, the model lives in :mod:`sim.engine.model` and this file only
+sets up the page. A presenter picks a scenario, moves the controls (payment regime, risk
 adjustment, choice inertia, number of ICPs), presses Reset to build the model with
 them, then Step or play: each step is one simulated year, and the plots of enrolment,
 hospital use and cost redraw from ``model.metrics`` (a :class:`sim.engine.metrics.MetricsLog`)
@@ -23,7 +23,14 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
-from sim.config.scenario import Scenario, apply_override, read_scenario_dict, scenario_from_dict
+from sim.config.parameters import Choice
+from sim.config.scenario import (
+    RunConfig,
+    Scenario,
+    apply_override,
+    read_scenario_dict,
+    scenario_from_dict,
+)
 from sim.engine.model import ICSModel
 from sim.report import plots
 
@@ -33,6 +40,11 @@ REGIMES = ("tariff", "capitation", "blended")
 RISK_ADJUSTMENTS = ("none", "age_sex", "full")
 MAX_ICPS = 4
 DEFAULT_SCENARIO = "competing_icps_capitation"
+INERTIA = Choice.model_fields["inertia"].default
+"""The inertia control starts at ``choice.inertia`` as declared, with its unit and source."""
+YEARS = RunConfig.model_fields["years"].default
+PATIENTS = 10_000
+"""A tenth of ``run.patients``, so that each simulated year redraws while the audience watches."""
 
 
 def scenario_dir() -> Path | None:
@@ -96,14 +108,26 @@ def _contract(current: dict[str, Any], regime: str, risk_adjustment: str) -> dic
     return {"kind": "blended", **share, "capitation": capitation}
 
 
+def _urban_locality(data: dict[str, Any]) -> str:
+    """The locality the ICP slider fills: ``urban`` where there is one, else the first."""
+    names = [loc["name"] for loc in data.get("localities", [{"name": "area"}])]
+    return "urban" if "urban" in names else names[0]
+
+
+def urban_icp_count(path: Path | None) -> int:
+    """How many ICPs a scenario file (None: the built-in defaults) has in its urban locality."""
+    data = read_scenario_dict(path) if path else Scenario().model_dump(mode="json")
+    urban = _urban_locality(data)
+    return sum(icp["localities"] == [urban] for icp in data.get("icps", []))
+
+
 def _urban_icps(data: dict[str, Any], n_icps: int) -> list[dict[str, Any]]:
     """The scenario's ICPs with exactly ``n_icps`` in the urban (else first) locality.
 
     Existing urban ICPs are kept in order; extra ones alternate virtual and vertical
     integration and spread their main sites across the locality.
     """
-    names = [loc["name"] for loc in data.get("localities", [{"name": "area"}])]
-    urban = "urban" if "urban" in names else names[0]
+    urban = _urban_locality(data)
     icps = list(data.get("icps", []))
     here = [i for i in icps if i["localities"] == [urban]]
     others = [i for i in icps if i["localities"] != [urban]]
@@ -131,16 +155,20 @@ def dashboard_scenario(
     scenario: str = DEFAULT_SCENARIO,
     payment_regime: str = AS_IN_SCENARIO,
     risk_adjustment: str = AS_IN_SCENARIO,
-    inertia: float = 2.6,
-    n_icps: int = 2,
+    inertia: float = INERTIA,
+    n_icps: int | None = None,
 ) -> Scenario:
-    """The scenario the dashboard controls describe, validated like any scenario file."""
+    """The scenario the dashboard controls describe, validated like any scenario file.
+
+    ``n_icps`` None keeps the scenario's own ICPs, as "as in scenario" keeps its contracts.
+    """
     files = scenario_files()
     path = files.get(scenario)
     data = read_scenario_dict(path) if path else Scenario().model_dump(mode="json")
     if "contracts" not in data:
         data["contracts"] = Scenario().model_dump(mode="json")["contracts"]
-    data["icps"] = _urban_icps(data, int(n_icps))
+    if n_icps is not None:
+        data["icps"] = _urban_icps(data, int(n_icps))
     for name in {"icp", *(icp.get("contract", "icp") for icp in data["icps"])}:
         data["contracts"][name] = _contract(
             data["contracts"].get(name, {"kind": "capitation"}), payment_regime, risk_adjustment
@@ -157,10 +185,10 @@ class DashboardModel(ICSModel):
         scenario: str = DEFAULT_SCENARIO,
         payment_regime: str = AS_IN_SCENARIO,
         risk_adjustment: str = AS_IN_SCENARIO,
-        inertia: float = 2.6,
-        n_icps: int = 2,
-        patients: int = 10_000,
-        years: int = 10,
+        inertia: float = INERTIA,
+        n_icps: int | None = None,
+        patients: int = PATIENTS,
+        years: int = YEARS,
     ):
         resolved = dashboard_scenario(scenario, payment_regime, risk_adjustment, inertia, n_icps)
         super().__init__(resolved, patients=int(patients), years=int(years))
@@ -169,7 +197,7 @@ class DashboardModel(ICSModel):
             "payment_regime": payment_regime,
             "risk_adjustment": risk_adjustment,
             "inertia": float(inertia),
-            "n_icps": int(n_icps),
+            "n_icps": None if n_icps is None else int(n_icps),
             "patients": int(patients),
         }
 
@@ -318,33 +346,28 @@ def Summary(model: DashboardModel) -> solara.Element:
     return solara.Markdown("\n\n".join(lines), style={"font-size": "18px"})
 
 
+def _drop_down(label: str, values: list[str], value: str = AS_IN_SCENARIO) -> dict[str, Any]:
+    """A drop-down control, in the form Mesa's SolaraViz reads."""
+    return {"type": "Select", "value": value, "values": values, "label": label}
+
+
 def model_params() -> dict[str, Any]:
     """The controls: Mesa builds ``DashboardModel(**values)`` from them on Reset."""
-    names = list(scenario_files())
+    files = scenario_files()
+    names = list(files)
+    default = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
+    urban_icps = min(urban_icp_count(files[default]), MAX_ICPS)
     return {
-        "scenario": {
-            "type": "Select",
-            "value": DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0],
-            "values": names,
-            "label": "Scenario",
-        },
-        "payment_regime": {
-            "type": "Select",
-            "value": AS_IN_SCENARIO,
-            "values": [AS_IN_SCENARIO, *REGIMES],
-            "label": "ICP payment regime",
-        },
-        "risk_adjustment": {
-            "type": "Select",
-            "value": AS_IN_SCENARIO,
-            "values": [AS_IN_SCENARIO, *RISK_ADJUSTMENTS],
-            "label": "Risk adjustment",
-        },
+        "scenario": _drop_down("Scenario", names, default),
+        "payment_regime": _drop_down("ICP payment regime", [AS_IN_SCENARIO, *REGIMES]),
+        "risk_adjustment": _drop_down("Risk adjustment", [AS_IN_SCENARIO, *RISK_ADJUSTMENTS]),
         "inertia": Slider(
-            "Choice inertia (utility of staying)", value=2.6, min=0.0, max=5.0, step=0.2
+            "Choice inertia (utility of staying)", value=INERTIA, min=0.0, max=5.0, step=0.2
         ),
-        "n_icps": Slider("ICPs in the urban locality", value=2, min=0, max=MAX_ICPS, step=1),
-        "patients": Slider("Patients", value=10_000, min=2_000, max=50_000, step=1_000),
+        "n_icps": Slider(
+            "ICPs in the urban locality", value=urban_icps, min=0, max=MAX_ICPS, step=1
+        ),
+        "patients": Slider("Patients", value=PATIENTS, min=2_000, max=50_000, step=1_000),
     }
 
 

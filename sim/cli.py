@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -11,13 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from sim.config.scenario import Scenario, ScenarioError, load_scenario
+from sim.report.terminal import print_table
 
 app = typer.Typer(
     add_completion=False,
@@ -44,7 +42,15 @@ SchedulerOption = Annotated[
     ),
 ]
 WorkersOption = Annotated[
-    int | None, typer.Option(help="Local Dask workers (default: one per core; 0: in this process).")
+    int | None,
+    typer.Option(min=0, help="Local Dask workers (default: one per core; 0: in this process)."),
+]
+ReplicateWorkersOption = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Replicates in parallel on a local Dask cluster of N workers (0: in this process).",
+    ),
 ]
 
 
@@ -62,50 +68,17 @@ def _load(path: Path, overrides: list[str] | None) -> Scenario:
         raise  # unreachable
 
 
-def _settings(scenario: Scenario, seed, patients, years, replicates) -> dict:
-    return {
-        "seed": scenario.run.seed if seed is None else seed,
-        "patients": patients or scenario.run.patients,
-        "years": years or scenario.run.years,
-        "replicates": replicates or scenario.run.replicates,
-    }
-
-
-def _print_table(df: pd.DataFrame, title: str) -> None:
-    table = Table(title=title, show_lines=False)
-    table.add_column(df.index.name or "")
-    for col in df.columns:
-        table.add_column(str(col), justify="right")
-    for idx, row in df.iterrows():
-        table.add_row(str(idx), *[_cell(v) for v in row.values])
-    console.print(table)
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    return f"{value:,.3f}" if pd.notna(value) else ""
-
-
-def _stop(signum: int, frame: object) -> None:
-    """Ctrl-C or SIGTERM: quiet Dask before it is interrupted mid-call, then stop."""
-    from sim.experiments.executor import quiet_dask_logging
-
-    quiet_dask_logging()
-    raise KeyboardInterrupt
-
-
 @contextmanager
 def _experiment_errors() -> Iterator[None]:
     """SIGTERM acts like Ctrl-C; both, and failed runs, end with one message and no traceback.
 
     Results that landed before the stop are on disk, so the same command resumes.
     """
-    from sim.experiments.executor import ExperimentError, Interrupted
+    from sim.experiments.executor import ExperimentError, Interrupted, interrupt_on_signals
 
-    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        with interrupt_on_signals():
+            yield
     except Interrupted as exc:
         err_console.print(f"[bold yellow]{escape(str(exc))}[/]", highlight=False, soft_wrap=True)
         raise typer.Exit(code=130) from None
@@ -114,9 +87,6 @@ def _experiment_errors() -> Iterator[None]:
         raise typer.Exit(code=130) from None
     except (ExperimentError, ScenarioError) as exc:
         fail(str(exc))
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 @app.command()
@@ -130,12 +100,7 @@ def run(
     years: YearsOption = None,
     replicates: ReplicatesOption = None,
     set_: SetOption = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            help="Replicates in parallel on a local Dask cluster of N workers (0: in this process)."
-        ),
-    ] = 0,
+    workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
 ) -> None:
     """Run one scenario and write tidy metrics, the resolved scenario and run.json.
@@ -144,26 +109,26 @@ def run(
     holding the middle 90% of replicates, and summary.csv is written too.
     """
     from sim.base.files import atomic_write_csv
-    from sim.experiments.runs import run_replicates, summary_table, write_run
+    from sim.experiments.runs import RunSettings, run_replicates, summary_table, write_run
     from sim.experiments.summary import final_year_summary
 
     sc = _load(scenario, set_)
-    s = _settings(sc, seed, patients, years, replicates)
-    out = out or Path("results") / sc.scenario.name
-    console.print(
-        f"Running [bold]{sc.scenario.name}[/]: {s['patients']:,} patients, "
-        f"{s['years']} years, {s['replicates']} replicate(s), seed {s['seed']}"
-    )
-    start = time.perf_counter()
-    many = s["replicates"] > 1
     with _experiment_errors():
+        s = RunSettings.of(sc, seed, patients, years, replicates)
+        out = out or Path("results") / sc.scenario.name
+        console.print(
+            f"Running [bold]{sc.scenario.name}[/]: {s.patients:,} patients, "
+            f"{s.years} years, {s.replicates} replicate(s), seed {s.seed}"
+        )
+        start = time.perf_counter()
+        many = s.replicates > 1
         metrics = run_replicates(
             sc,
             out,
-            seed=s["seed"],
-            replicates=s["replicates"],
-            patients=s["patients"],
-            years=s["years"],
+            seed=s.seed,
+            replicates=s.replicates,
+            patients=s.patients,
+            years=s.years,
             workers=workers,
             scheduler=scheduler,
             progress_bar=many,
@@ -173,21 +138,21 @@ def run(
         out,
         sc,
         metrics,
-        seed=s["seed"],
-        replicates=s["replicates"],
+        seed=s.seed,
+        replicates=s.replicates,
         wall_seconds=wall,
-        patients=s["patients"],
-        years=s["years"],
+        patients=s.patients,
+        years=s.years,
     )
-    title = f"{sc.scenario.name}: year {s['years']}, whole population"
+    title = f"{sc.scenario.name}: year {s.years}, whole population"
     written = "metrics.parquet, metrics.csv, scenario.toml, run.json"
     if many:
         atomic_write_csv(
             out / "summary.csv", final_year_summary(metrics, by=["scenario", "system", "metric"])
         )
         written += ", summary.csv"
-        title += f", mean [90% interval] of {s['replicates']} replicates"
-    _print_table(summary_table(metrics, interval=many), title)
+        title += f", mean [90% interval] of {s.replicates} replicates"
+    print_table(console, summary_table(metrics, interval=many), title)
     console.print(f"Wrote {out}/{written} in {wall:.1f} s")
 
 
@@ -200,12 +165,7 @@ def compare(
     years: YearsOption = None,
     replicates: ReplicatesOption = None,
     set_: SetOption = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            help="Replicates in parallel on a local Dask cluster of N workers (0: in this process)."
-        ),
-    ] = 0,
+    workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
 ) -> None:
     """Run scenarios on the same population and seed; write a table and a figure.
@@ -214,83 +174,38 @@ def compare(
     so with more than one replicate the differences from the first scenario are taken
     replicate by replicate and shown with the range holding the middle 90% of them.
     """
-    from sim.base.files import atomic_write_csv
-    from sim.experiments.executor import RunSpec, execute, load_run
-    from sim.experiments.runs import write_run
-    from sim.experiments.summary import COMPARE_SHOWN, difference_table, final_year_summary
+    from sim.experiments.runs import RunSettings, run_comparison, write_differences
+    from sim.experiments.summary import COMPARE_SHOWN
     from sim.report.compare import write_comparison
+    from sim.report.terminal import difference_view
 
     loaded = [_load(p, set_) for p in scenarios]
     names = [sc.scenario.name for sc in loaded]
     if len(set(names)) != len(names):
         fail(f"scenario names must differ to be compared; got {', '.join(names)}")
-    base = _settings(loaded[0], seed, patients, years, replicates)
-    specs = {
-        sc.scenario.name: [
-            RunSpec(
-                scenario=sc,
-                seed=base["seed"],
-                replicate=rep,
-                patients=base["patients"],
-                years=base["years"],
-            )
-            for rep in range(base["replicates"])
-        ]
-        for sc in loaded
-    }
-    console.print(
-        f"Running {', '.join(names)}: {base['replicates']} replicate(s) each, "
-        f"seed {base['seed']} ..."
-    )
-    start = time.perf_counter()
-    runs_dir = out / "replicates"
-    with _experiment_errors():  # one executor call, so one cluster serves every scenario
-        execute(
-            [s for group in specs.values() for s in group],
-            runs_dir,
-            workers=workers,
-            scheduler=scheduler,
-            progress=base["replicates"] > 1,
-            label="compare",
+    with _experiment_errors():
+        base = RunSettings.of(loaded[0], seed, patients, years, replicates)
+        console.print(
+            f"Running {', '.join(names)}: {base.replicates} replicate(s) each, seed {base.seed} ..."
         )
-    wall = time.perf_counter() - start
-    frames = []
-    for sc in loaded:
-        df = pd.concat(
-            [load_run(runs_dir, spec.run_id) for spec in specs[sc.scenario.name]], ignore_index=True
-        )
-        write_run(
-            out / sc.scenario.name,
-            sc,
-            df,
-            seed=base["seed"],
-            replicates=base["replicates"],
-            wall_seconds=wall,
-            patients=base["patients"],
-            years=base["years"],
-        )
-        frames.append(df)
-    metrics = pd.concat(frames, ignore_index=True)
+        metrics = run_comparison(loaded, out, base, workers=workers, scheduler=scheduler)
     table = write_comparison(metrics, out)
-    if base["replicates"] == 1:
+    if base.replicates == 1:
         final = table["final_year"]
-        _print_table(final.T, f"Final year (year {base['years']}), whole population")
+        print_table(console, final.T, f"Final year (year {base.years}), whole population")
         console.print(f"Wrote {out}/comparison.csv, comparison.md and comparison.png")
         return
-    summary, differences = difference_table(metrics, baseline=names[0])
-    atomic_write_csv(
-        out / "summary.csv", final_year_summary(metrics, by=["scenario", "system", "metric"])
-    )
-    atomic_write_csv(out / "differences.csv", differences)
-    n = base["replicates"]
-    _print_table(
+    summary, differences = write_differences(out, metrics, baseline=names[0])
+    n = base.replicates
+    print_table(
+        console,
         summary.reindex(list(COMPARE_SHOWN)).dropna(how="all"),
-        f"Final year (year {base['years']}), whole population: "
-        f"mean [90% interval] of {n} replicates",
+        f"Final year (year {base.years}), whole population: mean [90% interval] of {n} replicates",
     )
     if len(names) > 1:
-        _print_table(
-            _diff_view(differences, names[0]),
+        print_table(
+            console,
+            difference_view(differences, names[0]),
             f"Difference from {names[0]}, replicate by replicate (common random "
             f"numbers): mean [90% interval] of {n}",
         )
@@ -298,25 +213,6 @@ def compare(
         f"Wrote {out}/comparison.csv, comparison.md, comparison.png, summary.csv "
         "and differences.csv"
     )
-
-
-def _diff_view(differences: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    from sim.experiments.summary import COMPARE_SHOWN, fmt_interval
-
-    sel = differences[
-        (differences["year"] == differences["year"].max())
-        & (differences["system"] == "all")
-        & (differences["group"] == "all")
-    ]
-    sel = sel.assign(
-        cell=[
-            fmt_interval(m, lo, hi)
-            for m, lo, hi in zip(sel["mean"], sel["low"], sel["high"], strict=True)
-        ]
-    )
-    view = sel.pivot(index="metric", columns="scenario", values="cell")
-    view.columns = [f"{c} - {baseline}" for c in view.columns]
-    return view.reindex([m for m in COMPARE_SHOWN if m in view.index])
 
 
 @app.command()
@@ -333,20 +229,13 @@ def sweep(
     set_: SetOption = None,
 ) -> None:
     """Run a sweep: every grid point x replicate, on Dask, resumable, into one Parquet table."""
+    from sim.experiments.executor import where_runs
     from sim.experiments.sweep import n_runs, plan_sweep, run_sweep
 
     with _experiment_errors():
         plan = plan_sweep(sweep_file, set_ or [])
         out = out or Path("results") / "sweeps" / plan.name
-        where = (
-            f"the Dask cluster at {scheduler}"
-            if scheduler
-            else (
-                "this process"
-                if workers == 0
-                else f"{workers or os.cpu_count()} local Dask workers"
-            )
-        )
+        where = where_runs(workers, scheduler)
         console.print(
             f"Sweep [bold]{plan.name}[/]: {len(plan.points)} points x "
             f"{plan.replicates} replicates = {n_runs(plan)} runs on {where}; "
@@ -381,7 +270,8 @@ def sensitivity(
     set_: SetOption = None,
 ) -> None:
     """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a bar plot."""
-    from sim.experiments.sensitivity import INDEX, plan_sensitivity, run_sensitivity
+    from sim.experiments.sensitivity import plan_sensitivity, run_sensitivity
+    from sim.experiments.sensitivity_indices import INDEX, SHOWN
 
     with _experiment_errors():
         plan = plan_sensitivity(sensitivity_file, set_ or [], method=method, samples=samples)
@@ -395,12 +285,7 @@ def sensitivity(
     index = INDEX[plan.method]
     for output in plan.outputs:
         top = indices[indices["output"] == output].head(10).set_index("parameter")
-        cols = (
-            ["mu_star", "mu_star_conf", "sigma"]
-            if plan.method == "morris"
-            else ["ST", "ST_conf", "S1", "S1_conf"]
-        )
-        _print_table(top[cols], f"{output}: parameters ranked by {index}")
+        print_table(console, top[SHOWN[plan.method]], f"{output}: parameters ranked by {index}")
     console.print(f"Wrote {out}/indices.csv, sensitivity.png, samples.csv and results.parquet")
 
 
@@ -412,15 +297,9 @@ def params(
     set_: SetOption = None,
 ) -> None:
     """List every parameter with its value, unit and source (or assumption range)."""
-    from sim.config.declare import iter_parameters
+    from sim.report.terminal import parameter_table
 
-    sc = _load(scenario, set_) if scenario else Scenario()
-    table = Table(title="icsim parameters", show_lines=False)
-    for col in ("key", "value", "unit", "source / assumption"):
-        table.add_column(col, overflow="fold")
-    for p in iter_parameters(sc):
-        table.add_row(p.key, f"{p.value}", p.unit, p.evidence + (f" ({p.note})" if p.note else ""))
-    console.print(table)
+    console.print(parameter_table(_load(scenario, set_) if scenario else Scenario()))
     console.print("Data files: see sim/data/sources.md (population by age and sex, age profiles).")
 
 
@@ -497,19 +376,13 @@ def scenarios(
     ] = None,
 ) -> None:
     """List every scenario file: name, one-line description and seed citations."""
-    from sim.config.catalogue import list_scenarios, scenarios_folder
+    from sim.config.catalogue import scenarios_folder
+    from sim.report.terminal import scenario_table
 
     folder = folder or scenarios_folder()
     if not folder.is_dir():
         fail(f"{folder}: no such folder of scenario files")
-    table = Table(title=f"icsim scenarios in {folder}", show_lines=False)
-    for col in ("scenario", "description", "sources"):
-        table.add_column(col, overflow="fold")
-    for info in list_scenarios(folder):
-        table.add_row(
-            info.name, info.description or f"[red]invalid:[/] {info.error}", "; ".join(info.sources)
-        )
-    console.print(table)
+    console.print(scenario_table(folder))
 
 
 def main() -> None:  # pragma: no cover - entry point convenience

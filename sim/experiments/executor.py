@@ -144,6 +144,28 @@ def quiet_dask_logging() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def _stop(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM: quiet Dask before it is interrupted mid-call, then stop."""
+    quiet_dask_logging()
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupt_on_signals() -> Iterator[None]:
+    """SIGTERM acts like Ctrl-C while a job runs: both raise KeyboardInterrupt, Dask quieted.
+
+    :func:`execute` turns that into :class:`Interrupted` once every landed result is on
+    disk, so a stopped job ends with one message and the same command resumes it.
+    """
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, _stop) for signum in stops}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 class LocalWorkerManners(WorkerPlugin):
     """Each local worker shares the user's terminal, so it stays quiet and ignores Ctrl-C.
 
@@ -254,6 +276,13 @@ def _run_on_dask(
 
 
 # --------------------------------------------------------------------------- the executor
+
+
+def where_runs(workers: int | None = None, scheduler: str | None = None) -> str:
+    """Where :func:`execute` sends runs for these settings, in words for the user."""
+    if scheduler:
+        return f"the Dask cluster at {scheduler}"
+    return "this process" if workers == 0 else f"{workers or os.cpu_count()} local Dask workers"
 
 
 def execute(

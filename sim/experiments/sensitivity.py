@@ -32,12 +32,14 @@ Runs go through the same resumable executor as sweeps. The folder gets ``indices
 (one row per output and parameter, ranked), ``sensitivity.png`` (ranked horizontal bars),
 ``samples.csv`` (the sampled values and outputs), ``results.parquet`` (every run's
 metrics with one column per parameter) and ``sensitivity.json``.
+
+This module reads the file and draws the sample; :mod:`sim.experiments.sensitivity_indices`
+turns the runs' outputs into indices and the figure.
 """
 
 from __future__ import annotations
 
 import copy
-import io
 import json
 import platform
 import re
@@ -46,27 +48,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from pydantic import Field, field_validator
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from pydantic import Field, field_validator  # noqa: E402
-from SALib.analyze import morris as morris_analyze  # noqa: E402
-from SALib.analyze import sobol as sobol_analyze  # noqa: E402
-from SALib.sample import morris as morris_sample  # noqa: E402
-from SALib.sample import sobol as sobol_sample  # noqa: E402
-
-import sim  # noqa: E402
-from sim.base.files import (  # noqa: E402
-    atomic_write_bytes,
-    atomic_write_csv,
-    atomic_write_parquet,
-    atomic_write_text,
-)
-from sim.config.declare import iter_parameters  # noqa: E402
-from sim.config.scenario import (  # noqa: E402
+import sim
+from sim.base.files import atomic_write_csv, atomic_write_parquet, atomic_write_text
+from sim.config.declare import iter_parameters
+from sim.config.scenario import (
     Scenario,
     ScenarioError,
     apply_override,
@@ -75,12 +66,11 @@ from sim.config.scenario import (  # noqa: E402
     read_toml,
     scenario_from_dict,
 )
-from sim.engine.metrics import GROUPS, METRICS  # noqa: E402
-from sim.experiments.executor import ExperimentError, RunSpec, execute  # noqa: E402
-from sim.experiments.sweep import Strict, combine, validate, value_at  # noqa: E402
-
-INDEX = {"morris": "mu_star", "sobol": "ST"}
-"""The index parameters are ranked by."""
+from sim.engine.metrics import GROUPS, METRICS
+from sim.experiments.executor import RunSpec, execute
+from sim.experiments.inputs import Strict, validate, value_at
+from sim.experiments.runs import combine
+from sim.experiments.sensitivity_indices import analyse, figure, output_matrix
 
 EXCLUDED_BY_DEFAULT = ("run.", "localities.")
 """Not varied unless named: run settings are not model parameters, and locality shares
@@ -305,126 +295,6 @@ def plan_sensitivity(
         group=meta.group,
         text=path.read_text(),
     )
-
-
-# --------------------------------------------------------------------------- analysis
-
-
-def output_matrix(plan: SensitivityPlan, results: pd.DataFrame) -> pd.DataFrame:
-    """One row per sample point, one column per output: final-year value, replicate mean."""
-    sel = results[
-        (results["year"] == results["year"].max())
-        & (results["system"] == plan.system)
-        & (results["group"] == plan.group)
-        & results["metric"].isin(plan.outputs)
-    ]
-    by_run = sel.pivot_table(index="run_id", columns="metric", values="value", aggfunc="mean")
-    rows = pd.DataFrame(
-        {"row": [row for row, _ in plan.runs], "run_id": [spec.run_id for _, spec in plan.runs]}
-    )
-    rows = rows.join(by_run, on="run_id")
-    Y = rows.groupby("row", sort=True)[[o for o in plan.outputs if o in rows]].mean()
-    missing = [o for o in plan.outputs if o not in Y or Y[o].isna().any()]
-    if missing:
-        raise ExperimentError(
-            f"output {missing[0]!r} has no value for system "
-            f"'{plan.system}', group '{plan.group}' in some runs (the system "
-            "may close or have no members); choose another system or group"
-        )
-    return Y.reindex(range(len(plan.scenarios)))
-
-
-def analyse(plan: SensitivityPlan, Y: pd.DataFrame) -> pd.DataFrame:
-    """Indices for each output and parameter, ranked (1 = most influential)."""
-    tables = []
-    for output in plan.outputs:
-        y = Y[output].to_numpy(dtype=float)
-        if plan.method == "morris":
-            si = morris_analyze.analyze(
-                plan.problem, plan.X, y, num_levels=plan.levels, seed=plan.seed % 2**32
-            )
-            cols = ("mu", "mu_star", "sigma", "mu_star_conf")
-        else:
-            si = sobol_analyze.analyze(
-                plan.problem, y, calc_second_order=False, seed=plan.seed % 2**32
-            )
-            cols = ("S1", "S1_conf", "ST", "ST_conf")
-        table = pd.DataFrame(
-            {
-                "method": plan.method,
-                "output": output,
-                "parameter": plan.keys,
-                "low": [b[0] for b in plan.bounds],
-                "high": [b[1] for b in plan.bounds],
-                **{c: np.asarray(si[c], dtype=float) for c in cols},
-            }
-        )
-        index = INDEX[plan.method]
-        table = table.sort_values(index, ascending=False, kind="stable", na_position="last")
-        table["rank"] = np.arange(1, len(table) + 1)
-        tables.append(table)
-    return pd.concat(tables, ignore_index=True)
-
-
-def figure(indices: pd.DataFrame, path: Path, top: int = 20) -> None:
-    """Ranked horizontal bars, one panel per output, most influential at the top."""
-    method = str(indices["method"].iloc[0])
-    outputs = list(dict.fromkeys(indices["output"]))
-    n = min(top, int(indices.groupby("output").size().max()))
-    ncols = min(2, len(outputs))
-    nrows = -(-len(outputs) // ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(9.5 * ncols, (1.8 + 0.55 * n) * nrows),
-        squeeze=False,
-        constrained_layout=True,
-    )
-    for ax in axes.ravel()[len(outputs) :]:
-        ax.set_visible(False)
-    for ax, output in zip(axes.ravel(), outputs, strict=False):
-        t = indices[indices["output"] == output].head(n).iloc[::-1]
-        ypos = np.arange(len(t))
-        if method == "morris":
-            ax.barh(
-                ypos,
-                t["mu_star"].fillna(0),
-                xerr=t["mu_star_conf"].fillna(0),
-                color="#2b6a99",
-                capsize=3,
-            )
-            ax.set_xlabel("Morris μ* (mean |elementary effect|)", fontsize=15)
-        else:
-            ax.barh(
-                ypos + 0.2,
-                t["ST"].fillna(0),
-                height=0.4,
-                xerr=t["ST_conf"].fillna(0),
-                color="#2b6a99",
-                capsize=3,
-                label="total (ST)",
-            )
-            ax.barh(
-                ypos - 0.2,
-                t["S1"].fillna(0),
-                height=0.4,
-                xerr=t["S1_conf"].fillna(0),
-                color="#e08a2b",
-                capsize=3,
-                label="first order (S1)",
-            )
-            ax.set_xlabel("Sobol index", fontsize=15)
-            ax.legend(fontsize=13, loc="lower right")
-        ax.set_yticks(ypos, t["parameter"], fontsize=13)
-        ax.tick_params(axis="x", labelsize=13)
-        ax.set_title(output, fontsize=17)
-        ax.grid(axis="x", alpha=0.3)
-    label = "Morris screening" if method == "morris" else "Sobol indices"
-    fig.suptitle(f"icsim sensitivity: {label}, final year", fontsize=19)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def run_sensitivity(

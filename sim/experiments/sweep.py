@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 import sim
 from sim.base.files import atomic_write_csv, atomic_write_parquet, atomic_write_text
@@ -57,77 +57,13 @@ from sim.config.scenario import (
     scenario_from_dict,
     scenario_to_toml,
 )
-from sim.engine.metrics import COLUMNS
-from sim.experiments.executor import RunSpec, execute, load_run
+from sim.experiments.executor import RunSpec, execute
+from sim.experiments.inputs import Strict, validate, value_at
+from sim.experiments.runs import combine
 from sim.experiments.summary import final_year_summary
 
 if TYPE_CHECKING:
     from dask.distributed import Client
-
-# --------------------------------------------------------------------------- file helpers
-
-
-class Strict(BaseModel):
-    """Unknown keys in an experiment file are errors, as they are in scenarios."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def validation_message(source: str, err: ValidationError, prefix: str = "") -> str:
-    """One line per problem: ``source: field 'x': what is allowed``."""
-    lines = []
-    for e in err.errors():
-        parts = [
-            prefix.rstrip("."),
-            *(str(p) for p in e["loc"] if not str(p).startswith("function-")),
-        ]
-        loc = ".".join(p for p in parts if p)
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif e["type"] not in ("missing", "value_error") and "input" in e:
-            msg = f"{msg} (got {e['input']!r})"
-        lines.append(f"{source}: field '{loc or '(top level)'}': {msg}")
-    return "\n".join(lines)
-
-
-def validate(model: type[BaseModel], data: Any, source: str, prefix: str = "") -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(
-            _with_allowed(validation_message(source, err, prefix), model, err, source, prefix)
-        ) from None
-
-
-def _with_allowed(
-    message: str, model: type[BaseModel], err: ValidationError, source: str, prefix: str
-) -> str:
-    """Add the allowed field names to 'unknown field' messages."""
-    lines = message.splitlines()
-    for i, e in enumerate(err.errors()):
-        if e["type"] != "extra_forbidden":
-            continue
-        current: Any = model
-        for part in e["loc"][:-1]:
-            fields = getattr(current, "model_fields", {})
-            current = getattr(fields[part], "annotation", None) if part in fields else None
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            lines[i] += f"; allowed here: {', '.join(current.model_fields)}"
-    return "\n".join(lines)
-
-
-def value_at(data: Any, key: str) -> Any:
-    """The value at a dotted key in a plain scenario dict, or None where there is none."""
-    node = data
-    for part in key.replace("[", ".").replace("]", "").split("."):
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 def independent_seed(seed: int, label: str) -> int:
@@ -297,43 +233,6 @@ def plan_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPla
         crn=meta.crn,
         text=path.read_text(),
     )
-
-
-# --------------------------------------------------------------------------- results
-
-
-def _typed(values: list[Any]) -> pd.Series:
-    """One dtype per parameter column: bool, int64, float64 or string."""
-    if all(isinstance(v, bool) for v in values):
-        return pd.Series(values, dtype="bool")
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return pd.Series(values, dtype="int64")
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        return pd.Series(values, dtype="float64")
-    return pd.Series([v if isinstance(v, str) else json.dumps(v) for v in values], dtype="string")
-
-
-def combine(
-    runs: list[tuple[dict[str, Any], RunSpec]], runs_dir: Path, keys: list[str]
-) -> pd.DataFrame:
-    """One tidy table of every run, in plan order: the ``run`` columns, the swept keys, run_id.
-
-    Plan order (not completion order) makes the table identical however the runs were
-    executed.
-    """
-    frames = [load_run(runs_dir, spec.run_id) for _, spec in runs]
-    lengths = [len(f) for f in frames]
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
-    df = df[list(COLUMNS)]
-    for key in keys:
-        col = _typed([params[key] for params, _ in runs])
-        df[key] = col.repeat(lengths).reset_index(drop=True)
-    df["run_id"] = (
-        pd.Series([spec.run_id for _, spec in runs], dtype="string")
-        .repeat(lengths)
-        .reset_index(drop=True)
-    )
-    return df
 
 
 def plan_table(plan: SweepPlan) -> pd.DataFrame:

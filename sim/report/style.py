@@ -3,8 +3,9 @@
 Figures are read from the back of a seminar room and printed in grey, so the style is
 set once here: large type, thick lines, the Okabe-Ito colour-blind-safe palette with a
 fixed colour and marker for each system and scenario, units on every axis and a source
-note on every figure. The figures themselves are in :mod:`sim.report.plots` (which re-exports
-these names); the dashboard and notebooks draw their own panels with the same helpers.
+note on every figure. The figures themselves are in :mod:`sim.report.figures_time` and
+:mod:`sim.report.figures_final`, gathered by :mod:`sim.report.plots` (which re-exports these
+names); the dashboard and notebooks draw their own panels with the same helpers.
 """
 
 from __future__ import annotations

@@ -1,0 +1,165 @@
+"""The metrics behind the figures: reading result folders, replicate intervals, selections.
+
+Every figure module draws from a :class:`Results`; the selections here (one metric, the
+systems in order, ICP enrolment, final-year values by group) are shared by all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sim.report.style import SOURCE, Palette
+
+
+@dataclass
+class Results:
+    """Metrics from one or more scenario folders, with what the source note needs."""
+
+    metrics: pd.DataFrame
+    scenarios: list[str]
+    patients: int | None = None
+    replicates: int = 1
+    palette: Palette = field(default_factory=Palette)
+
+    @property
+    def by(self) -> str:
+        """Compare scenarios when there are several; otherwise the systems of the one."""
+        return "scenario" if len(self.scenarios) > 1 else "system"
+
+    def source(self, detail: str = "") -> str:
+        """The footer note: where the numbers come from and what the bands mean."""
+        size = f"{self.patients:,} patients, " if self.patients else ""
+        reps = f"{self.replicates} replicate{'s' if self.replicates != 1 else ''}"
+        bands = (
+            "; bands: 90% interval (5th-95th percentile) across replicates"
+            if self.replicates > 1
+            else ""
+        )
+        text = f"{SOURCE} ({size}{reps}{bands})."
+        return f"{text}\n{detail}" if detail else text
+
+
+def from_metrics(metrics: pd.DataFrame, patients: int | None = None) -> Results:
+    """Wrap a tidy metrics frame (as :func:`sim.engine.run.simulate` returns) for plotting."""
+    scenarios = list(dict.fromkeys(metrics["scenario"].astype(str)))
+    reps = (
+        int(metrics.groupby("scenario", observed=True)["replicate"].nunique().min())
+        if len(metrics)
+        else 1
+    )
+    return Results(metrics, scenarios, patients, reps, Palette(frozenset(scenarios)))
+
+
+def load_results(results_dir: str | Path) -> Results:
+    """Read a ``run`` folder (metrics.parquet) or a ``compare`` folder (one per scenario)."""
+    root = Path(results_dir)
+    if (root / "metrics.parquet").is_file():
+        folders = [root]
+    elif root.is_dir():
+        folders = [p for p in sorted(root.iterdir()) if (p / "metrics.parquet").is_file()]
+    else:
+        folders = []
+    if not folders:
+        raise FileNotFoundError(
+            f"{root}: no metrics.parquet here or in its subfolders; give the output folder of "
+            "'icsim run' or 'icsim compare'"
+        )
+    frames, patients = [], []
+    for folder in folders:
+        frames.append(pd.read_parquet(folder / "metrics.parquet"))
+        info = folder / "run.json"
+        if info.is_file():
+            patients.append(json.loads(info.read_text()).get("patients"))
+    metrics = pd.concat(frames, ignore_index=True)
+    for col in ("scenario", "system", "group", "metric"):
+        metrics[col] = metrics[col].astype(str)
+    results = from_metrics(metrics, max((p for p in patients if p), default=None))
+    order = root / "comparison.csv"
+    if order.is_file():
+        listed = [s for s in pd.read_csv(order)["scenario"].astype(str) if s in results.scenarios]
+        results.scenarios = listed + [s for s in results.scenarios if s not in listed]
+    return results
+
+
+def interval(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean and 90% interval (5th, 95th percentile) of ``value`` across replicates."""
+    grouped = df.groupby(keys, sort=False, observed=True)["value"]
+    out = grouped.agg(
+        mean="mean", lo=lambda v: v.quantile(0.05), hi=lambda v: v.quantile(0.95), n="count"
+    )
+    return out.reset_index()
+
+
+def select_metric(
+    metrics: pd.DataFrame, metric: str, *, system: str | None = None, group: str = "all"
+) -> pd.DataFrame:
+    """Rows of one metric for one group (default the whole population), optionally one system."""
+    sel = (metrics["metric"] == metric) & (metrics["group"] == group)
+    if system is not None:
+        sel &= metrics["system"] == system
+    return metrics[sel]
+
+
+def series(results: Results, metric: str, group: str = "all") -> dict[str, pd.DataFrame]:
+    """Yearly mean and interval of a metric, one series per scenario (or per system)."""
+    m = results.metrics
+    if results.by == "scenario":
+        stats = interval(select_metric(m, metric, system="all", group=group), ["scenario", "year"])
+        keys = results.scenarios
+    else:
+        stats = interval(select_metric(m, metric, group=group), ["system", "year"])
+        keys = system_names(m, with_all=True)
+    return {
+        k: stats[stats[results.by] == k].sort_values("year")
+        for k in keys
+        if (stats[results.by] == k).any()
+    }
+
+
+def system_names(metrics: pd.DataFrame, with_all: bool = False) -> list[str]:
+    """Systems in the order the metrics first name them; the whole population last, if asked."""
+    systems = list(dict.fromkeys(metrics["system"]))
+    rest = [s for s in systems if s != "all"]
+    return [*rest, "all"] if with_all and "all" in systems else rest
+
+
+def icp_share(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Share of each group enrolled in any ICP, per scenario, replicate and year."""
+    share = metrics[
+        (metrics["metric"] == "enrolment_share") & ~metrics["system"].isin(["all", "fragmented"])
+    ]
+    out = share.groupby(["scenario", "replicate", "year", "group"], observed=True)["value"].sum()
+    out = out.reset_index()
+    # Scenarios without ICPs have none enrolled: give them explicit zeros.
+    every = metrics[metrics["metric"] == "population"][["scenario", "replicate", "year", "group"]]
+    every = every.drop_duplicates()
+    out = every.merge(out, how="left", on=["scenario", "replicate", "year", "group"])
+    out["value"] = out["value"].fillna(0.0)
+    return out
+
+
+def final_by_group(
+    results: Results, frame: pd.DataFrame, groups: list[str], year: int
+) -> dict[str, pd.DataFrame]:
+    """Final-year mean and interval by group, one frame per series (column ``category``).
+
+    ``frame`` holds one metric; without a ``system`` column it is compared by scenario.
+    """
+    df = frame[(frame["year"] == year) & frame["group"].isin(groups)]
+    if results.by == "scenario" or "system" not in df:
+        if "system" in df:
+            df = df[df["system"] == "all"]
+        col, keys = "scenario", results.scenarios
+    else:
+        col, keys = "system", system_names(df, with_all=True)
+    stats = interval(df, [col, "group"]).rename(columns={"group": "category"})
+    return {k: stats[stats[col] == k] for k in keys if (stats[col] == k).any()}
+
+
+def metric_rows(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Every row of one metric, whatever its system and group."""
+    return metrics[metrics["metric"] == metric]
