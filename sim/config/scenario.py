@@ -60,6 +60,8 @@ def _format_validation_error(source: str, err: ValidationError, model: type[Base
         if e["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, e["loc"][:-1])
             msg = "unknown field" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+        elif e["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc, msg = _tag_message(e, model, loc)
         elif "input" in e and e["type"] not in ("missing", "value_error"):
             msg = f"{msg} (got {e['input']!r})"
         if msg.startswith("Value error, "):
@@ -68,11 +70,32 @@ def _format_validation_error(source: str, err: ValidationError, model: type[Base
     return "\n".join(lines)
 
 
+def _tag_message(error: Any, model: type[BaseModel], loc: str) -> tuple[str, str]:
+    """Field and message for a contract whose ``kind`` is unknown or missing.
+
+    The message lists the kinds allowed at that place (every kind, or the kinds another
+    contract may be built on) rather than echoing the whole table back.
+    """
+    tag = error.get("ctx", {}).get("discriminator", "'kind'").strip("'")
+    field = f"{loc}.{tag}" if loc else tag
+    kinds = [repr(_kind_of(m)) for m in _models_at(model, error["loc"])[1]]
+    allowed = ", ".join(kinds) or error.get("ctx", {}).get("expected_tags", "")
+    if error["type"] == "union_tag_invalid":
+        return field, f"unknown contract kind {error['ctx']['tag']!r}; allowed: {allowed}"
+    return field, f"missing: every contract names its kind; allowed: {allowed}"
+
+
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the sub-model at ``loc``, for 'unknown field' messages.
+    """Field names of the sub-model at ``loc``, for 'unknown field' messages."""
+    current = _models_at(model, loc)[0]
+    return sorted(getattr(current, "model_fields", {}).keys()) if current else []
+
+
+def _models_at(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, list[Any]]:
+    """The sub-model at ``loc`` and, inside a union tagged by ``kind``, the union's members.
 
     Inside a dict of models (``contracts``) the key is skipped; inside a union tagged by
-    ``kind`` the tag in the location picks the member.
+    ``kind`` the tag in the location picks the member. (None, []) if ``loc`` names no model.
     """
     current: Any = model
     candidates: list[Any] = []
@@ -87,12 +110,12 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         if field is None:
             if candidates:  # a dict key (a contract's name): stay with the value's models
                 continue
-            return []
+            return None, []
         candidates = _models_in(field.annotation)
         current = candidates[0] if candidates else None
         if len(candidates) == 1:
             candidates = []
-    return sorted(getattr(current, "model_fields", {}).keys()) if current else []
+    return current, candidates
 
 
 def _kind_of(model: Any) -> Any:
