@@ -2,15 +2,33 @@
 
 A wrapper (:class:`WrappedRule`) changes a few answers of the rule it is built on - a
 marginal price, a year-end settlement - and passes the rest through, so a withhold, a
-savings share or a corridor can sit on any base contract. :class:`TariffVariant` and
-:class:`CapitationVariant` are wrappers whose base is always a tariff or a capitation.
+savings share or a corridor can sit on any base contract (:data:`BaseTerms`).
+:class:`TariffVariant` and :class:`CapitationVariant` are wrappers whose base is always a
+tariff or a capitation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from sim.contracts.payment import CapitationRule, PaymentRule, Settlement, TariffRule
+from pydantic import Field
+
+from sim.contracts.block import BlockContract
+from sim.contracts.core import (
+    BlendedContract,
+    CapitationContract,
+    CapitationRule,
+    TariffContract,
+    TariffRule,
+)
+from sim.contracts.rule import PaymentRule, Settlement
+
+BaseTerms = Annotated[
+    TariffContract | CapitationContract | BlendedContract | BlockContract,
+    Field(discriminator="kind"),
+]
+"""The contracts other kinds build on (a withhold, savings share or corridor wraps one)."""
 
 
 @dataclass

@@ -9,19 +9,51 @@ and the money does not follow patients who leave.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from sim.contracts.payment import (
-    BUILDERS,
-    NATIONAL_PRICES,
-    SCOPES,
-    PaymentRule,
-    RuleContext,
-    Settlement,
-)
-from sim.contracts.terms import BlockContract
-from sim.patients.calibration import Calibration
+from sim.base.schema import Strict
+from sim.config.declare import P
+from sim.contracts.rule import SCOPES, PaymentRule, Settlement
+from sim.contracts.terms import ALL_ROLES
+
+if TYPE_CHECKING:
+    from sim.contracts.payment import RuleContext
+    from sim.patients.calibration import Calibration
+
+
+class BlockContract(Strict):
+    """A fixed annual sum for a service, whatever the activity (seed 004 L603-604, Cumbria).
+
+    The value is set in the first contract year from the covered population's expected
+    spend at tariff and then changes only by ``annual_uplift``: money does not follow
+    patients who leave, and one more unit of activity earns nothing.
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ALL_ROLES
+    kind: Literal["block"] = "block"
+    budget_ratio: float = P(
+        1.0,
+        "block value / expected spend at tariff on the services in "
+        "scope for the population covered in the first year",
+        assumption=(0.8, 1.1),
+        gt=0,
+    )
+    annual_uplift: float = P(
+        0.0,
+        "yearly proportional change in the block's value",
+        assumption=(-0.04, 0.04),
+        ge=-0.5,
+        le=0.5,
+        note="flat real funding to 2015, seed 002 L237-254",
+    )
+    admin_cost_per_head: float = P(
+        1.0,
+        "GBP per covered patient-year to agree and monitor the block",
+        assumption=(0.5, 5),
+        ge=0,
+    )
 
 
 @dataclass
@@ -60,14 +92,12 @@ class BlockRule(PaymentRule):
 def build_block(
     config: BlockContract, scope: str, calibration: Calibration, context: RuleContext
 ) -> BlockRule:
+    """Instalments and first-year value from expected spend in ``scope`` at national prices."""
     activities = SCOPES[scope]
     return BlockRule(
         activities=activities,
-        spend_per_risk=context.mean_cost(activities, NATIONAL_PRICES),
+        spend_per_risk=context.mean_cost(activities, context.national_prices),
         budget_ratio=config.budget_ratio,
         annual_uplift=config.annual_uplift,
         admin_cost_per_head=config.admin_cost_per_head,
     )
-
-
-BUILDERS["block"] = build_block

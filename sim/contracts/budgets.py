@@ -16,19 +16,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from sim.contracts.base import CapitationVariant, WrappedRule
-from sim.contracts.payment import (
-    BUILDERS,
-    HOSPITAL_ACTIVITIES,
-    RuleContext,
-    Settlement,
-    _capitation,
-    _spell,
-    build_rule,
-)
-from sim.contracts.terms import PooledBudgetContract, PracticeBudgetContract
-from sim.patients.calibration import Calibration
+from pydantic import Field
+
+from sim.base.schema import Strict
+from sim.config.declare import P
+from sim.contracts.base import BaseTerms, CapitationVariant, WrappedRule
+from sim.contracts.core import CapitationContract, TariffContract, build_capitation
+from sim.contracts.rule import HOSPITAL_ACTIVITIES, Settlement, spell
+
+if TYPE_CHECKING:
+    from sim.contracts.payment import RuleContext
+    from sim.patients.calibration import Calibration
 
 
 def motivated_share(base: float, strength: float, reference: float) -> float:
@@ -43,6 +43,70 @@ def motivated_share(base: float, strength: float, reference: float) -> float:
     return 1.0 - (1.0 - base) ** (strength / reference)
 
 
+class PracticeBudgetContract(Strict):
+    """Practice-based commissioning: practices hold a budget for their patients' hospital care.
+
+    Soft (notional) budgets versus "a full, capitated provider contract" or a "hard"
+    budget (seed 003:399-401, 795-798). Only engaged practices act on it: about 50%
+    motivated, and of those about 2/3 competent, so about 1/3 effective (seed 000:368-373);
+    motivation depends on how strong the incentive is (seed 000:357-358, 611-613).
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("gp",)
+    kind: Literal["practice_budget"] = "practice_budget"
+    capitation: CapitationContract = Field(
+        default_factory=lambda: CapitationContract(scope="primary_care", risk_adjustment="age_sex")
+    )
+    tariff: TariffContract = Field(default_factory=TariffContract)
+    budget: Literal["soft", "hard"] = Field(
+        "soft",
+        description="soft: a notional budget, part of any underspend released for "
+        "reinvestment; hard: practices keep underspend and bear overspend",
+    )
+    soft_retained_share: float = P(
+        0.3,
+        "share of a notional underspend released to practices",
+        assumption=(0.0, 0.7),
+        ge=0,
+        le=1,
+        note="'the practice still has not received a real budget' (seed 003:374-376)",
+    )
+    hard_retained_share: float = P(
+        1.0,
+        "share of underspend kept, and overspend borne, under a hard budget",
+        "seed 003:795-802 (risk for deficits as well as surpluses)",
+        ge=0,
+        le=1,
+    )
+    budget_ratio: float = P(
+        1.0,
+        "hospital budget / expected hospital spend at England rates for the practices' patients",
+        assumption=(0.95, 1.05),
+        gt=0,
+    )
+    motivated_share: float = P(
+        0.5,
+        "share of practices motivated to commission under a soft budget",
+        "seed 000:368-373",
+        ge=0,
+        le=1,
+    )
+    competent_share: float = P(
+        2 / 3,
+        "share of practices competent to commission",
+        "seed 000:368-373 and the 2x2 box 000:393-419",
+        ge=0,
+        le=1,
+    )
+    admin_cost_per_head: float = P(
+        8.0,
+        "GBP per patient-year of commissioning support for practices",
+        assumption=(2, 20),
+        ge=0,
+        note="'primary care-led commissioning increases transaction costs' (seed 000:187-188)",
+    )
+
+
 @dataclass(kw_only=True)
 class PracticeBudgetRule(CapitationVariant):
     """Capitation for primary care plus a budget for the practices' patients' hospital care."""
@@ -54,7 +118,7 @@ class PracticeBudgetRule(CapitationVariant):
     budget_per_risk: float  # GBP of hospital budget per unit of risk score
 
     def marginal_price(self, activity: str) -> float:
-        a = _spell(activity)
+        a = spell(activity)
         if a in self.activities or a not in HOSPITAL_ACTIVITIES:
             return 0.0
         return -self.retained * self.prices[a]
@@ -79,13 +143,44 @@ def build_practice_budget(
     motivated = motivated_share(config.motivated_share, retained, config.soft_retained_share)
     prices = {a: p * config.tariff.price_scale for a, p in config.tariff.prices.as_dict().items()}
     return PracticeBudgetRule(
-        base=_capitation(config.capitation, "primary_care", calibration),
+        base=build_capitation(config.capitation, "primary_care", calibration),
         own_admin_cost=config.admin_cost_per_head,
         prices=prices,
         retained=retained,
         hard=hard,
         engaged=motivated * config.competent_share,
         budget_per_risk=config.budget_ratio * context.mean_cost(HOSPITAL_ACTIVITIES, prices),
+    )
+
+
+class PooledBudgetContract(Strict):
+    """A pooled health and social care budget that may be spent on intermediate care.
+
+    "If the pool is protected so that savings made in one area can be reinvested ... this
+    may liberate change" (seed 003:546-550). Torbay's integrated teams used pooled budgets
+    to spend on intermediate care (seed 002 L505-509): occupied beds 750 -> 502
+    (calibration_targets 7.3) and minimal delayed transfers (7.4).
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("icp",)
+    kind: Literal["pooled_budget"] = "pooled_budget"
+    base: BaseTerms = Field(default_factory=CapitationContract)
+    intermediate_care_limit: float = P(
+        300.0,
+        "GBP per high-risk enrolee-year of pooled funds that may go on intermediate care",
+        assumption=(100, 1000),
+        ge=0,
+    )
+    delayed_day_value: float = P(
+        150.0,
+        "GBP the pool saves per delayed hospital day avoided "
+        "(social care placement and reimbursement costs it carries)",
+        assumption=(50, 313),
+        ge=0,
+        note="fines versus pooled investment, seed 003:552-573",
+    )
+    admin_cost_per_head: float = P(
+        3.0, "GBP per covered patient-year to govern the pool", assumption=(1, 10), ge=0
     )
 
 
@@ -115,12 +210,8 @@ def build_pooled_budget(
     config: PooledBudgetContract, scope: str, calibration: Calibration, context: RuleContext
 ) -> PooledBudgetRule:
     return PooledBudgetRule(
-        base=build_rule(config.base, scope, calibration, context),
+        base=context.build_rule(config.base, scope, calibration),
         own_admin_cost=config.admin_cost_per_head,
         limit=config.intermediate_care_limit,
         delayed_day_value=config.delayed_day_value,
     )
-
-
-BUILDERS["practice_budget"] = build_practice_budget
-BUILDERS["pooled_budget"] = build_pooled_budget

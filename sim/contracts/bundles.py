@@ -9,19 +9,74 @@ so their marginal price falls to what the unbundled remainder pays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
+from sim.base.schema import Strict
+from sim.config.declare import P
 from sim.contracts.base import TariffVariant
-from sim.contracts.payment import BUILDERS, RuleContext, TariffRule, _spell, _tariff
+from sim.contracts.core import TariffContract, TariffRule, build_tariff
+from sim.contracts.rule import spell
 from sim.contracts.tariffs import planned_share
-from sim.contracts.terms import EpisodeBundleContract, YearOfCareContract
+from sim.contracts.terms import ALL_ROLES
 from sim.patients import epidemiology as epi
-from sim.patients.calibration import Calibration
+
+if TYPE_CHECKING:
+    from sim.contracts.payment import RuleContext
+    from sim.patients.calibration import Calibration
 
 
 def _price_of(tariff: TariffRule, activity: str) -> float:
     return tariff.marginal_price(activity)
+
+
+class YearOfCareContract(Strict):
+    """A year-of-care payment: one annual sum per patient with a long-term condition.
+
+    The "year of care" approach for people with diabetes (seed 001:478-480), tested in
+    three national pilots (seed 002 L1251-1252; seed 004 L1391-1392). The covered care of
+    patients with the condition is paid by the annual sum; everything else at tariff.
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ALL_ROLES
+    kind: Literal["year_of_care"] = "year_of_care"
+    tariff: TariffContract = Field(default_factory=TariffContract)
+    condition: Literal["diabetes", "copd", "heart_failure", "dementia"] = "diabetes"
+    covers: list[Literal["gp_consultation", "outpatient", "elective", "acsc"]] = Field(
+        default_factory=lambda: ["gp_consultation", "outpatient"],
+        min_length=1,
+        description="care paid by the annual sum for patients with the condition (within the "
+        "contract's scope); 'acsc' means their avoidable emergency admissions",
+    )
+    price_ratio: float = P(
+        1.0,
+        "annual sum per patient / their expected tariff cost of the covered care at England rates",
+        assumption=(0.8, 1.2),
+        gt=0,
+    )
+    admin_cost_per_head: float = P(
+        4.0,
+        "GBP per covered patient-year to register patients and price the year of care",
+        assumption=(1, 15),
+        ge=0,
+    )
+
+    def check_role(self, role: str) -> str | None:
+        """A year of care must cover some of the care the contract pays for in ``role``."""
+        scope = {
+            "hospital": ("outpatient", "elective", "acsc"),
+            "purchase": ("outpatient", "elective", "acsc"),
+            "gp": ("gp_consultation",),
+            "icp": ("gp_consultation", "outpatient", "elective", "acsc"),
+        }[role]
+        if not set(self.covers) & set(scope):
+            return (
+                f"covers {', '.join(self.covers)}, none of which it pays for here; "
+                f"allowed there: {', '.join(scope)}"
+            )
+        return None
 
 
 @dataclass(kw_only=True)
@@ -56,8 +111,8 @@ class YearOfCareRule(TariffVariant):
 def build_year_of_care(
     config: YearOfCareContract, scope: str, calibration: Calibration, context: RuleContext
 ) -> YearOfCareRule:
-    tariff = _tariff(config.tariff, scope, calibration)
-    covers = tuple(a for a in config.covers if _spell(a) in tariff.activities)
+    tariff = build_tariff(config.tariff, scope, calibration)
+    covers = tuple(a for a in config.covers if spell(a) in tariff.activities)
     if not covers:
         raise ValueError(
             f"year_of_care covers {config.covers}, none of which this contract "
@@ -77,6 +132,43 @@ def build_year_of_care(
         covers=covers,
         annual_sum=config.price_ratio * float(per_patient[has].mean()),
         covered_share=covered_share,
+    )
+
+
+class EpisodeBundleContract(Strict):
+    """One price per elective episode covering follow-up care inside a window after discharge.
+
+    Geisinger ProvenCare: a global fee covering care from pre-admission to 90 days after
+    surgery (seed 002 L1239-1242; seed 004 L1362-1364). Bundles "remove incentives to
+    deliver increasing volumes of care" and make providers responsible "for avoiding
+    and correcting errors" (seed 004 L1360-1367).
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
+    kind: Literal["episode_bundle"] = "episode_bundle"
+    tariff: TariffContract = Field(default_factory=TariffContract)
+    window_days: int = P(
+        90,
+        "days after discharge covered by the episode price",
+        "seed 004 L1362-1364 (Geisinger, 90 days)",
+        ge=28,
+        le=365,
+    )
+    followup_outpatients_per_spell: float = P(
+        1.0, "outpatient follow-up attendances per elective spell", assumption=(0.5, 2.0), ge=0
+    )
+    followup_horizon_days: float = P(
+        90.0,
+        "days after discharge over which an elective spell's follow-up attendances fall",
+        assumption=(42, 180),
+        gt=0,
+    )
+    admin_cost_per_head: float = P(
+        6.0,
+        "GBP per covered patient-year to define episodes and reconcile them",
+        assumption=(2, 20),
+        ge=0,
+        note="'difficult to define episodes', 'data intensive' (seed 004 L1306-1329)",
     )
 
 
@@ -133,7 +225,7 @@ class EpisodeBundleRule(TariffVariant):
 def build_episode_bundle(
     config: EpisodeBundleContract, scope: str, calibration: Calibration, context: RuleContext
 ) -> EpisodeBundleRule:
-    tariff = _tariff(config.tariff, scope, calibration)
+    tariff = build_tariff(config.tariff, scope, calibration)
     missing = {"elective", "outpatient", "emergency"} - set(tariff.activities)
     if missing:
         raise ValueError(
@@ -156,7 +248,3 @@ def build_episode_bundle(
         ),
         mean_planned_share=float((readmissions * share).sum() / readmissions.sum()),
     )
-
-
-BUILDERS["year_of_care"] = build_year_of_care
-BUILDERS["episode_bundle"] = build_episode_bundle

@@ -13,22 +13,23 @@ other systems' published quality: yardstick competition (seed 001:771-777).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field, field_validator
 
-from sim.contracts.base import CapitationVariant, WrappedRule
-from sim.contracts.payment import (
-    BUILDERS,
-    SCOPES,
-    CapitationRule,
-    RuleContext,
-    Settlement,
-    build_rule,
-    make_risk_adjuster,
-)
+from sim.base.schema import Strict
+from sim.config.declare import P
+from sim.contracts.adjustment import make_risk_adjuster
+from sim.contracts.base import BaseTerms, CapitationVariant, WrappedRule
+from sim.contracts.core import CapitationContract, CapitationRule
+from sim.contracts.rule import SCOPES, Settlement
 from sim.contracts.tariffs import by_year
-from sim.contracts.terms import LeadProviderContract, WithholdContract
-from sim.patients.calibration import Calibration
+from sim.contracts.terms import check_shares
+
+if TYPE_CHECKING:
+    from sim.contracts.payment import RuleContext
+    from sim.patients.calibration import Calibration
 
 
 def achievement(quality: float, floor: float, target: float) -> float:
@@ -36,6 +37,58 @@ def achievement(quality: float, floor: float, target: float) -> float:
     if target <= floor:
         return float(quality >= target)
     return float(np.clip((quality - floor) / (target - floor), 0.0, 1.0))
+
+
+class WithholdContract(Strict):
+    """Pay for performance: a share of the base payment held back and paid on quality.
+
+    Tower Hamlets: "70 per cent of the contract is provided upfront and 30 per cent is
+    held back" (seed 004 L230-232); Knowsley's performance share rose "from 20 per cent
+    in the first year to 40 per cent in the third year" (seed 004 L2493-2495). With
+    ``benchmark = "peers"`` the target is the other ICPs' published quality: yardstick
+    competition (seed 001:771-777).
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("icp",)
+    kind: Literal["p4p_withhold"] = "p4p_withhold"
+    base: BaseTerms = Field(default_factory=CapitationContract)
+    withhold_share_by_year: list[float] = P(
+        [0.3],
+        "share of the base payment held back and paid on quality, by contract year "
+        "(the last value persists)",
+        "seed 004 L230-232 (Tower Hamlets 30%)",
+    )
+    benchmark: Literal["fixed", "peers"] = Field(
+        "fixed",
+        description="fixed quality targets by year, or the mean quality the other "
+        "ICPs achieved last year (yardstick competition)",
+    )
+    target_quality_by_year: list[float] = P(
+        [0.7],
+        "quality index at which the whole withheld share is paid, by contract year",
+        assumption=(0.55, 0.9),
+        note="Knowsley targets rise year on year (seed 004 L2577-2646)",
+    )
+    floor_quality: float = P(
+        0.5, "quality index at or below which none of it is paid", assumption=(0.3, 0.6), ge=0, le=1
+    )
+    peer_band: float = P(
+        0.1,
+        "with peer benchmarks: quality below the peers' mean at which nothing is paid",
+        assumption=(0.05, 0.2),
+        gt=0,
+        le=1,
+    )
+    admin_cost_per_head: float = P(
+        5.0,
+        "GBP per covered patient-year to measure and audit quality",
+        assumption=(1, 15),
+        ge=0,
+        note="outcome data must be shared, agreed, funded and trusted (seed 004 L986-993)",
+    )
+
+    _check_share = field_validator("withhold_share_by_year")(check_shares)
+    _check_target = field_validator("target_quality_by_year")(check_shares)
 
 
 @dataclass
@@ -99,13 +152,76 @@ def build_withhold(
     config: WithholdContract, scope: str, calibration: Calibration, context: RuleContext
 ) -> WithholdRule:
     return WithholdRule(
-        base=build_rule(config.base, scope, calibration, context),
+        base=context.build_rule(config.base, scope, calibration),
         own_admin_cost=config.admin_cost_per_head,
         shares=list(config.withhold_share_by_year),
         targets=list(config.target_quality_by_year),
         floor=config.floor_quality,
         peers=config.benchmark == "peers",
         peer_band=config.peer_band,
+    )
+
+
+class LeadProviderContract(Strict):
+    """A lead provider on a fixed budget below current spend, with a bonus for performance.
+
+    Milton Keynes: "a budget of approximately 90 per cent of the current expenditure,
+    with an additional 5 per cent" for performance (seed 004 L2334-2336). Birmingham East
+    and North limited its lead provider to "delivering up to 40 per cent of the service"
+    (seed 004 L2240, L2249), "to avoid having one provider dominate delivery" (L316-318).
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("icp",)
+    kind: Literal["lead_provider"] = "lead_provider"
+    budget_ratio: float = P(
+        0.90,
+        "budget / current expected spend for the covered population",
+        "seed 004 L2334-2336",
+        gt=0,
+    )
+    performance_ratio: float = P(
+        0.05,
+        "maximum performance payment / current expected spend",
+        "seed 004 L2334-2336",
+        ge=0,
+        le=0.5,
+    )
+    target_quality: float = P(
+        0.7,
+        "quality index at which the whole performance payment is earned",
+        assumption=(0.55, 0.9),
+        ge=0,
+        le=1,
+    )
+    floor_quality: float = P(
+        0.5,
+        "quality index at or below which none of it is earned",
+        assumption=(0.3, 0.6),
+        ge=0,
+        le=1,
+    )
+    self_provision_cap: float = P(
+        1.0,
+        "maximum share of the service the lead provider may "
+        "deliver itself (the rest it subcontracts)",
+        assumption=(0.4, 1.0),
+        ge=0,
+        le=1,
+        note="Birmingham East and North: 40% (seed 004 L2240, L2249)",
+    )
+    risk_adjustment: Literal["none", "age_sex", "full"] = "full"
+    r_squared: float = P(
+        0.15,
+        "R-squared of the budget's risk adjustment",
+        "calibration_targets 6.6 (0.11) and 6.10 (0.169)",
+        ge=0,
+        le=1,
+    )
+    admin_cost_per_head: float = P(
+        8.0,
+        "GBP per covered patient-year to manage the supply chain and the outcome contract",
+        assumption=(2, 20),
+        ge=0,
     )
 
 
@@ -166,7 +282,3 @@ def build_lead_provider(
         target=config.target_quality,
         cap=config.self_provision_cap,
     )
-
-
-BUILDERS["p4p_withhold"] = build_withhold
-BUILDERS["lead_provider"] = build_lead_provider

@@ -12,22 +12,70 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
-from sim.contracts.base import CapitationVariant, WrappedRule
-from sim.contracts.payment import (
-    BUILDERS,
-    HOSPITAL_ACTIVITIES,
-    NATIONAL_PRICES,
-    RuleContext,
-    Settlement,
-    _capitation,
-    _spell,
-    build_rule,
-)
-from sim.contracts.terms import CarveOutContract, CorridorContract, SharedSavingsContract
-from sim.patients.calibration import Calibration
+from sim.base.schema import Strict
+from sim.config.declare import P
+from sim.contracts.base import BaseTerms, CapitationVariant, WrappedRule
+from sim.contracts.core import CapitationContract, TariffContract, build_capitation
+from sim.contracts.rule import HOSPITAL_ACTIVITIES, Settlement, spell
+
+if TYPE_CHECKING:
+    from sim.contracts.payment import RuleContext
+    from sim.patients.calibration import Calibration
+
+
+class SharedSavingsContract(Strict):
+    """Gain-sharing: the provider keeps a share of spend saved against a benchmark.
+
+    Birmingham East and North's lead provider was funded after year 1 "dependent on the
+    savings the provider delivered" (seed 004 L330-332); "the aim is to use incentives to
+    share gains with providers" (L2257); practices offered "a share of the savings made"
+    (seed 000:264-266).
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
+    kind: Literal["shared_savings"] = "shared_savings"
+    base: BaseTerms = Field(default_factory=TariffContract)
+    savings_share: float = P(
+        0.5,
+        "share of savings against the benchmark paid to the provider",
+        assumption=(0.2, 0.8),
+        ge=0,
+        le=1,
+    )
+    two_sided: bool = Field(
+        False, description="the provider also repays the same share of any overspend"
+    )
+    minimum_savings_rate: float = P(
+        0.02,
+        "savings, as a share of the benchmark, below which nothing is shared",
+        assumption=(0.0, 0.04),
+        ge=0,
+        lt=1,
+    )
+    cap_share: float = P(
+        0.1,
+        "largest payment (or repayment) as a share of the benchmark",
+        assumption=(0.05, 0.2),
+        gt=0,
+        le=1,
+    )
+    benchmark_ratio: float = P(
+        1.0,
+        "benchmark / expected spend at England rates on the covered population's risk",
+        assumption=(0.95, 1.05),
+        gt=0,
+    )
+    admin_cost_per_head: float = P(
+        3.0,
+        "GBP per covered patient-year to set and reconcile the benchmark",
+        assumption=(1, 10),
+        ge=0,
+    )
 
 
 @dataclass
@@ -60,8 +108,8 @@ class SharedSavingsRule(WrappedRule):
 def build_shared_savings(
     config: SharedSavingsContract, scope: str, calibration: Calibration, context: RuleContext
 ) -> SharedSavingsRule:
-    base = build_rule(config.base, scope, calibration, context)
-    benchmark = config.benchmark_ratio * context.mean_cost(base.activities, NATIONAL_PRICES)
+    base = context.build_rule(config.base, scope, calibration)
+    benchmark = config.benchmark_ratio * context.mean_cost(base.activities, context.national_prices)
     return SharedSavingsRule(
         base=base,
         own_admin_cost=config.admin_cost_per_head,
@@ -70,6 +118,39 @@ def build_shared_savings(
         minimum_savings_rate=config.minimum_savings_rate,
         cap_share=config.cap_share,
         benchmark_per_risk=benchmark,
+    )
+
+
+class CorridorContract(Strict):
+    """Risk-sharing corridor: gains and losses beyond a band are shared with the commissioner.
+
+    "Innovative funding and risk-sharing mechanisms which may help to support sustainable
+    strategic partnerships" (seed 004 L1482-1483); US groups that survived had "a clear
+    and negotiated approach to financial risk" (seed 004 L1623-1625).
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
+    kind: Literal["risk_corridor"] = "risk_corridor"
+    base: BaseTerms = Field(default_factory=CapitationContract)
+    band: float = P(
+        0.03,
+        "surplus or deficit, as a share of contract revenue, the provider bears alone",
+        assumption=(0.01, 0.1),
+        ge=0,
+        lt=1,
+    )
+    commissioner_share: float = P(
+        0.5,
+        "share of surplus or deficit beyond the band taken by the commissioner",
+        assumption=(0.5, 0.9),
+        ge=0,
+        le=1,
+    )
+    admin_cost_per_head: float = P(
+        2.0,
+        "GBP per covered patient-year to audit costs for the corridor",
+        assumption=(0.5, 8),
+        ge=0,
     )
 
 
@@ -99,7 +180,7 @@ def build_corridor(
     config: CorridorContract, scope: str, calibration: Calibration, context: RuleContext
 ) -> CorridorRule:
     return CorridorRule(
-        base=build_rule(config.base, scope, calibration, context),
+        base=context.build_rule(config.base, scope, calibration),
         own_admin_cost=config.admin_cost_per_head,
         band=config.band,
         commissioner_share=config.commissioner_share,
@@ -109,6 +190,30 @@ def build_corridor(
 def hospital_cost_at_tariff(counts: dict, prices: dict[str, float]) -> np.ndarray:
     """Each patient's hospital care this year at tariff (emergency counts every spell)."""
     return sum(prices[a] * np.asarray(counts[a], dtype=np.float64) for a in HOSPITAL_ACTIVITIES)
+
+
+class CarveOutContract(Strict):
+    """Capitation with high-cost care carved out and paid at tariff.
+
+    "Expensive, low-volume services such as HIV services and transplants would be managed
+    outside the contract" (seed 003:406-408); Epsom "block back" higher-risk services the
+    practice did not want to take on (seed 003:305-307). A patient's hospital care beyond
+    ``threshold`` a year (at tariff) is paid outside the capitation, whose rate falls by the
+    expected carved cost.
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("icp",)
+    kind: Literal["carve_out"] = "carve_out"
+    capitation: CapitationContract = Field(default_factory=CapitationContract)
+    threshold: float = P(
+        10_000.0,
+        "GBP a patient-year of hospital care at tariff above which care is carved out",
+        assumption=(5_000, 50_000),
+        gt=0,
+    )
+    admin_cost_per_head: float = P(
+        1.0, "GBP per covered patient-year to pay carved-out care", assumption=(0.5, 5), ge=0
+    )
 
 
 @dataclass(kw_only=True)
@@ -125,7 +230,7 @@ class CarveOutRule(CapitationVariant):
     carved_share: dict[str, float] = field(default_factory=dict)
 
     def marginal_price(self, activity: str) -> float:
-        a = _spell(activity)
+        a = spell(activity)
         return self.prices.get(a, 0.0) * self.carved_share.get(a, 0.0)
 
     def carved(self, counts: dict) -> np.ndarray:
@@ -138,7 +243,7 @@ class CarveOutRule(CapitationVariant):
 def build_carve_out(
     config: CarveOutContract, scope: str, calibration: Calibration, context: RuleContext
 ) -> CarveOutRule:
-    base = _capitation(config.capitation, scope, calibration)
+    base = build_capitation(config.capitation, scope, calibration)
     expected = context.expected_counts
     rng = np.random.default_rng(20_030_406)  # fixed: a year of realised care at England rates
     realised = {
@@ -152,7 +257,7 @@ def build_carve_out(
         + realised["acsc"]
         + realised["readmission"]
     )
-    cost = hospital_cost_at_tariff(realised, NATIONAL_PRICES)
+    cost = hospital_cost_at_tariff(realised, context.national_prices)
     beyond = cost > config.threshold
     carved_mean = float(np.maximum(cost - config.threshold, 0.0).mean())
     shares = {
@@ -164,11 +269,6 @@ def build_carve_out(
         base=base,
         own_admin_cost=config.admin_cost_per_head,
         threshold=config.threshold,
-        prices=dict(NATIONAL_PRICES),
+        prices=dict(context.national_prices),
         carved_share=shares,
     )
-
-
-BUILDERS["shared_savings"] = build_shared_savings
-BUILDERS["risk_corridor"] = build_corridor
-BUILDERS["carve_out"] = build_carve_out

@@ -11,18 +11,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field, field_validator
 
+from sim.base.schema import Strict
+from sim.config.declare import P
 from sim.contracts.base import TariffVariant
-from sim.contracts.payment import BUILDERS, RuleContext, Settlement, _spell, _tariff
-from sim.contracts.terms import MarginalRateContract, ReadmissionContract
-from sim.patients.calibration import Calibration
+from sim.contracts.core import TariffContract, build_tariff
+from sim.contracts.rule import Settlement, spell
+from sim.contracts.terms import check_shares
+
+if TYPE_CHECKING:
+    from sim.contracts.payment import RuleContext
+    from sim.patients.calibration import Calibration
 
 
 def by_year(values: list[float], year: int) -> float:
     """The value for contract ``year`` (1-based); the last value persists."""
     return float(values[min(max(year, 1), len(values)) - 1])
+
+
+class MarginalRateContract(Strict):
+    """Marginal rate emergency tariff: emergency spells above a baseline paid at a share of tariff.
+
+    Providers were paid 30% of tariff for emergency activity above their 2008/09 baseline
+    from 2010/11, later 70% (calibration_targets 2.7-2.8).
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
+    kind: Literal["marginal_rate_emergency"] = "marginal_rate_emergency"
+    tariff: TariffContract = Field(default_factory=TariffContract)
+    marginal_rate_by_year: list[float] = P(
+        [0.3, 0.3, 0.3, 0.3, 0.3, 0.7],
+        "share of tariff paid for each emergency spell above the "
+        "baseline, by contract year (the last value persists)",
+        "calibration_targets 2.7 (30% from 2010/11) and 2.8 (70% later)",
+    )
+    baseline_ratio: float = P(
+        0.91,
+        "baseline emergency spells / the covered population's emergency spells at England rates",
+        "derived: two years of 4.6% growth between the 2008/09 baseline "
+        "and 2010/11 (calibration_targets 2.7, 2.9): 1/1.046^2",
+        gt=0,
+    )
+
+    _check = field_validator("marginal_rate_by_year")(check_shares)
 
 
 @dataclass(kw_only=True)
@@ -46,7 +81,7 @@ class MarginalRateRule(TariffVariant):
 
     def marginal_price(self, activity: str) -> float:
         price = self.tariff.marginal_price(activity)
-        return self.rate * price if _spell(activity) == "emergency" else price
+        return self.rate * price if spell(activity) == "emergency" else price
 
     def settle(self, settlement: Settlement) -> float:
         baseline = self.baseline_per_risk * settlement.risk
@@ -59,7 +94,7 @@ def build_marginal_rate(
 ) -> MarginalRateRule:
     emergency_per_head = float(context.expected_counts["emergency"].mean())
     return MarginalRateRule(
-        base=_tariff(config.tariff, scope, calibration),
+        base=build_tariff(config.tariff, scope, calibration),
         rates=list(config.marginal_rate_by_year),
         baseline_per_risk=config.baseline_ratio * emergency_per_head,
     )
@@ -72,6 +107,34 @@ def planned_share(counts: dict[str, np.ndarray]) -> np.ndarray:
     readmissions = np.asarray(counts.get("readmission", 0.0), dtype=np.float64)
     first = elective + np.asarray(counts["emergency"], dtype=np.float64) - readmissions
     return np.divide(elective, first, out=np.zeros_like(elective), where=first > 0)
+
+
+class ReadmissionContract(Strict):
+    """Tariff with no payment for emergency readmissions within 28 days of planned care.
+
+    Trusts are "responsible for emergency readmissions that occur within 28 days of
+    discharge after planned hospital care" (seed 004 L1409-1411), to counteract the
+    volume incentive of Payment by Results (L1411-1414).
+    """
+
+    roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
+    kind: Literal["readmission_non_payment"] = "readmission_non_payment"
+    tariff: TariffContract = Field(default_factory=TariffContract)
+    after: Literal["planned", "all"] = Field(
+        "planned",
+        description="unpaid readmissions: after planned (elective) care only, as "
+        "in seed 004 L1409-1411, or after any admission",
+    )
+    window_days: int = P(
+        28,
+        "days after discharge within which a readmission is unpaid",
+        "seed 004 L1409-1411",
+        ge=1,
+        le=28,
+        note="modelled readmissions are those within 28 days; a shorter "
+        "window leaves unpaid a proportional share (uniform hazard, an "
+        "assumption)",
+    )
 
 
 @dataclass(kw_only=True)
@@ -108,12 +171,8 @@ def build_readmission(
     readmissions = context.expected_counts["readmission"]
     share = float((readmissions * context.planned_readmission_share).sum() / readmissions.sum())
     return ReadmissionRule(
-        base=_tariff(config.tariff, scope, calibration),
+        base=build_tariff(config.tariff, scope, calibration),
         unpaid_share=config.window_days / 28.0,
         planned_only=config.after == "planned",
         mean_planned_share=share,
     )
-
-
-BUILDERS["marginal_rate_emergency"] = build_marginal_rate
-BUILDERS["readmission_non_payment"] = build_readmission
