@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.patients.calibration import Calibration
+    from sim.contracts.context import CalibrationView
 
 
 class RiskAdjuster(ABC):
@@ -32,7 +32,7 @@ class NoRiskAdjustment(RiskAdjuster):
 
 @dataclass
 class AgeSexRiskAdjustment(RiskAdjuster):
-    calibration: Calibration
+    calibration: CalibrationView
 
     def predict(self, age, sex, risk):
         return self.calibration.age_sex_prediction(age, sex).astype(np.float32)
@@ -42,7 +42,7 @@ class AgeSexRiskAdjustment(RiskAdjuster):
 class FullRiskAdjustment(RiskAdjuster):
     """Age-sex plus a share ``weight`` of the gap to true expected cost (diagnoses, prior use)."""
 
-    calibration: Calibration
+    calibration: CalibrationView
     weight: float
 
     def predict(self, age, sex, risk):
@@ -50,7 +50,7 @@ class FullRiskAdjustment(RiskAdjuster):
         return (base + self.weight * (risk - base)).astype(np.float32)
 
 
-def make_risk_adjuster(config: Any, calibration: Calibration) -> RiskAdjuster:
+def make_risk_adjuster(config: Any, calibration: CalibrationView) -> RiskAdjuster:
     """The adjuster named by ``config.risk_adjustment`` (with ``config.r_squared`` for full)."""
     if config.risk_adjustment == "none":
         return NoRiskAdjustment()

@@ -19,8 +19,7 @@ from sim.contracts.rule import SCOPES, PaymentRule, Settlement
 from sim.contracts.terms import ALL_ROLES
 
 if TYPE_CHECKING:
-    from sim.contracts.payment import RuleContext
-    from sim.patients.calibration import Calibration
+    from sim.contracts.context import BuildContext, CalibrationView
 
 
 class BlockContract(Strict):
@@ -90,7 +89,7 @@ class BlockRule(PaymentRule):
 
 
 def build_block(
-    config: BlockContract, scope: str, calibration: Calibration, context: RuleContext
+    config: BlockContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> BlockRule:
     """Instalments and first-year value from expected spend in ``scope`` at national prices."""
     activities = SCOPES[scope]

@@ -27,8 +27,7 @@ from sim.contracts.core import CapitationContract, TariffContract, build_capitat
 from sim.contracts.rule import HOSPITAL_ACTIVITIES, Settlement, spell
 
 if TYPE_CHECKING:
-    from sim.contracts.payment import RuleContext
-    from sim.patients.calibration import Calibration
+    from sim.contracts.context import BuildContext, CalibrationView
 
 
 def motivated_share(base: float, strength: float, reference: float) -> float:
@@ -136,7 +135,7 @@ class PracticeBudgetRule(CapitationVariant):
 
 
 def build_practice_budget(
-    config: PracticeBudgetContract, scope: str, calibration: Calibration, context: RuleContext
+    config: PracticeBudgetContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> PracticeBudgetRule:
     hard = config.budget == "hard"
     retained = config.hard_retained_share if hard else config.soft_retained_share
@@ -207,7 +206,7 @@ class PooledBudgetRule(WrappedRule):
 
 
 def build_pooled_budget(
-    config: PooledBudgetContract, scope: str, calibration: Calibration, context: RuleContext
+    config: PooledBudgetContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> PooledBudgetRule:
     return PooledBudgetRule(
         base=context.build_rule(config.base, scope, calibration),

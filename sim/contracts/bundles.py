@@ -24,8 +24,7 @@ from sim.contracts.terms import ALL_ROLES
 from sim.patients import epidemiology as epi
 
 if TYPE_CHECKING:
-    from sim.contracts.payment import RuleContext
-    from sim.patients.calibration import Calibration
+    from sim.contracts.context import BuildContext, CalibrationView
 
 
 def _price_of(tariff: TariffRule, activity: str) -> float:
@@ -109,7 +108,7 @@ class YearOfCareRule(TariffVariant):
 
 
 def build_year_of_care(
-    config: YearOfCareContract, scope: str, calibration: Calibration, context: RuleContext
+    config: YearOfCareContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> YearOfCareRule:
     tariff = build_tariff(config.tariff, scope, calibration)
     covers = tuple(a for a in config.covers if spell(a) in tariff.activities)
@@ -223,7 +222,7 @@ class EpisodeBundleRule(TariffVariant):
 
 
 def build_episode_bundle(
-    config: EpisodeBundleContract, scope: str, calibration: Calibration, context: RuleContext
+    config: EpisodeBundleContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> EpisodeBundleRule:
     tariff = build_tariff(config.tariff, scope, calibration)
     missing = {"elective", "outpatient", "emergency"} - set(tariff.activities)

@@ -22,8 +22,7 @@ from sim.contracts.rule import SCOPES, PaymentRule, spell
 from sim.contracts.terms import ALL_ROLES, Prices
 
 if TYPE_CHECKING:
-    from sim.contracts.payment import RuleContext
-    from sim.patients.calibration import Calibration
+    from sim.contracts.context import BuildContext, CalibrationView
 
 
 # --------------------------------------------------------------------------- tariff
@@ -65,7 +64,10 @@ class TariffRule(PaymentRule):
 
 
 def build_tariff(
-    config: TariffContract, scope: str, calibration: Calibration, context: RuleContext | None = None
+    config: TariffContract,
+    scope: str,
+    calibration: CalibrationView,
+    context: BuildContext | None = None,
 ) -> TariffRule:
     """National prices (times ``price_scale``) for the activities in ``scope``."""
     prices = {a: p * config.price_scale for a, p in config.prices.as_dict().items()}
@@ -127,8 +129,8 @@ class CapitationRule(PaymentRule):
 def build_capitation(
     config: CapitationContract,
     scope: str,
-    calibration: Calibration,
-    context: RuleContext | None = None,
+    calibration: CalibrationView,
+    context: BuildContext | None = None,
 ) -> CapitationRule:
     """A rate per head of ``rate_ratio`` x baseline spend on the services covered: primary
     care for a GP practice, everything in ``scope`` otherwise."""
@@ -190,8 +192,8 @@ class BlendedRule(PaymentRule):
 def build_blended(
     config: BlendedContract,
     scope: str,
-    calibration: Calibration,
-    context: RuleContext | None = None,
+    calibration: CalibrationView,
+    context: BuildContext | None = None,
 ) -> BlendedRule:
     """Its capitation and tariff, each built for ``scope`` as on their own."""
     return BlendedRule(

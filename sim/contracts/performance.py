@@ -28,8 +28,7 @@ from sim.contracts.tariffs import by_year
 from sim.contracts.terms import check_shares
 
 if TYPE_CHECKING:
-    from sim.contracts.payment import RuleContext
-    from sim.patients.calibration import Calibration
+    from sim.contracts.context import BuildContext, CalibrationView
 
 
 def achievement(quality: float, floor: float, target: float) -> float:
@@ -149,7 +148,7 @@ class WithholdRule(WrappedRule):
 
 
 def build_withhold(
-    config: WithholdContract, scope: str, calibration: Calibration, context: RuleContext
+    config: WithholdContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> WithholdRule:
     return WithholdRule(
         base=context.build_rule(config.base, scope, calibration),
@@ -265,7 +264,7 @@ class LeadProviderRule(CapitationVariant):
 
 
 def build_lead_provider(
-    config: LeadProviderContract, scope: str, calibration: Calibration, context: RuleContext
+    config: LeadProviderContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> LeadProviderRule:
     spend = calibration.mean_expected_cost
     budget = CapitationRule(

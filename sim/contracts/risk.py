@@ -24,8 +24,7 @@ from sim.contracts.core import CapitationContract, TariffContract, build_capitat
 from sim.contracts.rule import HOSPITAL_ACTIVITIES, Settlement, spell
 
 if TYPE_CHECKING:
-    from sim.contracts.payment import RuleContext
-    from sim.patients.calibration import Calibration
+    from sim.contracts.context import BuildContext, CalibrationView
 
 
 class SharedSavingsContract(Strict):
@@ -106,7 +105,7 @@ class SharedSavingsRule(WrappedRule):
 
 
 def build_shared_savings(
-    config: SharedSavingsContract, scope: str, calibration: Calibration, context: RuleContext
+    config: SharedSavingsContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> SharedSavingsRule:
     base = context.build_rule(config.base, scope, calibration)
     benchmark = config.benchmark_ratio * context.mean_cost(base.activities, context.national_prices)
@@ -177,7 +176,7 @@ class CorridorRule(WrappedRule):
 
 
 def build_corridor(
-    config: CorridorContract, scope: str, calibration: Calibration, context: RuleContext
+    config: CorridorContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> CorridorRule:
     return CorridorRule(
         base=context.build_rule(config.base, scope, calibration),
@@ -241,7 +240,7 @@ class CarveOutRule(CapitationVariant):
 
 
 def build_carve_out(
-    config: CarveOutContract, scope: str, calibration: Calibration, context: RuleContext
+    config: CarveOutContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> CarveOutRule:
     base = build_capitation(config.capitation, scope, calibration)
     expected = context.expected_counts

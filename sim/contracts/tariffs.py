@@ -24,8 +24,7 @@ from sim.contracts.rule import Settlement, spell
 from sim.contracts.terms import check_shares
 
 if TYPE_CHECKING:
-    from sim.contracts.payment import RuleContext
-    from sim.patients.calibration import Calibration
+    from sim.contracts.context import BuildContext, CalibrationView
 
 
 def by_year(values: list[float], year: int) -> float:
@@ -90,7 +89,7 @@ class MarginalRateRule(TariffVariant):
 
 
 def build_marginal_rate(
-    config: MarginalRateContract, scope: str, calibration: Calibration, context: RuleContext
+    config: MarginalRateContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> MarginalRateRule:
     emergency_per_head = float(context.expected_counts["emergency"].mean())
     return MarginalRateRule(
@@ -166,7 +165,7 @@ class ReadmissionRule(TariffVariant):
 
 
 def build_readmission(
-    config: ReadmissionContract, scope: str, calibration: Calibration, context: RuleContext
+    config: ReadmissionContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> ReadmissionRule:
     readmissions = context.expected_counts["readmission"]
     share = float((readmissions * context.planned_readmission_share).sum() / readmissions.sum())

@@ -1,0 +1,1 @@
+"""Tables the model reads at start-up (age profiles, England's population); sources.md cites each."""

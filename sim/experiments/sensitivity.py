@@ -44,11 +44,9 @@ import json
 import platform
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 from SALib.sample import morris as morris_sample
@@ -67,10 +65,11 @@ from sim.config.scenario import (
     scenario_from_dict,
 )
 from sim.engine.metrics import GROUPS, METRICS
-from sim.experiments.executor import RunSpec, execute
+from sim.experiments.executor import execute
 from sim.experiments.inputs import Strict, validate, value_at
 from sim.experiments.runs import combine
 from sim.experiments.sensitivity_indices import analyse, figure, output_matrix
+from sim.experiments.sensitivity_plan import SensitivityPlan
 
 EXCLUDED_BY_DEFAULT = ("run.", "localities.")
 """Not varied unless named: run settings are not model parameters, and locality shares
@@ -115,53 +114,6 @@ class SensitivityFile(Strict):
     sensitivity: SensitivityMeta
     set: dict[str, Any] = Field(default_factory=dict)
     parameters: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class SensitivityPlan:
-    name: str
-    source: Path
-    method: Literal["morris", "sobol"]
-    base: Scenario
-    keys: list[str]
-    bounds: list[tuple[float, float]]
-    X: np.ndarray
-    scenarios: list[Scenario]
-    seed: int
-    replicates: int
-    patients: int
-    years: int
-    levels: int
-    outputs: list[str]
-    system: str
-    group: str
-    text: str = ""
-    runs: list[tuple[int, RunSpec]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        for row, scenario in enumerate(self.scenarios):
-            for rep in range(self.replicates):
-                self.runs.append(
-                    (
-                        row,
-                        RunSpec(
-                            scenario=scenario,
-                            seed=self.seed,
-                            replicate=rep,
-                            patients=self.patients,
-                            years=self.years,
-                        ),
-                    )
-                )
-
-    @property
-    def problem(self) -> dict[str, Any]:
-        """The SALib problem definition."""
-        return {
-            "num_vars": len(self.keys),
-            "names": list(self.keys),
-            "bounds": [list(b) for b in self.bounds],
-        }
 
 
 def normal_key(key: str) -> str:

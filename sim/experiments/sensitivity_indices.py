@@ -24,7 +24,7 @@ from sim.base.files import atomic_write_bytes  # noqa: E402
 from sim.experiments.executor import ExperimentError  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.experiments.sensitivity import SensitivityPlan
+    from sim.experiments.sensitivity_plan import SensitivityPlan
 
 INDEX = {"morris": "mu_star", "sobol": "ST"}
 """The index parameters are ranked by."""
