@@ -23,15 +23,13 @@ from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
 from sim.patients.modifiers import RateModifiers
 from sim.patients.population import Demography, Population, synthesize
 from sim.patients.utilisation import COUNTED, CountsSubset, PerPatient, draw_counts
-from sim.providers.agents import (
-    Books,
-    Commissioner,
-    GPPractice,
-    HospitalCosts,
-    HospitalTrust,
-    waiting_weeks,
-)
-from sim.providers.partnerships import Expectations, IntegratedCarePartnership, Partnerships
+from sim.providers.accounts import ProviderAccounts as Books
+from sim.providers.commissioner import Commissioner
+from sim.providers.costs import HospitalCosts
+from sim.providers.partnership_table import Expectations, Partnerships
+from sim.providers.partnerships import IntegratedCarePartnership
+from sim.providers.practices import GPPractice
+from sim.providers.trusts import HospitalTrust, waiting_weeks
 
 PAID = ("gp_consultation", "outpatient", "elective", "emergency", "ae")
 NATIONAL_PRICES = Prices().as_dict()  # risk scores are expected cost at national prices
