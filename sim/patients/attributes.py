@@ -10,6 +10,11 @@ entrants of each year's demography and the one-object-per-patient reference mode
 Draws run in the order of the table, initial and entrant alike, each from the generator of
 its chunk (positions have their own stream, so geography can change without moving any
 other draw). A new attribute goes at the end: every draw before it stays as it was.
+
+To add an attribute: append its :class:`Attribute` here (with draws that use only
+attributes above it); give the reference model's ``_populate`` and ``Patient.newcomer``
+its scalar draws (``benchmarks/reference_mesa.py`` refuses to create a patient without
+every drawn attribute); then read it where the model uses it (``population.<name>``).
 """
 
 from __future__ import annotations
