@@ -45,6 +45,7 @@ from sim.contracts.payment import (
 from sim.engine.ledger import QUANTITIES
 from sim.engine.model import ICSModel
 from sim.patients import epidemiology as epi
+from sim.patients.attributes import ATTRIBUTES, entrant_options
 from sim.patients.calibration import AGE_BANDS, Calibration, calibrate
 from sim.patients.utilisation import COUNTED
 
@@ -198,37 +199,38 @@ def poisson(lam: float, u: float) -> int:
 # --------------------------------------------------------------------------- patients
 
 
-class Patient(mesa.Agent):
-    """One registered patient, living one year per :meth:`step`."""
+PERSON = tuple(a for a in ATTRIBUTES if not a.bookkeeping)
+"""A patient's attributes: the table's (:mod:`sim.patients.attributes`), bookkeeping aside."""
+DRAWN = frozenset(a.name for a in PERSON if a.initial is not None)
+"""The attributes a patient is created with; the others start at zero, worked out each year."""
 
-    def __init__(
-        self,
-        model: ReferenceModel,
-        *,
-        age: int,
-        sex: int,
-        imd: int,
-        locality: int,
-        conditions: list[bool],
-        frailty: float,
-        option: int,
-        years_enrolled: int,
-        experience: float,
-        position: float,
-    ):
+
+class Patient(mesa.Agent):
+    """One registered patient, living one year per :meth:`step`.
+
+    Its attributes are the population's (:data:`sim.patients.attributes.ATTRIBUTES`, less
+    the arrays' bookkeeping), held as plain Python numbers; ``conditions`` is one flag per
+    :data:`sim.patients.epidemiology.CONDITIONS` rather than a bitmask.
+    """
+
+    def __init__(self, model: ReferenceModel, **attributes):
         super().__init__(model)
-        self.age, self.sex, self.imd, self.locality = age, sex, imd, locality
-        self.conditions = conditions  # one flag per epidemiology.CONDITIONS
-        self.frailty = frailty  # unobserved propensity to use care, mean 1
-        self.option = option
-        self.years_enrolled = years_enrolled
-        self.experience = experience
-        self.position = position  # place in the locality, 0-1
-        self.risk = 1.0
+        if attributes.keys() != DRAWN:
+            missing, unknown = sorted(DRAWN - attributes.keys()), sorted(attributes.keys() - DRAWN)
+            raise TypeError(
+                "a reference patient is created with every drawn attribute of "
+                f"sim/patients/attributes.py: missing {missing}, unknown {unknown}"
+            )
+        for a in PERSON:
+            setattr(self, a.name, attributes.get(a.name, 0.0))
 
     @classmethod
     def newcomer(cls, model: ReferenceModel, locality: int, imd: int) -> Patient:
-        """A birth or an adult moving in, where someone died; starts in the local default."""
+        """A birth or an adult moving in, where someone died; starts in the local default.
+
+        Each attribute is the scalar twin of its ``entrant`` draw in
+        :mod:`sim.patients.attributes`, from this model's own generator.
+        """
         r = model.random
         age = 0 if r.random() < model.params.demography.entrant_birth_share else r.randint(18, 45)
         return cls(
@@ -448,14 +450,7 @@ class ReferenceModel(mesa.Model):
         self.incidence = (
             curves.incidence_for(ages, quintiles).reshape(len(epi.AGES), 5, -1).tolist()
         )
-        self.default_option = [0] * len(scenario.localities)
-        for li, loc in enumerate(scenario.localities):
-            if not loc.fragmented_default:
-                self.default_option[li] = next(
-                    oi
-                    for oi, icp in enumerate(scenario.icps, start=1)
-                    if loc.name in icp.localities
-                )
+        self.default_option = entrant_options(scenario).tolist()  # where a newcomer enrols
         c = scenario.contracts
         hospital = build_rule(c["hospital"], "hospital", self.calibration)
         purchase = build_rule(c["icp_hospital"], "hospital", self.calibration)
@@ -489,7 +484,11 @@ class ReferenceModel(mesa.Model):
         return self.random.gammavariate(shape, 1 / shape)
 
     def _populate(self, n: int) -> None:
-        """A synthetic population shaped like England, one agent at a time."""
+        """A synthetic population shaped like England, one agent at a time.
+
+        Each attribute is the scalar twin of its ``initial`` draw in
+        :mod:`sim.patients.attributes`, from this model's own generator.
+        """
         r, sc = self.random, self.params
         cells = np.cumsum(epi.england_age_sex().ravel()).tolist()  # (age, sex) flattened
         shares = np.cumsum([loc.share for loc in sc.localities]).tolist()

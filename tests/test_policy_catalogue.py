@@ -126,7 +126,8 @@ def test_documentation_maps_every_catalogue_scenario_to_code_and_test() -> None:
     for module in (
         "sim/contracts/block.py",
         "sim/contracts/performance.py",
-        "sim/providers/agents.py",
+        "sim/providers/trusts.py",
+        "sim/providers/partnership_plans.py",
         "test_policy_catalogue_payment.py",
         "selection_gap",
         "fragmentation",

@@ -29,8 +29,13 @@ from sim.patients.calibration import Calibration, calibrate
 from sim.patients.choice import LogitChoice, OptionTable
 from sim.patients.modifiers import RateModifiers
 from sim.patients.population import Demography, Population, synthesize
-from sim.providers.agents import Books, Commissioner, GPPractice, HospitalCosts, HospitalTrust
-from sim.providers.partnerships import Expectations, IntegratedCarePartnership, Partnerships
+from sim.providers.accounts import ProviderAccounts
+from sim.providers.commissioner import Commissioner
+from sim.providers.costs import HospitalCosts
+from sim.providers.partnership_table import Expectations, Partnerships
+from sim.providers.partnerships import IntegratedCarePartnership
+from sim.providers.practices import GPPractice
+from sim.providers.trusts import HospitalTrust
 
 
 class ICSModel(mesa.Model):
@@ -75,7 +80,7 @@ class ICSModel(mesa.Model):
         baseline_elective = self.risk.score_everyone(self.population, n_loc)
 
         # providers, each with its row in the books (every provider's accounts)
-        self.books = Books()
+        self.books = ProviderAccounts()
         self.trusts = [
             HospitalTrust(
                 self,

@@ -12,8 +12,9 @@ import numpy as np
 
 from sim.config.scenario import Scenario
 from sim.patients.choice import OptionTable
-from sim.providers.agents import HospitalTrust
-from sim.providers.partnerships import IntegratedCarePartnership, Partnerships
+from sim.providers.partnership_table import Partnerships
+from sim.providers.partnerships import IntegratedCarePartnership
+from sim.providers.trusts import HospitalTrust
 
 
 class OptionTables:

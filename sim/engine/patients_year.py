@@ -133,20 +133,8 @@ class PatientPass:
             if not must_move.any():
                 return np.zeros(len(current), dtype=bool)
             idx = np.flatnonzero(must_move)
-        inertia = self.choice_rule.inertia(
-            pop.age[rows][idx], pop.conditions[rows][idx] > 0, years[idx]
-        )
-        utilities = self.choice_rule.local_utilities(
-            local,
-            current[idx],
-            loc[idx],
-            pop.position[rows][idx],
-            high_risk[idx],
-            pop.experience[rows][idx],
-            inertia,
-        )
         chosen = current.copy()
-        chosen[idx] = self.choice_rule.choose_local(local, loc[idx], utilities, u[idx])
+        chosen[idx] = self.choice_rule.choose_patients(local, pop, rows, high_risk, u, among=idx)
         moved = chosen != current
         switched = moved & (years > 0)
         pop.previous_option[rows] = current

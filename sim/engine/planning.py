@@ -20,8 +20,9 @@ from sim.engine.options import OptionTables
 from sim.engine.trust_contracts import TrustContracts
 from sim.patients.calibration import Calibration
 from sim.patients.modifiers import RateModifiers
-from sim.providers.agents import GPPractice, HospitalCosts
-from sim.providers.partnerships import Partnerships
+from sim.providers.costs import HospitalCosts
+from sim.providers.partnership_table import Partnerships
+from sim.providers.practices import GPPractice
 
 
 @dataclass(frozen=True)

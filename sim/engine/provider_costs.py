@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.contracts.base import SELF_PROVIDED
 from sim.engine.state import Market, YearState
-from sim.providers.partnerships import Partnerships
+from sim.providers.partnership_table import Partnerships
 
 TRUST_COST_QUANTITIES = ("outpatient", "elective", "ae", "emergency_total", "bed_days")
 """Ledger quantities a trust's cost is worked out from."""

@@ -17,8 +17,13 @@ from sim.config.parameters import Behaviour, Costs
 from sim.contracts.payment import PaymentRule
 from sim.engine.ledger import Ledger
 from sim.engine.settlement_ledger import SettlementLedger
-from sim.providers.agents import Books, Commissioner, GPPractice, HospitalCosts, HospitalTrust
-from sim.providers.partnerships import IntegratedCarePartnership, Partnerships
+from sim.providers.accounts import ProviderAccounts
+from sim.providers.commissioner import Commissioner
+from sim.providers.costs import HospitalCosts
+from sim.providers.partnership_table import Partnerships
+from sim.providers.partnerships import IntegratedCarePartnership
+from sim.providers.practices import GPPractice
+from sim.providers.trusts import HospitalTrust
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class Market:
     icps: tuple[IntegratedCarePartnership, ...]
     partnerships: Partnerships  # the ICPs' plans and state, a row each
     commissioner: Commissioner
-    books: Books  # every provider's accounts, a row each
+    books: ProviderAccounts  # every provider's accounts, a row each
     book_rows: dict[str, np.ndarray]  # each kind of provider's rows in the books
     fragmented_default: np.ndarray  # whether each locality has the fragmented default
     available: Callable[[], np.ndarray]  # which options are open now: (locality, option)

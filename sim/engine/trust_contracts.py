@@ -17,8 +17,9 @@ import numpy as np
 from sim.config.parameters import Behaviour
 from sim.contracts.payment import PaymentRule
 from sim.patients.modifiers import RateModifiers
-from sim.providers.agents import HospitalCosts, HospitalTrust
+from sim.providers.costs import HospitalCosts
 from sim.providers.partnerships import IntegratedCarePartnership
+from sim.providers.trusts import HospitalTrust
 
 
 @dataclass(frozen=True)

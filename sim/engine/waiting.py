@@ -10,8 +10,8 @@ from sim.config.parameters import Hospital
 from sim.engine.ledger import Ledger
 from sim.engine.planning import YearPlan
 from sim.engine.provider_costs import bought
-from sim.providers.agents import HospitalTrust, waiting_weeks
-from sim.providers.partnerships import Partnerships
+from sim.providers.partnership_table import Partnerships
+from sim.providers.trusts import HospitalTrust, waiting_weeks
 
 
 def set_waiting_times(

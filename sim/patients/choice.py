@@ -18,10 +18,14 @@ and utilities of shape (patients, k) rather than (patients, all options).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.config.parameters import Choice
+
+if TYPE_CHECKING:
+    from sim.patients.population import Population
 
 
 @dataclass
@@ -143,17 +147,18 @@ class _Layout:
 
 
 class LogitChoice:
-    """Annual logit choice with inertia; draws with one uniform per patient (common numbers)."""
+    """Annual logit choice with inertia; draws with one uniform per patient (common numbers).
+
+    :meth:`choose_patients` is the whole choice of a chunk of patients in one call; the
+    steps it takes (:meth:`inertia`, :meth:`local_utilities`, :meth:`choose_local`) are
+    public for teaching and tests.
+    """
 
     def __init__(self, params: Choice):
         self.params = params
-
-    def inertia(
-        self, age: np.ndarray, has_ltc: np.ndarray, years_enrolled: np.ndarray
-    ) -> np.ndarray:
-        """Switching cost: base, plus age 65+ and long-term condition; new entrants' own."""
-        p = self.params
-        table = np.array(
+        p = params
+        # the switching cost of each case (see inertia): the scenario's terms, resolved once
+        self.inertia_table = np.array(
             [
                 p.inertia,
                 p.inertia + p.inertia_age_65_plus,
@@ -163,9 +168,45 @@ class LogitChoice:
             + [p.new_entrant_inertia] * 4,
             dtype=np.float32,
         )
+
+    def inertia(
+        self, age: np.ndarray, has_ltc: np.ndarray, years_enrolled: np.ndarray
+    ) -> np.ndarray:
+        """Switching cost: base, plus age 65+ and long-term condition; new entrants' own."""
         case = (age >= 65).view(np.uint8) + 2 * has_ltc.view(np.uint8)
         case += 4 * (years_enrolled == 0).view(np.uint8)
-        return table[case]
+        return self.inertia_table[case]
+
+    def choose_patients(
+        self,
+        local: LocalOptions,
+        population: Population,
+        rows: slice,
+        high_risk: np.ndarray,
+        uniform: np.ndarray,
+        among: slice | np.ndarray = slice(None),
+    ) -> np.ndarray:
+        """This year's option of the patients ``among`` a chunk (``rows`` of ``population``).
+
+        Each patient's inertia comes from their age, conditions and years enrolled, their
+        utilities from their local options, and their choice from their uniform; ``high_risk``
+        and ``uniform`` have an entry per row of the chunk. Returns option indices (uint8).
+        """
+        pop = population
+        locality = pop.locality[rows][among]
+        inertia = self.inertia(
+            pop.age[rows][among], pop.conditions[rows][among] > 0, pop.years_enrolled[rows][among]
+        )
+        utilities = self.local_utilities(
+            local,
+            pop.option[rows][among],
+            locality,
+            pop.position[rows][among],
+            high_risk[among],
+            pop.experience[rows][among],
+            inertia,
+        )
+        return self.choose_local(local, locality, utilities, uniform[among])
 
     def utilities(
         self,

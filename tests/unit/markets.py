@@ -19,8 +19,12 @@ from sim.contracts.payment import (
 from sim.engine.ledger import Ledger
 from sim.engine.settlement_ledger import SettlementLedger
 from sim.engine.state import Market, YearState
-from sim.providers.agents import Books, Commissioner, GPPractice, HospitalCosts, HospitalTrust
-from sim.providers.partnerships import Partnerships
+from sim.providers.accounts import ProviderAccounts
+from sim.providers.commissioner import Commissioner
+from sim.providers.costs import HospitalCosts
+from sim.providers.partnership_table import Partnerships
+from sim.providers.practices import GPPractice
+from sim.providers.trusts import HospitalTrust
 
 # (locality, age, IMD quintile, high-risk) and each patient's year
 PATIENTS = {
@@ -90,7 +94,7 @@ def market(gp_rule: PaymentRule | None = None) -> Market:
     """The market, its providers' books all zero."""
     scenario = Scenario()
     host = mesa.Model(seed=0)
-    host.books = Books()  # providers find their books on the model they belong to
+    host.books = ProviderAccounts()  # providers find their books on the model they belong to
     costs = HospitalCosts(scenario.costs, scenario.utilisation)
     rules = {
         "gp": gp_rule or PerHead(),

@@ -10,7 +10,7 @@ from sim.engine.ledger import Ledger
 from sim.engine.settlement import YearEndSettlement, group_members, group_sums
 from sim.engine.settlement_ledger import SettlementLedger
 from sim.engine.state import Market, YearState
-from sim.providers.agents import Books
+from sim.providers.accounts import ProviderAccounts
 
 from .markets import PerHeadWithBonus, market, year_state
 
@@ -89,7 +89,7 @@ def test_an_insolvent_icp_closes_unless_it_is_the_last_option_left() -> None:
     """ICP 'wide' (localities 0 and 1) and 'local' (locality 1, without the default) both
     run out; 'wide' closes first, which leaves 'local' the only option in locality 1, so
     the commissioner covers its deficit rather than close it."""
-    books, is_open = Books(), np.array([True, True])
+    books, is_open = ProviderAccounts(), np.array([True, True])
     books.add_row(), books.add_row()
     books.reserves[:] = [-10.0, -4.0]
     wide = FakeICP("wide", 1, [0, 1], books, is_open)

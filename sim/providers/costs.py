@@ -1,0 +1,128 @@
+"""What care costs whoever provides it, and how a provider responds to what one more unit earns.
+
+:class:`HospitalCosts` gives the average and marginal cost of each activity; the response
+functions turn a margin into a decision: how much discretionary volume to add
+(:meth:`HospitalCosts.volume_response`), how many readmissions to avoid
+(:func:`readmission_response`) and how much to spend on prevention
+(:func:`prevention_response`). Trusts, practices and partnerships all use them, so the
+same prices bring the same response whoever earns them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.config.parameters import Behaviour, Costs, Utilisation
+from sim.config.scenario import Prices
+from sim.contracts.payment import SPELL_ALIASES
+
+
+class HospitalCosts:
+    """What care costs whoever runs a hospital: average and marginal cost per activity.
+
+    Tariff prices are national average costs, so the non-bed-day part of a spell is the
+    price less its mean stay at the bed-day cost; marginal cost is a share of that part
+    plus the stay. ACSC admissions and readmissions cost what emergency spells cost; a
+    bed day (or a delayed-transfer day) costs the bed-day rate. Community settings
+    provide outpatient and day-case care at a fixed ratio of the trust's average cost.
+    """
+
+    def __init__(self, costs: Costs, utilisation: Utilisation):
+        prices = Prices().as_dict()
+        self.bed_day = costs.bed_day
+        self.los = {
+            "elective": utilisation.elective_los_days,
+            "emergency": utilisation.emergency_los_days,
+        }
+        self.fixed = {
+            a: prices[a] - self.los.get(a, 0.0) * self.bed_day
+            for a in ("outpatient", "elective", "emergency", "ae")
+        }
+        self.gp_consultation = prices["gp_consultation"]
+        self.marginal_share = costs.spell_marginal_share
+        self.community_ratio = {
+            "outpatient": costs.community_outpatient_cost_ratio,
+            "elective": costs.community_elective_cost_ratio,
+        }
+        # per activity (spell aliases and bed days included), worked out once: providers
+        # ask for these hundreds of times a year
+        kinds = (*self.fixed, *SPELL_ALIASES, "bed_day", "delayed_day")
+        self._average = {a: self._unit_cost(a, 1.0) for a in kinds}
+        self._marginal = {a: self._unit_cost(a, self.marginal_share) for a in kinds}
+        self._reference_margin = {a: self.margin_rate(self._average[a], a) for a in kinds}
+
+    def _unit_cost(self, activity: str, fixed_share: float) -> float:
+        """A share of the non-bed-day cost of one unit plus its stay at the bed-day cost."""
+        a = SPELL_ALIASES.get(activity, activity)
+        if a in ("bed_day", "delayed_day"):
+            return self.bed_day
+        return fixed_share * self.fixed[a] + self.los.get(a, 0.0) * self.bed_day
+
+    def average(self, activity: str) -> float:
+        return self._average[activity]
+
+    def marginal(self, activity: str) -> float:
+        return self._marginal[activity]
+
+    def community(self, activity: str) -> float:
+        """Cost of one unit of ``activity`` provided in community or practice settings."""
+        return self.community_ratio[activity] * self.average(activity)
+
+    def margin_rate(self, marginal_price: float, activity: str) -> float:
+        """Margin on one more unit, as a share of average cost."""
+        return (marginal_price - self.marginal(activity)) / self.average(activity)
+
+    def reference_margin_rate(self, activity: str) -> float:
+        """The margin under the national tariff, where the England baseline is calibrated."""
+        return self._reference_margin[activity]
+
+    def volume_response(self, marginal_price: float, activity: str, elasticity: float) -> float:
+        """Multiplier on discretionary volume chosen by whoever earns ``marginal_price``."""
+        gap = self.margin_rate(marginal_price, activity) - self.reference_margin_rate(activity)
+        return math.exp(elasticity * gap)
+
+    def hospital_cost(self, counts: dict[str, float], bed_days: float) -> float:
+        """Total cost of hospital activity (``counts['emergency']`` counts all emergency spells)."""
+        return sum(self.fixed[a] * counts[a] for a in self.fixed) + bed_days * self.bed_day
+
+
+def readmission_response(costs: HospitalCosts, marginal_price: float, b: Behaviour) -> float:
+    """Multiplier on readmissions chosen by a provider earning ``marginal_price`` for one.
+
+    Where a readmission earns less than under the tariff reference, the provider loses
+    that gap on each one and invests in discharge planning and follow-up to avoid them,
+    with diminishing returns up to ``readmission_avoidance_max``.
+    """
+    loss = costs.reference_margin_rate("readmission") - costs.margin_rate(
+        marginal_price, "readmission"
+    )
+    if loss <= 0:
+        return 1.0
+    return 1.0 - b.readmission_avoidance_max * (1 - math.exp(-loss / b.readmission_avoidance_scale))
+
+
+def prevention_response(potential: np.ndarray, half_spend: float) -> tuple[np.ndarray, np.ndarray]:
+    """(spend, effect share) for investments whose full effect would save ``potential``.
+
+    Spending s achieves 1 - exp(-s/h) of the effect; the provider spends where the
+    marginal saving equals the marginal pound: s = h ln(potential / h), and nothing where
+    the potential is at most h.
+    """
+    potential = np.asarray(potential, dtype=float)
+    spend, effect = np.zeros(potential.shape), np.zeros(potential.shape)
+    worth = potential > half_spend
+    spend[worth] = half_spend * elementwise(math.log, potential[worth] / half_spend)
+    effect[worth] = 1.0 - elementwise(math.exp, -spend[worth] / half_spend)
+    return spend, effect
+
+
+def elementwise(function, x: np.ndarray) -> np.ndarray:
+    """A scalar ``math`` function of each value: the C library's results, which are the same
+    on every machine, where numpy's own vectorised exp and log vary in the last bit with
+    the processor's instruction set."""
+    x = np.asarray(x, dtype=float)
+    return np.fromiter(map(function, x.ravel().tolist()), dtype=float, count=x.size).reshape(
+        x.shape
+    )

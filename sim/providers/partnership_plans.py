@@ -1,0 +1,327 @@
+"""The year's plan of every open integrated care partnership, worked out column by column.
+
+An ICP never asks which contract it is on. It reads the prices its contract pays for one
+more unit of care, what hospital care costs it (its own marginal cost, if it runs a
+hospital; else what its purchase contract charges, less what it makes in the community),
+the price its contract puts on quality and what it expects per enrolee, and it:
+
+* makes outpatient and day-case care in the community where that is cheaper than buying it;
+* spends on prevention when avoided admissions and bed days save it money;
+* buys intermediate care, with a pooled budget, to avoid admissions and delayed transfers;
+* manages referrals when hospital care is a cost to it (virtual), or sets its own
+  hospital's volume, admission threshold and readmissions by its own margins (vertical);
+* raises quality when members are profitable and free to leave, or when quality is paid
+  for, and lets it slip when it under-serves unwatched;
+* deters high-risk applicants when they lose it money and have somewhere else to go.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from sim.config.parameters import Behaviour
+from sim.contracts.base import SELF_PROVIDED
+from sim.contracts.payment import PaymentRule
+from sim.providers.costs import (
+    HospitalCosts,
+    elementwise,
+    prevention_response,
+    readmission_response,
+)
+
+if TYPE_CHECKING:
+    from sim.contracts.base import PartialPurchaseRule
+
+
+class PartnershipMember(Protocol):
+    """What the table reads of each ICP agent (:class:`sim.providers.partnerships.
+    IntegratedCarePartnership`): its contract, what it buys from trusts, its fixed terms."""
+
+    option: int
+    config: Any
+    rule: PaymentRule
+    purchase_rule: PartialPurchaseRule | None
+    management_cost: float
+    fixed_cost_per_resident: float
+
+
+PLANNED_ACTIVITIES = ("acsc", "emergency", "bed_day", "elective", "readmission", "delayed_day")
+"""Activities whose price for one more unit, under its own contract, an ICP's plan weighs."""
+CONTRACT_TERMS = (
+    *PLANNED_ACTIVITIES,
+    "self_provision_cap",
+    "intermediate_care_limit",
+    "monitors_quality",
+    "elective_volume",
+    "emergency_volume",
+    "readmission_factor",
+)
+"""What the plan takes from each ICP's contract each year, in the order it is asked."""
+BOUGHT = ("acsc", "emergency", "bed_day", "elective", "outpatient")
+"""Activities whose price for one more unit, under its purchase contract, a virtual ICP weighs."""
+
+
+def _distinct(rules: Sequence[PaymentRule]) -> tuple[list[PaymentRule], np.ndarray]:
+    """The distinct rules among ``rules`` (ICPs on one contract share one), and each one's."""
+    first: dict[int, int] = {}
+    index = [first.setdefault(id(rule), len(first)) for rule in rules]
+    distinct = list({id(rule): rule for rule in rules}.values())
+    return distinct, np.array(index, dtype=np.intp)
+
+
+class PartnershipPlanning:
+    """The planning half of :class:`sim.providers.partnership_table.Partnerships`.
+
+    Its methods work on the table's columns (``self.quality``, ``self.expect_*``, ...) for
+    many ICPs at once. Each distinct contract is asked its terms once a year, and once for
+    good when it has no schedule.
+    """
+
+    members: list[PartnershipMember]
+
+    def __init__(self, costs: HospitalCosts, behaviour: Behaviour):
+        self.costs = costs
+        self.behaviour = behaviour
+        # the distinct contracts paying ICPs, and purchase prices, with each ICP's (as set up)
+        self._contracts = self._purchases = _distinct([])
+        self._kept: dict[tuple[int, str], tuple[float, ...]] = {}  # answers that never change
+
+    def maturity(self, rows: np.ndarray) -> np.ndarray:
+        """How far integration has matured: benefits lag (seed 004 L1618)."""
+        years = self.years_integrated_at_start[rows] + self.years_active[rows]
+        return 1.0 - elementwise(math.exp, -years / self.behaviour.maturity_years)
+
+    def _contract_terms(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """This year's terms of each ICP's contract (in ``rows``): what it pays for one more
+        unit of care, its caps and whether it watches quality, and what a vertical ICP's own
+        hospital makes of those prices. Each contract is asked once (ICPs share them)."""
+        if len(self._contracts[1]) != len(self):  # ICPs were added since they were listed
+            self._contracts = _distinct([icp.rule for icp in self.members])
+            self._purchases = _distinct(
+                [(icp.purchase_rule or icp.rule).pricing_rule for icp in self.members]
+            )
+        rules, index = self._contracts
+        answers = np.array([self._ask(rule, self._ask_contract) for rule in rules])
+        return dict(
+            zip(CONTRACT_TERMS, answers.reshape(len(rules), -1)[index[rows]].T, strict=True)
+        )
+
+    def _ask(
+        self, rule: PaymentRule, question: Callable[[PaymentRule], tuple[float, ...]]
+    ) -> tuple[float, ...]:
+        """``question``'s answer for ``rule``, kept for the years to come when the rule has no
+        schedule (:attr:`~sim.contracts.payment.PaymentRule.has_schedule`: its terms never
+        change)."""
+        key = (id(rule), question.__name__)
+        if key in self._kept:
+            return self._kept[key]
+        answer = question(rule)
+        if not rule.has_schedule:
+            self._kept[key] = answer
+        return answer
+
+    def _ask_contract(self, rule: PaymentRule) -> tuple[float, ...]:
+        b, costs = self.behaviour, self.costs
+        paid = {a: rule.marginal_price(a) for a in PLANNED_ACTIVITIES}
+        return (
+            *paid.values(),
+            rule.self_provision_cap,
+            rule.intermediate_care_limit,
+            float(rule.monitors_quality),
+            # a vertical ICP's own hospital: elective volume, admission threshold and
+            # readmissions, set by what the contract pays against the hospital's cost
+            costs.volume_response(paid["elective"], "elective", b.induced_demand_elasticity),
+            costs.volume_response(paid["emergency"], "emergency", b.emergency_admission_elasticity),
+            readmission_response(costs, paid["readmission"], b),
+        )
+
+    def _purchase_prices(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """What each ICP's purchase contract charges for one more unit of hospital care."""
+        rules, index = self._purchases
+        prices = np.array([self._ask(rule, _bought_prices) for rule in rules])
+        return dict(zip(BOUGHT, prices.reshape(len(rules), -1)[index[rows]].T, strict=True))
+
+    def plan(self, rows: np.ndarray) -> None:
+        """Choose this year's make-or-buy, prevention, referral, quality and selection effort
+        of the ICPs in ``rows``, from the prices their contracts set this year."""
+        if not len(rows):
+            return
+        b, costs = self.behaviour, self.costs
+        vertical = self.vertical[rows]
+        maturity = self.maturity(rows)
+        terms = self._contract_terms(rows)
+        bought = self._purchase_prices(rows)
+        self._plan_self_provision(rows, terms, bought, maturity)
+        hospital = {
+            a: self._hospital_price(rows, a, bought[a])
+            for a in ("acsc", "emergency", "bed_day", "elective")
+        }
+        # prevention: value of avoided admissions and bed days, net of what activity earns
+        save_acsc = np.maximum(0.0, hospital["acsc"] - terms["acsc"])
+        save_other = np.maximum(0.0, hospital["emergency"] - terms["emergency"])
+        save_bed_day = np.maximum(0.0, hospital["bed_day"] - terms["bed_day"])
+        gain = 1.0 + b.community_specialist_prevention_gain * self.community_specialists[rows]
+        self.prevention_gain[rows] = gain
+        potential = maturity * (
+            gain * b.prevention_max_effect * self.expect_acsc_high_risk[rows] * save_acsc
+            + gain
+            * b.prevention_other_emergency_effect
+            * self.expect_other_emergency_high_risk[rows]
+            * save_other
+            + b.coordination_los_effect * self.expect_bed_days_high_risk[rows] * save_bed_day
+        )
+        self.prevention_spend[rows], self.prevention_effect[rows] = prevention_response(
+            potential, b.prevention_half_spend
+        )
+        save_day = np.maximum(0.0, hospital["bed_day"] - terms["delayed_day"])
+        self._plan_intermediate_care(rows, terms, save_acsc, save_other, save_day, maturity)
+        # discretionary referrals: a vertical ICP sets its own hospital's volume by its own
+        # margins; a virtual one manages referrals when hospital care costs more than it earns
+        for name in ("elective_volume", "emergency_volume", "readmission_factor"):
+            getattr(self, name)[rows[vertical]] = terms[name][vertical]
+        net = (hospital["elective"] - terms["elective"]) / costs.average("elective")
+        managed = b.referral_management_max * (
+            1 - elementwise(math.exp, -np.maximum(net, 0.0) / b.referral_management_scale)
+        )
+        self.referral_management[rows] = np.where(vertical, 0.0, managed)
+        under_service = np.where(
+            vertical, np.maximum(0.0, 1.0 - self.elective_volume[rows]), managed
+        )
+        self._plan_quality(rows, terms, under_service)
+        # selection: deter high-risk applicants when they lose money
+        loss = self.expect_care_cost_high_risk[rows] - self.expect_revenue_high_risk[rows]
+        deterrence = b.selection_max * (
+            1 - elementwise(math.exp, -np.maximum(loss, 0.0) / b.selection_loss_scale)
+        )
+        self.selection[rows] = np.where(self.contestable[rows], deterrence, 0.0)
+        self._plan_effects(rows, maturity)
+
+    def _hospital_price(self, rows: np.ndarray, activity: str, bought: np.ndarray) -> np.ndarray:
+        """What one more unit of hospital ``activity`` costs each ICP: its own marginal cost
+        (vertical), else the ``bought`` price, less the share it makes in the community."""
+        costs = self.costs
+        if activity in SELF_PROVIDED:
+            share = getattr(self, f"made_{activity}")[rows]
+            bought = np.where(
+                share != 0, share * costs.community(activity) + (1 - share) * bought, bought
+            )
+        return np.where(self.vertical[rows], costs.marginal(activity), bought)
+
+    def _plan_self_provision(
+        self,
+        rows: np.ndarray,
+        terms: dict[str, np.ndarray],
+        bought: dict[str, np.ndarray],
+        maturity: np.ndarray,
+    ) -> None:
+        """Make rather than buy outpatient and day-case care where the community is cheaper.
+
+        Capability is the ICP's (``community_*_max``), limited by its contract's cap on
+        self-provision, and it builds up as integration matures. A vertical ICP runs the
+        hospital itself, so it makes none in the community.
+        """
+        virtual = ~self.vertical[rows]
+        before = [getattr(self, f"made_{a}")[rows] for a in SELF_PROVIDED]
+        for activity in SELF_PROVIDED:
+            cheaper = virtual & (self.costs.community(activity) < bought[activity])
+            share = (
+                np.minimum(
+                    getattr(self, f"community_max_{activity}")[rows], terms["self_provision_cap"]
+                )
+                * maturity
+            )
+            getattr(self, f"made_{activity}")[rows] = np.where(cheaper, share, 0.0)
+        changed = np.zeros(len(rows), dtype=bool)
+        for a, old in zip(SELF_PROVIDED, before, strict=True):
+            changed |= getattr(self, f"made_{a}")[rows] != old
+        for i in rows[changed].tolist():  # its purchase contract, told of changes, buys the rest
+            self.members[i].purchase_rule.bought = {
+                a: 1.0 - float(getattr(self, f"made_{a}")[i]) for a in SELF_PROVIDED
+            }
+
+    def _plan_intermediate_care(
+        self,
+        rows: np.ndarray,
+        terms: dict[str, np.ndarray],
+        save_acsc: np.ndarray,
+        save_other: np.ndarray,
+        save_day: np.ndarray,
+        maturity: np.ndarray,
+    ) -> None:
+        """With a pooled budget, buy intermediate care to avoid admissions and delayed days
+        (up to the contract's limit; none without one)."""
+        b = self.behaviour
+        limit = terms["intermediate_care_limit"]
+        pooled = limit > 0
+        if not pooled.any():
+            self.intermediate_spend[rows] = self.intermediate_effect[rows] = 0.0
+            return
+        potential = maturity * (
+            b.intermediate_care_admission_effect
+            * (
+                self.expect_acsc_high_risk[rows] * save_acsc
+                + self.expect_other_emergency_high_risk[rows] * save_other
+            )
+            + b.intermediate_care_los_effect
+            * b.delayed_transfer_share
+            * self.expect_bed_days_high_risk[rows]
+            * save_day
+        )
+        spend = np.minimum(prevention_response(potential, b.intermediate_care_half_spend)[0], limit)
+        self.intermediate_spend[rows] = np.where(pooled, spend, 0.0)
+        self.intermediate_effect[rows] = np.where(
+            pooled, 1.0 - elementwise(math.exp, -spend / b.intermediate_care_half_spend), 0.0
+        )
+
+    def _plan_quality(
+        self, rows: np.ndarray, terms: dict[str, np.ndarray], under_service: np.ndarray
+    ) -> None:
+        """Quality: worth raising when members are profitable and free to leave, or paid for;
+        it slips with under-service nobody watches."""
+        b = self.behaviour
+        watched = self.monitoring[rows] | (terms["monitors_quality"] > 0)
+        penalty = np.where(watched, 0.0, b.under_service_quality_penalty * under_service)
+        revenue = self.expect_revenue[rows]
+        margin = revenue - self.expect_care_cost[rows]
+        z = b.quality_effort_scale * margin / b.quality_cost_per_enrolee
+        gain = np.zeros(len(rows))
+        np.divide(
+            b.quality_max_gain * z, 1 + z, out=gain, where=self.contestable[rows] & (margin > 0)
+        )
+        paid_for = np.flatnonzero(terms["monitors_quality"] > 0)  # only these pay for it
+        peers = self.peer_quality[rows[paid_for]].tolist()
+        for k, i, peer in zip(paid_for.tolist(), rows[paid_for].tolist(), peers, strict=True):
+            rule, peer = self.members[i].rule, None if math.isnan(peer) else peer
+            reward = rule.quality_reward(max(float(revenue[k]), 0.0), peer)
+            target = rule.quality_target(peer)
+            if reward > 0 and target is not None:  # reach towards the target
+                cost_per_unit = b.quality_cost_per_enrolee / 0.1
+                needed = min(
+                    max(target - (b.quality_base - float(penalty[k])), 0.0), b.quality_max_gain
+                )
+                ratio = reward / cost_per_unit
+                gain[k] = max(float(gain[k]), needed * ratio / (1 + ratio))
+        self.quality_spend[rows] = b.quality_cost_per_enrolee * gain / 0.1
+        self.quality[rows] = np.minimum(np.maximum(b.quality_base + gain - penalty, 0.0), 1.0)
+
+    def _plan_effects(self, rows: np.ndarray, maturity: np.ndarray) -> None:
+        """Multipliers prevention and intermediate care put on high-risk enrolees' rates."""
+        b = self.behaviour
+        gain, intermediate = self.prevention_gain[rows], self.intermediate_effect[rows]
+        effect = maturity * self.prevention_effect[rows]
+        care = b.intermediate_care_admission_effect * intermediate
+        self.applied_acsc[rows] = (1 - gain * b.prevention_max_effect * effect) * (1 - care)
+        self.applied_emergency[rows] = (1 - gain * b.prevention_other_emergency_effect * effect) * (
+            1 - care
+        )
+        self.applied_los[rows] = (1 - b.coordination_los_effect * effect) * (
+            1 - b.delayed_transfer_share * b.intermediate_care_los_effect * intermediate
+        )
+
+
+def _bought_prices(rule: PaymentRule) -> tuple[float, ...]:
+    return tuple(rule.marginal_price(a) for a in BOUGHT)

@@ -1,0 +1,191 @@
+"""Providers on hand-made inputs: costs and responses, accounts, waits, the commissioner and
+the partnerships' table (no simulation)."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import mesa
+import numpy as np
+import pytest
+
+from sim.config.parameters import Behaviour, Costs, Hospital, Utilisation
+from sim.config.scenario import Prices
+from sim.providers.accounts import Provider, ProviderAccounts, row_attribute
+from sim.providers.commissioner import Commissioner
+from sim.providers.costs import (
+    HospitalCosts,
+    elementwise,
+    prevention_response,
+    readmission_response,
+)
+from sim.providers.partnership_plans import CONTRACT_TERMS, PLANNED_ACTIVITIES
+from sim.providers.partnership_table import PLANNED_RATES, Expectations, Partnerships
+from sim.providers.trusts import waiting_weeks
+
+PRICES = Prices().as_dict()  # the national prices HospitalCosts starts from
+
+
+@pytest.fixture
+def costs() -> HospitalCosts:
+    return HospitalCosts(
+        Costs(
+            bed_day=300.0,
+            spell_marginal_share=0.5,
+            community_outpatient_cost_ratio=0.6,
+            community_elective_cost_ratio=0.8,
+        ),
+        Utilisation(elective_los_days=2.0, emergency_los_days=5.0),
+    )
+
+
+def test_average_cost_is_the_price_and_marginal_cost_a_share_of_its_non_bed_day_part(costs):
+    for activity, los in (("elective", 2.0), ("emergency", 5.0), ("outpatient", 0.0)):
+        fixed = PRICES[activity] - los * 300.0
+        assert costs.fixed[activity] == pytest.approx(fixed)
+        assert costs.average(activity) == pytest.approx(PRICES[activity])
+        assert costs.marginal(activity) == pytest.approx(0.5 * fixed + los * 300.0)
+    for alias in ("acsc", "readmission"):  # emergency spells by another name
+        assert costs.average(alias) == costs.average("emergency")
+        assert costs.marginal(alias) == costs.marginal("emergency")
+    assert costs.average("bed_day") == costs.marginal("delayed_day") == 300.0
+    assert costs.community("outpatient") == pytest.approx(0.6 * PRICES["outpatient"])
+    assert costs.community("elective") == pytest.approx(0.8 * PRICES["elective"])
+
+
+def test_margins_and_the_volume_response_to_them(costs):
+    avg, marginal = costs.average("elective"), costs.marginal("elective")
+    assert costs.margin_rate(avg, "elective") == pytest.approx((avg - marginal) / avg)
+    assert costs.reference_margin_rate("elective") == costs.margin_rate(avg, "elective")
+    assert costs.volume_response(avg, "elective", 0.4) == 1.0  # the tariff is the reference
+    gap = costs.margin_rate(0.0, "elective") - costs.reference_margin_rate("elective")
+    assert costs.volume_response(0.0, "elective", 0.4) == pytest.approx(math.exp(0.4 * gap))
+    assert costs.volume_response(0.0, "elective", 0.4) < 1.0  # a block pays nothing more
+    counts = {"outpatient": 10, "elective": 2, "emergency": 3, "ae": 4}
+    expected = sum(costs.fixed[a] * counts[a] for a in counts) + 20 * 300.0
+    assert costs.hospital_cost(counts, 20.0) == pytest.approx(expected)
+
+
+def test_readmissions_fall_only_when_one_earns_less_than_under_the_tariff(costs):
+    b = Behaviour(readmission_avoidance_max=0.4, readmission_avoidance_scale=0.5)
+    assert readmission_response(costs, costs.average("readmission"), b) == 1.0
+    assert readmission_response(costs, 2 * costs.average("readmission"), b) == 1.0
+    loss = costs.reference_margin_rate("readmission") - costs.margin_rate(0.0, "readmission")
+    assert readmission_response(costs, 0.0, b) == pytest.approx(
+        1 - 0.4 * (1 - math.exp(-loss / 0.5))
+    )
+
+
+def test_prevention_spends_where_the_marginal_saving_equals_the_marginal_pound():
+    half = 10.0
+    spend, effect = prevention_response(np.array([0.0, half, half * math.e, 1e9]), half)
+    assert spend[:2].tolist() == [0.0, 0.0] and effect[:2].tolist() == [0.0, 0.0]
+    assert spend[2] == pytest.approx(half) and effect[2] == pytest.approx(1 - math.exp(-1))
+    assert 0 < effect[3] < 1
+
+
+def test_elementwise_is_the_scalar_function_of_each_value_in_its_shape():
+    x = np.array([[0.0, 1.0], [-2.0, 3.5]])
+    out = elementwise(math.exp, x)
+    assert out.shape == (2, 2)
+    assert out.ravel().tolist() == [math.exp(v) for v in x.ravel().tolist()]
+
+
+def test_waits_hold_at_the_reference_load_and_stop_at_the_maximum():
+    h = Hospital(waiting_weeks_base=8.0, reference_load=0.9, waiting_weeks_max=52.0)
+    weeks = waiting_weeks(np.array([0.5, 0.9, 1.0, 100.0]), h)
+    assert weeks[1] == pytest.approx(8.0) and weeks[3] == pytest.approx(52.0)
+    assert weeks[0] < weeks[1] < weeks[2] < weeks[3]
+
+
+def test_accounts_book_a_year_per_row_and_keep_reserves():
+    accounts = ProviderAccounts()
+    assert [accounts.add_row() for _ in range(3)] == [0, 1, 2] and len(accounts) == 3
+    accounts.book([0, 2], [10.0, 5.0], [4.0, 8.0])
+    accounts.book([0], [1.0], [2.0])
+    assert accounts.revenue.tolist() == [1.0, 0.0, 5.0]
+    assert accounts.surplus.tolist() == [-1.0, 0.0, -3.0]
+    assert accounts.reserves.tolist() == [5.0, 0.0, -3.0]
+
+
+def test_a_provider_reads_and_writes_its_own_row():
+    model = mesa.Model(seed=1)
+    model.books = ProviderAccounts()
+    first, second = Provider(model, "first"), Provider(model, "second")
+    second.revenue = 7.0
+    second.book(revenue=9.0, cost=4.0)
+    assert (first.row, second.row) == (0, 1)
+    assert model.books.revenue.tolist() == [0.0, 9.0]
+    assert (second.surplus, second.reserves, first.reserves) == (5.0, 5.0, 0.0)
+
+
+def test_row_attribute_reads_any_table_an_agent_holds():
+    class Agent:
+        value = row_attribute("table", "at", "column", "one entry")
+
+        def __init__(self, table, at):
+            self.table, self.at = table, at
+
+    table = SimpleNamespace(column=np.array([1.0, 2.0]))
+    agent = Agent(table, 1)
+    agent.value = 5.0
+    assert table.column.tolist() == [1.0, 5.0] and agent.value == 5.0
+    assert Agent.value.__doc__ == "one entry"
+
+
+def test_the_commissioner_keeps_each_contracts_state_from_year_to_year():
+    class Counting:
+        def settle(self, settlement) -> float:
+            settlement.state["years"] = settlement.state.get("years", 0) + 1
+            return 10.0 * settlement.state["years"]
+
+    commissioner = Commissioner(mesa.Model(seed=1), {})
+    rule = Counting()
+    amounts = [
+        commissioner.settle("icp", rule, SimpleNamespace(payee=payee)) for payee in ("a", "a", "b")
+    ]
+    assert amounts == [10.0, 20.0, 10.0]
+    assert commissioner.contract_state == {("icp", "a"): {"years": 2}, ("icp", "b"): {"years": 1}}
+    assert commissioner.settlements[("icp", "a")] == 20.0
+    commissioner.record({"a": 3.0, "b": 4.0})
+    commissioner.rescue("a", 2.0)
+    assert (commissioner.spend, commissioner.rescues) == (9.0, {"a": 2.0})
+
+
+def test_the_plan_prices_its_own_contracts_activities_first():
+    assert CONTRACT_TERMS[: len(PLANNED_ACTIVITIES)] == PLANNED_ACTIVITIES
+
+
+def test_the_partnerships_table_declares_its_rate_factors_and_costs_row_by_row(costs):
+    table = Partnerships(costs, Behaviour())
+    for option, vertical in ((1, True), (2, False)):
+        config = SimpleNamespace(
+            start_year=1,
+            years_integrated_at_start=0,
+            quality_monitoring=False,
+            community_outpatient_max=0.0,
+            community_elective_max=0.0,
+            community_specialists=False,
+        )
+        icp = SimpleNamespace(
+            config=config,
+            option=option,
+            purchase_rule=None if vertical else object(),
+            management_cost=20.0,
+            fixed_cost_per_resident=1.0,
+        )
+        assert table.add(icp, waiting_base=8.0) == option - 1
+    assert table.vertical.tolist() == [True, False] and len(table) == 2
+    assert table.open_due(year=1).tolist() == [0, 1]
+    table.elective_volume[:] = [0.9, 1.0]
+    table.referral_management[:] = [0.0, 0.2]
+    table.applied_acsc[:] = [-0.5, 0.7]  # an effect cannot make a rate negative
+    factors = table.rate_factors(np.array([0, 1]))
+    assert list(factors) == list(PLANNED_RATES)
+    assert factors[("elective", None)].tolist() == pytest.approx([0.9, 0.8])
+    assert factors[("acsc", True)].tolist() == [0.0, 0.7]
+    table.quality_spend[:] = [5.0, 0.0]
+    own = table.own_costs(np.array([100.0, 10.0]), np.array([0.0, 0.0]), np.array([50.0, 50.0]))
+    assert own.tolist() == pytest.approx([(5.0 + 20.0) * 100 + 50.0, 20.0 * 10 + 50.0])
+    assert Expectations(*range(7)).revenue == 0
