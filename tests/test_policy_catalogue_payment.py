@@ -20,6 +20,14 @@ from sim.patients.calibration import calibrate
 TARIFF = {"contracts.hospital": {"kind": "tariff"}}
 
 
+def assert_not_greater(a: list[float], b: list[float], z: float = 3.0, what: str = "") -> None:
+    """a is not above b beyond ``z`` standard errors of the paired differences (common
+    random numbers: the spread of the differences across replicates is the noise)."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    se = d.std(ddof=1) / np.sqrt(len(d))
+    assert d.mean() <= z * se, f"{what}: mean rise {d.mean():.4g} beyond {z} SE ({se:.4g})"
+
+
 def test_block_contract_removes_induced_demand_and_lengthens_waits() -> None:
     """Block (Cumbria, seed 004 L603-604): activity earns nothing at the margin, the converse
     of PbR, whose incentives raised activity and cut waits (seed 002 L779-785)."""
@@ -93,6 +101,18 @@ def test_episode_bundle_cuts_readmissions_and_follow_ups() -> None:
     tariff = arm(with_overrides(sc, TARIFF))
     for metric in ("readmissions_per_1000", "outpatient_per_1000"):
         assert_greater(per_rep(tariff, metric), per_rep(bundle, metric), what=metric)
+
+
+def test_episode_bundle_does_not_raise_electives() -> None:
+    """A bundle removes the incentive to deliver increasing volumes (seed 004 L1360-1367):
+    one more spell earns the bundle price but carries its follow-ups and readmissions, so
+    electives must not rise against the tariff beyond the noise of the paired differences.
+    (Priced at the whole bundle, electives rose by about 7%.)"""
+    sc = scenario("episode_bundle_geisinger")
+    bundle = arm(sc, reps=5)
+    tariff = arm(with_overrides(sc, TARIFF), reps=5)
+    metric = "elective_admissions_per_1000"
+    assert_not_greater(per_rep(bundle, metric), per_rep(tariff, metric), what=metric)
 
 
 def test_marginal_rate_cuts_emergency_admissions_less_at_70_than_30_percent() -> None:

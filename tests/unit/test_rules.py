@@ -14,7 +14,7 @@ import pytest
 from sim.contracts.adjustment import NoRiskAdjustment
 from sim.contracts.block import BlockContract, BlockRule
 from sim.contracts.budgets import PooledBudgetContract, PracticeBudgetContract
-from sim.contracts.bundles import EpisodeBundleContract, YearOfCareContract
+from sim.contracts.bundles import EpisodeBundleContract, EpisodeBundleRule, YearOfCareContract
 from sim.contracts.core import (
     BlendedContract,
     CapitationContract,
@@ -155,12 +155,35 @@ def test_episode_bundle_prices_follow_up_and_readmissions_into_the_spell() -> No
     rule = build(EpisodeBundleContract(), "hospital")
     per_spell = (0.1 * 5 / 6 + 0.1 * 5 / 8 + 0.2 * 5 / 9) / 2.0  # planned readmissions / spell
     episode = EL + 1.0 * OP + per_spell * EM
-    assert rule.marginal_price("elective") == pytest.approx(episode)
+    assert rule.episode_price == pytest.approx(episode)
     assert rule.marginal_price("outpatient") == pytest.approx(OP * (1 - 2.0 / 8))
     year = counts(elective=[1, 0], outpatient=[3, 2], emergency=[1, 0], readmission=[1, 0])
     paid = rule.patient_payments(year, AGE, SEX, RISK)
     # first patient: one follow-up and the readmission after planned care are in the bundle
     assert paid == pytest.approx([episode + 2 * OP, 2 * OP])
+
+
+def test_episode_bundle_nets_the_carried_care_off_the_spells_marginal_price() -> None:
+    """One more spell earns the bundle price but brings follow-ups and readmissions the
+    provider must now fund: net of them, at the prices the bundle was built from, a spell
+    earns no more than under the tariff, so the bundle adds no volume incentive."""
+    tariff = hospital_tariff()
+    rule = EpisodeBundleRule(
+        base=tariff,
+        followups_per_spell=1.5,
+        readmissions_per_spell=0.05,
+        followup_volume_share=0.25,
+        mean_planned_share=0.4,
+    )
+    assert rule.carried_cost == pytest.approx(1.5 * OP + 0.05 * EM)
+    assert rule.episode_price == pytest.approx(EL + 1.5 * OP + 0.05 * EM)
+    assert rule.marginal_price("elective") == pytest.approx(EL)
+    assert rule.marginal_price("elective") <= tariff.marginal_price("elective")
+    # the carried care is what the provider now gains by avoiding
+    assert rule.marginal_price("outpatient") == pytest.approx(0.75 * OP)
+    assert rule.marginal_price("readmission") == pytest.approx(0.6 * EM)
+    scaled = build(EpisodeBundleContract(tariff=TariffContract(price_scale=1.2)), "hospital")
+    assert scaled.marginal_price("elective") == pytest.approx(1.2 * EL)
 
 
 # --------------------------------------------------------------------------- performance
