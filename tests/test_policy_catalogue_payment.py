@@ -20,6 +20,14 @@ from sim.patients.calibration import calibrate
 TARIFF = {"contracts.hospital": {"kind": "tariff"}}
 
 
+def assert_not_greater(a: list[float], b: list[float], z: float = 3.0, what: str = "") -> None:
+    """a is not above b beyond ``z`` standard errors of the paired differences (common
+    random numbers: the spread of the differences across replicates is the noise)."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    se = d.std(ddof=1) / np.sqrt(len(d))
+    assert d.mean() <= z * se, f"{what}: mean rise {d.mean():.4g} beyond {z} SE ({se:.4g})"
+
+
 def test_block_contract_removes_induced_demand_and_lengthens_waits() -> None:
     """Block (Cumbria, seed 004 L603-604): activity earns nothing at the margin, the converse
     of PbR, whose incentives raised activity and cut waits (seed 002 L779-785)."""
@@ -93,6 +101,18 @@ def test_episode_bundle_cuts_readmissions_and_follow_ups() -> None:
     tariff = arm(with_overrides(sc, TARIFF))
     for metric in ("readmissions_per_1000", "outpatient_per_1000"):
         assert_greater(per_rep(tariff, metric), per_rep(bundle, metric), what=metric)
+
+
+def test_episode_bundle_does_not_raise_electives() -> None:
+    """A bundle removes the incentive to deliver increasing volumes (seed 004 L1360-1367):
+    one more spell earns the bundle price but carries its follow-ups and readmissions, so
+    electives must not rise against the tariff beyond the noise of the paired differences.
+    (Priced at the whole bundle, electives rose by about 7%.)"""
+    sc = scenario("episode_bundle_geisinger")
+    bundle = arm(sc, reps=5)
+    tariff = arm(with_overrides(sc, TARIFF), reps=5)
+    metric = "elective_admissions_per_1000"
+    assert_not_greater(per_rep(bundle, metric), per_rep(tariff, metric), what=metric)
 
 
 def test_marginal_rate_cuts_emergency_admissions_less_at_70_than_30_percent() -> None:
@@ -285,3 +305,47 @@ def test_rules_see_each_patients_readmissions_and_conditions() -> None:
     model.step()
     paid, full = _hospital_bill(model)
     assert abs(paid - full) > 1_000, "patients with diabetes are paid by the annual sum"
+
+
+def _sees_true_risk(sc, contract: str):
+    """The scenario with ``contract``'s formula seeing each patient's true risk (w = 1): how
+    block values and benchmarks were set before they were set on what the commissioner sees."""
+    best = calibrate(sc).achievable_r2()[1]
+    return with_overrides(
+        sc,
+        {f"contracts.{contract}.risk_adjustment": "full", f"contracts.{contract}.r_squared": best},
+    )
+
+
+def _first_year(sc, rep: int) -> ICSModel:
+    model = ICSModel(sc, seed=7, replicate=rep, patients=20_000, years=1)
+    model.step()
+    return model
+
+
+@pytest.mark.parametrize(
+    ("name", "contract"), [("block_contract_cumbria", "hospital"), ("shared_savings", "gain_share")]
+)
+def test_block_values_and_benchmarks_move_with_observed_not_true_risk(
+    name: str, contract: str
+) -> None:
+    """One risk adjuster for everyone: the block value and the savings benchmark are set on
+    the covered population's risk as the commissioner's formula sees it (full adjustment at
+    R-squared 0.15, calibration_targets 6.6, 6.10). Against the same contract seeing true
+    risk, on common random numbers, the commissioner pays more exactly where the formula
+    over-predicts the population's risk (age-sex cells above frailty and the rest), less
+    where it under-predicts; for the block by exactly the expected spend on the gap."""
+    sc = scenario(name)
+    for rep in range(3):
+        seen, true = _first_year(sc, rep), _first_year(_sees_true_risk(sc, contract), rep)
+        L, rule = (
+            seen.ledger,
+            seen.rules["hospital"] if contract == "hospital" else seen.icps[0].rule,
+        )
+        gap = rule.risk_adjuster.total(
+            L.sum("population"), L.sum("age_sex_risk"), L.sum("risk")
+        ) - L.sum("risk")
+        extra = seen.commissioner.spend - true.commissioner.spend
+        assert np.sign(extra) == np.sign(gap), f"replicate {rep}: {extra:.0f} against gap {gap:.1f}"
+        if contract == "hospital":
+            assert extra == pytest.approx(rule.budget_ratio * rule.spend_per_risk * gap, rel=1e-6)

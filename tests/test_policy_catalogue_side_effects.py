@@ -165,7 +165,9 @@ def test_rules_say_whether_they_have_year_end_terms() -> None:
     block = BlockRule(
         activities=HOSPITAL_ACTIVITIES, spend_per_risk=800.0, budget_ratio=1.0, annual_uplift=0.02
     )
-    savings = SharedSavingsRule(base=tariff, benchmark_per_risk=800.0)
+    # built by hand without a risk formula, the benchmark follows head count (100), not the
+    # payee's true risk (130): 1,000 a head puts the 90,000 paid below it, so savings are shared
+    savings = SharedSavingsRule(base=tariff, benchmark_per_risk=1000.0)
     expected: list[tuple[PaymentRule, bool]] = [
         (tariff, False),
         (capitation, False),

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from sim.contracts.adjustment import RiskAdjuster
 from sim.contracts.block import BlockContract
 from sim.contracts.core import (
     BlendedContract,
@@ -87,6 +88,10 @@ class WrappedRule(PaymentRule):
     @property
     def monitors_quality(self) -> bool:
         return self.base.monitors_quality
+
+    @property
+    def risk_adjuster(self) -> RiskAdjuster | None:
+        return self.base.risk_adjuster
 
     @property
     def self_provision_cap(self) -> float:

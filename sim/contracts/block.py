@@ -8,13 +8,18 @@ and the money does not follow patients who leave.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from sim.base.schema import Strict
 from sim.config.declare import P
+from sim.contracts.adjustment import (
+    NoRiskAdjustment,
+    RiskAdjuster,
+    RiskAdjustmentTerms,
+    make_risk_adjuster,
+)
 from sim.contracts.rule import SCOPES, PaymentRule, Settlement
 from sim.contracts.terms import ALL_ROLES
 
@@ -22,11 +27,12 @@ if TYPE_CHECKING:
     from sim.contracts.context import BuildContext, CalibrationView
 
 
-class BlockContract(Strict):
+class BlockContract(RiskAdjustmentTerms):
     """A fixed annual sum for a service, whatever the activity (seed 004 L603-604, Cumbria).
 
     The value is set in the first contract year from the covered population's expected
-    spend at tariff and then changes only by ``annual_uplift``: money does not follow
+    spend at tariff, as the commissioner's risk formula (``risk_adjustment``) sees that
+    population, and then changes only by ``annual_uplift``: money does not follow
     patients who leave, and one more unit of activity earns nothing.
     """
 
@@ -59,9 +65,11 @@ class BlockContract(Strict):
 class BlockRule(PaymentRule):
     """A fixed annual value, paid in instalments per head and reconciled at year end.
 
-    Instalments (``budget_ratio`` x expected spend per unit of risk x each patient's risk)
-    let a provider see its expected income; at settlement the year's total is brought to
-    the block's value, which is fixed in the first year and then moves only by the uplift.
+    Instalments (``budget_ratio`` x expected spend per unit of risk x each patient's risk
+    as ``adjuster`` predicts it) let a provider see its expected income; at settlement the
+    year's total is brought to the block's value, which is fixed in the first year on the
+    covered population's predicted risk and then moves only by the uplift. A rule built by
+    hand without an adjuster sees head counts only.
     """
 
     activities: tuple[str, ...]
@@ -69,12 +77,18 @@ class BlockRule(PaymentRule):
     budget_ratio: float
     annual_uplift: float
     admin_cost_per_head: float = 0.0
+    adjuster: RiskAdjuster = field(default_factory=NoRiskAdjustment)
 
     def marginal_price(self, activity: str) -> float:
         return 0.0
 
+    @property
+    def risk_adjuster(self) -> RiskAdjuster:
+        return self.adjuster
+
     def per_enrolee(self, age, sex, risk):
-        return self.budget_ratio * self.spend_per_risk * np.asarray(risk, dtype=np.float64)
+        predicted = self.adjuster.predict(age, sex, risk).astype(np.float64)
+        return self.budget_ratio * self.spend_per_risk * predicted
 
     def patient_payments(self, counts, age, sex, risk):
         return self.per_enrolee(age, sex, risk)
@@ -82,7 +96,8 @@ class BlockRule(PaymentRule):
     def settle(self, settlement: Settlement) -> float:
         state = settlement.state
         if "value" not in state:  # the first year fixes the block at the covered population
-            state["value"] = self.budget_ratio * self.spend_per_risk * settlement.risk
+            observed = settlement.observed_risk(self.adjuster)
+            state["value"] = self.budget_ratio * self.spend_per_risk * observed
         else:
             state["value"] *= 1 + self.annual_uplift
         return float(state["value"] - settlement.paid)
@@ -91,7 +106,8 @@ class BlockRule(PaymentRule):
 def build_block(
     config: BlockContract, scope: str, calibration: CalibrationView, context: BuildContext
 ) -> BlockRule:
-    """Instalments and first-year value from expected spend in ``scope`` at national prices."""
+    """Instalments and first-year value from expected spend in ``scope`` at national prices,
+    on the risk the contract's formula sees."""
     activities = SCOPES[scope]
     return BlockRule(
         activities=activities,
@@ -99,4 +115,5 @@ def build_block(
         budget_ratio=config.budget_ratio,
         annual_uplift=config.annual_uplift,
         admin_cost_per_head=config.admin_cost_per_head,
+        adjuster=make_risk_adjuster(config, calibration),
     )

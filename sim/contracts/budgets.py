@@ -108,7 +108,11 @@ class PracticeBudgetContract(Strict):
 
 @dataclass(kw_only=True)
 class PracticeBudgetRule(CapitationVariant):
-    """Capitation for primary care plus a budget for the practices' patients' hospital care."""
+    """Capitation for primary care plus a budget for the practices' patients' hospital care.
+
+    The budget follows the practices' patients' risk as the capitation's formula sees it:
+    the commissioner sets both on the same observed risk.
+    """
 
     prices: dict[str, float]  # what the budget is charged per hospital activity
     retained: float  # share of underspend kept (and overspend borne if hard)
@@ -124,7 +128,8 @@ class PracticeBudgetRule(CapitationVariant):
 
     def settle(self, settlement: Settlement) -> float:
         spend = sum(self.prices[a] * settlement.counts.get(a, 0.0) for a in HOSPITAL_ACTIVITIES)
-        balance = self.budget_per_risk * settlement.risk - spend
+        budget = self.budget_per_risk * settlement.observed_risk(self.capitation.adjuster)
+        balance = budget - spend
         if balance > 0 or self.hard:
             return self.retained * balance
         return 0.0

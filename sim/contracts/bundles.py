@@ -178,6 +178,16 @@ class EpisodeBundleRule(TariffVariant):
     The bundle price is the spell's tariff plus the expected tariff cost of the follow-up
     attendances and readmissions that fall inside the window; those are then not paid one
     by one, so each avoided readmission is the provider's gain.
+
+    One more spell earns the bundle price but obliges the provider to fund the follow-ups
+    and readmissions it brings, which earn nothing more. A provider weighs each activity
+    against that activity's own cost only, so the spell's marginal price is the bundle
+    price less that carried care, valued as the bundle priced it: at the tariff, which is
+    what the care costs the provider on average (tariff prices are national average
+    costs, :class:`sim.providers.costs.HospitalCosts`). The spell then earns what the
+    tariff pays for it: a bundle removes the incentive to add volume (seed 004
+    L1360-1367) rather than adding one; what it changes is the price of the covered
+    follow-ups and readmissions, which the provider now gains by avoiding.
     """
 
     followups_per_spell: float  # covered follow-up attendances per elective spell
@@ -186,17 +196,21 @@ class EpisodeBundleRule(TariffVariant):
     mean_planned_share: float  # share of readmissions that follow planned care
 
     @property
-    def episode_price(self) -> float:
+    def carried_cost(self) -> float:
+        """GBP per spell of the follow-ups and readmissions the bundle makes the provider fund."""
         return (
-            self.tariff.prices["elective"]
-            + self.followups_per_spell * self.tariff.prices["outpatient"]
+            self.followups_per_spell * self.tariff.prices["outpatient"]
             + self.readmissions_per_spell * self.tariff.prices["emergency"]
         )
+
+    @property
+    def episode_price(self) -> float:
+        return self.tariff.prices["elective"] + self.carried_cost
 
     def marginal_price(self, activity: str) -> float:
         price = _price_of(self.tariff, activity)
         if activity == "elective":
-            return self.episode_price
+            return self.episode_price - self.carried_cost
         if activity == "outpatient":
             return price * (1 - self.followup_volume_share)
         if activity == "readmission":

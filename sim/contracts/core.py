@@ -119,6 +119,10 @@ class CapitationRule(PaymentRule):
     def marginal_price(self, activity: str) -> float:
         return 0.0
 
+    @property
+    def risk_adjuster(self) -> RiskAdjuster:
+        return self.adjuster
+
     def per_enrolee(self, age, sex, risk):
         return self.rate_per_head * self.adjuster.predict(age, sex, risk).astype(np.float64)
 
@@ -176,6 +180,10 @@ class BlendedRule(PaymentRule):
     @property
     def admin_cost_per_head(self) -> float:  # type: ignore[override]
         return self.capitation.admin_cost_per_head + self.tariff.admin_cost_per_head
+
+    @property
+    def risk_adjuster(self) -> RiskAdjuster:
+        return self.capitation.adjuster
 
     def marginal_price(self, activity: str) -> float:
         return (1 - self.capitation_share) * self.tariff.marginal_price(activity)

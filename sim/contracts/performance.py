@@ -228,8 +228,9 @@ class LeadProviderContract(Strict):
 class LeadProviderRule(CapitationVariant):
     """A risk-adjusted budget below current spend, plus a bonus paid on quality.
 
-    The budget is the capitation it builds on. It may also cap how much of the service
-    the lead provider delivers itself.
+    The budget is the capitation it builds on; the bonus is a share of current spend on
+    the population's risk as the budget's formula sees it. It may also cap how much of
+    the service the lead provider delivers itself.
     """
 
     spend_per_risk: float  # current expected spend per unit of risk (GBP)
@@ -242,7 +243,8 @@ class LeadProviderRule(CapitationVariant):
         return 0.0
 
     def settle(self, settlement: Settlement) -> float:
-        possible = self.performance_ratio * self.spend_per_risk * settlement.risk
+        observed = settlement.observed_risk(self.capitation.adjuster)
+        possible = self.performance_ratio * self.spend_per_risk * observed
         return possible * achievement(settlement.quality, self.floor, self.target)
 
     def quality_reward(self, revenue_per_enrolee: float, peer_quality: float | None) -> float:

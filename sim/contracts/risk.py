@@ -19,6 +19,12 @@ from pydantic import Field
 
 from sim.base.schema import Strict
 from sim.config.declare import P
+from sim.contracts.adjustment import (
+    NoRiskAdjustment,
+    RiskAdjuster,
+    RiskAdjustmentTerms,
+    make_risk_adjuster,
+)
 from sim.contracts.base import BaseTerms, CapitationVariant, WrappedRule
 from sim.contracts.core import CapitationContract, TariffContract, build_capitation
 from sim.contracts.rule import HOSPITAL_ACTIVITIES, Settlement, spell
@@ -27,13 +33,15 @@ if TYPE_CHECKING:
     from sim.contracts.context import BuildContext, CalibrationView
 
 
-class SharedSavingsContract(Strict):
+class SharedSavingsContract(RiskAdjustmentTerms):
     """Gain-sharing: the provider keeps a share of spend saved against a benchmark.
 
     Birmingham East and North's lead provider was funded after year 1 "dependent on the
     savings the provider delivered" (seed 004 L330-332); "the aim is to use incentives to
     share gains with providers" (L2257); practices offered "a share of the savings made"
-    (seed 000:264-266).
+    (seed 000:264-266). The benchmark follows the covered population's risk as the base
+    contract's risk formula sees it (a capitation's, a block's), or, where the base sees
+    none (a tariff), as ``risk_adjustment`` does.
     """
 
     roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
@@ -79,20 +87,29 @@ class SharedSavingsContract(Strict):
 
 @dataclass
 class SharedSavingsRule(WrappedRule):
-    """The base payment, plus a share of savings against a risk-based benchmark."""
+    """The base payment, plus a share of savings against a risk-based benchmark.
+
+    The benchmark is set on the covered population's risk as ``adjuster`` sees it (head
+    counts only for a rule built by hand without one).
+    """
 
     savings_share: float = 0.5
     two_sided: bool = False
     minimum_savings_rate: float = 0.02
     cap_share: float = 0.1
     benchmark_per_risk: float = 0.0  # GBP of expected spend per unit of risk score
+    adjuster: RiskAdjuster = field(default_factory=NoRiskAdjustment)
 
     def marginal_price(self, activity: str) -> float:
         return (1 - self.savings_share) * self.base.marginal_price(activity)
 
+    @property
+    def risk_adjuster(self) -> RiskAdjuster:
+        return self.adjuster
+
     def settle(self, settlement: Settlement) -> float:
         base = self.base.settle(settlement)
-        benchmark = self.benchmark_per_risk * settlement.risk
+        benchmark = self.benchmark_per_risk * settlement.observed_risk(self.adjuster)
         savings = benchmark - (settlement.paid + base)
         if savings >= self.minimum_savings_rate * benchmark or (
             self.two_sided and savings <= -self.minimum_savings_rate * benchmark
@@ -117,6 +134,7 @@ def build_shared_savings(
         minimum_savings_rate=config.minimum_savings_rate,
         cap_share=config.cap_share,
         benchmark_per_risk=benchmark,
+        adjuster=base.risk_adjuster or make_risk_adjuster(config, calibration),
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.contracts.adjustment import RiskAdjuster
 from sim.contracts.terms import ACTIVITIES
 
 HOSPITAL_ACTIVITIES = ("outpatient", "elective", "emergency", "ae")
@@ -46,18 +47,27 @@ class Settlement:
     ``acsc``, ``readmission``, ``elective_discharge_readmission`` (readmissions after
     planned care) and ``bed_days``. ``state`` is the payee's memory under this contract,
     kept by the payer from year to year (a block's value, a baseline).
+
+    ``risk`` is the covered patients' true risk, which no contract may set terms on;
+    terms per unit of risk read :meth:`observed_risk`, what the commissioner's formula
+    sees of it.
     """
 
     payee: str
     year: int
     enrolees: float
-    risk: float  # sum of covered patients' risk scores
+    risk: float  # sum of covered patients' (true) risk scores
     counts: dict[str, float]
     paid: float  # GBP paid this year through patient_payments
     cost: float  # GBP the payee spent serving them
     quality: float  # payee's quality index this year (0-1)
     peer_quality: float | None = None  # mean quality of comparable ICPs last year
     state: dict[str, Any] = field(default_factory=dict)
+    age_sex_risk: float | None = None  # sum of covered patients' age-sex predictions
+
+    def observed_risk(self, adjuster: RiskAdjuster) -> float:
+        """The covered population's risk as ``adjuster`` sees it (its predictions summed)."""
+        return adjuster.total(self.enrolees, self.age_sex_risk, self.risk)
 
 
 # --------------------------------------------------------------------------- rules
@@ -136,6 +146,11 @@ class PaymentRule(ABC):
     def monitors_quality(self) -> bool:
         """Whether the contract measures quality (which deters under-service)."""
         return False
+
+    @property
+    def risk_adjuster(self) -> RiskAdjuster | None:
+        """The formula by which the contract sees its patients' risk; None if it sees none."""
+        return None
 
     @property
     def self_provision_cap(self) -> float:

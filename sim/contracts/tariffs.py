@@ -18,6 +18,12 @@ from pydantic import Field, field_validator
 
 from sim.base.schema import Strict
 from sim.config.declare import P
+from sim.contracts.adjustment import (
+    NoRiskAdjustment,
+    RiskAdjuster,
+    RiskAdjustmentTerms,
+    make_risk_adjuster,
+)
 from sim.contracts.base import TariffVariant
 from sim.contracts.core import TariffContract, build_tariff
 from sim.contracts.rule import Settlement, spell
@@ -32,11 +38,12 @@ def by_year(values: list[float], year: int) -> float:
     return float(values[min(max(year, 1), len(values)) - 1])
 
 
-class MarginalRateContract(Strict):
+class MarginalRateContract(RiskAdjustmentTerms):
     """Marginal rate emergency tariff: emergency spells above a baseline paid at a share of tariff.
 
     Providers were paid 30% of tariff for emergency activity above their 2008/09 baseline
-    from 2010/11, later 70% (calibration_targets 2.7-2.8).
+    from 2010/11, later 70% (calibration_targets 2.7-2.8). The baseline follows the covered
+    population's risk as the commissioner's formula (``risk_adjustment``) sees it.
     """
 
     roles: ClassVar[tuple[str, ...]] = ("hospital", "purchase", "icp")
@@ -65,11 +72,14 @@ class MarginalRateRule(TariffVariant):
 
     Providers operate above the baseline (it is set below expected activity, as the
     2008/09 baseline was by 2010/11), so one more emergency spell earns ``rate`` x price.
-    Patients' payments are the tariff's; the clawback comes at settlement.
+    Patients' payments are the tariff's; the clawback comes at settlement. The baseline is
+    set on the covered population's risk as ``adjuster`` sees it (head counts only for a
+    rule built by hand without one).
     """
 
     rates: list[float]
     baseline_per_risk: float  # emergency spells per unit of risk at the baseline
+    adjuster: RiskAdjuster = field(default_factory=NoRiskAdjustment)
     rate: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -78,12 +88,16 @@ class MarginalRateRule(TariffVariant):
     def begin_year(self, year: int) -> None:
         self.rate = by_year(self.rates, year)
 
+    @property
+    def risk_adjuster(self) -> RiskAdjuster:
+        return self.adjuster
+
     def marginal_price(self, activity: str) -> float:
         price = self.tariff.marginal_price(activity)
         return self.rate * price if spell(activity) == "emergency" else price
 
     def settle(self, settlement: Settlement) -> float:
-        baseline = self.baseline_per_risk * settlement.risk
+        baseline = self.baseline_per_risk * settlement.observed_risk(self.adjuster)
         above = max(0.0, settlement.counts["emergency"] - baseline)
         return -(1 - self.rate) * self.tariff.marginal_price("emergency") * above
 
@@ -96,6 +110,7 @@ def build_marginal_rate(
         base=build_tariff(config.tariff, scope, calibration),
         rates=list(config.marginal_rate_by_year),
         baseline_per_risk=config.baseline_ratio * emergency_per_head,
+        adjuster=make_risk_adjuster(config, calibration),
     )
 
 

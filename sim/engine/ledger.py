@@ -35,6 +35,7 @@ QUANTITIES = (
     "gp_payment",
     "hospital_payment",
     "expected_elective",
+    "age_sex_risk",
 )
 AGE_GROUPS = ("age_0_64", "age_65_plus")
 IMD_GROUPS = tuple(f"imd_q{q}" for q in range(1, 6))

@@ -225,7 +225,11 @@ class ICSModel(mesa.Model):
         """Step 2: every patient's year, summed into :attr:`ledger` (deaths in :attr:`deaths`)."""
         table = self.option_table()
         groups = payment_groups(
-            len(self.options), self.rules["gp"], self.rules["hospital"], self.icps
+            len(self.options),
+            self.rules["gp"],
+            self.rules["hospital"],
+            self.icps,
+            self.calibration.age_sex_prediction,
         )
         self.ledger, self.deaths = self.patient_pass.run(self.year, table, self.modifiers, groups)
 

@@ -2,11 +2,16 @@
 
 The commissioner pays each option's rule; in the fragmented default that is the practices'
 rule (per head) and the trust's (per activity); a virtual ICP pays the trust in turn.
+Beside the payments, each patient's age-sex prediction is summed into the ledger
+(``age_sex_risk``): with head counts and true risk it gives any contract's risk formula
+its total over a payee's patients, which is what budgets, benchmarks, block values and
+baselines are set on (:meth:`sim.contracts.rule.Settlement.observed_risk`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,16 +27,28 @@ readmissions and ACSC admissions included)."""
 Payer = tuple[PaymentRule, PaymentRule | None, bool]
 """A group's (rule, hospital rule or None, fragmented default or not)."""
 
+AgeSexPrediction = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""Each patient's risk predicted from age and sex (the calibration's age-sex formula)."""
+
+
+class PaymentGroups(NamedTuple):
+    """Who pays for whom this year: see :func:`payment_groups`."""
+
+    group_of: np.ndarray  # each option's group
+    payers: list[Payer]  # each group's payer
+    age_sex: AgeSexPrediction  # what the commissioner's formulas see of a patient
+
 
 def payment_groups(
     n_options: int,
     gp_rule: PaymentRule,
     hospital_rule: PaymentRule,
     icps: Sequence[IntegratedCarePartnership],
-) -> tuple[np.ndarray, list[Payer]]:
+    age_sex: AgeSexPrediction,
+) -> PaymentGroups:
     """Options whose patients the same rules pay: each option's group, and each group's
     payer - so England's 70-odd ICPs on one contract are paid in a call or two rather
-    than one call each.
+    than one call each. ``age_sex`` scores each patient as the commissioner sees them.
     """
     group_of = np.zeros(n_options, dtype=np.uint8)  # small ints sort in linear time
     payers: list[Payer] = []
@@ -49,13 +66,14 @@ def payment_groups(
             found[key] = len(payers)
             payers.append(payer)
         group_of[o] = found[key]
-    return group_of, payers
+    return PaymentGroups(group_of, payers, age_sex)
 
 
 def chunk_payments(
-    pop: Population, rows: slice, activity: Activity, groups: tuple[np.ndarray, list[Payer]]
+    pop: Population, rows: slice, activity: Activity, groups: PaymentGroups
 ) -> dict[str, np.ndarray]:
-    """What each patient in ``rows`` brings in: from the commissioner, and to the hospital.
+    """What each patient in ``rows`` brings in: from the commissioner, and to the hospital;
+    and each one's age-sex prediction (``age_sex_risk``), the observable part of their risk.
 
     Patients are sorted once (a stable sort) by the rules that pay them, so each rule
     sees its patients as one contiguous slice, without a pass over the chunk per
@@ -71,7 +89,7 @@ def chunk_payments(
         conditions=pop.conditions[rows],
     )  # for bundles and readmission rules
     n = len(option)
-    group_of, payers = groups
+    group_of, payers, age_sex = groups
     group = group_of[option]
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(len(payers) + 1))
@@ -102,4 +120,5 @@ def chunk_payments(
     ):
         out[name] = np.empty(n)
         out[name][order] = sorted_values  # back to the chunk's row order
+    out["age_sex_risk"] = age_sex(pop.age[rows], pop.sex[rows])
     return out

@@ -29,6 +29,7 @@ HIGH_RISK_COUNTS = ("acsc", "emergency", "bed_days")
 SUMMED = (
     "population",
     "risk",
+    "age_sex_risk",
     "gp_consultation",
     "outpatient",
     "elective",
@@ -319,6 +320,7 @@ class YearEndSettlement:
             year=year.year,
             enrolees=sums["population"],
             risk=sums["risk"],
+            age_sex_risk=sums["age_sex_risk"],
             counts=counts,
             paid=paid,
             cost=cost,

@@ -14,7 +14,7 @@ import pytest
 from sim.contracts.adjustment import NoRiskAdjustment
 from sim.contracts.block import BlockContract, BlockRule
 from sim.contracts.budgets import PooledBudgetContract, PracticeBudgetContract
-from sim.contracts.bundles import EpisodeBundleContract, YearOfCareContract
+from sim.contracts.bundles import EpisodeBundleContract, EpisodeBundleRule, YearOfCareContract
 from sim.contracts.core import (
     BlendedContract,
     CapitationContract,
@@ -104,10 +104,14 @@ def test_block_is_fixed_in_year_one_then_moves_by_the_uplift() -> None:
     rule = build(BlockContract(budget_ratio=0.9, annual_uplift=0.02), "hospital")
     assert isinstance(rule, BlockRule) and rule.marginal_price("elective") == 0.0
     assert rule.spend_per_risk == pytest.approx(HOSPITAL_SPEND)
-    assert rule.per_enrolee(AGE, SEX, RISK) == pytest.approx(0.9 * HOSPITAL_SPEND * RISK)
+    # full adjustment (weight 0.5): age-sex [0.5, 2.0] plus half the gap to risk [0.5, 3.0]
+    assert rule.per_enrolee(AGE, SEX, RISK) == pytest.approx(
+        0.9 * HOSPITAL_SPEND * np.array([0.5, 2.5])
+    )
     state: dict = {}
-    value = 0.9 * HOSPITAL_SPEND * 10
-    assert rule.settle(settlement(paid=1000.0, state=state)) == pytest.approx(value - 1000)
+    value = 0.9 * HOSPITAL_SPEND * (8 + 0.5 * (10 - 8))  # observed risk of the first year
+    first = settlement(paid=1000.0, age_sex_risk=8.0, state=state)
+    assert rule.settle(first) == pytest.approx(value - 1000)
     assert rule.settle(settlement(paid=0.0, risk=99.0, state=state)) == pytest.approx(1.02 * value)
 
 
@@ -115,12 +119,13 @@ def test_marginal_rate_pays_a_share_of_tariff_above_the_baseline() -> None:
     rule = build(MarginalRateContract(marginal_rate_by_year=[0.3, 0.7]), "hospital")
     assert rule.marginal_price("emergency") == rule.marginal_price("acsc") == 0.3 * EM
     assert rule.marginal_price("elective") == EL
-    baseline = 0.91 * 0.4 * 10  # baseline ratio x emergency spells per head x risk
-    claw = rule.settle(settlement(counts={"emergency": 5.0}))
+    baseline = 0.91 * 0.4 * 9  # baseline ratio x emergency spells per head x observed risk
+    claw = rule.settle(settlement(counts={"emergency": 5.0}, age_sex_risk=8.0))
     assert claw == pytest.approx(-0.7 * EM * (5 - baseline))
     rule.begin_year(2)
     assert rule.marginal_price("emergency") == 0.7 * EM
-    assert rule.settle(settlement(counts={"emergency": 1.0})) == 0.0  # below the baseline
+    below = settlement(counts={"emergency": 1.0}, age_sex_risk=8.0)
+    assert rule.settle(below) == 0.0  # below the baseline
 
 
 def test_readmissions_after_planned_care_are_not_paid() -> None:
@@ -155,12 +160,35 @@ def test_episode_bundle_prices_follow_up_and_readmissions_into_the_spell() -> No
     rule = build(EpisodeBundleContract(), "hospital")
     per_spell = (0.1 * 5 / 6 + 0.1 * 5 / 8 + 0.2 * 5 / 9) / 2.0  # planned readmissions / spell
     episode = EL + 1.0 * OP + per_spell * EM
-    assert rule.marginal_price("elective") == pytest.approx(episode)
+    assert rule.episode_price == pytest.approx(episode)
     assert rule.marginal_price("outpatient") == pytest.approx(OP * (1 - 2.0 / 8))
     year = counts(elective=[1, 0], outpatient=[3, 2], emergency=[1, 0], readmission=[1, 0])
     paid = rule.patient_payments(year, AGE, SEX, RISK)
     # first patient: one follow-up and the readmission after planned care are in the bundle
     assert paid == pytest.approx([episode + 2 * OP, 2 * OP])
+
+
+def test_episode_bundle_nets_the_carried_care_off_the_spells_marginal_price() -> None:
+    """One more spell earns the bundle price but brings follow-ups and readmissions the
+    provider must now fund: net of them, at the prices the bundle was built from, a spell
+    earns no more than under the tariff, so the bundle adds no volume incentive."""
+    tariff = hospital_tariff()
+    rule = EpisodeBundleRule(
+        base=tariff,
+        followups_per_spell=1.5,
+        readmissions_per_spell=0.05,
+        followup_volume_share=0.25,
+        mean_planned_share=0.4,
+    )
+    assert rule.carried_cost == pytest.approx(1.5 * OP + 0.05 * EM)
+    assert rule.episode_price == pytest.approx(EL + 1.5 * OP + 0.05 * EM)
+    assert rule.marginal_price("elective") == pytest.approx(EL)
+    assert rule.marginal_price("elective") <= tariff.marginal_price("elective")
+    # the carried care is what the provider now gains by avoiding
+    assert rule.marginal_price("outpatient") == pytest.approx(0.75 * OP)
+    assert rule.marginal_price("readmission") == pytest.approx(0.6 * EM)
+    scaled = build(EpisodeBundleContract(tariff=TariffContract(price_scale=1.2)), "hospital")
+    assert scaled.marginal_price("elective") == pytest.approx(1.2 * EL)
 
 
 # --------------------------------------------------------------------------- performance
@@ -242,12 +270,13 @@ def test_practice_budget_charges_referrals_at_the_retained_share() -> None:
     assert soft.marginal_price("elective") == pytest.approx(-0.3 * EL)
     assert soft.marginal_price("readmission") == pytest.approx(-0.3 * EM)
     assert soft.engagement == pytest.approx(0.5 * 2 / 3)
-    budget = HOSPITAL_SPEND * 10
-    under = soft.settle(settlement(counts={"elective": 5.0}))
+    budget = HOSPITAL_SPEND * 8  # on the age-sex risk its capitation sees, not the true 10
+    under = soft.settle(settlement(counts={"elective": 5.0}, age_sex_risk=8.0))
     assert under == pytest.approx(0.3 * (budget - 5 * EL))
-    assert soft.settle(settlement(counts={"elective": 50.0})) == 0.0  # soft: nothing at risk
+    over = settlement(counts={"elective": 50.0}, age_sex_risk=8.0)
+    assert soft.settle(over) == 0.0  # soft: nothing at risk
     hard = build(PracticeBudgetContract(budget="hard"), "primary_care")
-    assert hard.settle(settlement(counts={"elective": 50.0})) == pytest.approx(budget - 50 * EL)
+    assert hard.settle(over) == pytest.approx(budget - 50 * EL)
     assert hard.engagement > soft.engagement
 
 
@@ -264,3 +293,69 @@ def test_tiny_calibration_prices_as_documented() -> None:
     assert context.mean_cost(HOSPITAL_ACTIVITIES, NATIONAL_PRICES) == pytest.approx(HOSPITAL_SPEND)
     assert context.national_prices is NATIONAL_PRICES
     assert isinstance(context.calibration, TinyCalibration)
+
+
+# --------------------------------------------------------------------------- observed risk
+
+FRAIL = np.array([0.6, 1.8, 0.7, 1.4])
+"""Frailty multipliers: what no risk formula sees."""
+
+
+def covered(risk: np.ndarray, **values):
+    """The year-end settlement of four patients aged 30, 50, 70 and 85 with ``risk``."""
+    age, sex = np.array([30, 50, 70, 85]), np.array([0, 1, 0, 1])
+    seen = TinyCalibration().age_sex_prediction(age, sex)
+    terms = {"enrolees": 4.0, "risk": float(risk.sum()), "age_sex_risk": float(seen.sum())}
+    return settlement(**{**terms, **values})
+
+
+BUDGETS = {
+    "block value": (lambda a: BlockContract(risk_adjustment=a), "hospital"),
+    "shared-savings benchmark on tariff": (
+        lambda a: SharedSavingsContract(risk_adjustment=a),
+        "hospital",
+    ),
+    "shared-savings benchmark on capitation": (  # the capitation's formula
+        lambda a: SharedSavingsContract(base=CapitationContract(risk_adjustment=a)),
+        "all",
+    ),
+    "marginal-rate baseline": (lambda a: MarginalRateContract(risk_adjustment=a), "hospital"),
+    "lead provider's bonus": (lambda a: LeadProviderContract(risk_adjustment=a), "all"),
+}
+
+
+@pytest.mark.parametrize("name", list(BUDGETS))
+def test_budgets_set_on_what_the_commissioner_sees_ignore_frailty(name: str) -> None:
+    """Two populations differing only in frailty get the same block value, benchmark,
+    baseline and bonus under age-sex adjustment; under full adjustment part of the
+    difference shows through (what diagnoses and prior use reveal)."""
+    terms, scope = BUDGETS[name]
+    risk = np.array([0.5, 1.0, 1.5, 2.0])
+    year = {"paid": 100.0, "counts": {"emergency": 50.0}, "quality": 0.7}
+
+    def settled(adjustment: str, risk: np.ndarray) -> float:
+        rule = build(terms(adjustment), scope)
+        return rule.settle(covered(risk, **year, state={}))
+
+    assert settled("age_sex", risk) == pytest.approx(settled("age_sex", risk * FRAIL))
+    assert settled("full", risk) != pytest.approx(settled("full", risk * FRAIL))
+
+
+def test_practice_budget_and_block_instalments_ignore_frailty() -> None:
+    """A practice budget is set on the risk its capitation sees (age-sex by default), and a
+    block's instalments on the risk its formula sees, whatever the patients' frailty."""
+    risk = np.array([0.5, 1.0, 1.5, 2.0])
+    budget = build(PracticeBudgetContract(), "primary_care")
+    assert budget.settle(covered(risk)) == pytest.approx(budget.settle(covered(risk * FRAIL)))
+    assert budget.settle(covered(risk)) == pytest.approx(0.3 * HOSPITAL_SPEND * 5.0)
+    block = build(BlockContract(risk_adjustment="age_sex"), "hospital")
+    age, sex = np.array([30, 50, 70, 85]), np.array([0, 1, 0, 1])
+    paid = block.per_enrolee(age, sex, risk)
+    assert block.per_enrolee(age, sex, risk * FRAIL) == pytest.approx(paid)
+    assert paid == pytest.approx(HOSPITAL_SPEND * np.array([0.5, 0.5, 2.0, 2.0]))
+
+
+def test_a_formula_that_sees_age_and_sex_needs_their_sum() -> None:
+    rule = build(BlockContract(risk_adjustment="age_sex"), "hospital")
+    with pytest.raises(ValueError, match="age-sex predictions"):
+        rule.settle(settlement())

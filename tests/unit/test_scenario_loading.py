@@ -63,7 +63,7 @@ def test_unknown_contract_fields_list_the_kinds_own_fields() -> None:
         scenario_from_dict({"contracts": {"hospital": {"kind": "block", "value": 3}}}, "x.toml")
     assert str(err.value) == (
         "x.toml: field 'contracts.hospital.block.value': unknown field; allowed here: "
-        "admin_cost_per_head, annual_uplift, budget_ratio, kind"
+        "admin_cost_per_head, annual_uplift, budget_ratio, kind, r_squared, risk_adjustment"
     )
 
 
