@@ -41,6 +41,7 @@ import pandas as pd
 
 from sim.engine.fragmentation import SPEND, AccountableShares, fragmentation, registered_holders
 from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
+from sim.engine.money_metrics import MONEY_METRICS, put_money_metrics
 from sim.engine.state import Market, YearState
 
 METRICS = (
@@ -70,6 +71,7 @@ METRICS = (
     "provider_reserves",
     "icps_open",
     "market_concentration",
+    *MONEY_METRICS,
 )
 PER_1000 = {
     "gp_consultations_per_1000": "gp_consultation",
@@ -237,6 +239,8 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
     ):
         value[_METRIC[metric], -1, 0] = market
         defined[_METRIC[metric], -1, 0] = True
+
+    put_money_metrics(year, METRICS, value, defined, n)  # books, commissioner spend, resources
 
     rows = value.transpose(2, 1, 0).ravel()  # (group, system, metric): the order of rows
     index = np.flatnonzero(defined.transpose(2, 1, 0))
