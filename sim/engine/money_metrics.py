@@ -135,8 +135,10 @@ def system_books(year: YearState) -> SystemBooks:
     practice = rows["practices"]
 
     def practices(column: np.ndarray) -> np.ndarray:
-        total = _sum(column[practice])
-        return _by_system(np.eye(1, n_opt).ravel() * total, total)
+        """All practices belong to the fragmented default (the first option)."""
+        out = np.zeros(n_opt)
+        out[0] = _sum(column[practice])
+        return _by_system(out, out[0])
 
     commissioner = _padded(year.commissioner_transaction_costs, n_opt)
     all_costs = _padded(year.transaction_costs, n_opt)
