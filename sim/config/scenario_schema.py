@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.base.schema import Strict
 from sim.config.declare import P
+from sim.config.finance_parameters import Finance
 from sim.config.parameters import (
     Behaviour,
     Choice,
@@ -178,6 +179,7 @@ class Scenario(Strict):
     behaviour: Behaviour = Field(default_factory=Behaviour)
     hospital: Hospital = Field(default_factory=Hospital)
     choice: Choice = Field(default_factory=Choice)
+    finance: Finance = Field(default_factory=Finance)
     interventions: list[Intervention] = Field(default_factory=list)
 
     @field_validator("contracts", mode="before")

@@ -23,6 +23,18 @@ Side-effects the seeds warn about are reported beside the core metrics:
   (payments to acute trusts), ``provider_reserves``; and for the whole market
   ``icps_open`` and ``market_concentration`` (Herfindahl index of enrolment shares).
 
+Money (:mod:`sim.engine.money_metrics`). ``cost_per_capita`` is everything the
+commissioner spends per head: contract payments (settlements and rescues included),
+support to trusts in deficit under the scenario's ``[finance]`` rule, and the transaction
+costs it bears (``commissioner_transaction_costs_per_capita``: contract administration and
+procurement). ``resource_cost_per_capita`` is what the care cost the providers that
+delivered it, at their own costs, plus all transaction and takeover costs; the two differ by
+the providers' surpluses and the support paid into trusts' reserves. Each kind of provider's
+books, group ``all`` only: ``trust_``, ``practice_`` and ``icp_`` ``revenue_per_capita``,
+``cost_per_capita`` and ``surplus_per_capita`` (per enrolee of the system, for the care of
+its patients), ``trust_support_per_capita`` (bail-outs, write-offs and takeover costs) and
+``trust_reserves``, ``practice_reserves``, ``icp_reserves`` (GBP at year end).
+
 A model keeps its rows in a :class:`MetricsLog` (``model.metrics``): each year is one block
 of arrays, so recording a year costs the same few array operations whatever the number of
 systems, and :meth:`MetricsLog.frame` builds the tidy DataFrame in one go. Iterating the log
@@ -41,6 +53,7 @@ import pandas as pd
 
 from sim.engine.fragmentation import SPEND, AccountableShares, fragmentation, registered_holders
 from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
+from sim.engine.money_metrics import MONEY_METRICS, put_money_metrics
 from sim.engine.state import Market, YearState
 
 METRICS = (
@@ -70,6 +83,7 @@ METRICS = (
     "provider_reserves",
     "icps_open",
     "market_concentration",
+    *MONEY_METRICS,
 )
 PER_1000 = {
     "gp_consultations_per_1000": "gp_consultation",
@@ -237,6 +251,8 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
     ):
         value[_METRIC[metric], -1, 0] = market
         defined[_METRIC[metric], -1, 0] = True
+
+    put_money_metrics(year, METRICS, value, defined, n)  # books, commissioner spend, resources
 
     rows = value.transpose(2, 1, 0).ravel()  # (group, system, metric): the order of rows
     index = np.flatnonzero(defined.transpose(2, 1, 0))

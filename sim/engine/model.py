@@ -75,7 +75,7 @@ class ICSModel(mesa.Model):
         )
         self.rule_context = RuleContext(self.calibration, scenario.conditions)
         self.rules, contract_starts = self._build_rules()
-        self.commissioner = Commissioner(self, self.rules)
+        self.commissioner = Commissioner(self, self.rules, scenario.finance)
         self.risk = RiskScorer(self.calibration)
         baseline_elective = self.risk.score_everyone(self.population, n_loc)
 
@@ -196,7 +196,9 @@ class ICSModel(mesa.Model):
         4. **Settlement** (:mod:`sim.engine.settlement`). Each contract is settled for the
            year (withholds, savings shares, corridors, marginal rates, blocks) into the
            settlement ledger; trusts, practices and ICPs book revenue and cost; ICPs update
-           their expectations; the commissioner records what it paid.
+           their expectations; the commissioner records what it paid; trusts left in
+           deficit follow the scenario's ``[finance]`` rule (bail-out, takeover or
+           carried forward), its cost booked to the commissioner.
         5. **Failures** (:mod:`sim.engine.failures`). An ICP whose reserves run out closes;
            its members choose again next year among the options still open (nobody is
            left unenrolled).

@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from sim.contracts.payment import Settlement
+from sim.engine.failures import resolve_trust_deficits
 from sim.engine.provider_costs import hospital_counts, icp_care_costs, trust_costs
 from sim.engine.provider_costs import transaction_costs as count_transaction_costs
 from sim.engine.settlement_ledger import SETTLED
@@ -135,7 +136,9 @@ class YearEndSettlement:
         Order: what virtual ICPs owe trusts; practices and trusts (the commissioner's
         fragmented contracts); then ICPs, whose costs include what they paid trusts.
         Each step's settlements are spread over the cells before its providers' revenue is
-        read, so revenue includes them. Sets ``year.transaction_costs``.
+        read, so revenue includes them. Sets ``year.transaction_costs`` and the part the
+        commissioner bears, and ``year.trust_costs``; last, trusts left in deficit follow the
+        scenario's rule (:func:`~sim.engine.failures.resolve_trust_deficits`).
         """
         m = self.market
         year.settlements.reset()
@@ -148,6 +151,10 @@ class YearEndSettlement:
         payments.update(self._settle_icps(year, residents))
         m.commissioner.record(payments)
         year.transaction_costs = count_transaction_costs(m, year, residents, self._icp_running_cost)
+        year.trust_costs = self._trust_costs
+        year.commissioner_transaction_costs = self._commissioner_share(year, residents)
+        m.commissioner.bear_transaction_costs(sum(year.commissioner_transaction_costs.tolist()))
+        resolve_trust_deficits(year)
 
     def _settle_icp_hospital_contracts(self, year: YearState) -> None:
         """What each open virtual ICP owes each of its localities' trusts at year end."""
@@ -279,7 +286,6 @@ class YearEndSettlement:
         books, rows = m.books, m.book_rows["icps"]
         is_open = np.flatnonzero(table.is_open)
         first = is_open[(table.years_active[is_open] == 0) & (books.reserves[rows[is_open]] == 0.0)]
-        books.reserves[rows[first]] = b.initial_reserves_share * first_paid[first]
         booked = np.zeros((2, len(icps)))  # revenue and cost; none for an ICP not open
         booked[0, is_open] = revenue[is_open]
         booked[1, is_open] = cost[is_open]
@@ -288,7 +294,20 @@ class YearEndSettlement:
             is_open, revenue[is_open], care_total[is_open], enrolled[is_open], high_risk[:, is_open]
         )
         books.book(rows, *booked)
+        # an ICP opens with capital from its owners: a transfer into reserves, not revenue
+        books.transfer(rows[first], b.initial_reserves_share * first_paid[first])
         return dict(zip(self._icp_names, revenue.tolist(), strict=True))
+
+    def _commissioner_share(self, year: YearState, residents: np.ndarray) -> np.ndarray:
+        """The year's transaction costs the commissioner bears, by option: all of them less
+        the running and fixed costs each open ICP pays itself (booked in its own cost)."""
+        table = self.market.partnerships
+        population = year.ledger.option_sums(("population",))[0]
+        own = table.management_cost * population[table.option]
+        own = own + np.where(table.is_open, table.fixed_cost_per_resident, 0.0) * residents
+        out = year.transaction_costs.copy()
+        out[table.option] -= own
+        return out
 
     # ------------------------------------------------------------------ helpers
 

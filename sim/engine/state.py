@@ -9,7 +9,7 @@ settlement ledger, the year's transaction costs) or into the providers' own acco
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -57,7 +57,10 @@ class YearState:
     """One year as the steps after the patients' pass see it.
 
     ``ledger`` holds what happened to patients; settlement adds its amounts to
-    ``settlements`` and sets ``transaction_costs``; metrics read them all.
+    ``settlements`` and sets ``transaction_costs`` (all of them, by option), the part the
+    commissioner bore (the rest is ICPs' running costs, in their books), what trusts spent
+    on each cell they are paid for, and what the commissioner paid trusts in deficit;
+    metrics read them all.
     """
 
     market: Market
@@ -66,6 +69,13 @@ class YearState:
     settlements: SettlementLedger
     default_quality: float  # quality index of the fragmented default this year
     transaction_costs: np.ndarray  # GBP this year, by option
+    # the year's books, as settlement leaves them (see sim.engine.money_metrics)
+    trust_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust pair
+    commissioner_transaction_costs: np.ndarray = field(  # GBP the commissioner bore, by option
+        default_factory=lambda: np.zeros(0)
+    )
+    trust_support: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
+    takeover_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
 
     def paid(self, quantity: str, **where) -> float:
         """GBP of ``quantity`` in the cells: payments as care happened plus settlements."""

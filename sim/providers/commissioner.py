@@ -1,5 +1,5 @@
 """The commissioner: pays every contract, keeps each contract's state from year to year and
-settles it at year end."""
+settles it at year end, and pays for what the contracts cost to run and for trusts in deficit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import mesa
 
+from sim.config.finance_parameters import Finance
 from sim.contracts.payment import PaymentRule, Settlement
 
 
@@ -17,14 +18,25 @@ class Commissioner(mesa.Agent):
     years, which the rule reads and writes at settlement (a block's value, a baseline), and its
     latest settlement (:attr:`settlements`). Only contracts with year-end terms
     (:attr:`sim.contracts.payment.PaymentRule.has_settlement`) are settled, so only they appear.
+
+    Its spend each year (:attr:`total_spend`) is what it paid providers under their
+    contracts (:attr:`spend`, rescues included), what it paid trusts in deficit under the
+    scenario's rule (:attr:`support`, :attr:`takeover_costs`; see :attr:`finance`), and
+    what running and procuring the contracts cost it (:attr:`transaction_costs`).
     """
 
-    def __init__(self, model: mesa.Model, rules: dict[str, PaymentRule]):
+    def __init__(
+        self, model: mesa.Model, rules: dict[str, PaymentRule], finance: Finance | None = None
+    ):
         super().__init__(model)
         self.rules = rules
+        self.finance = finance or Finance()
         self.spend = 0.0
         self.spend_by_payee: dict[str, float] = {}
         self.rescues: dict[str, float] = {}
+        self.support: dict[str, float] = {}  # GBP into trusts' reserves: bail-outs, write-offs
+        self.takeover_costs: dict[str, float] = {}  # GBP each takeover cost this year
+        self.transaction_costs = 0.0  # GBP of contract running and procurement it bore
         self.contract_state: dict[tuple[str, str], dict[str, Any]] = {}
         self.settlements: dict[tuple[str, str], float] = {}
 
@@ -37,12 +49,37 @@ class Commissioner(mesa.Agent):
         return amount
 
     def record(self, payments: dict[str, float]) -> None:
-        """Record this year's contract payments (rescues are added by :meth:`rescue`)."""
+        """Record this year's contract payments (rescues are added by :meth:`rescue`), and
+        start the year's support and transaction costs afresh."""
         self.spend_by_payee = dict(zip(payments, map(float, payments.values()), strict=True))
         self.spend = float(sum(payments.values()))
         self.rescues = {}
+        self.support, self.takeover_costs = {}, {}
+        self.transaction_costs = 0.0
 
     def rescue(self, payee: str, amount: float) -> None:
         """Cover an insolvent provider's deficit where it cannot be allowed to close."""
         self.rescues[payee] = self.rescues.get(payee, 0.0) + float(amount)
         self.spend += float(amount)
+
+    def fund(self, payee: str, amount: float, takeover_cost: float = 0.0) -> None:
+        """Pay ``amount`` into a trust's reserves (a bail-out or a takeover's write-off), and
+        what taking it over cost."""
+        self.support[payee] = self.support.get(payee, 0.0) + float(amount)
+        if takeover_cost:
+            self.takeover_costs[payee] = self.takeover_costs.get(payee, 0.0) + float(takeover_cost)
+
+    def bear_transaction_costs(self, amount: float) -> None:
+        """Book what running and procuring the contracts cost the commissioner this year."""
+        self.transaction_costs += float(amount)
+
+    @property
+    def total_spend(self) -> float:
+        """GBP spent this year: contract payments, support to trusts, takeovers, transaction
+        costs."""
+        return (
+            self.spend
+            + sum(self.support.values())
+            + sum(self.takeover_costs.values())
+            + self.transaction_costs
+        )

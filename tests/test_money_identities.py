@@ -1,0 +1,112 @@
+"""The money adds up, every year of every shipped scenario, to the penny.
+
+* The commissioner's spend is what providers received from it (contract payments,
+  settlements and rescues), what it paid into trusts in deficit and for takeovers, and
+  the transaction costs it bore.
+* What trusts received is what the commissioner and the virtual ICPs paid them.
+* Each provider's revenue less its cost is its surplus, and its reserves move by the
+  surplus plus any transfer (a bail-out, a takeover's write-off, an ICP's opening capital).
+* The metrics agree with the books: commissioner spend less resource cost is the
+  providers' surpluses plus what the commissioner paid into trusts' reserves.
+
+Totals are read from the model's own books and ledger, not from rounded metrics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import SCENARIOS, scenario
+
+from sim.engine.metrics import METRICS
+from sim.engine.model import ICSModel
+from sim.engine.money_metrics import system_books
+
+PENNY = 0.01  # GBP
+SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+RULES = ("bail_out", "takeover", "carry_forward")
+
+
+def run_and_check(model: ICSModel, years: int) -> dict[str, float]:
+    """Step the model, checking every identity each year; returns the largest trust deficit
+    left in reserves and the support paid over the run."""
+    worst, supported = 0.0, 0.0
+    for _ in range(years):
+        model.step()
+        check_year(model)
+        trusts = model.books.reserves[model.book_rows["trusts"]]
+        worst = min(worst, float(trusts.min()))
+        supported += sum(model.commissioner.support.values())
+    return {"worst_trust_reserves": worst, "support": supported}
+
+
+def check_year(model: ICSModel) -> None:
+    c, books, rows, year = model.commissioner, model.books, model.book_rows, model.state
+    practices = sum(p.revenue for p in model.practices.values())
+    icps = sum(icp.revenue for icp in model.icps)
+    support = sum(c.support.values())
+    takeovers = sum(c.takeover_costs.values())
+    extra = support + takeovers + c.transaction_costs
+    # commissioner spend = what providers received from it + support + transaction costs
+    received = practices + model.paid("hospital_payment", option=0) + icps
+    assert c.total_spend == pytest.approx(received + extra, abs=PENNY)
+    assert c.total_spend == pytest.approx(model.paid("commissioner_payment") + extra, abs=PENNY)
+    # trusts received what the commissioner and virtual ICPs paid them
+    trust_revenue = sum(t.revenue for t in model.trusts)
+    assert trust_revenue == pytest.approx(model.paid("hospital_payment"), abs=PENNY)
+    # each provider: revenue - cost = surplus; reserves move by surplus + transfers
+    assert np.allclose(books.surplus, books.revenue - books.cost, rtol=0, atol=PENNY)
+    moved = books.opening + books.revenue - books.cost + books.transfers
+    assert np.allclose(books.reserves, moved, rtol=0, atol=PENNY)
+    # transfers into trusts are the commissioner's support, trust by trust
+    for trust in model.trusts:
+        assert trust.transfers == pytest.approx(c.support.get(trust.name, 0.0), abs=PENNY)
+    # the commissioner bears part of the transaction costs, never more than all of them
+    assert -PENNY <= c.transaction_costs <= sum(year.transaction_costs.tolist()) + PENNY
+    if not model.icps:
+        assert c.transaction_costs == pytest.approx(sum(year.transaction_costs), abs=PENNY)
+    # the books by system and the metrics agree with the totals
+    b = system_books(year)
+    assert b.commissioner_spend[-1] == pytest.approx(c.total_spend, abs=PENNY)
+    assert np.sum(b.commissioner_spend[:-1]) == pytest.approx(c.total_spend, abs=PENNY)
+    assert np.sum(b.resource_cost[:-1]) == pytest.approx(b.resource_cost[-1], abs=PENNY)
+    surpluses = float(books.surplus[np.concatenate(list(rows.values()))].sum())
+    gap = c.total_spend - b.resource_cost[-1]
+    assert gap == pytest.approx(surpluses + support, abs=PENNY)
+    metrics = model.metrics.years[-1]
+    everyone = _metric(model, metrics, "population")
+    for metric, total in (
+        ("cost_per_capita", c.total_spend),
+        ("resource_cost_per_capita", b.resource_cost[-1]),
+    ):
+        assert _metric(model, metrics, metric) * everyone == pytest.approx(total, abs=PENNY)
+
+
+def _metric(model: ICSModel, block, name: str) -> float:
+    """The year's value of ``name`` for system ``all``, group ``all``."""
+    group, system, metric = block.codes()
+    hit = (group == 0) & (system == len(model.options)) & (metric == METRICS.index(name))
+    return float(block.value[hit][0])
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_money_identities_hold_every_year(name: str) -> None:
+    patients = 40_000 if name == "england" else 3_000
+    model = ICSModel(scenario(name), seed=3, patients=patients, years=4)
+    out = run_and_check(model, 4)
+    if model.scenario.finance.trust_deficit == "bail_out":
+        assert out["worst_trust_reserves"] >= -PENNY  # every deficit funded
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_each_deficit_rule_keeps_the_identities(rule: str) -> None:
+    """Trusts unpaid for readmissions run deficits; each rule's payments keep the books."""
+    sc = scenario("readmission_non_payment", {"finance.trust_deficit": rule})
+    model = ICSModel(sc, seed=3, patients=3_000, years=4)
+    out = run_and_check(model, 4)
+    if rule == "carry_forward":
+        assert out["support"] == 0.0 and out["worst_trust_reserves"] < -PENNY
+    elif rule == "bail_out":
+        assert out["support"] > 0.0 and out["worst_trust_reserves"] >= -PENNY
+    else:
+        assert out["support"] > 0.0
