@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.base.schema import Strict
 from sim.config.declare import P
+from sim.config.health_parameters import Health
 from sim.config.parameters import (
     Behaviour,
     Choice,
@@ -178,6 +179,7 @@ class Scenario(Strict):
     behaviour: Behaviour = Field(default_factory=Behaviour)
     hospital: Hospital = Field(default_factory=Hospital)
     choice: Choice = Field(default_factory=Choice)
+    health: Health = Field(default_factory=Health)
     interventions: list[Intervention] = Field(default_factory=list)
 
     @field_validator("contracts", mode="before")

@@ -35,6 +35,13 @@ QUANTITIES = (
     "gp_payment",
     "hospital_payment",
     "expected_elective",
+    "elective_need",
+    "unmet_need",
+    "induced_electives",
+    "deaths",
+    "amenable_deaths",
+    "qalys",
+    "qalys_lost",
 )
 AGE_GROUPS = ("age_0_64", "age_65_plus")
 IMD_GROUPS = tuple(f"imd_q{q}" for q in range(1, 6))
