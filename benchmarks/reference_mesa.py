@@ -249,6 +249,8 @@ class Patient(mesa.Agent):
             years_enrolled=0,
             experience=0.5,
             position=r.random(),
+            health_loss=0.0,
+            excess_death_risk=0.0,
         )
 
     # -- the year
@@ -591,6 +593,8 @@ class ReferenceModel(mesa.Model):
                 years_enrolled=r.randint(1, 10),
                 experience=min(max(0.5 + 0.1 * r.gauss(0.0, 1.0), 0.0), 1.0),
                 position=r.random(),
+                health_loss=0.0,
+                excess_death_risk=0.0,
             )
 
     def _initial_option(self, locality: int, u: float) -> int:

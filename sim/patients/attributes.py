@@ -254,16 +254,17 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute(
         "health_loss",
         np.float16,
-        "EQ-5D points lost to elective need left untreated (sim.patients.health)",
-        initial=None,
+        "EQ-5D points lost to elective need left untreated (sim.patients.health); none at "
+        "the start, as for an entrant",
+        initial=lambda d: 0.0,
         entrant=lambda d: 0.0,
     ),
     Attribute(
         "excess_death_risk",
         np.float16,
         "probability of death added this year by last year's care withheld or poor "
-        "(amenable; sim.patients.health)",
-        initial=None,
+        "(amenable; sim.patients.health); none at the start, as for an entrant",
+        initial=lambda d: 0.0,
         entrant=lambda d: 0.0,
     ),
 )

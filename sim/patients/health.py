@@ -52,7 +52,8 @@ def quality_adjusted_life_left(
     utility: np.ndarray, death: np.ndarray, discount_rate: float
 ) -> np.ndarray:
     """Discounted QALYs an amenable death at each age takes away: the rest of that year at
-    its utility (half a year on average) and every later year the patient would have lived.
+    its utility (half a year on average) and, surviving the year's background risk, every
+    later year the patient would have lived.
 
     ``utility`` and ``death`` are (age, ...) tables; conditions are held as they are, and
     the oldest age repeats (a geometric tail).
@@ -65,7 +66,7 @@ def quality_adjusted_life_left(
     for age in range(top, -1, -1):
         later[age] = ahead
         ahead = utility[age] * (1.0 - death[age] / 2) + (1.0 - death[age]) * keep * ahead
-    return 0.5 * utility + keep * later
+    return 0.5 * utility + (1.0 - death) * keep * later
 
 
 @dataclass(frozen=True)
