@@ -169,8 +169,9 @@ class PatientPass:
             table.quality[0][option],
             (self.health.utility[key], self.health.death[key], self.health.qalys_left[key]),
         )
-        pop.health_loss[rows] = h.health_loss
-        pop.excess_death_risk[rows] = h.excess_death_risk
+        with np.errstate(under="ignore"):  # kept in float16: the tiniest round to zero
+            pop.health_loss[rows] = h.health_loss
+            pop.excess_death_risk[rows] = h.excess_death_risk
         return {
             "unmet_need": h.unmet_need,
             "induced_electives": h.induced,
