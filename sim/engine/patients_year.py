@@ -162,16 +162,15 @@ class PatientPass:
             expected["elective"],
             elective_modifier,
             table.waiting[pop.locality[rows], option],
-            pop.health_loss[rows].astype(np.float32),
+            pop.health_loss[rows],
             counts["acsc"],
             counts["readmission"],
             admitted,
             table.quality[0][option],
             (self.health.utility[key], self.health.death[key], self.health.qalys_left[key]),
         )
-        with np.errstate(under="ignore"):  # kept in float16: the tiniest round to zero
-            pop.health_loss[rows] = h.health_loss
-            pop.excess_death_risk[rows] = h.excess_death_risk
+        pop.health_loss[rows] = h.health_loss
+        pop.excess_death_risk[rows] = h.excess_death_risk
         return {
             "unmet_need": h.unmet_need,
             "induced_electives": h.induced,

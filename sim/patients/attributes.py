@@ -253,7 +253,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     Attribute(
         "health_loss",
-        np.float16,
+        np.float32,
         "EQ-5D points lost to elective need left untreated (sim.patients.health); none at "
         "the start, as for an entrant",
         initial=lambda d: 0.0,
@@ -261,7 +261,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     Attribute(
         "excess_death_risk",
-        np.float16,
+        np.float32,
         "probability of death added this year by last year's care withheld or poor "
         "(amenable; sim.patients.health); none at the start, as for an entrant",
         initial=lambda d: 0.0,

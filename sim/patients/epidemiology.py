@@ -262,5 +262,5 @@ def death_given_care(death: np.ndarray, excess_death_risk: np.ndarray) -> np.nda
     """The probability of death this year given last year's care: the full-access probability
     plus the excess that care withheld or poor left (``excess_death_risk``, worked out by
     :func:`sim.patients.health.year_of_care`), at most 1."""
-    q = death + excess_death_risk.astype(np.float32)
+    q = death + excess_death_risk
     return np.minimum(q, np.float32(1.0), out=q)
