@@ -9,7 +9,10 @@ the same rules as the engine's vectorised pass (:mod:`sim.engine.patients_year`)
 3. annual choice: logit with inertia over the options open in the locality;
 4. use of care: Poisson counts (inverse CDF from one uniform), readmissions, bed days;
 5. payments under the option's contracts;
-6. experience of care, which feeds next year's choice.
+6. experience of care, which feeds next year's choice;
+7. the health state this year's care leaves (:mod:`sim.patients.health`): unmet elective
+   need, the wait, avoidable admissions, readmissions and quality, which set next year's
+   excess risk of death.
 
 Every coefficient comes from the engine's own calibration (``sim.patients.calibration``), condition
 curves (``sim.patients.epidemiology``) and payment rules (``sim.contracts.payment``). Providers are reduced
@@ -47,6 +50,7 @@ from sim.engine.model import ICSModel
 from sim.patients import epidemiology as epi
 from sim.patients.attributes import ATTRIBUTES, entrant_options
 from sim.patients.calibration import AGE_BANDS, Calibration, calibrate
+from sim.patients.health import WEEKS_PER_MONTH, HealthTables
 from sim.patients.utilisation import COUNTED
 
 # --------------------------------------------------------------------------- providers
@@ -245,6 +249,8 @@ class Patient(mesa.Agent):
             years_enrolled=0,
             experience=0.5,
             position=r.random(),
+            health_loss=0.0,
+            excess_death_risk=0.0,
         )
 
     # -- the year
@@ -255,6 +261,7 @@ class Patient(mesa.Agent):
             self.rest_of_year()
         else:
             self.model.deaths += 1
+            self.model.tally_death(self)
             newcomer = Patient.newcomer(self.model, self.locality, self.imd)
             self.remove()
             newcomer.rest_of_year()
@@ -274,7 +281,9 @@ class Patient(mesa.Agent):
         )
         q *= 1 + d.ltc_mortality_weight * self.condition_weight()
         q *= math.exp(d.deprivation_mortality_gradient * (3 - self.imd))
-        dies = m.random.random() < min(q, 1.0)
+        dies = m.random.random() < min(min(q, 1.0) + self.excess_death_risk, 1.0)
+        if dies:
+            return False  # the row's state at death is recorded as it is (age before birthday)
         self.age = min(self.age + 1, epi.MAX_AGE)
         self.years_enrolled = min(self.years_enrolled + 1, 255)
         return not dies
@@ -287,7 +296,79 @@ class Patient(mesa.Agent):
         counts, bed_days = self.use_care(expected, high_risk)
         paid = self.payments(counts)
         self.remember_care(counts)
-        self.model.tally(self, high_risk, switched, counts, bed_days, paid, expected["elective"])
+        health = self.year_of_care(expected["elective"], counts, high_risk)
+        self.model.tally(
+            self, high_risk, switched, counts, bed_days, paid, expected["elective"], health
+        )
+
+    def utility(self) -> float:
+        """EQ-5D norm for age and sex (Ara and Brazier 2010), less condition decrements."""
+        h = self.model.params.health
+        norm = (
+            h.utility_intercept
+            + h.utility_male * self.sex
+            + h.utility_age * self.age
+            + h.utility_age_squared * self.age * self.age
+        )
+        decrements = h.condition_decrements()
+        return min(
+            norm - sum(w for w, has in zip(decrements, self.conditions, strict=True) if has), 1.0
+        )
+
+    def full_access_death(self) -> float:
+        """The probability of death at this age with these conditions, with full access."""
+        d = self.model.params.demography
+        q = (
+            d.infant_mortality
+            if self.age == 0
+            else math.exp(d.mortality_gompertz_a + d.mortality_gompertz_b * self.age)
+        )
+        q *= 1 + d.ltc_mortality_weight * self.condition_weight()
+        return min(q * math.exp(d.deprivation_mortality_gradient * (3 - self.imd)), 1.0)
+
+    def year_of_care(
+        self, expected_elective: float, counts: dict[str, int], high_risk: bool
+    ) -> dict[str, float]:
+        """The health state this year's care leaves, and the year's health sums: the rules of
+        :func:`sim.patients.health.year_of_care`, for one patient."""
+        m, h = self.model, self.model.params.health
+        option = self.option
+        cell = (option, self.locality, int(high_risk))
+        modifier = m.providers.modifiers["elective"][cell[0]][cell[1]][cell[2]]
+        c = h.waiting_utility_loss_per_month
+        in_need = 1.0 - h.elective_above_need_share
+        need = expected_elective * in_need
+        served = min(modifier / in_need, 1.0)
+        unmet = need * (1.0 - served)
+        induced = max(expected_elective * modifier - need, 0.0)
+        wait = m.providers.waiting[self.locality][option] / WEEKS_PER_MONTH
+        waiting_loss = need * served * wait * wait * c / 24.0
+        months = need * served * wait
+        start = self.health_loss
+        loss = start * (1.0 - h.treated_recovery * served) + unmet * c * 12.0
+        loss = min(loss, h.health_loss_max)
+        preventable = counts["readmission"] * h.readmission_preventable_share
+        morbidity = (start + loss) * 0.5 + waiting_loss
+        morbidity += counts["acsc"] * h.acsc_qaly_loss + preventable * h.readmission_qaly_loss
+        per_point = h.waiting_mortality_per_month / c if c else 0.0
+        relative = months * h.waiting_mortality_per_month + loss * per_point
+        admitted = counts["elective"] + counts["emergency"] + counts["acsc"] > 0
+        relative += admitted * h.quality_mortality_effect * (1.0 - m.providers.quality[option])
+        death = self.full_access_death()
+        excess = death * relative
+        excess += counts["acsc"] * h.acsc_death_risk + preventable * h.readmission_death_risk
+        excess = min(excess, 1.0 - death)
+        mask = sum(1 << i for i, has in enumerate(self.conditions) if has)
+        key = ((self.age * 2 + self.sex) * epi.IMD_QUINTILES + self.imd - 1) * len(epi.MASKS) + mask
+        self.health_loss, self.excess_death_risk = loss, excess
+        return {
+            "unmet_need": unmet,
+            "induced_electives": induced,
+            "amenable_deaths": excess,
+            "qalys": self.utility() - morbidity,
+            "qalys_lost": morbidity + excess * m.qalys_left[key],  # cells as RateTables.key
+            "elective_need": need,
+        }
 
     def condition_weight(self) -> float:
         weights = self.model.condition_weights
@@ -451,6 +532,9 @@ class ReferenceModel(mesa.Model):
             curves.incidence_for(ages, quintiles).reshape(len(epi.AGES), 5, -1).tolist()
         )
         self.default_option = entrant_options(scenario).tolist()  # where a newcomer enrols
+        self.qalys_left = HealthTables.build(
+            scenario.health, scenario.demography, scenario.conditions.condition_weights
+        ).qalys_left.tolist()  # discounted QALYs an amenable death takes away, by cell
         c = scenario.contracts
         hospital = build_rule(c["hospital"], "hospital", self.calibration)
         purchase = build_rule(c["icp_hospital"], "hospital", self.calibration)
@@ -509,6 +593,8 @@ class ReferenceModel(mesa.Model):
                 years_enrolled=r.randint(1, 10),
                 experience=min(max(0.5 + 0.1 * r.gauss(0.0, 1.0), 0.0), 1.0),
                 position=r.random(),
+                health_loss=0.0,
+                excess_death_risk=0.0,
             )
 
     def _initial_option(self, locality: int, u: float) -> int:
@@ -533,6 +619,7 @@ class ReferenceModel(mesa.Model):
         bed_days: float,
         paid: dict[str, float],
         expected_elective: float,
+        health: dict[str, float],
     ) -> None:
         """Add one patient's year to the books, by (option, locality, age band, IMD, high risk)."""
         cell = (patient.option, patient.locality, patient.age >= 65, patient.imd, high_risk)
@@ -553,6 +640,19 @@ class ReferenceModel(mesa.Model):
         for name, value in paid.items():
             t[name] += value
         t["expected_elective"] += expected_elective
+        for name, value in health.items():
+            t[name] += value
+
+    def tally_death(self, patient: Patient) -> None:
+        """A death, in the cell the patient died in, with the half year (on average) lived."""
+        high_risk = patient.risk >= self.params.behaviour.high_risk_threshold
+        cell = (patient.option, patient.locality, patient.age >= 65, patient.imd, high_risk)
+        t = self.totals.get(cell)
+        if t is None:
+            t = self.totals[cell] = defaultdict(float)
+        t["deaths"] += 1
+        t["qalys"] += 0.5 * patient.utility() - 0.5 * patient.health_loss
+        t["qalys_lost"] += 0.5 * patient.health_loss
 
     def by_option(self, year: int | None = None) -> dict[int, dict[str, float]]:
         """A year's sums (default: the last) by option, over localities, ages and deprivation."""

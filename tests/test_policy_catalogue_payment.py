@@ -31,8 +31,14 @@ def assert_not_greater(a: list[float], b: list[float], z: float = 3.0, what: str
 def test_block_contract_removes_induced_demand_and_lengthens_waits() -> None:
     """Block (Cumbria, seed 004 L603-604): activity earns nothing at the margin, the converse
     of PbR, whose incentives raised activity and cut waits (seed 002 L779-785)."""
-    block = arm(scenario("block_contract_cumbria"))
-    tariff = arm(with_overrides(scenario("block_contract_cumbria"), TARIFF))
+    # Induced demand is measured against clinical need, which by default is England's own
+    # rates at the tariff (health.elective_above_need_share = 0), so the tariff arm would
+    # show none and so would the block. Declaring a share of England's volume above need
+    # (0.1, within its assumption range) gives the tariff induced demand for the block to
+    # remove; under the old zero-margin yardstick the tariff showed 12.8% by construction.
+    above_need = {"health.elective_above_need_share": 0.1}
+    block = arm(scenario("block_contract_cumbria", above_need))
+    tariff = arm(with_overrides(scenario("block_contract_cumbria", above_need), TARIFF))
     for metric in ("elective_admissions_per_1000", "outpatient_per_1000", "induced_demand"):
         assert_greater(per_rep(tariff, metric), per_rep(block, metric), what=metric)
     assert_greater(

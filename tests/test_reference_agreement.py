@@ -2,7 +2,7 @@
 
 Both live the same patients' year by the same rules (benchmarks/reference_mesa.py); the
 reference sees the providers the engine's patients saw, year by year. Over several seeds
-each, mean rates per 1,000, deaths, risk, payments and enrolment shares must agree within
+each, mean rates per 1,000, deaths, risk, payments, health sums and enrolment shares must agree within
 a bound from the replicate spread (a Welch-style z on the means), so agreement is not
 one lucky run.
 """
@@ -31,7 +31,19 @@ RATES = (
     "readmission",
     "bed_days",
 )
-PER_HEAD = ("risk", "switched", "commissioner_payment", "gp_payment", "hospital_payment")
+PER_HEAD = (
+    "risk",
+    "switched",
+    "commissioner_payment",
+    "gp_payment",
+    "hospital_payment",
+    # the health state: both implementations apply the same rules (sim.patients.health)
+    "elective_need",
+    "unmet_need",
+    "amenable_deaths",
+    "qalys",
+    "qalys_lost",
+)
 
 
 def summary(
@@ -98,6 +110,12 @@ def test_agreement_covers_the_year(paired_runs) -> None:
     """The comparison is not vacuous: every kind of activity, death and switching happens."""
     engine, reference = paired_runs
     for runs in (engine, reference):
-        for key in (*[f"{q}_per_1000" for q in RATES], "deaths_per_1000", "switched_per_head"):
+        for key in (
+            *[f"{q}_per_1000" for q in RATES],
+            "deaths_per_1000",
+            "switched_per_head",
+            "unmet_need_per_head",
+            "amenable_deaths_per_head",
+        ):
             assert np.mean([r[key] for r in runs]) > 0, key
         assert np.mean([r[f"share_option_1_year_{YEARS}"] for r in runs]) > 0.01

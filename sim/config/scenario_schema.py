@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from sim.base.schema import Strict
 from sim.config.declare import P
 from sim.config.finance_parameters import Finance
+from sim.config.health_parameters import Health
 from sim.config.parameters import (
     Behaviour,
     Choice,
@@ -180,6 +181,7 @@ class Scenario(Strict):
     hospital: Hospital = Field(default_factory=Hospital)
     choice: Choice = Field(default_factory=Choice)
     finance: Finance = Field(default_factory=Finance)
+    health: Health = Field(default_factory=Health)
     interventions: list[Intervention] = Field(default_factory=list)
 
     @field_validator("contracts", mode="before")

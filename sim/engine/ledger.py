@@ -36,6 +36,13 @@ QUANTITIES = (
     "hospital_payment",
     "expected_elective",
     "age_sex_risk",
+    "elective_need",
+    "unmet_need",
+    "induced_electives",
+    "deaths",
+    "amenable_deaths",
+    "qalys",
+    "qalys_lost",
 )
 AGE_GROUPS = ("age_0_64", "age_65_plus")
 IMD_GROUPS = tuple(f"imd_q{q}" for q in range(1, 6))

@@ -9,10 +9,13 @@ Side-effects the seeds warn about are reported beside the core metrics:
 * ``selection_gap`` - mean risk of the whole population (in the group) less that of the
   system's enrolees: positive when a system holds healthier patients than average
   (risk selection, seed 004 L1347-1358);
-* ``induced_demand`` and ``under_service`` - elective volume above, or below, what a
-  provider with no margin on activity would supply (expected electives at England rates
-  scaled to zero margin): supplier-induced demand under tariff (seed 004 L1234-1239) and
-  care withheld under capitation (seed 002 L1293-1295, seed 004 L1352-1353);
+* ``induced_demand`` and ``under_service`` - electives supplied above patients' clinical
+  need, or need left unmet, as a share of need (:mod:`sim.engine.health_metrics`):
+  supplier-induced demand under tariff (seed 004 L1234-1239) and care withheld under
+  capitation (seed 002 L1293-1295, seed 004 L1352-1353);
+* health (:mod:`sim.engine.health_metrics`): ``deaths_per_1000``,
+  ``amenable_deaths_per_1000``, ``qalys_per_capita``, ``qalys_lost_per_capita`` and
+  ``unmet_need_per_1000``;
 * ``transaction_costs_per_capita`` - contract administration, ICP running and fixed
   costs and procurement of new ICPs (seed 000:187-188, seed 004 L748-750);
 * ``fragmentation`` - share of the system's care spend (at national prices) that the
@@ -52,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.fragmentation import SPEND, AccountableShares, fragmentation, registered_holders
+from sim.engine.health_metrics import HEALTH_METRICS, HEALTH_QUANTITIES, health_metrics
 from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
 from sim.engine.money_metrics import MONEY_METRICS, put_money_metrics
 from sim.engine.state import Market, YearState
@@ -84,6 +88,7 @@ METRICS = (
     "icps_open",
     "market_concentration",
     *MONEY_METRICS,
+    *(m for m in HEALTH_METRICS if m not in ("induced_demand", "under_service")),
 )
 PER_1000 = {
     "gp_consultations_per_1000": "gp_consultation",
@@ -119,7 +124,7 @@ _PER_HEAD = {  # metric -> (ledger quantity, scale): the quantity per enrolee, t
     "quality": ("quality", 1.0),
     "waiting_weeks": ("waiting", 1.0),
 }
-_LEDGER = ("population", *(q for q, _ in _PER_HEAD.values()), "expected_elective")
+_LEDGER = ("population", *(q for q, _ in _PER_HEAD.values()), *HEALTH_QUANTITIES)
 """Ledger quantities a year's metrics read, in one lookup."""
 _ROW = {name: i for i, name in enumerate(_LEDGER)}
 _METRIC = {name: i for i, name in enumerate(METRICS)}
@@ -225,10 +230,8 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
         per(q[_ROW["risk"]][-1], group_n, group_n > 0) - value[_METRIC["mean_risk"]],
         has,
     )
-    expected = q[_ROW["expected_elective"]] * need_ratio(year.market)
-    ratio = per(q[_ROW["elective"]], expected, has & (expected > 0))
-    put("induced_demand", np.maximum(0.0, ratio - 1.0), has & (expected > 0))
-    put("under_service", np.maximum(0.0, 1.0 - ratio), has & (expected > 0))
+    for metric, (x, where) in health_metrics({k: q[_ROW[k]] for k in HEALTH_QUANTITIES}, n).items():
+        put(metric, x, where)
 
     # whole-population metrics: the 'all' group only (the market's: of 'all' systems too)
     first = has[:, 0]

@@ -3,7 +3,9 @@
 For each chunk, in this order: demography (ageing, new conditions, deaths, entrants);
 risk score; annual choice of option; utilisation drawn from baseline rates times the
 providers' rate modifiers; payments under the option's contracts; experience of care,
-which feeds next year's choice; then sums into the year's ledger. Each stochastic step
+which feeds next year's choice; the health state this year's care leaves
+(:mod:`sim.patients.health`), which sets next year's risk of death; then sums into the
+year's ledger. Each stochastic step
 draws from its own stream for (year, chunk), so results do not depend on how the
 population is split among workers.
 """
@@ -18,9 +20,17 @@ from sim.engine.ledger import Ledger
 from sim.engine.payments import Payer, chunk_payments
 from sim.engine.risk import RiskScorer
 from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
+from sim.patients.health import HealthTables, year_of_care
 from sim.patients.modifiers import RateModifiers
-from sim.patients.population import Demography, Population
-from sim.patients.utilisation import COUNTED, Activity, PerPatient, draw_counts
+from sim.patients.population import Deaths, Demography, Population
+from sim.patients.utilisation import (
+    COUNTED,
+    Activity,
+    PatientValue,
+    PerPatient,
+    RateTables,
+    draw_counts,
+)
 
 
 class PatientPass:
@@ -50,6 +60,9 @@ class PatientPass:
         self.risk = risk
         self.empty_ledger = empty_ledger  # each year starts a copy
         self.local: LocalOptions | None = None
+        self.health = HealthTables.build(
+            scenario.health, scenario.demography, scenario.conditions.condition_weights
+        )
 
     def run(
         self,
@@ -71,15 +84,19 @@ class PatientPass:
         heads = np.zeros(ledger.cell_shape)
         deaths = 0
         for index, rows in chunks(pop.n):
-            deaths += self.demography.step_chunk(
+            died = self.demography.step_chunk(
                 pop, rows, stream(self.seed, self.replicate, "demography", year, index)
             )
+            deaths += len(died)
+            self.record_deaths(ledger, died, threshold)
             expected = self.risk.score(pop, rows)
             high_risk = pop.risk[rows] >= threshold
             switched = self.choose(rows, year, table, high_risk, index, local)
-            activity = self.utilise(rows, year, expected, modifiers, high_risk, index)
+            mods = modifiers.for_patients(pop.option[rows], pop.locality[rows], high_risk)
+            activity = self.utilise(rows, year, expected, mods, index)
             payments = chunk_payments(pop, rows, activity, groups)
             self.experience(rows, year, quality, activity, index)
+            health = self.year_of_care(rows, table, expected, mods["elective"], activity)
             keys = ledger.keys(
                 pop.option[rows], pop.locality[rows], pop.age[rows], pop.imd[rows], high_risk
             )
@@ -94,6 +111,7 @@ class PatientPass:
                     "experience": pop.experience[rows],
                     **payments,
                     "expected_elective": expected["elective"],
+                    **health,
                 },
             )
         # quantities that are the same for everyone in a cell follow from its head count
@@ -106,7 +124,60 @@ class PatientPass:
         ledger.add_cells(
             "emergency_total", sum(ledger.cells(a) for a in ("emergency", "acsc", "readmission"))
         )
+        in_need = 1.0 - self.scenario.health.elective_above_need_share
+        ledger.add_cells("elective_need", ledger.cells("expected_elective") * in_need)
         return ledger, deaths
+
+    def record_deaths(self, ledger: Ledger, died: Deaths, threshold: float) -> None:
+        """Deaths into the cells the dead were in, with the half year (on average) each lived."""
+        if not len(died):
+            return
+        keys = ledger.keys(
+            died["option"], died["locality"], died["age"], died["imd"], died["risk"] >= threshold
+        )
+        cell = RateTables.key(died["age"], died["sex"], died["imd"], died["conditions"])
+        loss = died["health_loss"].astype(np.float32) * np.float32(0.5)
+        lived = self.health.utility[cell] * np.float32(0.5) - loss
+        ledger.add(keys, {"deaths": None, "qalys": lived, "qalys_lost": loss})
+
+    def year_of_care(
+        self,
+        rows: slice,
+        table: OptionTable,
+        expected: dict[str, np.ndarray],
+        elective_modifier: PatientValue,
+        activity: Activity,
+    ) -> dict[str, np.ndarray]:
+        """The health state this year's care leaves (kept for next year's deaths); returns
+        the year's health sums per patient, for the ledger."""
+        pop = self.population
+        option = pop.option[rows]
+        key = expected["_key"]
+        if isinstance(elective_modifier, PerPatient):
+            elective_modifier = elective_modifier[slice(None)]
+        counts = activity.counts
+        admitted = (counts["elective"] + activity.emergency_total) > 0
+        h = year_of_care(
+            self.scenario.health,
+            expected["elective"],
+            elective_modifier,
+            table.waiting[pop.locality[rows], option],
+            pop.health_loss[rows],
+            counts["acsc"],
+            counts["readmission"],
+            admitted,
+            table.quality[0][option],
+            (self.health.utility[key], self.health.death[key], self.health.qalys_left[key]),
+        )
+        pop.health_loss[rows] = h.health_loss
+        pop.excess_death_risk[rows] = h.excess_death_risk
+        return {
+            "unmet_need": h.unmet_need,
+            "induced_electives": h.induced,
+            "amenable_deaths": h.excess_death_risk,
+            "qalys": h.qalys,
+            "qalys_lost": h.qalys_lost,
+        }
 
     def choose(
         self,
@@ -147,16 +218,13 @@ class PatientPass:
         rows: slice,
         year: int,
         expected: dict[str, np.ndarray],
-        modifiers: RateModifiers,
-        high_risk: np.ndarray,
+        mods: dict[str, PatientValue],
         index: int,
     ) -> Activity:
         """One chunk's care: counts, readmissions and bed days after provider modifiers."""
-        pop = self.population
         key = expected["_key"]
         tables = self.risk.tables
         m = rows.stop - rows.start
-        mods = modifiers.for_patients(pop.option[rows], pop.locality[rows], high_risk)
         rng = stream(self.seed, self.replicate, "utilisation", year, index)
         u = list(rng.random((len(COUNTED) + 1, m), dtype=np.float32))
         los = {kind: PerPatient(v, key) for kind, v in tables.los.items()}

@@ -251,6 +251,22 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         initial=_initial_experience,
         entrant=lambda d: 0.5,
     ),
+    Attribute(
+        "health_loss",
+        np.float32,
+        "EQ-5D points lost to elective need left untreated (sim.patients.health); none at "
+        "the start, as for an entrant",
+        initial=lambda d: 0.0,
+        entrant=lambda d: 0.0,
+    ),
+    Attribute(
+        "excess_death_risk",
+        np.float32,
+        "probability of death added this year by last year's care withheld or poor "
+        "(amenable; sim.patients.health); none at the start, as for an entrant",
+        initial=lambda d: 0.0,
+        entrant=lambda d: 0.0,
+    ),
 )
 """The population's columns, in the order they are drawn."""
 

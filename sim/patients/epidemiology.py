@@ -237,7 +237,8 @@ def weight_table(weights: tuple[float, ...]) -> np.ndarray:
 def death_probability(
     age: np.ndarray, cond_weight: np.ndarray, imd: np.ndarray, params: Demography
 ) -> np.ndarray:
-    """Annual probability of death: Gompertz in age, raised by conditions and deprivation."""
+    """Annual probability of death with full access to care: Gompertz in age, raised by
+    conditions and deprivation. Care withheld or poor adds to it (:func:`death_given_care`)."""
     q = np.exp(params.mortality_gompertz_a + params.mortality_gompertz_b * age.astype(np.float32))
     q = np.where(age == 0, params.infant_mortality, q)
     imd_factor = np.exp(params.deprivation_mortality_gradient * (3 - imd.astype(np.float32)))
@@ -246,7 +247,8 @@ def death_probability(
 
 
 def death_table(params: Demography, weights: list[float] | np.ndarray) -> np.ndarray:
-    """:func:`death_probability` for every (age, IMD quintile, condition mask), float32.
+    """:func:`death_probability` for every (age, IMD quintile, condition mask), float32: the
+    probability with full access (add the excess from care with :func:`death_given_care`).
 
     Indexed by ``cell_index(age, imd) * 32 + mask``; one gather replaces the formula.
     """
@@ -254,3 +256,11 @@ def death_table(params: Demography, weights: list[float] | np.ndarray) -> np.nda
     imd = np.tile(np.repeat(np.arange(1, IMD_QUINTILES + 1), len(MASKS)), len(AGES))
     mask = np.tile(MASKS, len(AGES) * IMD_QUINTILES)
     return death_probability(age, condition_weight(mask, weights), imd.astype(np.uint8), params)
+
+
+def death_given_care(death: np.ndarray, excess_death_risk: np.ndarray) -> np.ndarray:
+    """The probability of death this year given last year's care: the full-access probability
+    plus the excess that care withheld or poor left (``excess_death_risk``, worked out by
+    :func:`sim.patients.health.year_of_care`), at most 1."""
+    q = death + excess_death_risk
+    return np.minimum(q, np.float32(1.0), out=q)

@@ -127,11 +127,12 @@ class Demography:
         self.weights = scenario.conditions.condition_weights
         self.death = epi.death_table(self.params, self.weights)  # by (age, imd, conditions)
 
-    def step_chunk(self, pop: Population, rows: slice, rng: np.random.Generator) -> int:
-        """Advance ``rows`` by one year; returns the number of deaths (= entrants).
+    def step_chunk(self, pop: Population, rows: slice, rng: np.random.Generator) -> Deaths:
+        """Advance ``rows`` by one year; returns who died (their rows went to entrants).
 
         New conditions come first; death depends on age before the birthday, deprivation
-        and the conditions held at the end of the year.
+        and the conditions held at the end of the year, plus the excess last year's care
+        left (:func:`~sim.patients.epidemiology.death_given_care`).
         """
         m = rows.stop - rows.start
         age, conditions = pop.age[rows], pop.conditions[rows]  # views: updated in place
@@ -139,11 +140,33 @@ class Demography:
         conditions |= self.curves.draw_incident(cell, rng.random(m, dtype=np.float32))
         cell *= len(epi.MASKS)
         cell += conditions
-        q = self.death[cell]
+        q = epi.death_given_care(self.death[cell], pop.excess_death_risk[rows])
         dead = np.flatnonzero(rng.random(m, dtype=np.float32) < q) + rows.start
+        deaths = Deaths.of(pop, dead)
         age += age < epi.MAX_AGE
         years = pop.years_enrolled[rows]
         years += years < 255
         if dead.size:
             Draws(self.origins, pop, dead, rng).fill("entrant")
-        return int(dead.size)
+        return deaths
+
+
+@dataclass(frozen=True)
+class Deaths:
+    """The patients who died in a chunk's year, as they were when they died (age before the
+    birthday, conditions of the year's end), before entrants took their rows."""
+
+    rows: np.ndarray
+    attributes: dict[str, np.ndarray]
+
+    RECORDED = ("age", "sex", "imd", "locality", "conditions", "risk", "option", "health_loss")
+
+    @classmethod
+    def of(cls, pop: Population, dead: np.ndarray) -> Deaths:
+        return cls(dead, {name: getattr(pop, name)[dead] for name in cls.RECORDED})
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.attributes[name]
