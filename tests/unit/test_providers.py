@@ -13,6 +13,7 @@ import pytest
 from sim.config.parameters import Behaviour, Costs, Hospital, Utilisation
 from sim.config.scenario import Prices
 from sim.providers.accounts import Provider, ProviderAccounts, row_attribute
+from sim.providers.capacity import waiting_weeks
 from sim.providers.commissioner import Commissioner
 from sim.providers.costs import (
     HospitalCosts,
@@ -22,7 +23,6 @@ from sim.providers.costs import (
 )
 from sim.providers.partnership_plans import CONTRACT_TERMS, PLANNED_ACTIVITIES
 from sim.providers.partnership_table import PLANNED_RATES, Expectations, Partnerships
-from sim.providers.capacity import waiting_weeks
 
 PRICES = Prices().as_dict()  # the national prices HospitalCosts starts from
 
