@@ -19,7 +19,10 @@ class Costs(Strict):
     the capacity that provides it, which follows activity only with a lag."""
 
     bed_day: float = P(
-        313.0, "GBP per inpatient day (marginal)", "calibration_targets 4.21 (excess bed day)", gt=0
+        313.0,
+        "GBP per inpatient day, its average cost (fixed and variable)",
+        "calibration_targets 4.21 (excess bed day)",
+        gt=0,
     )
     hospital_fixed_share: float = P(
         0.5,
@@ -33,8 +36,9 @@ class Costs(Strict):
         "(rural minor injuries unit) to 100% (NHS 111) of urgent and emergency care costs; "
         "Roberts RR, Frutos PW, Ciavarella GG et al. (1999), Distribution of variable vs "
         "fixed costs of hospital care, JAMA 281(7):644-649, doi:10.1001/jama.281.7.644: about "
-        "84% fixed in the short run; the emergency tariff's marginal rate of 30-70% of price "
-        "(calibration_targets 2.7, 2.8) brackets the variable share",
+        "84% fixed in the short run (not checked against the paper's text); the emergency "
+        "tariff's marginal rate of 30-70% of price (calibration_targets 2.7, 2.8) brackets "
+        "the variable share",
     )
     capacity_adjustment_speed: float = P(
         0.25,
