@@ -210,11 +210,11 @@ def test_hard_practice_budgets_engage_more_practices_than_soft_ones() -> None:
         per_rep(soft, "elective_admissions_per_1000"),
         what="electives, tariff minus soft",
     )
-    assert_greater(
-        per_rep(soft, "waiting_weeks"),
-        per_rep(hard, "waiting_weeks"),
-        what="waits, soft minus hard (fundholding shortened waits, seed 000:165-169)",
-    )
+    # No test of waits here: primary care-led commissioning shortened waits (seed 000:165-169)
+    # while trust capacity was fixed, but a trust's capacity now follows its activity (with a
+    # lag, sim/providers/capacity.py), so referrals a budget manages away take the capacity
+    # and the income that treated them with them, and waits stay at the base under either
+    # budget while demand grows with the population's age.
 
 
 def _high_risk_terms(sc, rep: int) -> tuple[float, float]:

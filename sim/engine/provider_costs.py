@@ -4,8 +4,8 @@ Read from the year's ledger (and, for an ICP buying hospital care, what it paid 
 settlements included) by :mod:`sim.engine.settlement` and the waiting-time step. A
 hospital's cost is its activity at average cost plus the fixed cost of capacity it holds
 but did not use (its stranded cost, :mod:`sim.providers.capacity`, set by the waiting-time
-step): a trust's is shared over the cells it is paid for, an ICP's own hospital's over its
-enrolees' rows.
+step): a trust's is shared over the cells it is paid for; an ICP's own hospital's is one
+of the ICP's own costs (:meth:`~sim.providers.partnership_table.Partnerships.own_costs`).
 """
 
 from __future__ import annotations
@@ -70,10 +70,10 @@ def vertical_activity(ledger: Ledger, partnerships: Partnerships, rows: np.ndarr
 
 def stranded_costs(market: Market) -> tuple[np.ndarray, np.ndarray]:
     """GBP of fixed cost of capacity held but unused this year: each trust's (in the order of
-    ``market.trusts``), each ICP's own hospital's (zero for virtual ICPs)."""
+    ``market.trusts``), each ICP's own hospital's (zero for virtual ICPs and closed ones)."""
     trusts = np.array([trust.stranded_cost for trust in market.trusts])
     icps = market.partnerships
-    return trusts, np.where(icps.vertical, icps.stranded_cost, 0.0)
+    return trusts, np.where(icps.vertical & icps.is_open, icps.stranded_cost, 0.0)
 
 
 def trust_costs(market: Market, year: YearState) -> np.ndarray:
@@ -94,13 +94,16 @@ def trust_costs(market: Market, year: YearState) -> np.ndarray:
 
 def icp_care_costs(market: Market, year: YearState) -> np.ndarray:
     """Each ICP's cost of care, by high-risk flag (rows 0 and 1): primary care, hospital
-    care it runs (vertical: at average cost, plus its own hospital's stranded cost shared
-    by that cost) or buys (virtual: what it paid trusts so far, settlements included), and
-    care it makes in the community."""
+    care it runs (vertical, at average cost) or buys (virtual: what it paid trusts so far,
+    settlements included), and care it makes in the community.
+
+    Its own hospital's stranded cost is caused by no enrolee, so it is not here but in the
+    ICP's own costs (:meth:`~sim.providers.partnership_table.Partnerships.own_costs`).
+    """
     costs, table = market.costs, market.partnerships
     o = table.option
     share = {a: getattr(table, f"made_{a}") for a in SELF_PROVIDED}
-    primary, hospital, buys = [], [], []
+    out = []
     for hr in (0, 1):
         sums = dict(
             zip(
@@ -109,21 +112,15 @@ def icp_care_costs(market: Market, year: YearState) -> np.ndarray:
                 strict=True,
             )
         )
-        primary.append(sums["gp_consultation"] * costs.gp_consultation)
+        primary = sums["gp_consultation"] * costs.gp_consultation
         counts, bed_days = hospital_counts(sums)
-        hospital.append(costs.hospital_cost(counts, bed_days))
+        runs = primary + costs.hospital_cost(counts, bed_days)
         made = sum(
             np.where(share[a] > 0, share[a] * sums[a] * costs.community(a), 0.0)
             for a in SELF_PROVIDED
         )
-        buys.append(primary[hr] + made + year.paid_by_option("hospital_payment", hr)[o])
-    stranded = stranded_costs(market)[1]
-    total = hospital[0] + hospital[1]
-    out = []
-    for hr in (0, 1):
-        part = np.divide(hospital[hr], total, out=np.full(len(o), 1.0 - hr), where=total > 0)
-        runs = primary[hr] + hospital[hr] + part * stranded
-        out.append(np.where(table.vertical, runs, buys[hr]))
+        buys = primary + made + year.paid_by_option("hospital_payment", hr)[o]
+        out.append(np.where(table.vertical, runs, buys))
     return np.array(out)
 
 

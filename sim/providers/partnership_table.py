@@ -204,11 +204,14 @@ class Partnerships(PartnershipPlanning):
         self, enrolees: np.ndarray, high_risk_enrolees: np.ndarray, residents: np.ndarray
     ) -> np.ndarray:
         """Each ICP's GBP of prevention, intermediate care, quality, running and fixed costs
-        this year (every row; the arguments have an entry per ICP)."""
+        this year (every row; the arguments have an entry per ICP), its own hospital's
+        stranded cost among them (vertical, open ICPs only: set this year by
+        :meth:`update_capacity`)."""
         return (
             (self.prevention_spend + self.intermediate_spend) * high_risk_enrolees
             + (self.quality_spend + self.management_cost) * enrolees
             + self.fixed_cost_per_resident * residents
+            + np.where(self.vertical & self.is_open, self.stranded_cost, 0.0)
         )
 
     def update_expectations(

@@ -140,14 +140,16 @@ def test_a_block_paid_trust_and_a_vertical_icp_making_the_same_cut_face_the_same
     assert trust.waiting_weeks == pytest.approx(wait)
     assert icps.waiting_weeks[0] == pytest.approx(wait)
     assert trust.capacity == pytest.approx(icps.capacity[0])
-    # the cost: activity at average cost plus the stranded cost, booked to each
+    # the cost: activity at average cost plus the stranded cost, booked to each (an ICP's
+    # stranded cost with its own costs, as no enrolee causes it)
     average = COSTS.hospital_cost(
         dict(zip(("outpatient", "elective", "emergency", "ae"), ACTIVITY[0, :4], strict=True)),
         ACTIVITY[0, 4],
     )
     trust_cost = float(trust_costs(trust_market, trust_year).sum())
     primary = sum(YEAR["gp_consultation"]) * COSTS.gp_consultation
-    icp_cost = float(icp_care_costs(icp_market, icp_year).sum()) - primary
+    own = icps.own_costs(np.zeros(1), np.zeros(1), np.zeros(1))  # its stranded cost alone
+    icp_cost = float(icp_care_costs(icp_market, icp_year).sum()) - primary + float(own[0])
     assert trust_cost == pytest.approx(average + stranded)
     assert icp_cost == pytest.approx(trust_cost)
     # the empty default's trust in the ICP's market treated nobody and was staffed for nobody
