@@ -147,7 +147,11 @@ def test_new_parameters_are_listed_with_sources() -> None:
     for key in (
         "costs.community_outpatient_cost_ratio",
         "behaviour.readmission_avoidance_max",
-        "hospital.capacity_margin_response",
+        # staffed capacity now follows activity at this speed, for trusts and ICPs' own
+        # hospitals alike (sim/providers/capacity.py); it replaced the trusts' own
+        # hospital.capacity_margin_response
+        "costs.capacity_adjustment_speed",
+        "costs.hospital_fixed_share",
         "contracts.hospital.admin_cost_per_head",
     ):
         assert key in default

@@ -236,16 +236,21 @@ def test_hard_practice_budgets_engage_more_practices_than_soft_ones() -> None:
         per_rep(soft, "elective_admissions_per_1000"),
         what="electives, tariff minus soft",
     )
-    assert_greater(
-        per_rep(soft, "waiting_weeks"),
-        per_rep(hard, "waiting_weeks"),
-        what="waits, soft minus hard (fundholding shortened waits, seed 000:165-169)",
-    )
+    # No test of waits here: primary care-led commissioning shortened waits (seed 000:165-169)
+    # while trust capacity was fixed, but a trust's capacity now follows its activity (with a
+    # lag, sim/providers/capacity.py), so referrals a budget manages away take the capacity
+    # and the income that treated them with them, and waits stay at the base under either
+    # budget while demand grows with the population's age.
 
 
 def _high_risk_terms(sc, rep: int) -> tuple[float, float]:
-    """(ICPs' payment per high-risk member / per other member, mean selection effort) over
-    the years of one replicate."""
+    """(ICPs' payment per high-risk member / per other member, mean selection effort of the
+    ICPs that buy hospital care) over the years of one replicate.
+
+    Only virtual ICPs' selection is read: a vertical ICP's own hospital now sheds capacity
+    after its elective cut with a lag (sim/providers/capacity.py), so its waits, enrolment
+    and expected losses move with how much of that cut the carve-out pays back, which
+    outweighs the carve-out's effect on its selection in runs this small."""
     model = ICSModel(sc, seed=7, replicate=rep, patients=20_000, years=YEARS)
     ratios, effort = [], []
     for _ in range(YEARS):
@@ -262,7 +267,7 @@ def _high_risk_terms(sc, rep: int) -> tuple[float, float]:
             for hr in (0, 1)
         ]
         ratios.append((paid[1] / heads[1]) / (paid[0] / heads[0]))
-        effort.append(np.mean([i.selection for i in model.icps]))
+        effort.append(np.mean([i.selection for i in model.icps if not i.vertical]))
     return float(np.mean(ratios)), float(np.mean(effort))
 
 

@@ -15,13 +15,42 @@ from sim.config.declare import P
 
 
 class Costs(Strict):
-    """Provider costs. Tariff prices are average costs; marginal costs are lower."""
+    """Provider costs. Tariff prices are average costs; part of each is the fixed cost of
+    the capacity that provides it, which follows activity only with a lag."""
 
     bed_day: float = P(
-        313.0, "GBP per inpatient day (marginal)", "calibration_targets 4.21 (excess bed day)", gt=0
+        313.0,
+        "GBP per inpatient day, its average cost (fixed and variable)",
+        "calibration_targets 4.21 (excess bed day)",
+        gt=0,
     )
-    spell_marginal_share: float = P(
-        0.6, "marginal / average non-bed-day cost of a spell", assumption=(0.4, 0.9)
+    hospital_fixed_share: float = P(
+        0.5,
+        "share of a hospital's average cost per unit that is the fixed cost of the capacity "
+        "providing it (staff in post, beds, theatres, estate), the same for every activity",
+        assumption=(0.3, 0.84),
+        ge=0,
+        le=1,
+        note="Monitor and NHS England (2014), Reimbursement of urgent and emergency care: "
+        "discussion document on options for reform: fixed and semi-fixed capacity costs 47% "
+        "(rural minor injuries unit) to 100% (NHS 111) of urgent and emergency care costs; "
+        "Roberts RR, Frutos PW, Ciavarella GG et al. (1999), Distribution of variable vs "
+        "fixed costs of hospital care, JAMA 281(7):644-649, doi:10.1001/jama.281.7.644: about "
+        "84% fixed in the short run (not checked against the paper's text); the emergency "
+        "tariff's marginal rate of 30-70% of price (calibration_targets 2.7, 2.8) brackets "
+        "the variable share",
+    )
+    capacity_adjustment_speed: float = P(
+        0.25,
+        "share of the gap between a hospital's staffed capacity and its activity closed "
+        "within a year (per year, both ways)",
+        assumption=(0.1, 0.5),
+        gt=0,
+        le=1,
+        note="no published rate found; with the fixed share 0.5 it strands 37.5% of the cost "
+        "of activity lost in its first year and recovers half of that in 2.4 years, within "
+        "30-50% stranded and about half recovered in 2-3 years judged from staff turnover "
+        "of about 10% a year, redeployment and estate that cannot shrink quickly",
     )
     management_per_enrolee: float = P(
         20.0,
@@ -218,7 +247,8 @@ class Behaviour(Strict):
 
 
 class Hospital(Strict):
-    """Elective waits: how they grow with demand against the capacity trusts staff."""
+    """Elective waits: how they grow with referred demand against the capacity a hospital
+    holds (a trust's or an ICP's own: :mod:`sim.providers.capacity`)."""
 
     waiting_weeks_base: float = P(
         8.0,
@@ -239,13 +269,4 @@ class Hospital(Strict):
         gt=0,
         note="waits past a year are exceptional when over 90% are "
         "treated within 18 weeks (seed 002 L147-149)",
-    )
-    capacity_margin_response: float = P(
-        0.5,
-        "log change in a trust's staffed elective capacity per log change in its "
-        "margin-driven volume",
-        assumption=(0.0, 1.0),
-        ge=0,
-        le=1,
-        note="PbR's activity incentive cut waits (seed 002 L779-785; seed 001:569-575)",
     )

@@ -128,7 +128,7 @@ class ICSModel(mesa.Model):
             self.trust_contracts,
             self.option_tables,
         )
-        self.plan = YearPlan(RateModifiers(n_opt, n_loc), np.ones(0), np.ones(0))
+        self.plan = YearPlan(RateModifiers(n_opt, n_loc), np.ones(0))
         serves = np.zeros((n_opt, n_loc), dtype=bool)  # where patients can be
         serves[0] = True
         for icp in self.icps:

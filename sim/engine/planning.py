@@ -31,7 +31,6 @@ class YearPlan:
 
     modifiers: RateModifiers  # on each rate, by (option, locality, high-risk)
     supplier_volume: np.ndarray  # each trust cell's elective factor (TrustContracts.pairs)
-    staffing: np.ndarray  # the capacity each trust cell is staffed to
 
 
 class YearPlanner:
@@ -93,12 +92,10 @@ class YearPlanner:
             modifiers.apply(
                 first.rate_factors(behaviour), option=0, locality=self.practice_localities
             )
-        supplier_volume, staffing = self.trust_contracts.respond(
-            modifiers, self.costs, behaviour, scenario.hospital.capacity_margin_response
-        )
+        supplier_volume = self.trust_contracts.respond(modifiers, self.costs, behaviour)
         modifiers.apply(icps.rate_factors(open_icps), option=icps.option[open_icps])
         for iv in scenario.interventions:
             if iv.start_year <= year <= iv.end_year and iv.value != "quality":
                 option = None if iv.option == "all" else self.options.index(iv.option)
                 modifiers.scale(iv.value, iv.factor, option=option)
-        return YearPlan(modifiers, supplier_volume, staffing)
+        return YearPlan(modifiers, supplier_volume)

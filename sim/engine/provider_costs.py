@@ -1,7 +1,11 @@
 """What providers spend on the year's care, and what running the contracts costs.
 
 Read from the year's ledger (and, for an ICP buying hospital care, what it paid trusts,
-settlements included) by :mod:`sim.engine.settlement` and the waiting-time step.
+settlements included) by :mod:`sim.engine.settlement` and the waiting-time step. A
+hospital's cost is its activity at average cost plus the fixed cost of capacity it holds
+but did not use (its stranded cost, :mod:`sim.providers.capacity`, set by the waiting-time
+step): a trust's is shared over the cells it is paid for; an ICP's own hospital's is one
+of the ICP's own costs (:meth:`~sim.providers.partnership_table.Partnerships.own_costs`).
 """
 
 from __future__ import annotations
@@ -9,13 +13,19 @@ from __future__ import annotations
 import numpy as np
 
 from sim.contracts.base import SELF_PROVIDED
+from sim.engine.ledger import Ledger
 from sim.engine.state import Market, YearState
+from sim.providers.costs import CAPACITY_ACTIVITIES, HospitalCosts
 from sim.providers.partnership_table import Partnerships
 
 TRUST_COST_QUANTITIES = ("outpatient", "elective", "ae", "emergency_total", "bed_days")
 """Ledger quantities a trust's cost is worked out from."""
 CARE_COST_QUANTITIES = ("gp_consultation", *TRUST_COST_QUANTITIES)
 """Ledger quantities an ICP's cost of care is worked out from."""
+HOSPITAL_QUANTITIES = tuple(
+    "emergency_total" if a == "emergency" else a for a in CAPACITY_ACTIVITIES
+)
+"""Ledger quantities of a hospital's activity, in the order of CAPACITY_ACTIVITIES."""
 
 
 def bought(partnerships: Partnerships, activity: str) -> np.ndarray:
@@ -31,23 +41,65 @@ def hospital_counts(sums: dict[str, float]) -> tuple[dict[str, float], float]:
     return counts, sums["bed_days"]
 
 
+def trust_activity(
+    ledger: Ledger,
+    trust_pairs: tuple[np.ndarray, np.ndarray],
+    partnerships: Partnerships,
+    costs: HospitalCosts,
+) -> np.ndarray:
+    """What trusts treat in each cell they are paid for (``trust_pairs``), less the care the
+    cell's ICP makes in the community: a row per cell, a column per CAPACITY_ACTIVITIES."""
+    option = trust_pairs[0]
+    sums = dict(
+        zip(HOSPITAL_QUANTITIES, ledger.pair_sums(HOSPITAL_QUANTITIES, *trust_pairs), strict=True)
+    )
+    made = 1.0 - bought(partnerships, "elective")[option]
+    sums["bed_days"] = np.maximum(
+        sums["bed_days"] - made * sums["elective"] * costs.los["elective"], 0.0
+    )
+    sums["elective"] = sums["elective"] * (1.0 - made)
+    sums["outpatient"] = sums["outpatient"] * bought(partnerships, "outpatient")[option]
+    return np.stack([sums[q] for q in HOSPITAL_QUANTITIES], axis=1)
+
+
+def vertical_activity(ledger: Ledger, partnerships: Partnerships, rows: np.ndarray) -> np.ndarray:
+    """What the own hospitals of the ICPs in ``rows`` treat: a row per ICP, a column per
+    CAPACITY_ACTIVITIES."""
+    return ledger.option_sums(HOSPITAL_QUANTITIES)[:, partnerships.option[rows]].T
+
+
+def stranded_costs(market: Market) -> tuple[np.ndarray, np.ndarray]:
+    """GBP of fixed cost of capacity held but unused this year: each trust's (in the order of
+    ``market.trusts``), each ICP's own hospital's (zero for virtual ICPs and closed ones)."""
+    trusts = np.array([trust.stranded_cost for trust in market.trusts])
+    icps = market.partnerships
+    return trusts, np.where(icps.vertical & icps.is_open, icps.stranded_cost, 0.0)
+
+
 def trust_costs(market: Market, year: YearState) -> np.ndarray:
     """What trusts spend on each cell they are paid for (``market.trust_pairs``), less the
-    care the cell's ICP makes in the community."""
-    costs, option = market.costs, market.trust_pairs[0]
-    sums = year.ledger.pair_sums(TRUST_COST_QUANTITIES, *market.trust_pairs)
-    counts = dict(zip(("outpatient", "elective", "ae", "emergency"), sums[:4], strict=True))
-    made = 1.0 - bought(market.partnerships, "elective")[option]
-    bed_days = sums[4] - made * counts["elective"] * costs.los["elective"]
-    counts["elective"] = counts["elective"] * (1.0 - made)
-    counts["outpatient"] = counts["outpatient"] * bought(market.partnerships, "outpatient")[option]
-    return costs.hospital_cost(counts, np.maximum(bed_days, 0.0))
+    care the cell's ICP makes in the community: its activity at average cost, plus its share
+    (by that cost; the fragmented default's cell when the trust treated nobody) of its trust's
+    stranded cost."""
+    costs, (option, locality) = market.costs, market.trust_pairs
+    activity = trust_activity(year.ledger, market.trust_pairs, market.partnerships, costs)
+    outpatient, elective, emergency, ae, bed_days = activity.T
+    counts = {"outpatient": outpatient, "elective": elective, "ae": ae, "emergency": emergency}
+    average = costs.hospital_cost(counts, bed_days)
+    stranded = stranded_costs(market)[0][locality]
+    total = np.bincount(locality, weights=average, minlength=len(market.trusts))[locality]
+    share = np.divide(average, total, out=(option == 0).astype(float), where=total > 0)
+    return average + share * stranded
 
 
 def icp_care_costs(market: Market, year: YearState) -> np.ndarray:
     """Each ICP's cost of care, by high-risk flag (rows 0 and 1): primary care, hospital
-    care it runs (vertical) or buys (virtual: what it paid trusts so far, settlements
-    included), and care it makes in the community."""
+    care it runs (vertical, at average cost) or buys (virtual: what it paid trusts so far,
+    settlements included), and care it makes in the community.
+
+    Its own hospital's stranded cost is caused by no enrolee, so it is not here but in the
+    ICP's own costs (:meth:`~sim.providers.partnership_table.Partnerships.own_costs`).
+    """
     costs, table = market.costs, market.partnerships
     o = table.option
     share = {a: getattr(table, f"made_{a}") for a in SELF_PROVIDED}

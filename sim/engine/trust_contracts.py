@@ -71,11 +71,9 @@ class TrustContracts:
         modifiers: RateModifiers,
         costs: HospitalCosts,
         behaviour: Behaviour,
-        staffing_response: float,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> np.ndarray:
         """Write each trust's volume, admission and readmission response to each contract
-        paying it into ``modifiers``; returns each pair's elective (supplier) factor and the
-        capacity staffed to it (a share, ``staffing_response``, of that factor)."""
+        paying it into ``modifiers``; returns each pair's elective (supplier) factor."""
         elasticity = behaviour.induced_demand_elasticity
         responses = []
         for trust, rule in self.pricing:
@@ -86,11 +84,10 @@ class TrustContracts:
                     trust.induced_volume(rule, "outpatient", costs, elasticity),
                     trust.admission_volume(rule, costs, behaviour.emergency_admission_elasticity),
                     trust.readmissions(rule, costs, behaviour),
-                    volume**staffing_response,
                 )
-            )  # capacity staffed to a share of volume
+            )
         by_pair = np.array(responses)[self.pricing_of_pair]
-        elective, outpatient, admissions, readmissions, staffing = by_pair.T
+        elective, outpatient, admissions, readmissions = by_pair.T
         for rate, factor in (
             ("elective", elective),
             ("outpatient", outpatient),
@@ -99,4 +96,4 @@ class TrustContracts:
             ("readmission", readmissions),
         ):
             modifiers.scale_cells(rate, factor, *self.pairs)
-        return elective, staffing
+        return elective

@@ -1,4 +1,11 @@
-"""Step 3 of the year: hospitals set waiting times from elective demand against capacity."""
+"""Step 3 of the year: every hospital's capacity follows its activity, and sets its wait.
+
+Trusts and the hospitals vertical ICPs run share one model
+(:mod:`sim.providers.capacity`): staffed capacity follows what the hospital treats with a
+lag, the fixed cost of capacity left unused is its stranded cost (booked with its costs,
+:mod:`sim.engine.provider_costs`), and its elective wait is set by the electives referred
+to it against the elective capacity it holds.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,10 @@ import numpy as np
 from sim.config.parameters import Hospital
 from sim.engine.ledger import Ledger
 from sim.engine.planning import YearPlan
-from sim.engine.provider_costs import bought
+from sim.engine.provider_costs import trust_activity, vertical_activity
+from sim.providers.capacity import ELECTIVE
 from sim.providers.partnership_table import Partnerships
-from sim.providers.trusts import HospitalTrust, waiting_weeks
+from sim.providers.trusts import HospitalTrust
 
 
 def set_waiting_times(
@@ -22,25 +30,27 @@ def set_waiting_times(
     partnerships: Partnerships,
     hospital: Hospital,
 ) -> None:
-    """Waits from referred demand against capacity staffed to each provider's margin.
+    """Every hospital's capacity, stranded cost and wait this year.
 
-    A trust's elective volume for each paying contract (``trust_pairs``) is its referrals
-    times its supplier factor; it staffs capacity with a share
-    (``capacity_margin_response``) of that factor, so a contract that stops paying for
-    activity lengthens waits. A vertical ICP's own hospital is staffed to expected demand.
+    Electives referred to a hospital are those it treated over its own volume factor (its
+    supplier response: ``plan.supplier_volume`` for each cell a trust is paid for, a
+    vertical ICP's ``elective_volume``), so a hospital that cuts electives keeps the
+    demand it does not treat, and a partnership that manages referrals away does not.
     """
-    option, locality = trust_pairs
-    factor = plan.supplier_volume
-    demand = (
-        ledger.pair_sums(("elective",), option, locality)[0]
-        * bought(partnerships, "elective")[option]
+    costs = partnerships.costs
+    locality = trust_pairs[1]
+    by_pair = trust_activity(ledger, trust_pairs, partnerships, costs)
+    activity = np.stack(
+        [np.bincount(locality, weights=column, minlength=len(trusts)) for column in by_pair.T],
+        axis=1,
     )
-    referred = np.bincount(locality, weights=demand / factor, minlength=len(trusts))
-    staffed = np.bincount(locality, weights=demand / factor * plan.staffing, minlength=len(trusts))
-    share = np.divide(staffed, referred, out=np.ones_like(referred), where=referred > 0)
-    HospitalTrust.update_waits(list(trusts), referred, share, hospital)
+    referred = np.bincount(
+        locality, weights=by_pair[:, ELECTIVE] / plan.supplier_volume, minlength=len(trusts)
+    )
+    HospitalTrust.update_capacity(list(trusts), activity, referred, costs, hospital)
     icps = partnerships
     own = np.flatnonzero(icps.vertical & icps.is_open)
-    expected, elective = ledger.option_sums(("expected_elective", "elective"))[:, icps.option[own]]
-    icps.capacity[own] = np.maximum(expected / hospital.reference_load, 1e-9)
-    icps.waiting_weeks[own] = waiting_weeks(elective / icps.capacity[own], hospital)
+    if len(own):
+        treated = vertical_activity(ledger, icps, own)
+        demand = treated[:, ELECTIVE] / np.maximum(icps.elective_volume[own], 1e-9)
+        icps.update_capacity(own, treated, demand, hospital)

@@ -1,8 +1,10 @@
 """What care costs whoever provides it, and how a provider responds to what one more unit earns.
 
-:class:`HospitalCosts` gives the average and marginal cost of each activity; the response
-functions turn a margin into a decision: how much discretionary volume to add
-(:meth:`HospitalCosts.volume_response`), how many readmissions to avoid
+:class:`HospitalCosts` gives the average cost of each activity, the fixed part of it that
+a hospital's capacity carries (:attr:`HospitalCosts.capacity_cost`, see
+:mod:`sim.providers.capacity`) and the marginal cost one more unit has under that cost
+function; the response functions turn a margin into a decision: how much discretionary
+volume to add (:meth:`HospitalCosts.volume_response`), how many readmissions to avoid
 (:func:`readmission_response`) and how much to spend on prevention
 (:func:`prevention_response`). Trusts, practices and partnerships all use them, so the
 same prices bring the same response whoever earns them.
@@ -18,15 +20,25 @@ from sim.config.parameters import Behaviour, Costs, Utilisation
 from sim.config.scenario import Prices
 from sim.contracts.payment import SPELL_ALIASES
 
+CAPACITY_ACTIVITIES = ("outpatient", "elective", "emergency", "ae", "bed_days")
+"""What a hospital holds capacity for, in the order of an activity matrix's last axis
+(``emergency`` counts every emergency spell; ``bed_days`` every inpatient day)."""
+
 
 class HospitalCosts:
-    """What care costs whoever runs a hospital: average and marginal cost per activity.
+    """What care costs whoever runs a hospital: average, fixed and marginal cost per activity.
 
-    Tariff prices are national average costs, so the non-bed-day part of a spell is the
-    price less its mean stay at the bed-day cost; marginal cost is a share of that part
-    plus the stay. ACSC admissions and readmissions cost what emergency spells cost; a
-    bed day (or a delayed-transfer day) costs the bed-day rate. Community settings
-    provide outpatient and day-case care at a fixed ratio of the trust's average cost.
+    Tariff prices are national average costs, so the non-bed-day part of a spell
+    (:attr:`fixed`, by its old name) is the price less its mean stay at the bed-day cost.
+    A share ``hospital_fixed_share`` of every unit's average cost is the fixed cost of the
+    capacity that treats it (:attr:`capacity_cost`, per unit of capacity held); the rest
+    is variable. Capacity follows activity at ``capacity_adjustment_speed`` a year
+    (:mod:`sim.providers.capacity`), so one unit fewer this year saves its variable cost
+    and that share of its fixed cost: that is the marginal cost providers plan on, and the
+    cost their books then show. ACSC admissions and readmissions cost what emergency
+    spells cost; a bed day (or a delayed-transfer day) costs the bed-day rate. Community
+    settings provide outpatient and day-case care at a fixed ratio of the trust's average
+    cost.
     """
 
     def __init__(self, costs: Costs, utilisation: Utilisation):
@@ -41,7 +53,12 @@ class HospitalCosts:
             for a in ("outpatient", "elective", "emergency", "ae")
         }
         self.gp_consultation = prices["gp_consultation"]
-        self.marginal_share = costs.spell_marginal_share
+        self.fixed_share = costs.hospital_fixed_share
+        self.adjustment_speed = costs.capacity_adjustment_speed
+        unit = {**self.fixed, "bed_days": self.bed_day}
+        self.capacity_cost = np.array([self.fixed_share * unit[a] for a in CAPACITY_ACTIVITIES])
+        """GBP of fixed cost a year per unit of each :data:`CAPACITY_ACTIVITIES` held."""
+        self.marginal_share = 1.0 - self.fixed_share * (1.0 - self.adjustment_speed)
         self.community_ratio = {
             "outpatient": costs.community_outpatient_cost_ratio,
             "elective": costs.community_elective_cost_ratio,
@@ -49,21 +66,23 @@ class HospitalCosts:
         # per activity (spell aliases and bed days included), worked out once: providers
         # ask for these hundreds of times a year
         kinds = (*self.fixed, *SPELL_ALIASES, "bed_day", "delayed_day")
-        self._average = {a: self._unit_cost(a, 1.0) for a in kinds}
-        self._marginal = {a: self._unit_cost(a, self.marginal_share) for a in kinds}
+        self._average = {a: self._unit_cost(a) for a in kinds}
+        self._marginal = {a: self.marginal_share * self._average[a] for a in kinds}
         self._reference_margin = {a: self.margin_rate(self._average[a], a) for a in kinds}
 
-    def _unit_cost(self, activity: str, fixed_share: float) -> float:
-        """A share of the non-bed-day cost of one unit plus its stay at the bed-day cost."""
+    def _unit_cost(self, activity: str) -> float:
+        """The non-bed-day cost of one unit plus its stay at the bed-day cost."""
         a = SPELL_ALIASES.get(activity, activity)
         if a in ("bed_day", "delayed_day"):
             return self.bed_day
-        return fixed_share * self.fixed[a] + self.los.get(a, 0.0) * self.bed_day
+        return self.fixed[a] + self.los.get(a, 0.0) * self.bed_day
 
     def average(self, activity: str) -> float:
         return self._average[activity]
 
     def marginal(self, activity: str) -> float:
+        """What one unit fewer this year saves a hospital staffed to its activity: the
+        variable cost and the share of the fixed cost its capacity sheds in the year."""
         return self._marginal[activity]
 
     def community(self, activity: str) -> float:
@@ -84,7 +103,9 @@ class HospitalCosts:
         return math.exp(elasticity * gap)
 
     def hospital_cost(self, counts: dict[str, float], bed_days: float) -> float:
-        """Total cost of hospital activity (``counts['emergency']`` counts all emergency spells)."""
+        """Total cost of hospital activity at average cost, as a hospital staffed to it
+        spends (``counts['emergency']`` counts all emergency spells); capacity held beyond
+        it adds its stranded cost (:mod:`sim.providers.capacity`)."""
         return sum(self.fixed[a] * counts[a] for a in self.fixed) + bed_days * self.bed_day
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.config.parameters import Behaviour
+from sim.config.parameters import Behaviour, Hospital
 from sim.patients.modifiers import Scope
+from sim.providers.capacity import empty_staffing, follow_activity
 from sim.providers.costs import HospitalCosts
 from sim.providers.partnership_plans import PartnershipMember, PartnershipPlanning
 
@@ -53,8 +54,9 @@ PLAN = {  # column: what a new ICP starts with (quality and waits start at the s
     "applied_emergency": 1.0,  # on high-risk enrolees' ACSC and other emergency
     "applied_los": 1.0,  # admissions and on their length of stay
     "peer_quality": math.nan,  # other open ICPs' mean quality last year (NaN: none)
-    "capacity": 1e-9,  # own hospital's elective capacity (vertical only)
+    "capacity": 1e-9,  # own hospital's electives a year at the reference load (vertical only)
     "waiting_weeks": math.nan,  # own hospital's elective wait (vertical only)
+    "stranded_cost": 0.0,  # GBP, own hospital's fixed cost of unused capacity (vertical only)
 }
 STATUS = {"is_open": False, "failed": False, "contestable": True, "years_active": 0}
 FIXED = (
@@ -96,10 +98,13 @@ class Partnerships(PartnershipPlanning):
     """Every ICP's plan, expectations and status, a row per ICP in the order they were added.
 
     Columns are numpy arrays named as the agents' attributes (:data:`PLAN`, :data:`STATUS`,
-    ``expect_`` + :data:`EXPECTED`) plus each ICP's fixed terms (:data:`FIXED`). The year's
-    planning (:meth:`plan`, from :class:`PartnershipPlanning`), the rate factors it declares
-    (:meth:`rate_factors`), its costs (:meth:`own_costs`) and learning
-    (:meth:`update_expectations`) work on many rows at once.
+    ``expect_`` + :data:`EXPECTED`) plus each ICP's fixed terms (:data:`FIXED`), and
+    :attr:`staffed`, its own hospital's staffed capacity (a row per ICP, a column per
+    :data:`~sim.providers.costs.CAPACITY_ACTIVITIES`; vertical only). The year's planning
+    (:meth:`plan`, from :class:`PartnershipPlanning`), the rate factors it declares
+    (:meth:`rate_factors`), its own hospital's capacity (:meth:`update_capacity`), its
+    costs (:meth:`own_costs`) and learning (:meth:`update_expectations`) work on many rows
+    at once.
     """
 
     def __init__(self, costs: HospitalCosts, behaviour: Behaviour):
@@ -108,6 +113,7 @@ class Partnerships(PartnershipPlanning):
         self.columns = (*PLAN, *STATUS, *(f"expect_{k}" for k in EXPECTED), *FIXED)
         for name in self.columns:
             setattr(self, name, np.zeros(0, dtype=NOT_FLOAT.get(name, float)))
+        self.staffed = empty_staffing(0)
 
     def __len__(self) -> int:
         return len(self.members)
@@ -135,6 +141,7 @@ class Partnerships(PartnershipPlanning):
         for name in self.columns:
             column = getattr(self, name)
             setattr(self, name, np.append(column, np.array(start[name], dtype=column.dtype)))
+        self.staffed = np.vstack([self.staffed, empty_staffing(1)])
         self.members.append(icp)
         return len(self.members) - 1
 
@@ -178,17 +185,33 @@ class Partnerships(PartnershipPlanning):
             )
         )
 
+    def update_capacity(
+        self, rows: np.ndarray, activity: np.ndarray, elective_demand: np.ndarray, params: Hospital
+    ) -> None:
+        """The own hospitals of the vertical ICPs in ``rows``: capacity, stranded cost and
+        wait this year from what each treated (``activity``: a row each, a column per
+        capacity activity) and the electives referred to it, as every trust's
+        (:func:`~sim.providers.capacity.follow_activity`)."""
+        year = follow_activity(self.staffed[rows], activity, elective_demand, self.costs, params)
+        self.staffed[rows] = year.staffed
+        self.stranded_cost[rows] = year.stranded_cost
+        self.waiting_weeks[rows] = year.waiting_weeks
+        self.capacity[rows] = year.elective_capacity
+
     # ------------------------------------------------------------------ the year's end
 
     def own_costs(
         self, enrolees: np.ndarray, high_risk_enrolees: np.ndarray, residents: np.ndarray
     ) -> np.ndarray:
         """Each ICP's GBP of prevention, intermediate care, quality, running and fixed costs
-        this year (every row; the arguments have an entry per ICP)."""
+        this year (every row; the arguments have an entry per ICP), its own hospital's
+        stranded cost among them (vertical, open ICPs only: set this year by
+        :meth:`update_capacity`)."""
         return (
             (self.prevention_spend + self.intermediate_spend) * high_risk_enrolees
             + (self.quality_spend + self.management_cost) * enrolees
             + self.fixed_cost_per_resident * residents
+            + np.where(self.vertical & self.is_open, self.stranded_cost, 0.0)
         )
 
     def update_expectations(

@@ -82,6 +82,7 @@ class IntegratedCarePartnership(Provider):
     intermediate_effect = _column("intermediate_effect", "Share of its maximum effect.")
     capacity = _column("capacity", "Own hospital's elective capacity (vertical only).")
     waiting_weeks = _column("waiting_weeks", "Own hospital's elective wait (vertical only).")
+    stranded_cost = _column("stranded_cost", "GBP of its own hospital's unused fixed cost.")
 
     @property
     def vertical(self) -> bool:

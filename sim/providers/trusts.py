@@ -2,14 +2,13 @@
 
 A :class:`HospitalTrust` adds elective and outpatient volume where the margin is above the
 national-tariff reference (supplier-induced demand), lowers its threshold for emergency
-admission where admissions pay, avoids readmissions that earn it less than they cost, and
-staffs its elective capacity to its margin, so waits rise when activity stops paying
-(:func:`waiting_weeks`).
+admission where admissions pay and avoids readmissions that earn it less than they cost.
+Its capacity, cost and waits follow the model every hospital shares
+(:mod:`sim.providers.capacity`): capacity follows activity with a lag, fixed costs are
+stranded when activity leaves, and waits rise as capacity is released after a cut.
 """
 
 from __future__ import annotations
-
-import math
 
 import mesa
 import numpy as np
@@ -17,7 +16,8 @@ import numpy as np
 from sim.config.parameters import Behaviour, Hospital
 from sim.contracts.payment import PaymentRule
 from sim.providers.accounts import Provider
-from sim.providers.costs import HospitalCosts, elementwise, readmission_response
+from sim.providers.capacity import empty_staffing, follow_activity
+from sim.providers.costs import HospitalCosts, readmission_response
 
 
 class HospitalTrust(Provider):
@@ -28,9 +28,11 @@ class HospitalTrust(Provider):
     ):
         super().__init__(model, name)
         self.locality = locality
-        self.capacity = max(capacity, 1e-9)
+        self.capacity = max(capacity, 1e-9)  # electives a year at the reference load
         self.params = params
         self.waiting_weeks = params.waiting_weeks_base
+        self.staffed = empty_staffing(1)[0]  # by CAPACITY_ACTIVITIES; NaN before year 1
+        self.stranded_cost = 0.0  # GBP this year of fixed cost of capacity left unused
 
     def induced_volume(
         self, rule: PaymentRule, activity: str, costs: HospitalCosts, elasticity: float
@@ -47,26 +49,25 @@ class HospitalTrust(Provider):
         return readmission_response(costs, rule.marginal_price("readmission"), b)
 
     @staticmethod
-    def update_waits(
+    def update_capacity(
         trusts: list[HospitalTrust],
+        activity: np.ndarray,
         elective_demand: np.ndarray,
-        capacity_factor: np.ndarray,
+        costs: HospitalCosts,
         params: Hospital,
     ) -> None:
-        """Each trust's wait from its referred demand against the capacity it staffs to its
-        margins (``capacity_factor``: a share of its capacity), all trusts at once."""
-        capacity = np.array([trust.capacity for trust in trusts])
-        load = elective_demand / (capacity * np.maximum(capacity_factor, 1e-9))
-        for trust, wait in zip(trusts, waiting_weeks(load, params).tolist(), strict=True):
-            trust.waiting_weeks = wait
-
-
-def waiting_weeks(load: np.ndarray, params: Hospital) -> np.ndarray:
-    """Referral-to-treatment wait at each load, rising exponentially as demand outruns
-    capacity, up to ``waiting_weeks_max`` (a handful of patients can far outrun a tiny
-    capacity)."""
-    growth = params.waiting_load_sensitivity * (
-        np.asarray(load, dtype=float) - params.reference_load
-    )
-    ceiling = math.log(params.waiting_weeks_max / params.waiting_weeks_base)
-    return params.waiting_weeks_base * elementwise(math.exp, np.minimum(growth, ceiling))
+        """Each trust's capacity, stranded cost and wait this year, all trusts at once, from
+        what it treated (``activity``: a row per trust, a column per capacity activity) and
+        the electives referred to it (:func:`~sim.providers.capacity.follow_activity`)."""
+        year = follow_activity(
+            np.array([trust.staffed for trust in trusts]),
+            activity,
+            elective_demand,
+            costs,
+            params,
+        )
+        for k, trust in enumerate(trusts):
+            trust.staffed = year.staffed[k]
+            trust.stranded_cost = float(year.stranded_cost[k])
+            trust.waiting_weeks = float(year.waiting_weeks[k])
+            trust.capacity = float(year.elective_capacity[k])

@@ -13,6 +13,7 @@ import pytest
 from sim.config.parameters import Behaviour, Costs, Hospital, Utilisation
 from sim.config.scenario import Prices
 from sim.providers.accounts import Provider, ProviderAccounts, row_attribute
+from sim.providers.capacity import waiting_weeks
 from sim.providers.commissioner import Commissioner
 from sim.providers.costs import (
     HospitalCosts,
@@ -22,7 +23,6 @@ from sim.providers.costs import (
 )
 from sim.providers.partnership_plans import CONTRACT_TERMS, PLANNED_ACTIVITIES
 from sim.providers.partnership_table import PLANNED_RATES, Expectations, Partnerships
-from sim.providers.trusts import waiting_weeks
 
 PRICES = Prices().as_dict()  # the national prices HospitalCosts starts from
 
@@ -32,7 +32,8 @@ def costs() -> HospitalCosts:
     return HospitalCosts(
         Costs(
             bed_day=300.0,
-            spell_marginal_share=0.5,
+            hospital_fixed_share=0.6,
+            capacity_adjustment_speed=0.25,
             community_outpatient_cost_ratio=0.6,
             community_elective_cost_ratio=0.8,
         ),
@@ -40,16 +41,22 @@ def costs() -> HospitalCosts:
     )
 
 
-def test_average_cost_is_the_price_and_marginal_cost_a_share_of_its_non_bed_day_part(costs):
+def test_average_cost_is_the_price_and_marginal_cost_sheds_a_share_of_the_fixed_part(costs):
+    """One unit fewer saves its variable 40% and a quarter (the capacity shed in a year) of
+    its fixed 60%: 55% of average cost, for every activity."""
     for activity, los in (("elective", 2.0), ("emergency", 5.0), ("outpatient", 0.0)):
-        fixed = PRICES[activity] - los * 300.0
-        assert costs.fixed[activity] == pytest.approx(fixed)
+        non_bed_day = PRICES[activity] - los * 300.0
+        assert costs.fixed[activity] == pytest.approx(non_bed_day)
         assert costs.average(activity) == pytest.approx(PRICES[activity])
-        assert costs.marginal(activity) == pytest.approx(0.5 * fixed + los * 300.0)
+        assert costs.marginal(activity) == pytest.approx(0.55 * PRICES[activity])
+    assert costs.capacity_cost.tolist() == pytest.approx(
+        [0.6 * costs.fixed[a] for a in ("outpatient", "elective", "emergency", "ae")] + [180.0]
+    )
     for alias in ("acsc", "readmission"):  # emergency spells by another name
         assert costs.average(alias) == costs.average("emergency")
         assert costs.marginal(alias) == costs.marginal("emergency")
-    assert costs.average("bed_day") == costs.marginal("delayed_day") == 300.0
+    assert costs.average("bed_day") == 300.0
+    assert costs.marginal("delayed_day") == pytest.approx(0.55 * 300.0)
     assert costs.community("outpatient") == pytest.approx(0.6 * PRICES["outpatient"])
     assert costs.community("elective") == pytest.approx(0.8 * PRICES["elective"])
 

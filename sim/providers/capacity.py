@@ -1,0 +1,100 @@
+"""Staffed capacity and its fixed cost: one model for trusts and ICP-run hospitals.
+
+Every hospital, a trust or the hospital a vertical ICP runs, holds capacity for each kind
+of activity (:data:`CAPACITY_ACTIVITIES`). Each year, for each activity:
+
+* staffed capacity moves a share ``speed`` (:attr:`HospitalCosts.adjustment_speed`) of the
+  way from last year's to this year's activity: staff, beds and theatres follow activity
+  only with a lag; a hospital starts staffed to its first year's activity, and for
+  electives to its first year's referred demand (what it would treat at the national
+  tariff the model is calibrated to), so a contract that cuts electives from the first
+  year sheds that capacity as slowly as any other;
+* the capacity it holds is what it staffs, or what it treats when that is more (the
+  excess is bought in: agency staff, extra sessions, at average cost);
+* its cost is the variable cost of what it treats plus the fixed cost of what it holds;
+  the fixed cost of capacity held but not used is stranded;
+* its elective wait is set by referred demand against the elective capacity it holds.
+
+So cutting activity saves at once only its variable cost, and the fixed cost as capacity
+is released; and the same cut gives the same wait, cost and stranded cost whoever makes it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config.parameters import Hospital
+from sim.providers.costs import CAPACITY_ACTIVITIES, HospitalCosts, elementwise
+
+ELECTIVE = CAPACITY_ACTIVITIES.index("elective")
+
+
+@dataclass(frozen=True)
+class CapacityYear:
+    """One year of some hospitals' capacity, a row per hospital."""
+
+    staffed: np.ndarray  # (hospitals, activities): capacity staffed this year
+    held: np.ndarray  # (hospitals, activities): capacity held (staffed, or used if more)
+    stranded_cost: np.ndarray  # GBP of fixed cost of capacity held but not used
+    waiting_weeks: np.ndarray  # elective wait
+    elective_capacity: np.ndarray  # electives a year at the reference load
+
+
+def waiting_weeks(load: np.ndarray, params: Hospital) -> np.ndarray:
+    """Referral-to-treatment wait at each load, rising exponentially as demand outruns
+    capacity, up to ``waiting_weeks_max`` (a handful of patients can far outrun a tiny
+    capacity)."""
+    growth = params.waiting_load_sensitivity * (
+        np.asarray(load, dtype=float) - params.reference_load
+    )
+    ceiling = math.log(params.waiting_weeks_max / params.waiting_weeks_base)
+    return params.waiting_weeks_base * elementwise(math.exp, np.minimum(growth, ceiling))
+
+
+def follow_activity(
+    staffed: np.ndarray,
+    activity: np.ndarray,
+    elective_demand: np.ndarray,
+    costs: HospitalCosts,
+    params: Hospital,
+) -> CapacityYear:
+    """This year's capacity of hospitals that staffed ``staffed`` last year (NaN rows: their
+    first year), treat ``activity`` and are referred ``elective_demand`` electives.
+
+    ``activity`` has a row per hospital and a column per :data:`CAPACITY_ACTIVITIES`.
+    """
+    activity = np.asarray(activity, dtype=float)
+    demand = np.asarray(elective_demand, dtype=float)
+    start = activity.copy()
+    start[:, ELECTIVE] = demand  # first year: staffed to referred elective demand
+    last = np.where(np.isnan(staffed), start, staffed)
+    now = last + costs.adjustment_speed * (activity - last)
+    held = np.maximum(now, activity)
+    idle = held - activity
+    capacity = held[:, ELECTIVE] / params.reference_load
+    load = np.divide(demand, capacity, out=np.zeros_like(demand), where=capacity > 0)
+    load[(capacity <= 0) & (demand > 0)] = np.inf  # referred, with nothing to treat them
+    return CapacityYear(
+        staffed=now,
+        held=held,
+        stranded_cost=fixed_cost(idle, costs),
+        waiting_weeks=waiting_weeks(load, params),
+        elective_capacity=capacity,
+    )
+
+
+def fixed_cost(capacity: np.ndarray, costs: HospitalCosts) -> np.ndarray:
+    """GBP of fixed cost of each row's ``capacity`` (a column per activity), added left to
+    right as a loop would (so every machine rounds alike)."""
+    total = np.zeros(len(capacity))
+    for column, unit in zip(np.asarray(capacity).T, costs.capacity_cost, strict=True):
+        total += column * unit
+    return total
+
+
+def empty_staffing(hospitals: int) -> np.ndarray:
+    """Staffed capacity of hospitals yet to run their first year (NaN: none staffed yet)."""
+    return np.full((hospitals, len(CAPACITY_ACTIVITIES)), np.nan)
