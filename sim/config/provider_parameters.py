@@ -45,7 +45,7 @@ class Costs(Strict):
         "share of the gap between a hospital's staffed capacity and its activity closed "
         "within a year (per year, both ways)",
         assumption=(0.1, 0.5),
-        gt=0,
+        ge=0,
         le=1,
         note="no published rate found; with the fixed share 0.5 it strands 37.5% of the cost "
         "of activity lost in its first year and recovers half of that in 2.4 years, within "

@@ -13,7 +13,9 @@ of activity (:data:`CAPACITY_ACTIVITIES`). Each year, for each activity:
   excess is bought in: agency staff, extra sessions, at average cost);
 * its cost is the variable cost of what it treats plus the fixed cost of what it holds;
   the fixed cost of capacity held but not used is stranded;
-* its elective wait is set by referred demand against the elective capacity it holds.
+* its elective wait is set by referred demand against the elective capacity it holds,
+  less what electives beyond referred demand (supplier-induced) take up: those spells use
+  theatres and staff but treat nobody on the waiting list.
 
 So cutting activity saves at once only its variable cost, and the fixed cost as capacity
 is released; and the same cut gives the same wait, cost and stranded cost whoever makes it.
@@ -74,7 +76,8 @@ def follow_activity(
     now = last + costs.adjustment_speed * (activity - last)
     held = np.maximum(now, activity)
     idle = held - activity
-    capacity = held[:, ELECTIVE] / params.reference_load
+    induced = np.maximum(0.0, activity[:, ELECTIVE] - demand)
+    capacity = (held[:, ELECTIVE] - induced) / params.reference_load
     load = np.divide(demand, capacity, out=np.zeros_like(demand), where=capacity > 0)
     load[(capacity <= 0) & (demand > 0)] = np.inf  # referred, with nothing to treat them
     return CapacityYear(
