@@ -112,13 +112,25 @@ def test_episode_bundle_cuts_readmissions_and_follow_ups() -> None:
 def test_episode_bundle_does_not_raise_electives() -> None:
     """A bundle removes the incentive to deliver increasing volumes (seed 004 L1360-1367):
     one more spell earns the bundle price but carries its follow-ups and readmissions, so
-    electives must not rise against the tariff beyond the noise of the paired differences.
-    (Priced at the whole bundle, electives rose by about 7%.)"""
+    trusts supply no electives beyond clinical need that the tariff would not (priced at the
+    whole bundle, electives rose by about 7%).
+
+    Electives per 1,000 may rise a little for another reason: the bundle's fewer
+    readmissions leave fewer amenable deaths, so more patients live to need an operation.
+    That is health, not an incentive, so electives are held only to within 0.5%.
+    """
     sc = scenario("episode_bundle_geisinger")
     bundle = arm(sc, reps=5)
     tariff = arm(with_overrides(sc, TARIFF), reps=5)
+    assert_not_greater(
+        per_rep(bundle, "induced_demand"), per_rep(tariff, "induced_demand"), what="induced"
+    )
     metric = "elective_admissions_per_1000"
-    assert_not_greater(per_rep(bundle, metric), per_rep(tariff, metric), what=metric)
+    rise = np.divide(per_rep(bundle, metric), per_rep(tariff, metric)) - 1
+    assert rise.max() < 0.005, f"electives rose by {rise.max():.2%} under the bundle"
+    assert_not_greater(
+        per_rep(bundle, "deaths_per_1000"), per_rep(tariff, "deaths_per_1000"), what="deaths"
+    )
 
 
 def test_marginal_rate_cuts_emergency_admissions_less_at_70_than_30_percent() -> None:
