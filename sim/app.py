@@ -14,8 +14,6 @@ the package in a source checkout; with none found the built-in defaults are offe
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,158 +21,25 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
-from sim.config.parameters import Choice
-from sim.config.scenario import (
-    RunConfig,
-    Scenario,
-    apply_override,
-    read_scenario_dict,
-    scenario_from_dict,
+from sim.config.controls import (  # noqa: F401  (re-exported: the page's scenario)
+    AS_IN_SCENARIO,
+    BUILT_IN,
+    DEFAULT_SCENARIO,
+    INERTIA,
+    REGIMES,
+    RISK_ADJUSTMENTS,
+    dashboard_scenario,
+    scenario_files,
+    urban_icp_count,
 )
+from sim.config.scenario import RunConfig
 from sim.engine.model import ICSModel
 from sim.report import plots
 
-AS_IN_SCENARIO = "as in scenario"
-BUILT_IN = "built-in defaults"
-REGIMES = ("tariff", "capitation", "blended")
-RISK_ADJUSTMENTS = ("none", "age_sex", "full")
 MAX_ICPS = 4
-DEFAULT_SCENARIO = "competing_icps_capitation"
-INERTIA = Choice.model_fields["inertia"].default
-"""The inertia control starts at ``choice.inertia`` as declared, with its unit and source."""
 YEARS = RunConfig.model_fields["years"].default
 PATIENTS = 10_000
 """A tenth of ``run.patients``, so that each simulated year redraws while the audience watches."""
-
-
-def scenario_dir() -> Path | None:
-    """Where the scenario files are: $ICSIM_SCENARIOS, ./scenarios, or beside the package."""
-    candidates = [
-        os.environ.get("ICSIM_SCENARIOS"),
-        Path.cwd() / "scenarios",
-        Path(__file__).resolve().parent.parent / "scenarios",
-    ]
-    for c in candidates:
-        if c and Path(c).is_dir() and any(Path(c).glob("*.toml")):
-            return Path(c)
-    return None
-
-
-def scenario_files() -> dict[str, Path | None]:
-    """Scenario choices by name (file stem); the built-in defaults when no folder exists."""
-    folder = scenario_dir()
-    if folder is None:
-        return {BUILT_IN: None}
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
-
-
-def _capitation_terms(current: dict[str, Any]) -> dict[str, Any]:
-    """The capitation terms inside a contract (itself, or its ``capitation`` part)."""
-    if current.get("kind") == "capitation":
-        return {k: v for k, v in current.items() if k != "scope"}
-    inner = current.get("capitation")
-    return {k: v for k, v in inner.items() if k != "scope"} if isinstance(inner, dict) else {}
-
-
-def _contract(current: dict[str, Any], regime: str, risk_adjustment: str) -> dict[str, Any]:
-    """An ICP contract for a payment regime, keeping the scenario's capitation settings.
-
-    "as in scenario" keeps the scenario's contract (any kind), changing only its risk
-    adjustment where it has capitation in it.
-    """
-    current = dict(current)
-    if regime == AS_IN_SCENARIO:
-        if risk_adjustment != AS_IN_SCENARIO:
-            if current.get("kind") == "capitation" or "risk_adjustment" in current:
-                current["risk_adjustment"] = risk_adjustment
-            elif isinstance(current.get("capitation"), dict):
-                current["capitation"] = {
-                    **current["capitation"],
-                    "risk_adjustment": risk_adjustment,
-                }
-        return current
-    capitation = {**_capitation_terms(current), "kind": "capitation"}
-    if risk_adjustment != AS_IN_SCENARIO:
-        capitation["risk_adjustment"] = risk_adjustment
-    if regime == "tariff":
-        return current if current.get("kind") == "tariff" else {"kind": "tariff"}
-    if regime == "capitation":
-        return capitation
-    share = (
-        {"capitation_share": current["capitation_share"]}
-        if current.get("kind") == "blended" and "capitation_share" in current
-        else {}
-    )
-    return {"kind": "blended", **share, "capitation": capitation}
-
-
-def _urban_locality(data: dict[str, Any]) -> str:
-    """The locality the ICP slider fills: ``urban`` where there is one, else the first."""
-    names = [loc["name"] for loc in data.get("localities", [{"name": "area"}])]
-    return "urban" if "urban" in names else names[0]
-
-
-def urban_icp_count(path: Path | None) -> int:
-    """How many ICPs a scenario file (None: the built-in defaults) has in its urban locality."""
-    data = read_scenario_dict(path) if path else Scenario().model_dump(mode="json")
-    urban = _urban_locality(data)
-    return sum(icp["localities"] == [urban] for icp in data.get("icps", []))
-
-
-def _urban_icps(data: dict[str, Any], n_icps: int) -> list[dict[str, Any]]:
-    """The scenario's ICPs with exactly ``n_icps`` in the urban (else first) locality.
-
-    Existing urban ICPs are kept in order; extra ones alternate virtual and vertical
-    integration and spread their main sites across the locality.
-    """
-    urban = _urban_locality(data)
-    icps = list(data.get("icps", []))
-    here = [i for i in icps if i["localities"] == [urban]]
-    others = [i for i in icps if i["localities"] != [urban]]
-    template = dict(here[0]) if here else {"years_integrated_at_start": 3}
-    kept = here[:n_icps]
-    taken = {i["name"] for i in icps}
-    for k in range(len(kept), n_icps):
-        name = next(
-            f"icp_{urban}_{j}" for j in range(k + 1, 100) if f"icp_{urban}_{j}" not in taken
-        )
-        taken.add(name)
-        kept.append(
-            {
-                **{key: template[key] for key in ("years_integrated_at_start",) if key in template},
-                "name": name,
-                "localities": [urban],
-                "integration": "virtual" if k % 2 == 0 else "vertical",
-                "site_position": round((k + 0.5) / n_icps, 2),
-            }
-        )
-    return kept + others
-
-
-def dashboard_scenario(
-    scenario: str = DEFAULT_SCENARIO,
-    payment_regime: str = AS_IN_SCENARIO,
-    risk_adjustment: str = AS_IN_SCENARIO,
-    inertia: float = INERTIA,
-    n_icps: int | None = None,
-) -> Scenario:
-    """The scenario the dashboard controls describe, validated like any scenario file.
-
-    ``n_icps`` None keeps the scenario's own ICPs, as "as in scenario" keeps its contracts.
-    """
-    files = scenario_files()
-    path = files.get(scenario)
-    data = read_scenario_dict(path) if path else Scenario().model_dump(mode="json")
-    if "contracts" not in data:
-        data["contracts"] = Scenario().model_dump(mode="json")["contracts"]
-    if n_icps is not None:
-        data["icps"] = _urban_icps(data, int(n_icps))
-    for name in {"icp", *(icp.get("contract", "icp") for icp in data["icps"])}:
-        data["contracts"][name] = _contract(
-            data["contracts"].get(name, {"kind": "capitation"}), payment_regime, risk_adjustment
-        )
-    apply_override(data, "choice.inertia", float(inertia), source="dashboard")
-    return scenario_from_dict(data, source=f"dashboard scenario '{scenario}'")
 
 
 class DashboardModel(ICSModel):
@@ -322,6 +187,18 @@ def CostPlot(model: DashboardModel) -> solara.Element:
     return _render(fig, model)
 
 
+def HealthPlot(model: DashboardModel) -> solara.Element:
+    """Deaths timely care would have avoided, per 1,000, by system: what cutting care costs."""
+    fig = _lines(model, "amenable_deaths_per_1000", "Amenable deaths", "Deaths per 1,000 per year")
+    return _render(fig, model)
+
+
+def UnmetNeedPlot(model: DashboardModel) -> solara.Element:
+    """Electives patients' conditions call for but did not get, per 1,000, by system."""
+    fig = _lines(model, "unmet_need_per_1000", "Unmet elective need", "Electives per 1,000")
+    return _render(fig, model)
+
+
 def Summary(model: DashboardModel) -> solara.Element:
     """What is running and the latest year's whole-population numbers, as text."""
     lines = [
@@ -340,6 +217,12 @@ def Summary(model: DashboardModel) -> solara.Element:
             f"{value[('all', 'emergency_admissions_per_1000')]:.1f} per 1,000 \u00b7 bed days "
             f"{value[('all', 'bed_days_per_1000')]:,.0f} per 1,000 \u00b7 spend "
             f"\u00a3{value[('all', 'cost_per_capita')]:,.0f} per head \u00b7 in an ICP {icp:.1%}"
+        )
+        lines.append(
+            f"Health: amenable deaths {value[('all', 'amenable_deaths_per_1000')]:.2f} per 1,000 "
+            f"\u00b7 QALYs lost {value[('all', 'qalys_lost_per_capita')]:.4f} per head "
+            f"\u00b7 unmet elective need {value[('all', 'unmet_need_per_1000')]:.1f} per 1,000 "
+            f"\u00b7 resource cost \u00a3{value[('all', 'resource_cost_per_capita')]:,.0f} per head"
         )
     else:
         lines.append("Move the controls, press Reset to apply them, then Step or \u25b6.")
@@ -371,7 +254,15 @@ def model_params() -> dict[str, Any]:
     }
 
 
-COMPONENTS = [(Summary, 0), (EnrolmentPlot, 0), (HospitalPlot, 0), (BedDaysPlot, 0), (CostPlot, 0)]
+COMPONENTS = [
+    (Summary, 0),
+    (EnrolmentPlot, 0),
+    (HospitalPlot, 0),
+    (BedDaysPlot, 0),
+    (CostPlot, 0),
+    (HealthPlot, 0),
+    (UnmetNeedPlot, 0),
+]
 
 
 def make_page(model: DashboardModel | None = None) -> solara.Element:

@@ -162,8 +162,11 @@ def test_dashboard_in_chromium(chromium, dashboard_url, tmp_path):
             expect(summary.get_by_text("ICPs paid 50% capitation")).to_be_visible()
 
             plots = summary.locator("img")
-            expect(plots).to_have_count(4, timeout=30_000)
-            before = [plots.nth(i).screenshot() for i in range(4)]
+            shown = (
+                6  # enrolment, emergency admissions, bed days, cost, amenable deaths, unmet need
+            )
+            expect(plots).to_have_count(shown, timeout=30_000)
+            before = [plots.nth(i).screenshot() for i in range(shown)]
 
             step = page.get_by_role("button", name="Step")
             for year in (1, 2, 3):
@@ -173,7 +176,8 @@ def test_dashboard_in_chromium(chromium, dashboard_url, tmp_path):
                 summary.get_by_text("Whole population, year 3: emergency admissions")
             ).to_be_visible()
             expect(page.get_by_text("Step: 3")).to_be_visible()
-            after = [plots.nth(i).screenshot() for i in range(4)]
+            expect(summary.get_by_text("Health: amenable deaths")).to_be_visible()
+            after = [plots.nth(i).screenshot() for i in range(shown)]
             changed = [b != a for b, a in zip(before, after, strict=True)]
             assert all(changed), f"plots that did not redraw: {changed}"
 
