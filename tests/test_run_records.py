@@ -131,3 +131,22 @@ def test_git_state_outside_a_checkout_says_so(monkeypatch: pytest.MonkeyPatch) -
         }
     finally:
         record.git_state.cache_clear()
+
+
+def test_a_sweep_records_its_overrides_and_keeps_its_runs(tmp_path: Path) -> None:
+    from sim.experiments.sweep import plan_sweep, run_sweep
+
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(
+        f'[sweep]\nname = "tiny"\nscenario = "{(SCENARIOS / "fragmented_tariff.toml").as_posix()}"\n'
+        'replicates = 1\npatients = 500\nyears = 1\n[set]\n"choice.inertia" = 3.0\n'
+        '[grid]\n"choice.inertia" = [2.0, 4.0]\n'
+    )
+    plan = plan_sweep(sweep)
+    out = tmp_path / "out"
+    run_sweep(plan, out, workers=0, progress=False)
+    run_sweep(plan, out, workers=0, progress=False)
+    info = json.loads((out / "sweep.json").read_text())
+    assert info["overrides"] == ["choice.inertia=3.0"]
+    assert (info["runs"], info["reused_runs"], info["ran_now"]) == (2, 2, 0)
+    assert info["code_hash"] == record.code_hash() and info["git"]

@@ -127,6 +127,17 @@ def command_line() -> list[str]:
     return ["icsim" if program in ("cli.py", "icsim", "__main__.py") else program, *sys.argv[1:]]
 
 
+def command_overrides() -> list[str]:
+    """The ``--set`` values of the command line (for records made without them to hand)."""
+    args, found = sys.argv[1:], []
+    for i, arg in enumerate(args):
+        if arg == "--set" and i + 1 < len(args):
+            found.append(args[i + 1])
+        elif arg.startswith("--set="):
+            found.append(arg.removeprefix("--set="))
+    return found
+
+
 def run_record(
     scenario: Scenario | None = None,
     overrides: Sequence[str] = (),
