@@ -108,11 +108,10 @@ def run(
     With more than one replicate the summary shows the mean and, in brackets, the range
     holding the middle 90% of replicates, and summary.csv is written too.
     """
-    from sim.base.files import atomic_write_csv
-    from sim.experiments.runs import RunSettings, run_replicates, summary_table, write_run
-    from sim.experiments.summary import final_year_summary
+    from sim.experiments.record import named_variant
+    from sim.experiments.runs import RunSettings, run_scenario, summary_table
 
-    sc = _load(scenario, set_)
+    sc = named_variant(_load(scenario, set_), set_ or [])
     with _experiment_errors():
         s = RunSettings.of(sc, seed, patients, years, replicates)
         out = out or Path("results") / sc.scenario.name
@@ -122,34 +121,20 @@ def run(
         )
         start = time.perf_counter()
         many = s.replicates > 1
-        metrics = run_replicates(
+        metrics = run_scenario(
             sc,
             out,
-            seed=s.seed,
-            replicates=s.replicates,
-            patients=s.patients,
-            years=s.years,
+            s,
+            overrides=set_ or [],
             workers=workers,
             scheduler=scheduler,
             progress_bar=many,
+            announce=console.print,
         )
     wall = time.perf_counter() - start
-    write_run(
-        out,
-        sc,
-        metrics,
-        seed=s.seed,
-        replicates=s.replicates,
-        wall_seconds=wall,
-        patients=s.patients,
-        years=s.years,
-    )
     title = f"{sc.scenario.name}: year {s.years}, whole population"
     written = "metrics.parquet, metrics.csv, scenario.toml, run.json"
     if many:
-        atomic_write_csv(
-            out / "summary.csv", final_year_summary(metrics, by=["scenario", "system", "metric"])
-        )
         written += ", summary.csv"
         title += f", mean [90% interval] of {s.replicates} replicates"
     print_table(console, summary_table(metrics, interval=many), title)
@@ -174,12 +159,13 @@ def compare(
     so with more than one replicate the differences from the first scenario are taken
     replicate by replicate and shown with the range holding the middle 90% of them.
     """
+    from sim.experiments.record import named_variant
     from sim.experiments.runs import RunSettings, run_comparison, write_differences
     from sim.experiments.summary import COMPARE_SHOWN
     from sim.report.compare import write_comparison
     from sim.report.terminal import difference_view
 
-    loaded = [_load(p, set_) for p in scenarios]
+    loaded = [named_variant(_load(p, set_), set_ or []) for p in scenarios]
     names = [sc.scenario.name for sc in loaded]
     if len(set(names)) != len(names):
         fail(f"scenario names must differ to be compared; got {', '.join(names)}")
@@ -188,7 +174,15 @@ def compare(
         console.print(
             f"Running {', '.join(names)}: {base.replicates} replicate(s) each, seed {base.seed} ..."
         )
-        metrics = run_comparison(loaded, out, base, workers=workers, scheduler=scheduler)
+        metrics = run_comparison(
+            loaded,
+            out,
+            base,
+            overrides=set_ or [],
+            workers=workers,
+            scheduler=scheduler,
+            announce=console.print,
+        )
     table = write_comparison(metrics, out)
     if base.replicates == 1:
         final = table["final_year"]

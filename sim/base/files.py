@@ -1,31 +1,79 @@
 """Atomic file writing: a file appears whole under its final name or not at all.
 
 A killed job never leaves half a file for a later one to read, so a rerun picks up where
-it stopped.
+it stopped. Files get the permissions the umask gives an ordinary new file (0666 less the
+umask), so colleagues sharing a results folder can read them, and their bytes are on disk
+(fsync) before they take their final name. :func:`replaced_folder` does the same for a
+whole output folder: it is built beside the old one and swapped in whole, so a folder
+never holds files of two runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    path = Path(path)
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (where the system lets a folder be synced)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _temp_beside(path: Path) -> str:
+    """A new temporary file next to ``path``, with the mode the umask gives a new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fd, 0o666 & ~current_umask())
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def _finish(tmp: str, path: Path) -> None:
+    """Sync the temporary file's bytes to disk, then give it its final name."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    path = Path(path)
+    tmp = _temp_beside(path)
+    try:
+        with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        _finish(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
 
@@ -36,17 +84,71 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = _temp_beside(path)
     try:
         df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        _finish(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
 
 
 def atomic_write_csv(path: Path, df: pd.DataFrame) -> None:
     atomic_write_text(path, df.to_csv(index=False))
+
+
+# --------------------------------------------------------------------------- whole folders
+
+RENAME_EXCHANGE = 2  # renameat2 flag (Linux): swap two paths in one step
+AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing folders in one atomic step; False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    done = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return done == 0
+
+
+def swap_in(staged: Path, target: Path) -> None:
+    """Put the folder ``staged`` at ``target``, the old ``target`` (if any) removed whole.
+
+    Where the system can, the two are exchanged in one step, so a reader sees the old
+    folder or the new one; elsewhere the old one is first moved aside.
+    """
+    staged, target = Path(staged), Path(target)
+    if not target.exists():
+        os.rename(staged, target)
+    elif _exchange(staged, target):
+        shutil.rmtree(staged)
+    else:
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.rename(target, old)
+        os.rename(staged, target)
+        shutil.rmtree(old)
+    _fsync_dir(target.parent)
+
+
+@contextlib.contextmanager
+def replaced_folder(target: Path) -> Iterator[Path]:
+    """Yield an empty folder beside ``target`` to fill; on success it replaces ``target`` whole.
+
+    On an error the new folder is removed and ``target`` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
+    os.chmod(staged, 0o777 & ~current_umask())
+    try:
+        yield staged
+        swap_in(staged, target)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise

@@ -1,10 +1,10 @@
 """Running many (scenario, replicate) runs on Dask, resumably.
 
 A run is a :class:`RunSpec`: a resolved scenario plus seed, replicate, patients and
-years. Its id hashes all of these, so the same run always has the same id and a result
-on disk can be trusted to belong to it. Each result is written to ``runs/<id>.parquet``
-atomically (a temporary file, then ``os.replace``) the moment it lands, so an interrupted
-job (Ctrl-C, a killed worker, a killed process) loses only the runs in flight, and running
+years. Its id hashes all of these and the model's code, so the same run always has the
+same id and a result on disk can be trusted to belong to it. Each result is written to
+``runs/<id>.parquet`` atomically (a temporary file, then ``os.replace``) the moment it
+lands, so an interrupted job (Ctrl-C, a killed worker, a killed process) loses only the runs in flight, and running
 it again skips every id already on disk. Nothing half-written is ever read: temporary
 files have names no reader looks for, and are swept away on the next start.
 
@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +37,7 @@ import sim
 from sim.base.files import atomic_write_parquet, atomic_write_text
 from sim.config.scenario import Scenario
 from sim.engine.run import simulate
+from sim.experiments.record import code_hash
 
 if TYPE_CHECKING:
     from dask.distributed import Client, Future
@@ -74,7 +76,9 @@ class RunSpec:
 
     @cached_property
     def run_id(self) -> str:
-        """Stable id: a hash of the resolved scenario, seed, replicate, size and icsim version."""
+        """Stable id: a hash of the resolved scenario, seed, replicate, size, icsim version
+        and the model's code (:func:`sim.experiments.record.code_hash`), so a result made
+        by other code is never reused."""
         return scenario_hash(
             self.scenario,
             seed=int(self.seed),
@@ -82,6 +86,7 @@ class RunSpec:
             patients=int(self.patients),
             years=int(self.years),
             icsim=sim.__version__,
+            code=code_hash(),
         )
 
 
@@ -295,8 +300,12 @@ def execute(
     label: str = "runs",
     on_done: Callable[[RunSpec], None] | None = None,
     client: Client | None = None,
+    announce: Callable[[str], None] | None = lambda note: print(note, file=sys.stderr),
 ) -> int:
     """Run every spec whose result is not yet in ``runs_dir``; return how many ran now.
+
+    Results already there (same code and inputs) are reused, and ``announce`` is told how
+    many (None: say nothing).
 
     ``workers=0`` (and no scheduler) runs in this process, one after another; otherwise
     runs go to ``client``, to the Dask cluster at ``scheduler``, or to a LocalCluster of
@@ -312,6 +321,10 @@ def execute(
     already = completed_ids(runs_dir)
     pending = [spec for spec in unique if spec.run_id not in already]
     done = len(unique) - len(pending)
+    if done and announce is not None:
+        announce(
+            f"reused {done} of {len(unique)} runs from an earlier run with the same code and inputs"
+        )
     failures: dict[str, str] = {}
     bars: list[tqdm] = []
 

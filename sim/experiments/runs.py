@@ -1,14 +1,17 @@
 """A scenario's replicates run and written to a results folder, and runs gathered into tables.
 
-Each replicate goes through the resumable executor, so completed ones are reused, and
-every file is written atomically (:mod:`sim.base.files`). :func:`combine` gathers the runs
+Each replicate goes through the resumable executor, so completed ones are reused (and
+said to be), every file is written atomically (:mod:`sim.base.files`), and a run's output
+folder is replaced whole, so it never holds another run's files. :func:`combine` gathers the runs
 of a sweep or sensitivity analysis into one tidy table.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,10 +22,16 @@ import pandas as pd
 from pydantic import ValidationError
 
 import sim
-from sim.base.files import atomic_write_csv, atomic_write_parquet, atomic_write_text
+from sim.base.files import (
+    atomic_write_csv,
+    atomic_write_parquet,
+    atomic_write_text,
+    replaced_folder,
+)
 from sim.config.scenario import RunConfig, Scenario, ScenarioError, scenario_to_toml
 from sim.engine.metrics import COLUMNS
-from sim.experiments.executor import RunSpec, execute, load_run
+from sim.experiments.executor import ExperimentError, RunSpec, execute, load_run, run_path
+from sim.experiments.record import resolved_scenario_hash, run_record
 from sim.experiments.summary import difference_table, final_year_summary, fmt_interval
 
 # --------------------------------------------------------------------------- a run on disk
@@ -67,59 +76,113 @@ class RunSettings:
         )
 
 
-def run_replicates(
+def replicate_specs(scenario: Scenario, settings: RunSettings) -> list[RunSpec]:
+    """The scenario's replicates: replicate r draws from the streams of (seed, r)."""
+    return [
+        RunSpec(
+            scenario=scenario,
+            seed=settings.seed,
+            replicate=rep,
+            patients=settings.patients,
+            years=settings.years,
+        )
+        for rep in range(settings.replicates)
+    ]
+
+
+RESULT_MARKS = ("run.json", "replicates", "metrics.parquet", "comparison.csv")
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an ``--out`` folder holding other files: it is replaced whole by the results."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ExperimentError(f"--out {out}: is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not any((out / m).exists() for m in RESULT_MARKS):
+        raise ExperimentError(
+            f"--out {out}: the folder holds files that are not icsim results, and an output "
+            "folder is replaced whole; give a new or empty folder, or an earlier output folder"
+        )
+
+
+def _execute(
+    specs: list[RunSpec], runs_dir: Path, announce: Callable[[str], None] | None, **options: Any
+) -> int:
+    """Run what is missing from ``runs_dir`` (``announce`` hears of any reused); return
+    how many were reused."""
+    total = len({spec.run_id for spec in specs})
+    return total - execute(specs, runs_dir, announce=announce, **options)
+
+
+def _publish(
+    out: Path, specs: Sequence[RunSpec], write: Callable[[Path], None], runs_dir: Path
+) -> None:
+    """Replace ``out`` whole by a folder of these runs (the resume state) and what ``write`` adds.
+
+    Runs of earlier, different runs in ``out`` go with the old folder, so nothing there
+    can be read as belonging to this one.
+    """
+    with replaced_folder(out) as staged:
+        kept = staged / "replicates"
+        kept.mkdir()
+        for run_id in dict.fromkeys(spec.run_id for spec in specs):
+            source, copy = run_path(runs_dir, run_id), run_path(kept, run_id)
+            try:
+                os.link(source, copy)
+            except OSError:
+                shutil.copy2(source, copy)
+        write(staged)
+
+
+def run_scenario(
     scenario: Scenario,
     out: Path,
+    settings: RunSettings,
     *,
-    seed: int,
-    replicates: int,
-    patients: int | None = None,
-    years: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    overrides: Sequence[str] = (),
     workers: int | None = 0,
     scheduler: str | None = None,
     progress_bar: bool = False,
+    announce: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Run replicates, each saved atomically to ``out/replicates/``; completed ones are reused.
+    """Run a scenario's replicates and replace ``out`` whole by their results; return metrics.
 
-    Replicate r draws from the streams of (seed, r), so scenarios run with the same seed
-    share common random numbers. ``workers=0`` runs them in this process; otherwise they go
-    to a local Dask cluster of that many workers (None: one per core) or to ``scheduler``.
-    ``progress`` is called with each replicate number as it finishes.
+    Replicates are saved as they land in ``out/replicates/``, so an interrupted run resumes
+    and one already made with the same code and inputs is reused (and ``announce`` told).
+    ``out`` then holds metrics (Parquet and CSV), the resolved scenario, ``run.json`` and,
+    with more than one replicate, ``summary.csv``. ``workers=0`` runs in this process;
+    otherwise on a local Dask cluster of that many workers (None: one per core) or at
+    ``scheduler``.
     """
-    runs_dir = Path(out) / "replicates"
-    specs = [
-        RunSpec(
-            scenario=scenario,
-            seed=int(seed),
-            replicate=rep,
-            patients=int(patients or scenario.run.patients),
-            years=int(years or scenario.run.years),
-        )
-        for rep in range(replicates)
-    ]
-    execute(
-        specs,
-        runs_dir,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress_bar,
-        label=scenario.scenario.name,
-        on_done=(lambda spec: progress(spec.replicate)) if progress is not None else None,
-    )
-    return pd.concat([load_run(runs_dir, spec.run_id) for spec in specs], ignore_index=True)
+    out = Path(out)
+    check_output_folder(out)
+    specs = replicate_specs(scenario, settings)
+    runs_dir = out / "replicates"
+    start = time.perf_counter()
+    options = {"workers": workers, "scheduler": scheduler, "progress": progress_bar}
+    reused = _execute(specs, runs_dir, announce, label=scenario.scenario.name, **options)
+    wall = time.perf_counter() - start
+    metrics = pd.concat([load_run(runs_dir, spec.run_id) for spec in specs], ignore_index=True)
+
+    def write(folder: Path) -> None:
+        record = run_record(scenario, overrides, reused=reused, runs=len(specs))
+        write_run(folder, scenario, metrics, settings, wall_seconds=wall, record=record)
+        if settings.replicates > 1:
+            by = ["scenario", "system", "metric"]
+            atomic_write_csv(folder / "summary.csv", final_year_summary(metrics, by=by))
+
+    _publish(out, specs, write, runs_dir)
+    return metrics
 
 
 def write_run(
     out: Path,
     scenario: Scenario,
     metrics: pd.DataFrame,
+    settings: RunSettings,
     *,
-    seed: int,
-    replicates: int,
     wall_seconds: float,
-    patients: int,
-    years: int,
+    record: dict[str, Any],
 ) -> None:
     """Write metrics (Parquet and CSV), the resolved scenario and run.json, each atomically."""
     out = Path(out)
@@ -129,13 +192,14 @@ def write_run(
     info = {
         "icsim_version": sim.__version__,
         "scenario": scenario.scenario.name,
-        "seed": seed,
-        "replicates": replicates,
-        "patients": patients,
-        "years": years,
+        "seed": settings.seed,
+        "replicates": settings.replicates,
+        "patients": settings.patients,
+        "years": settings.years,
         "wall_seconds": round(wall_seconds, 3),
         "python": platform.python_version(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **record,
     }
     atomic_write_text(out / "run.json", json.dumps(info, indent=2) + "\n")
 
@@ -145,58 +209,53 @@ def run_comparison(
     out: Path,
     settings: RunSettings,
     *,
+    overrides: Sequence[str] = (),
     workers: int | None = 0,
     scheduler: str | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Run scenarios on the same seed and write each one's run folder under ``out``.
+    """Run scenarios on the same seed and replace ``out`` whole by one run folder for each.
 
     Replicate r of every scenario draws from the streams of (seed, r): common random
     numbers, so the scenarios differ only by their mechanisms. All runs go to one executor
     call, so one cluster serves every scenario; ``out/replicates/`` makes it resumable.
-    Returns every scenario's metrics, in the order given.
+    ``out/run.json`` records the comparison. Returns every scenario's metrics, in the
+    order given.
     """
     out = Path(out)
-    specs = {
-        sc.scenario.name: [
-            RunSpec(
-                scenario=sc,
-                seed=settings.seed,
-                replicate=rep,
-                patients=settings.patients,
-                years=settings.years,
-            )
-            for rep in range(settings.replicates)
-        ]
-        for sc in scenarios
-    }
-    start = time.perf_counter()
+    check_output_folder(out)
+    specs = {sc.scenario.name: replicate_specs(sc, settings) for sc in scenarios}
+    every = [s for group in specs.values() for s in group]
     runs_dir = out / "replicates"
-    execute(
-        [s for group in specs.values() for s in group],
-        runs_dir,
-        workers=workers,
-        scheduler=scheduler,
-        progress=settings.replicates > 1,
-        label="compare",
-    )
+    start = time.perf_counter()
+    options = {"workers": workers, "scheduler": scheduler, "progress": settings.replicates > 1}
+    reused = _execute(every, runs_dir, announce, label="compare", **options)
     wall = time.perf_counter() - start
-    frames = []
-    for sc in scenarios:
-        df = pd.concat(
-            [load_run(runs_dir, spec.run_id) for spec in specs[sc.scenario.name]], ignore_index=True
-        )
-        write_run(
-            out / sc.scenario.name,
-            sc,
-            df,
-            seed=settings.seed,
-            replicates=settings.replicates,
-            wall_seconds=wall,
-            patients=settings.patients,
-            years=settings.years,
-        )
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
+    frames = {
+        name: pd.concat([load_run(runs_dir, s.run_id) for s in group], ignore_index=True)
+        for name, group in specs.items()
+    }
+
+    def write(folder: Path) -> None:
+        for sc in scenarios:
+            record = run_record(sc, overrides, reused=reused, runs=len(every))
+            name = sc.scenario.name
+            write_run(folder / name, sc, frames[name], settings, wall_seconds=wall, record=record)
+        info = {
+            "comparison": list(specs),
+            "seed": settings.seed,
+            "replicates": settings.replicates,
+            "patients": settings.patients,
+            "years": settings.years,
+            "wall_seconds": round(wall, 3),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **run_record(None, overrides, reused=reused, runs=len(every)),
+            "scenario_hashes": {sc.scenario.name: resolved_scenario_hash(sc) for sc in scenarios},
+        }
+        atomic_write_text(folder / "run.json", json.dumps(info, indent=2) + "\n")
+
+    _publish(out, every, write, runs_dir)
+    return pd.concat(frames.values(), ignore_index=True)
 
 
 def write_differences(

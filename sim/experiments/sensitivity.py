@@ -67,6 +67,7 @@ from sim.config.scenario import (
 from sim.engine.metrics import GROUPS, METRICS
 from sim.experiments.executor import execute
 from sim.experiments.inputs import Strict, validate, value_at
+from sim.experiments.record import command_overrides, run_record
 from sim.experiments.runs import combine
 from sim.experiments.sensitivity_indices import analyse, figure, output_matrix
 from sim.experiments.sensitivity_plan import SensitivityPlan
@@ -271,6 +272,7 @@ def run_sensitivity(
         label=plan.name,
     )
     wall = time.perf_counter() - start
+    unique = {spec.run_id for _, spec in plan.runs}
     params = [dict(zip(plan.keys, map(float, plan.X[row]), strict=True)) for row, _ in plan.runs]
     results = combine(
         list(zip(params, [s for _, s in plan.runs], strict=True)), out / "runs", plan.keys
@@ -300,6 +302,7 @@ def run_sensitivity(
         "wall_seconds": round(wall, 3),
         "python": platform.python_version(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **run_record(plan.base, command_overrides(), reused=len(unique) - ran, runs=len(unique)),
     }
     atomic_write_text(out / "sensitivity.json", json.dumps(info, indent=2) + "\n")
     return indices

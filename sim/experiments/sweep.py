@@ -26,7 +26,9 @@ point its own seed (independent streams), which is only useful to measure what C
 A sweep writes to its folder: ``runs/<id>.parquet`` as runs land (resumable), then
 ``results.parquet`` (one tidy table: the ``run`` columns, one column per swept key and
 ``run_id``), ``summary.csv`` (final year: mean and 90% interval across replicates),
-``plan.csv``, ``sweep.toml``, ``scenario.toml`` and ``sweep.json``.
+``plan.csv``, ``sweep.toml``, ``scenario.toml`` and ``sweep.json`` (the settings and the
+record of :func:`sim.experiments.record.run_record`). Its runs are its resume state, so
+the folder is added to, not replaced.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from sim.config.scenario import (
 )
 from sim.experiments.executor import RunSpec, execute
 from sim.experiments.inputs import Strict, validate, value_at
+from sim.experiments.record import run_record
 from sim.experiments.runs import combine
 from sim.experiments.summary import final_year_summary
 
@@ -145,6 +148,7 @@ class SweepPlan:
     years: int | None
     crn: bool
     text: str = ""
+    overrides: list[str] = field(default_factory=list)
     runs: list[tuple[Point, RunSpec]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -232,6 +236,7 @@ def plan_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPla
         years=meta.years,
         crn=meta.crn,
         text=path.read_text(),
+        overrides=[f"{key}={json.dumps(value)}" for key, value in fixed],
     )
 
 
@@ -299,6 +304,7 @@ def run_sweep(
         "wall_seconds": round(wall, 3),
         "python": platform.python_version(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **run_record(plan.base, plan.overrides, reused=n_runs(plan) - ran, runs=n_runs(plan)),
     }
     atomic_write_text(out / "sweep.json", json.dumps(info, indent=2) + "\n")
     return results
