@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from sim.base.files import atomic_write_bytes
 from sim.report.figures_final import COMPARISON_PANELS, comparison_panel, equity
+from sim.report.figures_outcomes import FOREST_METRICS, HEALTH_PANELS, forest, health_outcomes
 from sim.report.figures_time import (
     comparison_lines,
     cost_per_capita,
@@ -59,11 +60,15 @@ from sim.report.style import (
 __all__ = [
     "COMPARISON_PANELS",
     "FIGURES",
+    "COMPARISON_ONLY",
     "FIXED_COLOURS",
+    "FOREST_METRICS",
     "FORMATS",
+    "HEALTH_PANELS",
     "LABELS",
     "MARKERS",
     "OKABE_ITO",
+    "OUTCOME_FIGURES",
     "SOURCE",
     "SPARE_COLOURS",
     "STYLE",
@@ -76,9 +81,12 @@ __all__ = [
     "draw_line",
     "enrolment_shares",
     "equity",
+    "figures_for",
+    "forest",
     "from_metrics",
     "gbp",
     "grouped_bars",
+    "health_outcomes",
     "hospital_use",
     "icp_share",
     "interval",
@@ -114,8 +122,25 @@ FIGURES: dict[str, Callable[[Results], Figure]] = {
     "switching": switching,
     "equity": equity,
     "comparison_panel": comparison_panel,
+    "health_outcomes": health_outcomes,
+    "forest": forest,
 }
-"""Every figure ``icsim plot`` writes, by file stem."""
+"""Every figure ``icsim plot`` can write, by file stem."""
+
+COMPARISON_ONLY = frozenset({"forest"})
+"""Figures of differences between scenarios: drawn only for a comparison."""
+
+OUTCOME_FIGURES = ("comparison_panel", "health_outcomes", "forest")
+"""The figures ``icsim compare`` writes itself, beside its table."""
+
+
+def figures_for(results: Results, names: Iterable[str] | None = None) -> list[str]:
+    """The named figures (default: all) that make sense for these results, in order."""
+    wanted = list(names) if names is not None else list(FIGURES)
+    unknown = [n for n in wanted if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
+    return [n for n in wanted if results.by == "scenario" or n not in COMPARISON_ONLY]
 
 
 # --------------------------------------------------------------------------- writing
@@ -137,17 +162,22 @@ def save(fig: Figure, stem: Path, formats: Iterable[str] = FORMATS) -> list[Path
 def make_figures(results: Results, names: Iterable[str] | None = None) -> dict[str, Figure]:
     """Build the named figures (default: all) in the shared style."""
     with style():
-        return {name: FIGURES[name](results) for name in (names or FIGURES)}
+        return {name: FIGURES[name](results) for name in figures_for(results, names)}
 
 
 def plot_results(
-    results_dir: str | Path, out_dir: str | Path | None = None, formats: Iterable[str] = FORMATS
+    results_dir: str | Path,
+    out_dir: str | Path | None = None,
+    formats: Iterable[str] = FORMATS,
+    names: Iterable[str] | None = None,
 ) -> list[Path]:
-    """Write the whole figure set for a ``run`` or ``compare`` folder; returns the files."""
+    """Write the figure set (default: every figure that applies) for a ``run`` or ``compare``
+    folder; returns the files. Comparison-only figures are left out for a single scenario.
+    """
     results = load_results(results_dir)
     out = Path(out_dir) if out_dir is not None else Path(results_dir) / "figures"
     written: list[Path] = []
-    for name in FIGURES:
+    for name in figures_for(results, names):
         with style():
             fig = FIGURES[name](results)
         written += save(fig, out / name, formats)
