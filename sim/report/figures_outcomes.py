@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.engine.metric_catalogue import METRIC_CATALOGUE
-from sim.report.results import Results, interval, system_names
-from sim.report.style import dot_rows, label, legend_below, new_figure
+from sim.report.results import Results, interval, series, system_names
+from sim.report.style import dot_rows, draw_line, label, legend_below, new_figure, year_axis
 
 HEALTH_PANELS = (
     ("deaths_per_1000", "Deaths", "per 1,000 people per year", 1.0, "{:.2f}"),
@@ -106,4 +106,21 @@ def forest(results: Results) -> Figure:
             unit = unit.replace("per person", "per 1,000 people")
         ax.set_xlabel(f"Difference\n({unit})")
     legend_below(panel, axes)
+    return fig
+
+
+def metric_over_time(results: Results, metric: str) -> Figure:
+    """Any one metric by year, one line per scenario (or system), with its 90% band."""
+    info = METRIC_CATALOGUE.get(metric)
+    if info is None or not (results.metrics["metric"] == metric).any():
+        raise ValueError(f"--metric {metric}: these results hold no metric of that name")
+    fig, panel = new_figure(
+        14, 8.5, title=f"{label(metric)}, whole population", note=results.source(info.definition)
+    )
+    ax = panel.subplots()
+    for name, stats in series(results, metric).items():
+        draw_line(ax, stats, name, results.palette)
+    ax.set_ylabel(f"{label(metric)}\n({info.unit})")
+    year_axis(ax)
+    legend_below(panel, [ax])
     return fig

@@ -25,7 +25,13 @@ from matplotlib.figure import Figure
 
 from sim.base.files import atomic_write_bytes
 from sim.report.figures_final import COMPARISON_PANELS, comparison_panel, equity
-from sim.report.figures_outcomes import FOREST_METRICS, HEALTH_PANELS, forest, health_outcomes
+from sim.report.figures_outcomes import (
+    FOREST_METRICS,
+    HEALTH_PANELS,
+    forest,
+    health_outcomes,
+    metric_over_time,
+)
 from sim.report.figures_time import (
     comparison_lines,
     cost_per_capita,
@@ -34,7 +40,15 @@ from sim.report.figures_time import (
     selection,
     switching,
 )
-from sim.report.results import Results, from_metrics, icp_share, interval, load_results, series
+from sim.report.results import (
+    Results,
+    from_metrics,
+    icp_share,
+    interval,
+    load_results,
+    series,
+    until_year,
+)
 from sim.report.style import (
     FIXED_COLOURS,
     LABELS,
@@ -94,6 +108,7 @@ __all__ = [
     "legend_below",
     "load_results",
     "make_figures",
+    "metric_over_time",
     "new_figure",
     "panel_grid",
     "percent_axis",
@@ -139,7 +154,9 @@ def figures_for(results: Results, names: Iterable[str] | None = None) -> list[st
     wanted = list(names) if names is not None else list(FIGURES)
     unknown = [n for n in wanted if n not in FIGURES]
     if unknown:
-        raise ValueError(f"unknown figure {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
+        raise ValueError(
+            f"--figures {', '.join(unknown)}: no such figure; choose from {', '.join(FIGURES)}"
+        )
     return [n for n in wanted if results.by == "scenario" or n not in COMPARISON_ONLY]
 
 
@@ -170,15 +187,32 @@ def plot_results(
     out_dir: str | Path | None = None,
     formats: Iterable[str] = FORMATS,
     names: Iterable[str] | None = None,
+    *,
+    year: int | None = None,
+    metrics: Iterable[str] = (),
 ) -> list[Path]:
     """Write the figure set (default: every figure that applies) for a ``run`` or ``compare``
     folder; returns the files. Comparison-only figures are left out for a single scenario.
+
+    ``year`` makes that year the final one (figures over time stop there); each of
+    ``metrics`` adds a figure ``metric_<name>`` of that metric by year.
     """
+    formats = list(formats)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"--format {', '.join(bad)}: choose from {', '.join(FORMATS)}")
     results = load_results(results_dir)
+    if year is not None:
+        results = until_year(results, year)
+    chosen = figures_for(results, names)
     out = Path(out_dir) if out_dir is not None else Path(results_dir) / "figures"
+    with style():
+        built = [(f"metric_{m}", metric_over_time(results, m)) for m in metrics]
     written: list[Path] = []
-    for name in figures_for(results, names):
+    for name in chosen:
         with style():
             fig = FIGURES[name](results)
+        written += save(fig, out / name, formats)
+    for name, fig in built:
         written += save(fig, out / name, formats)
     return written

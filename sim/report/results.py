@@ -109,6 +109,22 @@ def load_results(results_dir: str | Path) -> Results:
     return results
 
 
+def until_year(results: Results, year: int) -> Results:
+    """The results up to and including ``year``, so final-year figures show that year."""
+    years = sorted(set(results.metrics["year"].astype(int)))
+    if year not in years:
+        raise ValueError(f"--year {year}: these results hold years {years[0]} to {years[-1]}")
+    diffs = results.differences
+    return Results(
+        results.metrics[results.metrics["year"] <= year],
+        results.scenarios,
+        results.patients,
+        results.replicates,
+        results.palette,
+        None if diffs is None else diffs[diffs["year"] <= year],
+    )
+
+
 def interval(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean and 90% interval (5th, 95th percentile) of ``value`` across replicates."""
     grouped = df.groupby(keys, sort=False, observed=True)["value"]
