@@ -177,7 +177,7 @@ def compare(
     from sim.experiments.runs import RunSettings, run_comparison, write_differences
     from sim.experiments.summary import COMPARE_SHOWN
     from sim.report.compare import write_comparison
-    from sim.report.plots import OUTCOME_FIGURES, plot_results
+    from sim.report.plots import OUTCOME_FIGURES, plot_command
     from sim.report.terminal import difference_view
 
     loaded = [_load(p, set_) for p in scenarios]
@@ -194,14 +194,10 @@ def compare(
     if base.replicates == 1:
         final = table["final_year"]
         print_table(console, final.T, f"Final year (year {base.years}), whole population")
-        figures = plot_results(out, names=OUTCOME_FIGURES)
-        console.print(
-            f"Wrote {out}/comparison.csv, comparison.md and comparison.png, and "
-            f"{', '.join(OUTCOME_FIGURES)} to {figures[0].parent}/"
-        )
+        console.print(f"Wrote {out}/comparison.csv, comparison.md and comparison.png")
+        console.print(plot_command(out, figures=",".join(OUTCOME_FIGURES)))
         return
     summary, differences = write_differences(out, metrics, baseline=names[0])
-    figures = plot_results(out, names=OUTCOME_FIGURES)
     n = base.replicates
     print_table(
         console,
@@ -217,8 +213,9 @@ def compare(
         )
     console.print(
         f"Wrote {out}/comparison.csv, comparison.md, comparison.png, summary.csv "
-        f"and differences.csv, and {', '.join(OUTCOME_FIGURES)} to {figures[0].parent}/"
+        "and differences.csv"
     )
+    console.print(plot_command(out, figures=",".join(OUTCOME_FIGURES)))
 
 
 @app.command()
@@ -317,37 +314,18 @@ def plot(
     out: Annotated[
         Path | None, typer.Option(help="Figure folder (default RESULTS_DIR/figures).")
     ] = None,
-    figures: Annotated[
-        str | None,
-        typer.Option(help="Comma-separated figures to draw (default: every one that applies)."),
-    ] = None,
-    format_: Annotated[
-        str, typer.Option("--format", help="Comma-separated formats: png, svg, pdf.")
-    ] = "png,svg,pdf",
-    year: Annotated[
-        int | None, typer.Option(help="Year to show as the final one (default: the last).")
-    ] = None,
-    metric: Annotated[
-        list[str] | None,
-        typer.Option(help="Also draw this metric by year (metric_<name>); repeatable."),
-    ] = None,
+    figures: Annotated[str | None, typer.Option(help="Figures to draw, comma-separated.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="Of png, svg, pdf.")] = "png,svg,pdf",
+    year: Annotated[int | None, typer.Option(help="Year shown as the final one.")] = None,
+    metric: Annotated[list[str] | None, typer.Option(help="Also draw it by year.")] = None,
 ) -> None:
     """Write the seminar figure set (PNG, SVG and PDF) from a run or compare folder."""
-    from sim.report.plots import plot_results
+    from sim.report.plots import plot_command
 
-    names = [n.strip() for n in figures.split(",") if n.strip()] if figures else None
-    formats = [f.strip().lower() for f in format_.split(",") if f.strip()]
     try:
-        written = plot_results(results_dir, out, formats, names, year=year, metrics=metric or [])
+        console.print(plot_command(results_dir, out, figures, format_, year, metric or []))
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-        raise  # unreachable
-    folder = written[0].parent if written else out
-    stems = list(dict.fromkeys(p.stem for p in written))
-    console.print(
-        f"Wrote {len(stems)} figures ({', '.join(stems)}) as "
-        f"{', '.join(f.upper() for f in formats)} to {folder}/"
-    )
 
 
 @app.command()

@@ -112,6 +112,7 @@ __all__ = [
     "new_figure",
     "panel_grid",
     "percent_axis",
+    "plot_command",
     "plot_results",
     "save",
     "selection",
@@ -216,3 +217,27 @@ def plot_results(
     for name, fig in built:
         written += save(fig, out / name, formats)
     return written
+
+
+def plot_command(
+    results_dir: str | Path,
+    out_dir: str | Path | None = None,
+    figures: str | None = None,
+    formats: str = ",".join(FORMATS),
+    year: int | None = None,
+    metrics: Iterable[str] = (),
+) -> str:
+    """``icsim plot``: comma-separated figures and formats in, the figures written, a line out.
+
+    Raises ``ValueError`` (an unknown figure, format, year or metric) or
+    ``FileNotFoundError`` (no results) with a message naming the option.
+    """
+    names = [n.strip() for n in figures.split(",") if n.strip()] if figures else None
+    kinds = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    written = plot_results(results_dir, out_dir, kinds, names, year=year, metrics=metrics)
+    folder = written[0].parent if written else out_dir
+    stems = list(dict.fromkeys(p.stem for p in written))
+    return (
+        f"Wrote {len(stems)} figures ({', '.join(stems)}) as "
+        f"{', '.join(f.upper() for f in kinds)} to {folder}/"
+    )
