@@ -74,6 +74,7 @@ from sim.report.style import (
 __all__ = [
     "COMPARISON_PANELS",
     "FIGURES",
+    "CHOICE_FIGURES",
     "COMPARISON_ONLY",
     "FIXED_COLOURS",
     "FOREST_METRICS",
@@ -110,6 +111,7 @@ __all__ = [
     "make_figures",
     "metric_over_time",
     "new_figure",
+    "not_applicable",
     "panel_grid",
     "percent_axis",
     "plot_command",
@@ -150,6 +152,20 @@ OUTCOME_FIGURES = ("comparison_panel", "health_outcomes", "forest")
 """The figures ``icsim compare`` writes itself, beside its table."""
 
 
+CHOICE_FIGURES = frozenset({"enrolment_shares", "selection", "switching"})
+"""Figures of patients choosing between systems: drawn only where there is a choice."""
+
+
+def not_applicable(results: Results) -> dict[str, str]:
+    """Figures that make no sense for these results, with the reason."""
+    out = {}
+    if results.by != "scenario":
+        out |= dict.fromkeys(COMPARISON_ONLY, "a single scenario has no differences to draw")
+    if not set(results.metrics["system"]) - {"fragmented", "all"}:
+        out |= dict.fromkeys(CHOICE_FIGURES, "no scenario offers patients a choice of system")
+    return out
+
+
 def figures_for(results: Results, names: Iterable[str] | None = None) -> list[str]:
     """The named figures (default: all) that make sense for these results, in order."""
     wanted = list(names) if names is not None else list(FIGURES)
@@ -158,7 +174,8 @@ def figures_for(results: Results, names: Iterable[str] | None = None) -> list[st
         raise ValueError(
             f"--figures {', '.join(unknown)}: no such figure; choose from {', '.join(FIGURES)}"
         )
-    return [n for n in wanted if results.by == "scenario" or n not in COMPARISON_ONLY]
+    skip = not_applicable(results)
+    return [n for n in wanted if n not in skip]
 
 
 # --------------------------------------------------------------------------- writing
@@ -237,7 +254,10 @@ def plot_command(
     written = plot_results(results_dir, out_dir, kinds, names, year=year, metrics=metrics)
     folder = written[0].parent if written else out_dir
     stems = list(dict.fromkeys(p.stem for p in written))
-    return (
+    text = (
         f"Wrote {len(stems)} figures ({', '.join(stems)}) as "
         f"{', '.join(f.upper() for f in kinds)} to {folder}/"
     )
+    skipped = not_applicable(load_results(results_dir))
+    notes = [f"{n}: {why}" for n, why in skipped.items() if names is None or n in names]
+    return text + "".join(f"\nSkipped {note}" for note in sorted(notes))

@@ -134,3 +134,13 @@ def test_each_metric_is_reported_where_its_scope_says():
         expected = set(GROUPS) if info.scope == "every" else {"all"}
         assert groups == expected, (metric, sorted(groups))
         assert (systems == {"all"}) == (info.scope == "market"), (metric, sorted(systems))
+
+
+def test_choice_figures_are_skipped_without_a_choice():
+    """Only the fragmented default: no switching, enrolment or selection figures to draw."""
+    results = plots.from_metrics(_metrics())
+    skipped = plots.not_applicable(results)
+    assert set(skipped) == set(plots.CHOICE_FIGURES)
+    assert not set(plots.figures_for(results)) & plots.CHOICE_FIGURES
+    with_icp = _metrics().assign(system=lambda df: df["system"].replace("fragmented", "icp_a"))
+    assert plots.not_applicable(plots.from_metrics(with_icp)) == {}
