@@ -144,3 +144,19 @@ def test_choice_figures_are_skipped_without_a_choice():
     assert not set(plots.figures_for(results)) & plots.CHOICE_FIGURES
     with_icp = _metrics().assign(system=lambda df: df["system"].replace("fragmented", "icp_a"))
     assert plots.not_applicable(plots.from_metrics(with_icp)) == {}
+
+
+def test_terminal_tables_give_units_and_fit_80_columns():
+    from rich.console import Console
+
+    from sim.report.terminal import print_table
+
+    console = Console(width=80, record=True)
+    df = pd.DataFrame(
+        {"a_scenario_with_a_long_name": [1.0, 2.0], "another_long_scenario_name": [3.0, 4.0]},
+        index=pd.Index(["avoidable_emergency_admissions_per_1000", "cost_per_capita"], name="m"),
+    )
+    print_table(console, df, "title")
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "(GBP per person per year)" in text and "admissio" in text
