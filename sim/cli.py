@@ -207,7 +207,7 @@ def compare(
     if len(names) > 1:
         print_table(
             console,
-            difference_view(differences, names[0]),
+            difference_view(differences, names[0], names),
             f"Difference from {names[0]}, replicate by replicate (common random "
             f"numbers): mean [90% interval] of {n}",
         )

@@ -41,9 +41,12 @@ def print_table(console: Console, df: pd.DataFrame, title: str) -> None:
     console.print(table)
 
 
-def difference_view(differences: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Final-year, whole-population differences from ``baseline``: one column per scenario,
-    each cell ``mean [low, high]`` over the replicate-by-replicate differences."""
+def difference_view(
+    differences: pd.DataFrame, baseline: str, order: list[str] | None = None
+) -> pd.DataFrame:
+    """Final-year, whole-population differences from ``baseline``: one column per scenario
+    (in ``order``, the order given, when known), each cell ``mean [low, high]`` over the
+    replicate-by-replicate differences."""
     # Imported here: sim.experiments loads Dask, which the quick commands do not need.
     from sim.experiments.summary import COMPARE_SHOWN, fmt_interval
 
@@ -59,6 +62,8 @@ def difference_view(differences: pd.DataFrame, baseline: str) -> pd.DataFrame:
         ]
     )
     view = sel.pivot(index="metric", columns="scenario", values="cell")
+    if order is not None:
+        view = view[[s for s in order if s in view.columns]]
     view.columns = [f"{c} - {baseline}" for c in view.columns]
     return view.reindex([m for m in COMPARE_SHOWN if m in view.index])
 

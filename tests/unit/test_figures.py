@@ -162,3 +162,14 @@ def test_terminal_tables_give_units_and_fit_80_columns():
     assert (
         "(GBP per" in text and "issions_per_1000" in text
     )  # the unit shown, names wrapped, not cut
+
+
+def test_differences_are_listed_in_the_order_given():
+    from sim.report.terminal import difference_view
+
+    metrics = pd.concat(
+        [_metrics(), _metrics().query("scenario == 'cut'").assign(scenario="another")]
+    )
+    diffs = plots.from_metrics(metrics).paired()
+    view = difference_view(diffs, "base", ["base", "cut", "another"])
+    assert list(view.columns) == ["cut - base", "another - base"]
