@@ -32,6 +32,7 @@ from sim.report.figures_outcomes import (
     health_outcomes,
     metric_over_time,
 )
+from sim.report.figures_sweep import SWEEP_METRICS, load_sweep, sweep_figure
 from sim.report.figures_time import (
     comparison_lines,
     cost_per_capita,
@@ -120,7 +121,9 @@ __all__ = [
     "selection",
     "series",
     "style",
+    "SWEEP_METRICS",
     "switching",
+    "sweep_figure",
     "year_axis",
 ]
 
@@ -219,11 +222,22 @@ def plot_results(
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise ValueError(f"--format {', '.join(bad)}: choose from {', '.join(FORMATS)}")
+    out = Path(out_dir) if out_dir is not None else Path(results_dir) / "figures"
+    sweep = load_sweep(results_dir)
+    if sweep is not None:  # a sweep folder: the headline metrics against each swept key
+        frame, keys = sweep
+        if year is not None:
+            frame = frame[frame["year"] <= year]
+        written = []
+        for key in keys:
+            with style():
+                fig = sweep_figure(frame, key, keys)
+            written += save(fig, out / f"sweep_{key.replace('.', '_')}", formats)
+        return written
     results = load_results(results_dir)
     if year is not None:
         results = until_year(results, year)
     chosen = figures_for(results, names)
-    out = Path(out_dir) if out_dir is not None else Path(results_dir) / "figures"
     with style():
         built = [(f"metric_{m}", metric_over_time(results, m)) for m in metrics]
     written: list[Path] = []
@@ -258,6 +272,8 @@ def plot_command(
         f"Wrote {len(stems)} figures ({', '.join(stems)}) as "
         f"{', '.join(f.upper() for f in kinds)} to {folder}/"
     )
+    if load_sweep(results_dir) is not None:
+        return text
     skipped = not_applicable(load_results(results_dir))
     notes = [f"{n}: {why}" for n, why in skipped.items() if names is None or n in names]
     return text + "".join(f"\nSkipped {note}" for note in sorted(notes))

@@ -173,3 +173,21 @@ def test_differences_are_listed_in_the_order_given():
     diffs = plots.from_metrics(metrics).paired()
     view = difference_view(diffs, "base", ["base", "cut", "another"])
     assert list(view.columns) == ["cut - base", "another - base"]
+
+
+def test_plot_on_a_sweep_folder_draws_each_swept_key(tmp_path: Path):
+    """A sweep folder (results.parquet and sweep.json) gives one figure per swept key."""
+    import json
+
+    frames = []
+    for inertia in (1.5, 4.0):
+        for adjust in ("none", "full"):
+            df = _metrics().query("scenario == 'base'")
+            df = df.assign(value=df["value"] * inertia)
+            frames.append(df.assign(**{"choice.inertia": inertia, "risk.adjust": adjust}))
+    pd.concat(frames).to_parquet(tmp_path / "results.parquet")
+    (tmp_path / "sweep.json").write_text(json.dumps({"swept": ["choice.inertia", "risk.adjust"]}))
+    message = plots.plot_command(tmp_path, tmp_path / "figures", formats="png")
+    assert "2 figures" in message
+    for stem in ("sweep_choice_inertia", "sweep_risk_adjust"):
+        assert (tmp_path / "figures" / f"{stem}.png").stat().st_size > 1000
