@@ -41,6 +41,7 @@ from sim.report.figures_time import (
     selection,
     switching,
 )
+from sim.report.figures_tornado import load_indices, tornado
 from sim.report.results import (
     Results,
     from_metrics,
@@ -124,6 +125,7 @@ __all__ = [
     "SWEEP_METRICS",
     "switching",
     "sweep_figure",
+    "tornado",
     "year_axis",
 ]
 
@@ -223,6 +225,11 @@ def plot_results(
     if bad:
         raise ValueError(f"--format {', '.join(bad)}: choose from {', '.join(FORMATS)}")
     out = Path(out_dir) if out_dir is not None else Path(results_dir) / "figures"
+    indices = load_indices(results_dir)
+    if indices is not None:  # a sensitivity folder: the tornado chart
+        with style():
+            fig = tornado(indices)
+        return save(fig, out / "tornado", formats)
     sweep = load_sweep(results_dir)
     if sweep is not None:  # a sweep folder: the headline metrics against each swept key
         frame, keys = sweep
@@ -272,7 +279,7 @@ def plot_command(
         f"Wrote {len(stems)} figures ({', '.join(stems)}) as "
         f"{', '.join(f.upper() for f in kinds)} to {folder}/"
     )
-    if load_sweep(results_dir) is not None:
+    if load_sweep(results_dir) is not None or load_indices(results_dir) is not None:
         return text
     skipped = not_applicable(load_results(results_dir))
     notes = [f"{n}: {why}" for n, why in skipped.items() if names is None or n in names]

@@ -191,3 +191,25 @@ def test_plot_on_a_sweep_folder_draws_each_swept_key(tmp_path: Path):
     assert "2 figures" in message
     for stem in ("sweep_choice_inertia", "sweep_risk_adjust"):
         assert (tmp_path / "figures" / f"{stem}.png").stat().st_size > 1000
+
+
+def test_plot_on_a_sensitivity_folder_draws_a_tornado(tmp_path: Path):
+    """indices.csv gives a tornado chart; whiskers stop at zero, where mu* cannot go."""
+    indices = pd.DataFrame(
+        {
+            "parameter": ["choice.inertia", "utilisation.emergency_per_1000", "costs.x"] * 2,
+            "output": ["cost_per_capita"] * 3 + ["amenable_deaths_per_1000"] * 3,
+            "mu_star": [5.0, 20.0, 0.5, 0.01, 0.02, 0.0],
+            "mu_star_conf": [1.0, 4.0, 2.0, 0.005, 0.01, 0.01],
+            "sigma": [1.0] * 6,
+        }
+    )
+    indices.to_csv(tmp_path / "indices.csv", index=False)
+    message = plots.plot_command(tmp_path, tmp_path / "figures", formats="png,pdf")
+    assert "tornado" in message
+    assert (tmp_path / "figures" / "tornado.pdf").read_bytes()[:5] == b"%PDF-"
+    fig = plots.tornado(indices)
+    ax = fig.axes[0]
+    ends = [seg[:, 0].min() for c in ax.collections for seg in c.get_segments()]
+    assert min(ends) >= 0.0
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "utilisation.emergency_per_1000"
