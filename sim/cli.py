@@ -163,6 +163,7 @@ def compare(
     from sim.experiments.runs import RunSettings, run_comparison, write_differences
     from sim.experiments.summary import COMPARE_SHOWN
     from sim.report.compare import write_comparison
+    from sim.report.plots import OUTCOME_FIGURES, plot_command
     from sim.report.terminal import difference_view
 
     loaded = [named_variant(_load(p, set_), set_ or []) for p in scenarios]
@@ -188,6 +189,7 @@ def compare(
         final = table["final_year"]
         print_table(console, final.T, f"Final year (year {base.years}), whole population")
         console.print(f"Wrote {out}/comparison.csv, comparison.md and comparison.png")
+        console.print(plot_command(out, figures=",".join(OUTCOME_FIGURES)))
         return
     summary, differences = write_differences(out, metrics, baseline=names[0])
     n = base.replicates
@@ -199,7 +201,7 @@ def compare(
     if len(names) > 1:
         print_table(
             console,
-            difference_view(differences, names[0]),
+            difference_view(differences, names[0], names),
             f"Difference from {names[0]}, replicate by replicate (common random "
             f"numbers): mean [90% interval] of {n}",
         )
@@ -207,6 +209,7 @@ def compare(
         f"Wrote {out}/comparison.csv, comparison.md, comparison.png, summary.csv "
         "and differences.csv"
     )
+    console.print(plot_command(out, figures=",".join(OUTCOME_FIGURES)))
 
 
 @app.command()
@@ -305,19 +308,18 @@ def plot(
     out: Annotated[
         Path | None, typer.Option(help="Figure folder (default RESULTS_DIR/figures).")
     ] = None,
+    figures: Annotated[str | None, typer.Option(help="Figures to draw, comma-separated.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="Of png, svg, pdf.")] = "png,svg,pdf",
+    year: Annotated[int | None, typer.Option(help="Year shown as the final one.")] = None,
+    metric: Annotated[list[str] | None, typer.Option(help="Also draw it by year.")] = None,
 ) -> None:
     """Write the seminar figure set (PNG, SVG and PDF) from a run or compare folder."""
-    from sim.report.plots import FIGURES, plot_results
+    from sim.report.plots import plot_command
 
     try:
-        written = plot_results(results_dir, out)
-    except FileNotFoundError as exc:
+        console.print(plot_command(results_dir, out, figures, format_, year, metric or []))
+    except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-        raise  # unreachable
-    folder = written[0].parent if written else out
-    console.print(
-        f"Wrote {len(FIGURES)} figures ({', '.join(FIGURES)}) as PNG, SVG and PDF to {folder}/"
-    )
 
 
 @app.command()

@@ -44,8 +44,8 @@ def comparison(tmp_path_factory) -> Path:
     return out
 
 
-def _assert_figure_set(folder: Path) -> None:
-    for name in plots.FIGURES:
+def _assert_figure_set(folder: Path, names=None) -> None:
+    for name in names or plots.FIGURES:
         for fmt in plots.FORMATS:
             path = folder / f"{name}.{fmt}"
             assert path.is_file() and path.stat().st_size > 1000, f"{path} missing or empty"
@@ -58,12 +58,75 @@ def _assert_figure_set(folder: Path) -> None:
 def test_compare_then_plot_gives_the_whole_figure_set(comparison):
     result = _invoke("plot", str(comparison))
     _assert_figure_set(comparison / "figures")
-    assert "7 figures" in result.output
+    assert f"{len(plots.FIGURES)} figures" in result.output
+
+
+def test_compare_writes_the_outcome_figures_itself(comparison):
+    _assert_figure_set(comparison / "figures", plots.OUTCOME_FIGURES)
 
 
 def test_plot_a_single_run_folder(comparison, tmp_path):
     _invoke("plot", str(comparison / "competing_icps_capitation"), "--out", str(tmp_path))
-    _assert_figure_set(tmp_path)
+    single = [n for n in plots.FIGURES if n not in plots.COMPARISON_ONLY]
+    _assert_figure_set(tmp_path, single)
+    assert not (tmp_path / "forest.png").exists(), "no differences to draw for one scenario"
+
+
+def test_forest_intervals_come_from_differences_csv(comparison):
+    """The forest plot reads the paired 90% intervals that icsim compare wrote."""
+    from sim.report.figures_outcomes import forest_data
+
+    results = plots.load_results(comparison)
+    csv = pd.read_csv(comparison / "differences.csv")
+    last = csv["year"].max()
+    csv = csv[(csv["year"] == last) & (csv["system"] == "all") & (csv["group"] == "all")]
+    data = forest_data(results)
+    for metric, *_ in plots.FOREST_METRICS:
+        row = csv[(csv["metric"] == metric) & (csv["scenario"] == "competing_icps_capitation")]
+        drawn = data[metric].loc["competing_icps_capitation"]
+        assert drawn["lo"] == pytest.approx(row["low"].item()), metric
+        assert drawn["hi"] == pytest.approx(row["high"].item()), metric
+        assert drawn["mean"] == pytest.approx(row["mean"].item()), metric
+
+
+def test_plot_options_choose_figures_formats_year_and_metric(comparison, tmp_path):
+    result = _invoke(
+        "plot",
+        str(comparison),
+        "--out",
+        str(tmp_path),
+        "--figures",
+        "forest,health_outcomes",
+        "--format",
+        "svg",
+        "--year",
+        "2",
+        "--metric",
+        "qalys_lost_per_capita",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "forest.svg",
+        "health_outcomes.svg",
+        "metric_qalys_lost_per_capita.svg",
+    ]
+    assert "year 2" in (tmp_path / "forest.svg").read_text()
+    assert "3 figures" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--figures", "nope", "--figures nope"),
+        ("--format", "jpg", "--format jpg"),
+        ("--year", "9", "--year 9"),
+        ("--metric", "nope", "--metric nope"),
+    ],
+)
+def test_plot_options_are_checked(comparison, tmp_path, option, value, message):
+    result = runner.invoke(app, ["plot", str(comparison), "--out", str(tmp_path), option, value])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
 
 
 def test_plot_names_a_folder_without_results(tmp_path):

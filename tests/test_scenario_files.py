@@ -143,7 +143,7 @@ def test_cli_compare_writes_table_and_figure(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "comparison.csv")
     assert set(table["scenario"]) == {"fragmented_tariff", "competing_icps_capitation"}
-    assert (out / "comparison.md").read_text().startswith("| scenario |")
+    assert (out / "comparison.md").read_text().startswith("## Final year")
     assert (out / "comparison.png").stat().st_size > 10_000
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.base.files import atomic_write_csv, atomic_write_text
+from sim.engine.metric_catalogue import METRIC_CATALOGUE
+from sim.experiments.summary import fmt
 
 COMPARED = (
     "emergency_admissions_per_1000",
@@ -19,11 +21,17 @@ COMPARED = (
     "elective_admissions_per_1000",
     "outpatient_per_1000",
     "readmissions_per_1000",
-    "cost_per_capita",
-    "quality",
     "waiting_weeks",
+    "unmet_need_per_1000",
+    "deaths_per_1000",
+    "amenable_deaths_per_1000",
+    "qalys_lost_per_capita",
+    "quality",
+    "cost_per_capita",
+    "resource_cost_per_capita",
     "switching_rate",
 )
+"""Metrics in the comparison table: activity, then health, then money, in this order."""
 
 
 def comparison_table(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -50,11 +58,23 @@ def comparison_table(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def _markdown(table: pd.DataFrame) -> str:
-    cols = [f"{stat}: {metric}" for stat, metric in table.columns]
-    lines = ["| scenario | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for scenario, row in table.iterrows():
-        lines.append(f"| {scenario} | " + " | ".join(f"{v:,.3f}" for v in row.values) + " |")
-    return "\n".join(lines) + "\n"
+    """Metrics as rows (with their units), scenarios as columns: one table per statistic."""
+    scenarios = [str(s) for s in table.index]
+    parts = []
+    for stat, heading in (("final_year", "Final year"), ("mean_over_years", "Mean over years")):
+        block = table[stat]
+        lines = [
+            f"## {heading}, whole population",
+            "",
+            "| metric | unit | " + " | ".join(scenarios) + " |",
+            "|---" * (len(scenarios) + 2) + "|",
+        ]
+        for metric in [m for m in COMPARED if m in block.columns]:
+            unit = METRIC_CATALOGUE[metric].unit if metric in METRIC_CATALOGUE else ""
+            cells = " | ".join(fmt(v) for v in block[metric].to_numpy())
+            lines.append(f"| {metric} | {unit} | {cells} |")
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
 
 
 def figure(metrics: pd.DataFrame, path: Path) -> None:

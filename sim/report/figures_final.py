@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -16,7 +15,15 @@ from sim.report.results import (
     metric_rows,
     system_names,
 )
-from sim.report.style import gbp, grouped_bars, label, legend_below, new_figure, percent_axis
+from sim.report.style import (
+    dot_rows,
+    gbp,
+    grouped_bars,
+    label,
+    legend_below,
+    new_figure,
+    percent_axis,
+)
 
 
 def equity(results: Results) -> Figure:
@@ -97,16 +104,27 @@ COMPARISON_PANELS = (
         "{:,.1f}",
     ),
     ("bed_days_per_1000", "Bed days", "per 1,000 per year", 1.0, "{:,.0f}"),
-    ("cost_per_capita", "Spend per head", "GBP per person per year", 1.0, "£{:,.0f}"),
-    ("quality", "Quality index", "index, 0-1", 1.0, "{:.2f}"),
     ("waiting_weeks", "Elective wait", "weeks", 1.0, "{:.1f}"),
+    ("unmet_need_per_1000", "Unmet elective need", "per 1,000 per year", 1.0, "{:,.1f}"),
+    ("amenable_deaths_per_1000", "Amenable deaths", "per 1,000 per year", 1.0, "{:.2f}"),
+    ("qalys_lost_per_capita", "QALYs lost", "per 1,000 people per year", 1000.0, "{:,.1f}"),
+    ("quality", "Quality index", "index, 0-1", 1.0, "{:.2f}"),
+    ("cost_per_capita", "Commissioner spend", "GBP per person per year", 1.0, "£{:,.0f}"),
+    ("resource_cost_per_capita", "Resource cost", "GBP per person per year", 1.0, "£{:,.0f}"),
     ("switching_rate", "Switching", "% of enrolees per year", 100.0, "{:.1f}%"),
     ("icp_share", "Enrolled in an ICP", "% of population", 100.0, "{:.0f}%"),
 )
+"""(metric, title, unit, scale, format) of each panel: activity, health, then money."""
 
 
 def comparison_panel(results: Results) -> Figure:
-    """One page comparing scenarios (or systems) on the final year's key measures."""
+    """One page comparing scenarios (or systems) on the final year's key measures.
+
+    Health sits beside cost so a regime that saves money by withholding care shows what
+    it costs in health. Dots with 90% whiskers on axes that span the values (not bars from
+    zero, which make 103 and 97.6 look alike), with each row's difference from the
+    baseline (the first scenario, or the whole population) printed in percent.
+    """
     last = int(results.metrics["year"].max())
     what = "scenario" if results.by == "scenario" else "system"
     heading = (
@@ -114,13 +132,17 @@ def comparison_panel(results: Results) -> Figure:
         if what == "scenario"
         else f"{label(results.scenarios[0])}: systems compared, year {last}"
     )
+    reference = results.baseline if what == "scenario" else "all"
     fig, panel = new_figure(
-        20,
-        11.5,
+        22,
+        15.5,
         title=heading,
-        note=results.source("Whole population in the final simulated year."),
+        note=results.source(
+            f"Whole population in the final simulated year. Dashed line and percentages: "
+            f"difference from {label(reference)}. Axes span the values, not from zero."
+        ),
     )
-    axes = panel.subplots(2, 4).ravel()
+    axes = panel.subplots(3, 4).ravel()
     m = results.metrics
     final = m[(m["year"] == last) & (m["group"] == "all")]
     for ax, (metric, title, unit, scale, fmt) in zip(axes, COMPARISON_PANELS, strict=True):
@@ -140,38 +162,16 @@ def comparison_panel(results: Results) -> Figure:
         else:
             keys = system_names(final, with_all=metric != "icp_share")
         stats = interval(data, [what]).set_index(what)
-        keys = [k for k in keys if k in stats.index]
-        y = np.arange(len(keys))[::-1]
-        for yi, k in zip(y, keys, strict=True):
-            row = stats.loc[k]
-            colour, _ = results.palette(k)
-            err = None
-            if row["n"] > 1:
-                err = [[(row["mean"] - row["lo"]) * scale], [(row["hi"] - row["mean"]) * scale]]
-            ax.barh(
-                yi,
-                row["mean"] * scale,
-                color=colour,
-                label=label(k),
-                xerr=err,
-                capsize=5 if err else 0,
-                error_kw={"elinewidth": 2, "ecolor": "#222222"},
-            )
-            end = max(row["mean"], row["hi"] if err else row["mean"]) * scale
-            ax.annotate(
-                fmt.format(row["mean"] * scale),
-                (end, yi),
-                xytext=(8, 0),
-                textcoords="offset points",
-                va="center",
-                ha="left",
-                fontsize=14,
-            )
+        dot_rows(
+            ax,
+            stats,
+            keys,
+            results.palette,
+            scale=scale,
+            fmt=fmt,
+            reference=reference if metric != "icp_share" else None,
+        )
         ax.set_title(title)
         ax.set_xlabel(unit)
-        ax.set_yticks([])
-        ax.grid(axis="y", visible=False)
-        ax.margins(x=0.35)
-        ax.set_xlim(left=0)
     legend_below(panel, axes)
     return fig

@@ -25,6 +25,14 @@ from matplotlib.figure import Figure
 
 from sim.base.files import atomic_write_bytes
 from sim.report.figures_final import COMPARISON_PANELS, comparison_panel, equity
+from sim.report.figures_outcomes import (
+    FOREST_METRICS,
+    HEALTH_PANELS,
+    forest,
+    health_outcomes,
+    metric_over_time,
+)
+from sim.report.figures_sweep import SWEEP_METRICS, load_sweep, sweep_figure
 from sim.report.figures_time import (
     comparison_lines,
     cost_per_capita,
@@ -33,7 +41,16 @@ from sim.report.figures_time import (
     selection,
     switching,
 )
-from sim.report.results import Results, from_metrics, icp_share, interval, load_results, series
+from sim.report.figures_tornado import load_indices, tornado
+from sim.report.results import (
+    Results,
+    from_metrics,
+    icp_share,
+    interval,
+    load_results,
+    series,
+    until_year,
+)
 from sim.report.style import (
     FIXED_COLOURS,
     LABELS,
@@ -59,11 +76,16 @@ from sim.report.style import (
 __all__ = [
     "COMPARISON_PANELS",
     "FIGURES",
+    "CHOICE_FIGURES",
+    "COMPARISON_ONLY",
     "FIXED_COLOURS",
+    "FOREST_METRICS",
     "FORMATS",
+    "HEALTH_PANELS",
     "LABELS",
     "MARKERS",
     "OKABE_ITO",
+    "OUTCOME_FIGURES",
     "SOURCE",
     "SPARE_COLOURS",
     "STYLE",
@@ -76,9 +98,12 @@ __all__ = [
     "draw_line",
     "enrolment_shares",
     "equity",
+    "figures_for",
+    "forest",
     "from_metrics",
     "gbp",
     "grouped_bars",
+    "health_outcomes",
     "hospital_use",
     "icp_share",
     "interval",
@@ -86,15 +111,21 @@ __all__ = [
     "legend_below",
     "load_results",
     "make_figures",
+    "metric_over_time",
     "new_figure",
+    "not_applicable",
     "panel_grid",
     "percent_axis",
+    "plot_command",
     "plot_results",
     "save",
     "selection",
     "series",
     "style",
+    "SWEEP_METRICS",
     "switching",
+    "sweep_figure",
+    "tornado",
     "year_axis",
 ]
 
@@ -114,8 +145,42 @@ FIGURES: dict[str, Callable[[Results], Figure]] = {
     "switching": switching,
     "equity": equity,
     "comparison_panel": comparison_panel,
+    "health_outcomes": health_outcomes,
+    "forest": forest,
 }
-"""Every figure ``icsim plot`` writes, by file stem."""
+"""Every figure ``icsim plot`` can write, by file stem."""
+
+COMPARISON_ONLY = frozenset({"forest"})
+"""Figures of differences between scenarios: drawn only for a comparison."""
+
+OUTCOME_FIGURES = ("comparison_panel", "health_outcomes", "forest")
+"""The figures ``icsim compare`` writes itself, beside its table."""
+
+
+CHOICE_FIGURES = frozenset({"enrolment_shares", "selection", "switching"})
+"""Figures of patients choosing between systems: drawn only where there is a choice."""
+
+
+def not_applicable(results: Results) -> dict[str, str]:
+    """Figures that make no sense for these results, with the reason."""
+    out = {}
+    if results.by != "scenario":
+        out |= dict.fromkeys(COMPARISON_ONLY, "a single scenario has no differences to draw")
+    if not set(results.metrics["system"]) - {"fragmented", "all"}:
+        out |= dict.fromkeys(CHOICE_FIGURES, "no scenario offers patients a choice of system")
+    return out
+
+
+def figures_for(results: Results, names: Iterable[str] | None = None) -> list[str]:
+    """The named figures (default: all) that make sense for these results, in order."""
+    wanted = list(names) if names is not None else list(FIGURES)
+    unknown = [n for n in wanted if n not in FIGURES]
+    if unknown:
+        raise ValueError(
+            f"--figures {', '.join(unknown)}: no such figure; choose from {', '.join(FIGURES)}"
+        )
+    skip = not_applicable(results)
+    return [n for n in wanted if n not in skip]
 
 
 # --------------------------------------------------------------------------- writing
@@ -137,18 +202,85 @@ def save(fig: Figure, stem: Path, formats: Iterable[str] = FORMATS) -> list[Path
 def make_figures(results: Results, names: Iterable[str] | None = None) -> dict[str, Figure]:
     """Build the named figures (default: all) in the shared style."""
     with style():
-        return {name: FIGURES[name](results) for name in (names or FIGURES)}
+        return {name: FIGURES[name](results) for name in figures_for(results, names)}
 
 
 def plot_results(
-    results_dir: str | Path, out_dir: str | Path | None = None, formats: Iterable[str] = FORMATS
+    results_dir: str | Path,
+    out_dir: str | Path | None = None,
+    formats: Iterable[str] = FORMATS,
+    names: Iterable[str] | None = None,
+    *,
+    year: int | None = None,
+    metrics: Iterable[str] = (),
 ) -> list[Path]:
-    """Write the whole figure set for a ``run`` or ``compare`` folder; returns the files."""
-    results = load_results(results_dir)
+    """Write the figure set (default: every figure that applies) for a ``run`` or ``compare``
+    folder; returns the files. Comparison-only figures are left out for a single scenario.
+
+    ``year`` makes that year the final one (figures over time stop there); each of
+    ``metrics`` adds a figure ``metric_<name>`` of that metric by year.
+    """
+    formats = list(formats)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"--format {', '.join(bad)}: choose from {', '.join(FORMATS)}")
     out = Path(out_dir) if out_dir is not None else Path(results_dir) / "figures"
+    indices = load_indices(results_dir)
+    if indices is not None:  # a sensitivity folder: the tornado chart
+        with style():
+            fig = tornado(indices)
+        return save(fig, out / "tornado", formats)
+    sweep = load_sweep(results_dir)
+    if sweep is not None:  # a sweep folder: the headline metrics against each swept key
+        frame, keys = sweep
+        if year is not None:
+            frame = frame[frame["year"] <= year]
+        written = []
+        for key in keys:
+            with style():
+                fig = sweep_figure(frame, key, keys)
+            written += save(fig, out / f"sweep_{key.replace('.', '_')}", formats)
+        return written
+    results = load_results(results_dir)
+    if year is not None:
+        results = until_year(results, year)
+    chosen = figures_for(results, names)
+    with style():
+        built = [(f"metric_{m}", metric_over_time(results, m)) for m in metrics]
     written: list[Path] = []
-    for name in FIGURES:
+    for name in chosen:
         with style():
             fig = FIGURES[name](results)
         written += save(fig, out / name, formats)
+    for name, fig in built:
+        written += save(fig, out / name, formats)
     return written
+
+
+def plot_command(
+    results_dir: str | Path,
+    out_dir: str | Path | None = None,
+    figures: str | None = None,
+    formats: str = ",".join(FORMATS),
+    year: int | None = None,
+    metrics: Iterable[str] = (),
+) -> str:
+    """``icsim plot``: comma-separated figures and formats in, the figures written, a line out.
+
+    Raises ``ValueError`` (an unknown figure, format, year or metric) or
+    ``FileNotFoundError`` (no results) with a message naming the option.
+    """
+    names = [n.strip() for n in figures.split(",") if n.strip()] if figures else None
+    kinds = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    written = plot_results(results_dir, out_dir, kinds, names, year=year, metrics=metrics)
+    folder = written[0].parent if written else out_dir
+    stems = list(dict.fromkeys(p.stem for p in written))
+    text = (
+        f"Wrote {len(stems)} figures ({', '.join(stems)}) as "
+        f"{', '.join(f.upper() for f in kinds)} to {folder}/"
+    )
+    if load_sweep(results_dir) is not None or load_indices(results_dir) is not None:
+        return text
+    skipped = not_applicable(load_results(results_dir))
+    notes = [f"{n}: {why}" for n, why in skipped.items() if names is None or n in names]
+    return text + "".join(f"\nSkipped {note}" for note in sorted(notes))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.experiments.summary import paired_differences
 from sim.report.style import SOURCE, Palette
 
 
@@ -24,6 +25,8 @@ class Results:
     patients: int | None = None
     replicates: int = 1
     palette: Palette = field(default_factory=Palette)
+    differences: pd.DataFrame | None = None
+    """Paired differences from the first scenario (``differences.csv`` of a comparison)."""
 
     @property
     def by(self) -> str:
@@ -41,6 +44,21 @@ class Results:
         )
         text = f"{SOURCE} ({size}{reps}{bands})."
         return f"{text}\n{detail}" if detail else text
+
+    @property
+    def baseline(self) -> str:
+        """The scenario the others are compared with: the first given."""
+        return self.scenarios[0]
+
+    def paired(self) -> pd.DataFrame:
+        """Each scenario's difference from the baseline, replicate by replicate, summarised.
+
+        Read from the comparison's ``differences.csv`` when there is one, so figures show the
+        intervals the table reports; otherwise taken from the metrics the same way.
+        """
+        if self.differences is None:
+            self.differences = paired_differences(self.metrics, self.baseline)
+        return self.differences
 
 
 def from_metrics(metrics: pd.DataFrame, patients: int | None = None) -> Results:
@@ -82,7 +100,29 @@ def load_results(results_dir: str | Path) -> Results:
     if order.is_file():
         listed = [s for s in pd.read_csv(order)["scenario"].astype(str) if s in results.scenarios]
         results.scenarios = listed + [s for s in results.scenarios if s not in listed]
+    paired = root / "differences.csv"
+    if paired.is_file():
+        diffs = pd.read_csv(paired)
+        for col in ("scenario", "system", "group", "metric"):
+            diffs[col] = diffs[col].astype(str)
+        results.differences = diffs
     return results
+
+
+def until_year(results: Results, year: int) -> Results:
+    """The results up to and including ``year``, so final-year figures show that year."""
+    years = sorted(set(results.metrics["year"].astype(int)))
+    if year not in years:
+        raise ValueError(f"--year {year}: these results hold years {years[0]} to {years[-1]}")
+    diffs = results.differences
+    return Results(
+        results.metrics[results.metrics["year"] <= year],
+        results.scenarios,
+        results.patients,
+        results.replicates,
+        results.palette,
+        None if diffs is None else diffs[diffs["year"] <= year],
+    )
 
 
 def interval(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

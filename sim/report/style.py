@@ -261,3 +261,60 @@ def panel_grid(fig: Figure | SubFigure, n: int, max_cols: int = 3) -> list[Axes]
     for ax in axes[n:]:
         ax.set_visible(False)
     return list(axes[:n])
+
+
+def dot_rows(
+    ax: Axes,
+    stats: pd.DataFrame,
+    keys: list[str],
+    palette: Palette,
+    *,
+    scale: float = 1.0,
+    fmt: str = "{:,.1f}",
+    reference: str | None = None,
+    zero: bool = False,
+) -> None:
+    """One row per key: the mean as a dot, its 90% interval as a whisker, the value beside it.
+
+    ``stats`` is indexed by key with ``mean``, ``lo``, ``hi`` and ``n``. Dots, unlike bars,
+    need no axis from zero, so the axis spans the values and small differences stay visible;
+    ``reference`` (a key) draws its value as a dashed line and labels every other row with
+    its difference from it in percent, so the size of a difference is read as a number, not
+    a length. ``zero`` draws a line at zero instead (for differences).
+    """
+    keys = [k for k in keys if k in stats.index]
+    y = np.arange(len(keys))[::-1]
+    base = stats.loc[reference, "mean"] * scale if reference in stats.index else None
+    for yi, key in zip(y, keys, strict=True):
+        row = stats.loc[key]
+        colour, marker = palette(key)
+        mean = row["mean"] * scale
+        err = None
+        if row["n"] > 1:
+            err = [[mean - row["lo"] * scale], [row["hi"] * scale - mean]]
+        ax.errorbar(
+            mean,
+            yi,
+            xerr=err,
+            fmt=marker,
+            color=colour,
+            markersize=13,
+            elinewidth=3,
+            capsize=6 if err else 0,
+            label=label(key),
+        )
+        text = fmt.format(mean)
+        if base is not None and key != reference and base != 0:
+            text += f" ({(mean - base) / abs(base):+.1%})"
+        end = row["hi"] * scale if err else mean
+        ax.annotate(
+            text, (end, yi), xytext=(9, 0), textcoords="offset points", va="center", fontsize=13
+        )
+    if base is not None:
+        ax.axvline(base, color="#555555", linestyle="--", linewidth=1.5, zorder=0)
+    if zero:
+        ax.axvline(0.0, color="#222222", linewidth=1.5, zorder=0)
+    ax.set_yticks([])
+    ax.set_ylim(-0.7, len(keys) - 0.3)
+    ax.grid(axis="y", visible=False)
+    ax.margins(x=0.45)

@@ -93,10 +93,11 @@ def test_written_csv_and_markdown(
     assert csv.loc[1, "mean_over_years:cost_per_capita"] == pytest.approx(93.5)
 
     lines = (tmp_path / "comparison.md").read_text().splitlines()
-    assert lines[0] == (
-        "| scenario | final_year: cost_per_capita | final_year: quality | "
-        "mean_over_years: cost_per_capita | mean_over_years: quality |"
-    )
-    assert lines[1] == "|---|---|---|---|---|"
-    assert lines[2] == "| icps | 130.000 | 0.650 | 117.500 | 0.575 |"
-    assert lines[3] == "| tariff | 96.000 | 0.400 | 93.500 | 0.400 |"
+    # metrics as rows with their units, scenarios as columns, in the order given
+    assert lines[0] == "## Final year, whole population"
+    assert lines[2] == "| metric | unit | icps | tariff |"
+    assert lines[3] == "|---|---|---|---|"
+    assert lines[4] == "| quality | index, 0-1 | 0.650 | 0.400 |"
+    assert lines[5] == "| cost_per_capita | GBP per person per year | 130 | 96.0 |"
+    mean = lines.index("## Mean over years, whole population")
+    assert lines[mean + 5] == "| cost_per_capita | GBP per person per year | 118 | 93.5 |"

@@ -1,0 +1,161 @@
+"""What each metric means: its unit, a one-line definition and where it is reported.
+
+One declaration per metric, read by the metric dictionary (``docs/metrics.md``, written by
+``python -m sim.report.metric_dictionary``) and by the figures' axis labels, so a metric's
+unit and meaning are stated once. Scope says which cells of the tidy metrics frame hold it:
+
+* ``"every"``: every system (each provider option and ``all``) and every group;
+* ``"population"``: group ``all`` only, for the systems it applies to (books by provider
+  kind: practices in the fragmented default, ICPs in their own systems, each with ``all``);
+* ``"market"``: system ``all`` and group ``all`` only (one value for the whole market).
+
+A metric added to :data:`sim.engine.metrics.METRICS` needs an entry here; a test names any
+that lacks one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+Scope = Literal["every", "population", "market"]
+
+
+class MetricInfo(NamedTuple):
+    """A metric's unit, one-line definition and scope (see the module docstring)."""
+
+    unit: str
+    definition: str
+    scope: Scope = "every"
+
+
+_PER_1000 = "per 1,000 people per year"
+_GBP_HEAD = "GBP per person per year"
+_GBP_ENROLEE = "GBP per enrolee per year"
+
+METRIC_CATALOGUE: dict[str, MetricInfo] = {
+    "population": MetricInfo("people", "Patients registered in the system and group this year."),
+    "enrolment_share": MetricInfo("share, 0-1", "The system's share of the group's population."),
+    "switching_rate": MetricInfo(
+        "share of enrolees per year", "Enrolees who moved to this system from another this year."
+    ),
+    "mean_risk": MetricInfo("relative risk index", "Mean true risk of the system's enrolees."),
+    "gp_consultations_per_1000": MetricInfo(_PER_1000, "GP consultations."),
+    "outpatient_per_1000": MetricInfo(_PER_1000, "Outpatient attendances."),
+    "elective_admissions_per_1000": MetricInfo(_PER_1000, "Elective (planned) admissions."),
+    "emergency_admissions_per_1000": MetricInfo(
+        _PER_1000, "Emergency admissions, readmissions included."
+    ),
+    "avoidable_emergency_admissions_per_1000": MetricInfo(
+        _PER_1000, "Emergency admissions for ambulatory care sensitive conditions (ACSC)."
+    ),
+    "bed_days_per_1000": MetricInfo(_PER_1000, "Hospital bed days."),
+    "readmissions_per_1000": MetricInfo(_PER_1000, "Emergency readmissions."),
+    "ae_attendances_per_1000": MetricInfo(_PER_1000, "A&E attendances."),
+    "cost_per_capita": MetricInfo(
+        _GBP_HEAD,
+        "Commissioner spend: contract payments with settlements, support to trusts in "
+        "deficit and the transaction costs the commissioner bears.",
+    ),
+    "provider_surplus": MetricInfo(
+        "GBP per year", "Surplus of the system's providers this year.", "population"
+    ),
+    "quality": MetricInfo("index, 0-1", "Mean quality of the care enrolees received."),
+    "waiting_weeks": MetricInfo("weeks", "Mean elective waiting time enrolees faced."),
+    "selection_gap": MetricInfo(
+        "relative risk",
+        "Mean risk of the group's whole population less that of the system's enrolees "
+        "(positive: the system holds healthier patients).",
+    ),
+    "induced_demand": MetricInfo(
+        "share of clinical need", "Electives supplied above patients' clinical need."
+    ),
+    "under_service": MetricInfo(
+        "share of clinical need", "Clinical need for electives left unmet."
+    ),
+    "transaction_costs_per_capita": MetricInfo(
+        _GBP_ENROLEE,
+        "Contract administration, ICP running and fixed costs and procurement of new ICPs.",
+        "population",
+    ),
+    "fragmentation": MetricInfo(
+        "share, 0-1",
+        "Share of the system's care spend, at national prices, that the organisation its "
+        "patients are registered with is not financially accountable for.",
+        "population",
+    ),
+    "settlement_per_capita": MetricInfo(
+        _GBP_ENROLEE, "Year-end contract settlements (included in cost_per_capita)."
+    ),
+    "trust_income_per_capita": MetricInfo(
+        _GBP_ENROLEE, "Payments to acute trusts for the care of the system's patients."
+    ),
+    "provider_reserves": MetricInfo(
+        "GBP", "Reserves of the system's providers at year end.", "population"
+    ),
+    "icps_open": MetricInfo("ICPs", "Integrated care partnerships open at year end.", "market"),
+    "market_concentration": MetricInfo(
+        "Herfindahl index, 0-1", "Sum of squared enrolment shares of the systems.", "market"
+    ),
+    "resource_cost_per_capita": MetricInfo(
+        _GBP_HEAD,
+        "What the care cost the providers that delivered it, at their own costs, plus every "
+        "transaction and takeover cost.",
+        "population",
+    ),
+    "commissioner_transaction_costs_per_capita": MetricInfo(
+        _GBP_HEAD,
+        "Transaction costs the commissioner bears: contract administration and procurement.",
+        "population",
+    ),
+    "trust_revenue_per_capita": MetricInfo(
+        _GBP_ENROLEE, "Acute trusts' revenue for the care of the system's patients.", "population"
+    ),
+    "trust_cost_per_capita": MetricInfo(
+        _GBP_ENROLEE, "Acute trusts' cost of the care of the system's patients.", "population"
+    ),
+    "trust_surplus_per_capita": MetricInfo(
+        _GBP_ENROLEE, "Acute trusts' revenue less cost for the system's patients.", "population"
+    ),
+    "trust_support_per_capita": MetricInfo(
+        _GBP_ENROLEE,
+        "Bail-outs, write-offs and takeover costs for trusts in deficit.",
+        "population",
+    ),
+    "trust_reserves": MetricInfo("GBP", "Acute trusts' reserves at year end.", "market"),
+    "practice_revenue_per_capita": MetricInfo(
+        _GBP_ENROLEE, "GP practices' revenue for their patients' care.", "population"
+    ),
+    "practice_cost_per_capita": MetricInfo(
+        _GBP_ENROLEE, "GP practices' cost of their patients' care.", "population"
+    ),
+    "practice_surplus_per_capita": MetricInfo(
+        _GBP_ENROLEE, "GP practices' revenue less cost.", "population"
+    ),
+    "practice_reserves": MetricInfo("GBP", "GP practices' reserves at year end.", "population"),
+    "icp_revenue_per_capita": MetricInfo(
+        _GBP_ENROLEE, "ICPs' revenue for their enrolees' care.", "population"
+    ),
+    "icp_cost_per_capita": MetricInfo(
+        _GBP_ENROLEE, "ICPs' cost of their enrolees' care, running costs included.", "population"
+    ),
+    "icp_surplus_per_capita": MetricInfo(_GBP_ENROLEE, "ICPs' revenue less cost.", "population"),
+    "icp_reserves": MetricInfo("GBP", "ICPs' reserves at year end.", "population"),
+    "deaths_per_1000": MetricInfo(_PER_1000, "Deaths, in the system and group the dead were in."),
+    "amenable_deaths_per_1000": MetricInfo(
+        _PER_1000,
+        "Deaths timely care would have avoided: the excess over the probability of death "
+        "with full access, expected next year from this year's care.",
+    ),
+    "qalys_per_capita": MetricInfo(
+        "QALYs per person per year", "Quality-adjusted life years lived this year."
+    ),
+    "qalys_lost_per_capita": MetricInfo(
+        "QALYs per person per year",
+        "QALYs lost against full access: morbidity of care withheld or poor this year and "
+        "the discounted QALYs its amenable deaths take away.",
+    ),
+    "unmet_need_per_1000": MetricInfo(
+        _PER_1000, "Electives patients' conditions call for that were not supplied this year."
+    ),
+}
+"""Every metric's unit, definition and scope, in the order of the metric list."""
