@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from sim.config.parameters import Behaviour
+from sim.config.quality_parameters import QualityMeasure
 from sim.contracts.base import SELF_PROVIDED
 from sim.contracts.payment import PaymentRule
 from sim.providers.costs import (
@@ -82,6 +83,7 @@ class PartnershipPlanning:
     """
 
     members: list[PartnershipMember]
+    quality_measure: QualityMeasure  # how quality is measured: the tolerance of unmet need
 
     def __init__(self, costs: HospitalCosts, behaviour: Behaviour):
         self.costs = costs
@@ -187,6 +189,13 @@ class PartnershipPlanning:
         managed = b.referral_management_max * (
             1 - elementwise(math.exp, -np.maximum(net, 0.0) / b.referral_management_scale)
         )
+        # monitored quality counts need left unmet beyond the tolerance (sim.engine.quality),
+        # in the published index and in any quality payment, so a watched ICP cuts no further
+        watched = self.monitoring[rows] | (terms["monitors_quality"] > 0)
+        allowed = self.quality_measure.unmet_need_tolerance
+        managed = np.where(watched, np.minimum(managed, allowed), managed)
+        cut = rows[vertical & watched]
+        self.elective_volume[cut] = np.maximum(self.elective_volume[cut], 1.0 - allowed)
         self.referral_management[rows] = np.where(vertical, 0.0, managed)
         under_service = np.where(
             vertical, np.maximum(0.0, 1.0 - self.elective_volume[rows]), managed
