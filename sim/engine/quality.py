@@ -127,7 +127,10 @@ class QualityRecord:
 
     def measure(self, year: int, ledger: Ledger) -> np.ndarray:
         """Measure ``year``'s quality from its ledger and draw what will be published."""
-        outcomes = Outcomes.from_ledger(ledger)
+        return self.record(year, Outcomes.from_ledger(ledger))
+
+    def record(self, year: int, outcomes: Outcomes) -> np.ndarray:
+        """Measure ``year``'s quality from ``outcomes`` and draw what will be published."""
         self.measured[year] = quality_index(outcomes, self.params)
         rng = stream(self.seed, self.replicate, "quality_publication", year)
         counts = noisy_counts(outcomes, self.params.publication_noise, rng)
