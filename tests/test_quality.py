@@ -63,8 +63,10 @@ def test_a_monitored_icp_leaves_less_need_unmet_than_an_unmonitored_one() -> Non
 
 def test_noisier_publication_weakens_the_link_between_true_quality_and_enrolment() -> None:
     """Patients choose on what is published: with four times the sampling noise, the ICPs
-    whose outcomes were better gain fewer members the next year."""
-    sc = scenario("competing_icps_capitation")
+    whose outcomes were better gain fewer members the next year. Both arms publish raw
+    ratios (no prior events): at this test's size the ICPs' few events would otherwise be
+    shrunk to 'as expected' in both arms, hiding the noise this test is about."""
+    sc = scenario("competing_icps_capitation", {"quality.publication_prior_events": 0.0})
     plain = replicates(sc, REPS, PATIENTS, YEARS)
     noisy = replicates(
         with_overrides(sc, {"quality.publication_noise": 4.0}), REPS, PATIENTS, YEARS

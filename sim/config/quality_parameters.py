@@ -91,3 +91,11 @@ class QualityMeasure(Strict):
         "Jul 2013-Jun 2014): most differences are within noise",
         ge=0,
     )
+    publication_prior_events: float = P(
+        10.0,
+        "events as expected added to each published count and its expectation, shrinking "
+        "a small provider's published ratios towards 'as expected' (0: raw ratios)",
+        assumption=(0.0, 50.0),
+        note="SHMI bands 113 of 137 trusts 'as expected' (HSCIC SHMI Jul 2013-Jun 2014)",
+        ge=0,
+    )

@@ -20,7 +20,10 @@ patients' outcomes too.
 What is **published** is the same index computed from counts drawn with Poisson sampling
 noise (its own stream, ``quality_publication``), so the noise shrinks with the provider's
 size, and it is published ``publication_lag_years`` later: patients choosing in year t see
-year t-1's outcomes (SHMI is published 4-6 months after its 12-month window). Waits are
+year t-1's outcomes (SHMI is published 4-6 months after its 12-month window). A publisher
+bands a small provider's ratio 'as expected' unless the evidence is strong (113 of 137
+trusts sit in SHMI's 'as expected' band), so each published count ratio is shrunk towards 1
+by ``publication_prior_events`` added to observed and expected alike. Waits are
 administrative counts of every patient and carry no sampling noise. Before anything is
 published, patients see ``index_at_expected``.
 """
@@ -53,20 +56,29 @@ class Outcomes:
         return cls(dict(zip(READ, margins.astype(float), strict=True)))
 
 
-def _ratio_score(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """``1 - observed / expected`` in [-1, 1]; 0 (as expected) where nothing is expected."""
+def _ratio_score(observed: np.ndarray, expected: np.ndarray, prior: float = 0.0) -> np.ndarray:
+    """``1 - observed / expected`` in [-1, 1]; 0 (as expected) where nothing is expected.
+
+    ``prior`` events as expected are added to both (a gamma prior on the Poisson ratio), so
+    a provider with few events is published nearer 'as expected'.
+    """
+    observed, expected = observed + prior, expected + prior
     score = np.zeros(np.broadcast(observed, expected).shape)
     np.divide(observed, expected, out=score, where=expected > 0)
     return np.clip(np.where(expected > 0, 1.0 - score, 0.0), -1.0, 1.0)
 
 
 def quality_index(
-    outcomes: Outcomes, params: QualityMeasure, counts: dict[str, np.ndarray] | None = None
+    outcomes: Outcomes,
+    params: QualityMeasure,
+    counts: dict[str, np.ndarray] | None = None,
+    prior: float = 0.0,
 ) -> np.ndarray:
     """Each option's quality index (0-1; NaN without enrolees) from ``outcomes``.
 
     ``counts`` replaces the options' observed counts (not the population's, which set the
-    expectation) by published ones, drawn with sampling noise.
+    expectation) by published ones, drawn with sampling noise; ``prior`` events shrink each
+    counted ratio towards 1, as a publisher does (none for the true index).
     """
     s = outcomes.sums
     observed = {k: s[k][:-1] for k in COUNTED} | (counts or {})
@@ -77,15 +89,19 @@ def quality_index(
     mean_wait = s["waiting"][-1] / s["population"][-1] if s["population"][-1] > 0 else 0.0
     scores = {
         "amenable_deaths": _ratio_score(
-            observed["amenable_deaths"], per_risk["amenable_deaths"] * risk
+            observed["amenable_deaths"], per_risk["amenable_deaths"] * risk, prior
         ),
-        "avoidable_admissions": _ratio_score(observed["acsc"], per_risk["acsc"] * risk),
-        "readmissions": _ratio_score(observed["readmission"], per_risk["readmission"] * risk),
+        "avoidable_admissions": _ratio_score(observed["acsc"], per_risk["acsc"] * risk, prior),
+        "readmissions": _ratio_score(
+            observed["readmission"], per_risk["readmission"] * risk, prior
+        ),
         "waits": _ratio_score(s["waiting"][:-1], mean_wait * n),
         # meeting need is the standard, so unmet need only ever lowers the index
         "unmet_need": np.minimum(
             _ratio_score(
-                observed["unmet_need"], max(unmet_share, params.unmet_need_tolerance) * need
+                observed["unmet_need"],
+                max(unmet_share, params.unmet_need_tolerance) * need,
+                prior,
             ),
             0.0,
         ),
@@ -134,7 +150,8 @@ class QualityRecord:
         self.measured[year] = quality_index(outcomes, self.params)
         rng = stream(self.seed, self.replicate, "quality_publication", year)
         counts = noisy_counts(outcomes, self.params.publication_noise, rng)
-        self.sampled[year] = quality_index(outcomes, self.params, counts)
+        prior = self.params.publication_prior_events
+        self.sampled[year] = quality_index(outcomes, self.params, counts, prior)
         return self.measured[year]
 
     def published(self, year: int) -> np.ndarray:

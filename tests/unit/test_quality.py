@@ -52,6 +52,7 @@ def test_unmet_need_beyond_the_tolerance_lowers_the_index_and_within_it_does_not
 
 
 def test_published_quality_tracks_true_quality_with_noise_that_shrinks_with_size() -> None:
+    """Raw published ratios (no shrinkage): Poisson noise, relative error 1/sqrt(count)."""
     errors = {}
     for scale in (1.0, 100.0):
         out = outcomes(scale=scale, better=0.8)
@@ -69,6 +70,15 @@ def test_published_quality_tracks_true_quality_with_noise_that_shrinks_with_size
     assert errors[100.0].std() > 0
 
 
+def test_prior_events_shrink_a_small_providers_published_ratios_towards_expected() -> None:
+    out = outcomes(better=0.5)  # a 1,000-patient option with half the expected events
+    raw, shrunk = (quality_index(out, PARAMS, prior=m)[1] for m in (0.0, 10.0))
+    assert PARAMS.index_at_expected < shrunk < raw
+    big = outcomes(scale=1000.0, better=0.5)  # the same ratios on 1,000 times the events
+    big_raw, big_shrunk = (quality_index(big, PARAMS, prior=m)[1] for m in (0.0, 10.0))
+    assert big_raw == pytest.approx(raw) and big_shrunk == pytest.approx(big_raw, abs=0.005)
+
+
 def test_noise_scale_zero_publishes_the_true_index() -> None:
     out = outcomes(better=0.8)
     counts = noisy_counts(out, 0.0, stream(3, 0, "quality_publication"))
@@ -76,7 +86,9 @@ def test_noise_scale_zero_publishes_the_true_index() -> None:
 
 
 def test_year_ts_publication_reflects_year_t_minus_1() -> None:
-    record = QualityRecord(QualityMeasure(publication_noise=0.0), 2, seed=1, replicate=0)
+    record = QualityRecord(
+        QualityMeasure(publication_noise=0.0, publication_prior_events=0.0), 2, seed=1, replicate=0
+    )
     np.testing.assert_allclose(record.published(1), PARAMS.index_at_expected)  # nothing yet
     first = record.record(1, outcomes(better=0.8))
     np.testing.assert_allclose(record.published(1), PARAMS.index_at_expected)
@@ -88,7 +100,9 @@ def test_year_ts_publication_reflects_year_t_minus_1() -> None:
 
 
 def test_an_option_without_enrolees_keeps_its_last_publication() -> None:
-    record = QualityRecord(QualityMeasure(publication_noise=0.0), 2, seed=1, replicate=0)
+    record = QualityRecord(
+        QualityMeasure(publication_noise=0.0, publication_prior_events=0.0), 2, seed=1, replicate=0
+    )
     first = record.record(1, outcomes(better=0.8))
     empty = outcomes(better=0.8)
     for k in empty.sums:
