@@ -78,7 +78,8 @@ class QualityMeasure(Strict):
         1,
         "years between the outcomes measured and the year patients choose on them",
         "SHMI: a rolling 12 months published 4-6 months after the window ends (NHS "
-        "Digital SHMI release calendar), so choices in year t see year t-1",
+        "Digital SHMI release calendar, docs/references.md 'Published quality'), so "
+        "choices in year t see year t-1",
         ge=1,
         le=3,
     )
