@@ -38,14 +38,14 @@ def quality_enrolment_link(runs: list[pd.DataFrame]) -> list[float]:
     for df in runs:
         sel = df[
             (df.group == "all")
-            & df.metric.isin(["quality", "enrolment_share"])
+            & df.metric.isin(["measured_quality", "enrolment_share"])
             & df.system.str.startswith("icp")
         ]
         wide = sel.pivot_table(index=["system", "year"], columns="metric", values="value")
         x, y = [], []
         for _, g in wide.groupby(level="system"):
             g = g.sort_index()
-            x += list(g["quality"].to_numpy()[:-1])
+            x += list(g["measured_quality"].to_numpy()[:-1])
             y += list(np.diff(g["enrolment_share"].to_numpy()))
         out.append(float(np.corrcoef(x, y)[0, 1]))
     return out
@@ -81,7 +81,7 @@ def test_the_fragmented_default_has_measured_quality_that_moves() -> None:
     what it publishes in year t is year t-1's, with noise."""
     df = replicates(scenario("competing_icps_capitation"), 1, PATIENTS, 4)[0]
     sel = df[(df.system == "fragmented") & (df.group == "all")]
-    quality = sel[sel.metric == "quality"].set_index("year").value
+    quality = sel[sel.metric == "measured_quality"].set_index("year").value
     published = sel[sel.metric == "published_quality"].set_index("year").value
     assert quality.nunique() == len(quality) and not np.allclose(quality, 0.5)
     assert published[1] == 0.5  # nothing published before the first year's outcomes

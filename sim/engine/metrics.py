@@ -18,11 +18,14 @@ Side-effects the seeds warn about are reported beside the core metrics:
   ``unmet_need_per_1000``;
 * ``transaction_costs_per_capita`` - contract administration, ICP running and fixed
   costs and procurement of new ICPs (seed 000:187-188, seed 004 L748-750);
-* ``quality`` - each option's quality index (0-1) measured from its enrolees' outcomes
-  this year (amenable deaths, avoidable admissions, readmissions, waits, unmet need, each
-  against the population's expectation; :mod:`sim.engine.quality`), and
-  ``published_quality`` - the index patients chose on this year: last year's, with
-  sampling noise (plans monitor so patients are not denied care, seed 002 L1514-1517);
+* quality (:mod:`sim.engine.quality`): ``quality`` - the quality of care given (0-1, the
+  providers' effort index after interventions, what moves patients' health);
+  ``measured_quality`` - each option's index (0-1) measured from its enrolees' outcomes this
+  year (amenable deaths, avoidable admissions, readmissions, waits, unmet need, each against
+  the population's risk-standardised expectation, so 0.5 when as expected and the whole
+  market's mean near 0.5 by construction); contracts pay on it; ``published_quality`` - the
+  index patients chose on this year: last year's, with sampling noise (plans monitor so
+  patients are not denied necessary care, seed 002 L1514-1517);
 * ``fragmentation`` - share of the system's care spend (at national prices) that the
   organisation its patients are registered with is not financially accountable for
   (seed 001:371-372; seed 004 L1417-1423): about 0.8 for practices beside tariff-paid
@@ -82,6 +85,7 @@ METRICS = (
     "cost_per_capita",
     "provider_surplus",
     "quality",
+    "measured_quality",
     "published_quality",
     "waiting_weeks",
     "selection_gap",

@@ -171,8 +171,9 @@ class QualityRecord:
         return self.measured.get(year)
 
 
-QUALITY_METRICS = ("quality", "published_quality")
-"""The metrics :func:`quality_metrics` returns (``quality`` replaces the ledger's mean)."""
+QUALITY_METRICS = ("measured_quality", "published_quality")
+"""The metrics :func:`quality_metrics` returns (``quality``, the quality of care given, is the
+ledger's enrolment-weighted mean of the options' effort index)."""
 
 
 def quality_metrics(
@@ -187,7 +188,10 @@ def quality_metrics(
     out = {}
     measured = record.true(year)
     for metric, by_option in (
-        ("quality", measured if measured is not None else np.full(record.n_options, np.nan)),
+        (
+            "measured_quality",
+            measured if measured is not None else np.full(record.n_options, np.nan),
+        ),
         ("published_quality", record.published(year)),
     ):
         known = ~np.isnan(by_option)
