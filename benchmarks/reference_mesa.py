@@ -61,7 +61,7 @@ class LocalOption:
     """One option as the patients of one locality see it this year."""
 
     option: int
-    quality: float
+    quality: float  # as published (what patients choose on; sim.engine.quality)
     waiting: float  # weeks
     selection: float  # utility penalty for high-risk patients
     site: float | None  # position of the main site (0-1); None = a local GP practice
@@ -86,7 +86,7 @@ class ProviderYear:
             [
                 LocalOption(
                     o,
-                    float(table.quality[li, o]),
+                    float(table.seen_quality[li, o]),
                     float(table.waiting[li, o]),
                     float(table.selection[li, o]),
                     None if np.isnan(table.site[li, o]) else float(table.site[li, o]),

@@ -105,10 +105,12 @@ def test_fragmentation_follows_contract_terms_set_each_year() -> None:
 
 
 def test_same_seed_identical_different_seed_differs() -> None:
+    # 5,000 patients: ICPs start with no published quality above the default's, so at 3,000
+    # the smallest (24 enrolees) can empty under one seed and its rows vanish from that run
     sc = scenario("competing_icps_capitation")
-    a = simulate(sc, seed=3, patients=3000, years=3)
-    b = simulate(sc, seed=3, patients=3000, years=3)
-    c = simulate(sc, seed=4, patients=3000, years=3)
+    a = simulate(sc, seed=3, patients=5000, years=3)
+    b = simulate(sc, seed=3, patients=5000, years=3)
+    c = simulate(sc, seed=4, patients=5000, years=3)
     pd.testing.assert_frame_equal(a, b)
     keys = ["year", "system", "group", "metric"]
     both = a.merge(c, on=keys, suffixes=("_a", "_c"))
@@ -249,8 +251,16 @@ def test_books_keep_each_providers_row() -> None:
 
 def test_waits_stay_finite_when_few_patients_outrun_a_tiny_capacity() -> None:
     """England with a few patients per ICP: an own hospital staffed for a fraction of one
-    elective can see several, and its wait stops at the ceiling rather than overflowing."""
-    m = ICSModel(scenario("england"), seed=1, patients=2000, years=20)
+    elective can see several, and its wait stops at the ceiling rather than overflowing.
+
+    The ICPs are unmonitored: a monitored ICP free to lose members now leaves no more need
+    unmet than the quality tolerance (sim.engine.quality), so its hospital is staffed for
+    nearly all its demand and no wait would reach the ceiling this test is about."""
+    sc = scenario("england")
+    sc = sc.model_copy(
+        update={"icps": [i.model_copy(update={"quality_monitoring": False}) for i in sc.icps]}
+    )
+    m = ICSModel(sc, seed=1, patients=2000, years=20)
     ceiling = m.scenario.hospital.waiting_weeks_max
     with np.errstate(all="raise"):
         m.run()

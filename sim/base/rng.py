@@ -17,6 +17,7 @@ PROCESSES = {
     "utilisation": 4,  # activity counts
     "experience": 5,  # patients' experience of care
     "geography": 6,  # positions within localities
+    "quality_publication": 7,  # sampling noise of published quality
 }
 
 CHUNK_SIZE = 1 << 18

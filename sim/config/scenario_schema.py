@@ -28,6 +28,7 @@ from sim.config.parameters import (
     Hospital,
     Utilisation,
 )
+from sim.config.quality_parameters import QualityMeasure
 from sim.contracts.core import CapitationContract, TariffContract
 from sim.contracts.registry import ROLES, Contract
 from sim.contracts.terms import ROLE_NAMES
@@ -182,6 +183,7 @@ class Scenario(Strict):
     choice: Choice = Field(default_factory=Choice)
     finance: Finance = Field(default_factory=Finance)
     health: Health = Field(default_factory=Health)
+    quality: QualityMeasure = Field(default_factory=QualityMeasure)
     interventions: list[Intervention] = Field(default_factory=list)
 
     @field_validator("contracts", mode="before")

@@ -18,6 +18,14 @@ Side-effects the seeds warn about are reported beside the core metrics:
   ``unmet_need_per_1000``;
 * ``transaction_costs_per_capita`` - contract administration, ICP running and fixed
   costs and procurement of new ICPs (seed 000:187-188, seed 004 L748-750);
+* quality (:mod:`sim.engine.quality`): ``quality`` - the quality of care given (0-1, the
+  providers' effort index after interventions, what moves patients' health);
+  ``measured_quality`` - each option's index (0-1) measured from its enrolees' outcomes this
+  year (amenable deaths, avoidable admissions, readmissions, waits, unmet need, each against
+  the population's risk-standardised expectation, so 0.5 when as expected and the whole
+  market's mean near 0.5 by construction); contracts pay on it; ``published_quality`` - the
+  index patients chose on this year: last year's, with sampling noise (plans monitor so
+  patients are not denied necessary care, seed 002 L1514-1517);
 * ``fragmentation`` - share of the system's care spend (at national prices) that the
   organisation its patients are registered with is not financially accountable for
   (seed 001:371-372; seed 004 L1417-1423): about 0.8 for practices beside tariff-paid
@@ -58,6 +66,7 @@ from sim.engine.fragmentation import SPEND, AccountableShares, fragmentation, re
 from sim.engine.health_metrics import HEALTH_METRICS, HEALTH_QUANTITIES, health_metrics
 from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
 from sim.engine.money_metrics import MONEY_METRICS, put_money_metrics
+from sim.engine.quality import quality_metrics
 from sim.engine.state import Market, YearState
 
 METRICS = (
@@ -76,6 +85,8 @@ METRICS = (
     "cost_per_capita",
     "provider_surplus",
     "quality",
+    "measured_quality",
+    "published_quality",
     "waiting_weeks",
     "selection_gap",
     "induced_demand",
@@ -255,6 +266,9 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
         value[_METRIC[metric], -1, 0] = market
         defined[_METRIC[metric], -1, 0] = True
 
+    if year.quality is not None:  # measured from outcomes (sim.engine.quality)
+        for metric, (x, where) in quality_metrics(year.quality, year.year, n).items():
+            put(metric, x, where)
     put_money_metrics(year, METRICS, value, defined, n)  # books, commissioner spend, resources
 
     rows = value.transpose(2, 1, 0).ravel()  # (group, system, metric): the order of rows

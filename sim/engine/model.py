@@ -96,7 +96,9 @@ class ICSModel(mesa.Model):
             for li, loc in enumerate(scenario.localities)
             if loc.fragmented_default
         }
-        self.partnerships = Partnerships(self.costs, scenario.behaviour)  # ICPs' plans, a row each
+        self.partnerships = Partnerships(  # ICPs' plans, a row each
+            self.costs, scenario.behaviour, scenario.quality
+        )
         self._expectations_by_rules: dict[tuple[int, int], Expectations] = {}
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
         self.practice_localities = np.array(list(self.practices), dtype=np.intp)  # in order
@@ -114,7 +116,13 @@ class ICSModel(mesa.Model):
         self.trust_contracts = TrustContracts.build(self.trusts, self.rules["hospital"], self.icps)
         self.trust_pairs = self.trust_contracts.pairs  # every cell a trust is paid for
         self.option_tables = OptionTables(
-            scenario, self.options, self.trusts, self.icps, self.partnerships
+            scenario,
+            self.options,
+            self.trusts,
+            self.icps,
+            self.partnerships,
+            self.seed_value,
+            self.replicate,
         )
         self.planner = YearPlanner(
             scenario,
@@ -192,7 +200,8 @@ class ICSModel(mesa.Model):
            f. experience of care, which feeds next year's choice;
            g. sums into the ledger (:mod:`sim.engine.ledger`).
         3. **Hospitals** set waiting times from elective demand against capacity
-           (:mod:`sim.engine.waiting`).
+           (:mod:`sim.engine.waiting`), and every option's quality is measured from its
+           patients' outcomes, to be published next year (:mod:`sim.engine.quality`).
         4. **Settlement** (:mod:`sim.engine.settlement`). Each contract is settled for the
            year (withholds, savings shares, corridors, marginal rates, blocks) into the
            settlement ledger; trusts, practices and ICPs book revenue and cost; ICPs update
@@ -218,6 +227,7 @@ class ICSModel(mesa.Model):
             self.partnerships,
             self.scenario.hospital,
         )
+        self.option_tables.measure(self.year, self.ledger)
         self.state = self.year_state()
         self.settlement.settle(self.state)
         close_failed_icps(self.state)
@@ -244,6 +254,7 @@ class ICSModel(mesa.Model):
             ledger=self.ledger,
             settlements=self.settlement_ledger,
             default_quality=float(self.option_tables.quality(self.year)[0]),
+            quality=self.option_tables.quality_record,
             transaction_costs=np.zeros(len(self.options)),
         )
 

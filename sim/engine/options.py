@@ -1,7 +1,9 @@
 """What each locality's patients are offered this year: the option table of the choice.
 
-Which options are open where, each option's quality (after interventions), waits (a
-vertical ICP's own hospital, else the local trust), selection effort and main site.
+Which options are open where, each option's quality of care (after interventions; what
+moves its patients' health), the quality it published (:mod:`sim.engine.quality`; what
+patients choose on), waits (a vertical ICP's own hospital, else the local trust),
+selection effort and main site.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.config.scenario import Scenario
+from sim.engine.ledger import Ledger
+from sim.engine.quality import QualityRecord
 from sim.patients.choice import OptionTable
 from sim.providers.partnership_table import Partnerships
 from sim.providers.partnerships import IntegratedCarePartnership
@@ -32,8 +36,11 @@ class OptionTables:
         trusts: Sequence[HospitalTrust],
         icps: Sequence[IntegratedCarePartnership],
         partnerships: Partnerships,
+        seed: int = 0,
+        replicate: int = 0,
     ):
         self.scenario = scenario
+        self.quality_record = QualityRecord(scenario.quality, len(options), seed, replicate)
         self.options = list(options)
         self.trusts = list(trusts)
         self.partnerships = partnerships
@@ -68,7 +75,25 @@ class OptionTables:
         return np.bincount(icp, weights=rivals[loc], minlength=len(self.partnerships)) > 0
 
     def quality(self, year: int) -> np.ndarray:
-        """Quality index of each option in ``year``, after interventions."""
+        """Quality index of each option in ``year``: measured from its patients' outcomes
+        once the year is measured (contracts pay on it), the quality of care before."""
+        care = self.care_quality(year)
+        measured = self.quality_record.true(year)
+        return care if measured is None else np.where(np.isnan(measured), care, measured)
+
+    def measure(self, year: int, ledger: Ledger) -> None:
+        """Measure ``year``'s quality from its outcomes (after the waits are set); each ICP's
+        ``quality`` becomes its measured index, which its contract settles on."""
+        measured = self.quality_record.measure(year, ledger)[1:]
+        icps = self.partnerships
+        icps.quality[:] = np.where(np.isnan(measured), icps.quality, measured)
+
+    def published_quality(self, year: int) -> np.ndarray:
+        """The quality each option published for patients choosing in ``year``."""
+        return self.quality_record.published(year).astype(np.float32)
+
+    def care_quality(self, year: int) -> np.ndarray:
+        """Quality of the care each option gives in ``year`` (its effort), after interventions."""
         q = np.concatenate(
             [[self.scenario.behaviour.quality_base], self.partnerships.quality]
         ).astype(np.float32)
@@ -94,10 +119,12 @@ class OptionTables:
             icps.vertical[icp], icps.waiting_weeks[icp], trust_waiting[loc]
         )
         selection[loc, option] = icps.selection[icp]
-        quality = np.broadcast_to(self.quality(year), (n_loc, n_opt))
+        quality = np.broadcast_to(self.care_quality(year), (n_loc, n_opt))
+        published = np.broadcast_to(self.published_quality(year), (n_loc, n_opt))
         return OptionTable(
             available=available,
             quality=quality,
+            published_quality=published,
             waiting=waiting,
             selection=selection,
             site=self.site,

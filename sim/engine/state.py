@@ -16,6 +16,7 @@ import numpy as np
 from sim.config.parameters import Behaviour, Costs
 from sim.contracts.payment import PaymentRule
 from sim.engine.ledger import Ledger
+from sim.engine.quality import QualityRecord
 from sim.engine.settlement_ledger import SettlementLedger
 from sim.providers.accounts import ProviderAccounts
 from sim.providers.commissioner import Commissioner
@@ -69,6 +70,7 @@ class YearState:
     settlements: SettlementLedger
     default_quality: float  # quality index of the fragmented default this year
     transaction_costs: np.ndarray  # GBP this year, by option
+    quality: QualityRecord | None = None  # measured and published quality, every year so far
     # the year's books, as settlement leaves them (see sim.engine.money_metrics)
     trust_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust pair
     commissioner_transaction_costs: np.ndarray = field(  # GBP the commissioner bore, by option

@@ -6,7 +6,9 @@ Patient i's utility of option j in their locality is
            + [j is current] (inertia_i + b_experience (experience_i - 0.5)) + Gumbel noise
 
 Inertia (a switching cost) is higher for older people and people with a long-term
-condition (calibration_targets 5.4). Options closed in the locality are unavailable;
+condition (calibration_targets 5.4). ``q_j`` is the quality option j *published*
+(:mod:`sim.engine.quality`: measured from outcomes a year earlier, with sampling noise),
+not the quality of the care it gives now. Options closed in the locality are unavailable;
 a patient whose option closed must choose again. Mandatory acceptance: every choice
 is granted, so an ICP can deter high-risk applicants (s_j) but never refuse them.
 
@@ -38,6 +40,12 @@ class OptionTable:
     selection: np.ndarray  # utility penalty for high-risk patients
     site: np.ndarray  # position of main site in the locality (0-1); NaN = local practice
     radius_km: np.ndarray  # (localities,)
+    published_quality: np.ndarray | None = None  # 0-1, what patients choose on (None: quality)
+
+    @property
+    def seen_quality(self) -> np.ndarray:
+        """The quality patients weigh: what was published, else the quality of care."""
+        return self.quality if self.published_quality is None else self.published_quality
 
 
 @dataclass
@@ -71,7 +79,7 @@ class LocalOptions:
             layout = _Layout.build(table, params)
         option, rows, is_open = layout.option, layout.rows, layout.is_open
         fixed = (
-            params.beta_quality * table.quality[rows, option]
+            params.beta_quality * table.seen_quality[rows, option]
             + params.beta_waiting * table.waiting[rows, option]
             + layout.practice_distance
         )
@@ -229,7 +237,7 @@ class LogitChoice:
             np.abs(position[:, None].astype(np.float32) - site) * 2 * table.radius_km[loc][:, None],
         )
         u = (
-            p.beta_quality * table.quality[loc]
+            p.beta_quality * table.seen_quality[loc]
             + p.beta_waiting * table.waiting[loc]
             + p.beta_distance * distance
             - table.selection[loc] * high_risk[:, None]

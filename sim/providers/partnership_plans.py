@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from sim.config.parameters import Behaviour
+from sim.config.quality_parameters import QualityMeasure
 from sim.contracts.base import SELF_PROVIDED
 from sim.contracts.payment import PaymentRule
 from sim.providers.costs import (
@@ -82,6 +83,7 @@ class PartnershipPlanning:
     """
 
     members: list[PartnershipMember]
+    quality_measure: QualityMeasure  # how quality is measured: the tolerance of unmet need
 
     def __init__(self, costs: HospitalCosts, behaviour: Behaviour):
         self.costs = costs
@@ -187,6 +189,17 @@ class PartnershipPlanning:
         managed = b.referral_management_max * (
             1 - elementwise(math.exp, -np.maximum(net, 0.0) / b.referral_management_scale)
         )
+        # monitored quality counts need left unmet beyond the tolerance (sim.engine.quality):
+        # each point of need cut beyond it costs the published index weight_unmet_need /
+        # tolerance points (4 by default), so where that costs money (members free to leave
+        # on it, or a contract paying on quality) a watched ICP cuts no further than the
+        # tolerance; where nobody can leave and nothing is paid on it, monitoring does not bind
+        watched = self.monitoring[rows] | (terms["monitors_quality"] > 0)
+        binding = watched & (self.contestable[rows] | (terms["monitors_quality"] > 0))
+        allowed = self.quality_measure.unmet_need_tolerance
+        managed = np.where(binding, np.minimum(managed, allowed), managed)
+        cut = rows[vertical & binding]
+        self.elective_volume[cut] = np.maximum(self.elective_volume[cut], 1.0 - allowed)
         self.referral_management[rows] = np.where(vertical, 0.0, managed)
         under_service = np.where(
             vertical, np.maximum(0.0, 1.0 - self.elective_volume[rows]), managed

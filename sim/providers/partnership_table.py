@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.config.parameters import Behaviour, Hospital
+from sim.config.quality_parameters import QualityMeasure
 from sim.patients.modifiers import Scope
 from sim.providers.capacity import empty_staffing, follow_activity
 from sim.providers.costs import HospitalCosts
@@ -107,8 +108,11 @@ class Partnerships(PartnershipPlanning):
     at once.
     """
 
-    def __init__(self, costs: HospitalCosts, behaviour: Behaviour):
+    def __init__(
+        self, costs: HospitalCosts, behaviour: Behaviour, quality: QualityMeasure | None = None
+    ):
         super().__init__(costs, behaviour)
+        self.quality_measure = quality if quality is not None else QualityMeasure()
         self.members: list[PartnershipMember] = []
         self.columns = (*PLAN, *STATUS, *(f"expect_{k}" for k in EXPECTED), *FIXED)
         for name in self.columns:
