@@ -60,6 +60,16 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
         "GBP per year", "Surplus of the system's providers this year.", "population"
     ),
     "quality": MetricInfo("index, 0-1", "Mean quality of the care enrolees received."),
+    "measured_quality": MetricInfo(
+        "index, 0-1",
+        "Quality measured from the system's outcomes against case-mix expectations (amenable "
+        "deaths, avoidable admissions, readmissions, unmet need, waits); 0.5 is as expected.",
+    ),
+    "published_quality": MetricInfo(
+        "index, 0-1",
+        "The measured quality as published: a year late, with sampling noise, shrunk towards "
+        "0.5 for small systems; what patients choose on.",
+    ),
     "waiting_weeks": MetricInfo("weeks", "Mean elective waiting time enrolees faced."),
     "selection_gap": MetricInfo(
         "relative risk",
