@@ -243,6 +243,8 @@ class Behaviour(Strict):
         "weight on last year's outcome in providers' expectations "
         "(rest on the previous expectation)",
         assumption=(0.2, 1.0),
+        ge=0,
+        le=1,
     )
 
 
