@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from sim.config.plausibility import STRICT_ENV, set_strict
 from sim.config.scenario import Scenario, ScenarioError, load_scenario
 from sim.report.terminal import print_table
 
@@ -35,6 +36,15 @@ SeedOption = Annotated[int | None, typer.Option(help="Seed (default: the scenari
 PatientsOption = Annotated[int | None, typer.Option(help="Number of patients.")]
 YearsOption = Annotated[int | None, typer.Option(help="Number of simulated years.")]
 ReplicatesOption = Annotated[int | None, typer.Option(help="Replicates (default: run.replicates).")]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        callback=set_strict,
+        help=f"Refuse values outside their plausible range instead of warning "
+        f"(or set {STRICT_ENV}=1).",
+    ),
+]
 SchedulerOption = Annotated[
     str | None,
     typer.Option(
@@ -102,6 +112,7 @@ def run(
     set_: SetOption = None,
     workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
+    strict: StrictOption = False,
 ) -> None:
     """Run one scenario and write tidy metrics, the resolved scenario and run.json.
 
@@ -167,6 +178,7 @@ def compare(
     set_: SetOption = None,
     workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
+    strict: StrictOption = False,
 ) -> None:
     """Run scenarios on the same population and seed; write a table and a figure.
 
@@ -227,6 +239,7 @@ def sweep(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
+    strict: StrictOption = False,
 ) -> None:
     """Run a sweep: every grid point x replicate, on Dask, resumable, into one Parquet table."""
     from sim.experiments.executor import where_runs

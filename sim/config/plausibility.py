@@ -52,7 +52,12 @@ def implausible(model: BaseModel) -> list[str]:
     return found
 
 
+_reported: set[str] = set()
+
+
 def report(lines: list[str], source: str) -> None:
-    """Log each line as a warning naming ``source``."""
+    """Log each line as a warning naming ``source``, once per process (sweeps repeat them)."""
     for line in lines:
-        log.warning("warning: %s: %s", source, line)
+        if line not in _reported:
+            _reported.add(line)
+            log.warning("warning: %s: %s", source, line)

@@ -235,11 +235,18 @@ def _child(defaults: Any, part: str) -> Any:
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a plain dict; raise :class:`ScenarioError` with a user-facing message."""
+    """Validate a plain dict; raise :class:`ScenarioError` with a user-facing message.
+
+    Values outside their plausible range warn (once each), or are refused when strict.
+    """
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(_format_validation_error(source, err, Scenario)) from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: the scenario is nested too deeply") from None
+    check_plausible(scenario, source)
+    return scenario
 
 
 MAX_FILE_BYTES = 1_000_000
@@ -350,9 +357,7 @@ def load_scenario(
     )
     for key, value in items:
         apply_override(data, key, value, source=f"{path} (--set {key})")
-    scenario = scenario_from_dict(data, source=str(path))
-    check_plausible(scenario, str(path))
-    return scenario
+    return scenario_from_dict(data, source=str(path))
 
 
 def check_plausible(scenario: Scenario, source: str) -> None:
