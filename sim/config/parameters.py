@@ -187,6 +187,7 @@ class Utilisation(Strict):
         "each patient's rates (mean 1)",
         assumption=(0.5, 3.0),
         note="gives over-dispersed (negative binomial) utilisation",
+        gt=0,
     )
     spell_cost_cv: float = P(
         1.5,
