@@ -14,8 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sim.config.plausibility import STRICT_ENV, set_strict
-from sim.config.scenario import Scenario, ScenarioError, load_scenario
+from sim.config.scenario import STRICT_HELP, Scenario, ScenarioError, load_scenario, set_strict
 from sim.report.terminal import print_table
 
 app = typer.Typer(
@@ -36,15 +35,6 @@ SeedOption = Annotated[int | None, typer.Option(help="Seed (default: the scenari
 PatientsOption = Annotated[int | None, typer.Option(help="Number of patients.")]
 YearsOption = Annotated[int | None, typer.Option(help="Number of simulated years.")]
 ReplicatesOption = Annotated[int | None, typer.Option(help="Replicates (default: run.replicates).")]
-StrictOption = Annotated[
-    bool,
-    typer.Option(
-        "--strict",
-        callback=set_strict,
-        help=f"Refuse values outside their plausible range instead of warning "
-        f"(or set {STRICT_ENV}=1).",
-    ),
-]
 SchedulerOption = Annotated[
     str | None,
     typer.Option(
@@ -112,7 +102,7 @@ def run(
     set_: SetOption = None,
     workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
-    strict: StrictOption = False,
+    strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run one scenario and write tidy metrics, the resolved scenario and run.json.
 
@@ -178,7 +168,7 @@ def compare(
     set_: SetOption = None,
     workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
-    strict: StrictOption = False,
+    strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run scenarios on the same population and seed; write a table and a figure.
 
@@ -239,7 +229,7 @@ def sweep(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
-    strict: StrictOption = False,
+    strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run a sweep: every grid point x replicate, on Dask, resumable, into one Parquet table."""
     from sim.experiments.executor import where_runs

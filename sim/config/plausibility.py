@@ -19,6 +19,10 @@ from sim.config.declare import iter_parameters
 STRICT_ENV = "ICSIM_STRICT"
 """Environment variable that, set to 1, makes plausibility warnings errors."""
 
+STRICT_HELP = (
+    f"Refuse values outside their plausible range instead of warning (or set {STRICT_ENV}=1)."
+)
+
 log = logging.getLogger("icsim.inputs")
 
 

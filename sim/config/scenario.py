@@ -28,7 +28,13 @@ from sim.config.parameters import (  # noqa: F401  (re-exported: the scenario's 
     Hospital,
     Utilisation,
 )
-from sim.config.plausibility import implausible, report, strict_inputs
+from sim.config.plausibility import (  # noqa: F401  (STRICT_HELP, set_strict: for the CLI)
+    STRICT_HELP,
+    implausible,
+    report,
+    set_strict,
+    strict_inputs,
+)
 from sim.config.scenario_schema import (  # noqa: F401  (re-exported: the schema)
     FRAGMENTED,
     IcpConfig,

@@ -32,7 +32,7 @@ REFUSED = [
     ("choice.inertia=-3", "choice.inertia", ">= 0"),
     ('choice.enabled="yes"', "choice.enabled", "expected true or false"),
     ("choice.enabled=1", "choice.enabled", "expected true or false"),
-    ("behaviour.prevention_half_spend=-1", "behaviour.prevention_half_spend", ">= 0"),
+    ("behaviour.prevention_half_spend=0", "behaviour.prevention_half_spend", "greater than 0"),
     ("behaviour.planning_weight=2", "behaviour.planning_weight", "less than or equal to 1"),
     ("contracts.hospital.prices.elective=1e300", "contracts.hospital.prices.elective", "at most"),
     ("choice.inertia.x=1", "choice.inertia", "single value"),
