@@ -107,3 +107,50 @@ def test_the_strict_flag_on_the_command_line_refuses_before_anything_runs(
     assert result.exit_code == 2
     assert "plausible range" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "metrics.parquet").exists()
+
+
+SWEEP = """[sweep]
+name = "bad"
+scenario = "{scenario}"
+replicates = 1
+patients = 200
+years = 1
+
+[grid]
+{grid}
+"""
+
+
+@pytest.mark.parametrize(
+    ("grid", "field", "allowed"),
+    [
+        ('"choice.inertia" = [-2.0, 1.0]', "choice.inertia", ">= 0"),
+        ('"choice.inertia" = [nan, 1.0]', "choice.inertia", "finite"),
+        (
+            '"conditions.diabetes_prevalence" = [0.05, 2.0]',
+            "conditions.diabetes_prevalence",
+            "[0, 1]",
+        ),
+        ('"choice.inertia" = [true, 1.0]', "choice.inertia", "not true"),
+    ],
+)
+def test_a_sweep_value_outside_the_domain_is_refused_before_anything_runs(
+    tmp_path: Path, grid: str, field: str, allowed: str
+) -> None:
+    from sim.experiments.sweep import plan_sweep
+
+    path = tmp_path / "bad_sweep.toml"
+    path.write_text(SWEEP.format(scenario=BASE.as_posix(), grid=grid), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        plan_sweep(path, [])
+    message = str(err.value)
+    assert str(path) in message and f"'{field}'" in message and allowed in message, message
+
+
+def test_a_sweep_file_that_is_not_utf8_is_a_message(tmp_path: Path) -> None:
+    from sim.experiments.sweep import plan_sweep
+
+    path = tmp_path / "sweep.toml"
+    path.write_bytes("# caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ScenarioError, match="line 1: byte 0xe9 is not UTF-8"):
+        plan_sweep(path, [])
