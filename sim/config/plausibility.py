@@ -47,7 +47,12 @@ def implausible(model: BaseModel) -> list[str]:
         lo, hi = p.assumption_range
         values = p.value if isinstance(p.value, list) else [p.value]
         for v in values:
-            if isinstance(v, int | float) and not isinstance(v, bool) and not lo <= v <= hi:
+            slack = 1e-9 * max(abs(lo), abs(hi), 1.0)  # sampled ends land a rounding off
+            if (
+                isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and not (lo - slack <= v <= hi + slack)
+            ):
                 found.append(
                     f"field '{p.key}' = {v:g} is outside its plausible range "
                     f"{lo:g}-{hi:g} ({p.unit})"
