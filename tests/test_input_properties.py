@@ -34,6 +34,7 @@ SETTINGS = settings(
     max_examples=40,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -137,7 +138,7 @@ def test_generated_scenario_files_either_run_finite_or_are_refused_naming_file_a
     _run_finite(scenario)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(st.binary(max_size=400) | st.text(max_size=200).map(str.encode))
 def test_arbitrary_bytes_are_read_or_refused_with_a_message(raw: bytes) -> None:
     try:
