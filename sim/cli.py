@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sim.config.scenario import Scenario, ScenarioError, load_scenario
+from sim.config.scenario import STRICT_HELP, Scenario, ScenarioError, load_scenario, set_strict
 from sim.report.terminal import print_table
 
 app = typer.Typer(
@@ -102,6 +102,7 @@ def run(
     set_: SetOption = None,
     workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
+    strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run one scenario and write tidy metrics, the resolved scenario and run.json.
 
@@ -152,6 +153,7 @@ def compare(
     set_: SetOption = None,
     workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
+    strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run scenarios on the same population and seed; write a table and a figure.
 
@@ -224,6 +226,7 @@ def sweep(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
+    strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run a sweep: every grid point x replicate, on Dask, resumable, into one Parquet table."""
     from sim.experiments.executor import where_runs

@@ -165,13 +165,13 @@ BAD = {
     "role": ('[contracts.gp]\nkind = "pooled_budget"\n', "contracts.gp", "practice_budget"),
     "share": (
         '[contracts.icp]\nkind = "p4p_withhold"\nwithhold_share_by_year = [0.2, 1.5]\n',
-        "contracts.icp.p4p_withhold.withhold_share_by_year",
-        "between 0 and 1",
+        "contracts.icp.withhold_share_by_year",  # as the file writes it: no kind in the path
+        "[0, 1]",  # the physical domain every share is checked against
     ),
     "nested_key": (
         '[contracts.icp]\nkind = "p4p_withhold"\n[contracts.icp.base]\n'
         'kind = "capitation"\nrate = 3\n',
-        "contracts.icp.p4p_withhold.base.capitation.rate",
+        "contracts.icp.base.rate",  # as the file writes it: no kind in the path
         "allowed here: admin_cost_per_head",
     ),
     "kind": ('[contracts.icp]\nkind = "lump"\n', "contracts.icp", "'block'"),

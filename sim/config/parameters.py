@@ -117,14 +117,17 @@ class Utilisation(Strict):
         "derived: (15.1m FAEs - 5.3m emergency) / 53.5m, "
         "calibration_targets 4.16, 4.1, 4.8 (4.19 says derive)",
         gt=0,
+        le=1000,
     )
     emergency_per_1000: float = P(
-        99.0, "emergency admissions per 1,000 per year", "calibration_targets 4.8", gt=0
+        99.0, "emergency admissions per 1,000 per year", "calibration_targets 4.8", gt=0, le=1000
     )
     ae_per_1000: float = P(
         270.0,
         "major A&E attendances per 1,000 per year",
         assumption=(220, 330),
+        ge=0,
+        le=1000,
         note="26% of major attenders admitted (calibration_targets 4.6)",
     )
     acsc_share: float = P(
@@ -135,7 +138,11 @@ class Utilisation(Strict):
         lt=1,
     )
     readmission_rate: float = P(
-        0.07, "emergency readmissions within 28 days per discharge", assumption=(0.05, 0.12)
+        0.07,
+        "emergency readmissions within 28 days per discharge",
+        assumption=(0.05, 0.12),
+        ge=0,
+        le=1,
     )
     ltc_readmission_weight: float = P(
         0.2,
@@ -180,6 +187,7 @@ class Utilisation(Strict):
         "each patient's rates (mean 1)",
         assumption=(0.5, 3.0),
         note="gives over-dispersed (negative binomial) utilisation",
+        gt=0,
     )
     spell_cost_cv: float = P(
         1.5,

@@ -173,7 +173,7 @@ class Behaviour(Strict):
         note="seed 000:804-808 'minimise the use of hospital'",
     )
     referral_management_scale: float = P(
-        0.5, "net cost/price at which 63% of max is used", assumption=(0.2, 2.0)
+        0.5, "net cost/price at which 63% of max is used", assumption=(0.2, 2.0), gt=0
     )
     prevention_max_effect: float = P(
         0.3,
@@ -189,7 +189,7 @@ class Behaviour(Strict):
         assumption=(0.0, 0.2),
     )
     prevention_half_spend: float = P(
-        50.0, "GBP per high-risk enrolee-year for 63% of max", assumption=(20, 300)
+        50.0, "GBP per high-risk enrolee-year for 63% of max", assumption=(20, 300), gt=0
     )
     coordination_los_effect: float = P(
         0.15,
@@ -215,7 +215,7 @@ class Behaviour(Strict):
     )
     quality_max_gain: float = P(0.3, "max quality gain from effort", assumption=(0.1, 0.4))
     quality_cost_per_enrolee: float = P(
-        40.0, "GBP per enrolee-year per 0.1 of quality gain", assumption=(10, 100)
+        40.0, "GBP per enrolee-year per 0.1 of quality gain", assumption=(10, 100), gt=0
     )
     quality_effort_scale: float = P(
         0.5, "surplus-weighted responsiveness of quality effort", assumption=(0.02, 0.5)
@@ -236,6 +236,7 @@ class Behaviour(Strict):
         3000.0,
         "GBP expected loss per high-risk enrolee at which 63% of max selection is used",
         assumption=(300, 3000),
+        gt=0,
     )
     initial_reserves_share: float = P(0.05, "reserves / first-year revenue", assumption=(0.0, 0.1))
     planning_weight: float = P(
@@ -243,6 +244,8 @@ class Behaviour(Strict):
         "weight on last year's outcome in providers' expectations "
         "(rest on the previous expectation)",
         assumption=(0.2, 1.0),
+        ge=0,
+        le=1,
     )
 
 
@@ -255,6 +258,7 @@ class Hospital(Strict):
         "weeks, median referral-to-treatment wait at reference load",
         assumption=(4, 18),
         note="over 90% treated within 18 weeks (seed 002 L147-149)",
+        gt=0,
     )
     reference_load: float = P(
         0.9, "demand / capacity at which the base wait holds", assumption=(0.8, 0.95), gt=0, lt=1

@@ -11,6 +11,7 @@ Bad input never raises a traceback at the user: :func:`load_scenario` raises
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,13 @@ from sim.config.parameters import (  # noqa: F401  (re-exported: the scenario's 
     Demography,
     Hospital,
     Utilisation,
+)
+from sim.config.plausibility import (  # noqa: F401  (STRICT_HELP, set_strict: for the CLI)
+    STRICT_HELP,
+    implausible,
+    report,
+    set_strict,
+    strict_inputs,
 )
 from sim.config.scenario_schema import (  # noqa: F401  (re-exported: the schema)
     FRAGMENTED,
@@ -55,7 +63,9 @@ class ScenarioError(ValueError):
 def _format_validation_error(source: str, err: ValidationError, model: type[BaseModel]) -> str:
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-after"))
+        loc = ".".join(
+            str(p) for p in _user_loc(model, e["loc"]) if not str(p).startswith("function-after")
+        )
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, e["loc"][:-1])
@@ -66,7 +76,10 @@ def _format_validation_error(source: str, err: ValidationError, model: type[Base
             msg = f"{msg} (got {e['input']!r})"
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        lines.append(f"{source}: field '{loc or '(top level)'}': {msg}")
+        if not loc and msg.startswith("field '"):  # a rule across fields names its own
+            lines.append(f"{source}: {msg}")
+        else:
+            lines.append(f"{source}: field '{loc or '(top level)'}': {msg}")
     return "\n".join(lines)
 
 
@@ -118,6 +131,31 @@ def _models_at(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, list[
     return current, candidates
 
 
+def _user_loc(model: type[BaseModel], loc: tuple[Any, ...]) -> list[Any]:
+    """``loc`` as the user writes it: without the contract kind pydantic adds after a union."""
+    current: Any = model
+    candidates: list[Any] = []
+    kept: list[Any] = []
+    for part in loc:
+        tagged = [m for m in candidates if _kind_of(m) == part]
+        if tagged:
+            current, candidates = tagged[0], []
+            continue
+        kept.append(part)
+        if isinstance(part, int) or current is None:
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            if not candidates:
+                current = None
+            continue
+        candidates = _models_in(field.annotation)
+        current = candidates[0] if candidates else None
+        if len(candidates) == 1:
+            candidates = []
+    return kept
+
+
 def _kind_of(model: Any) -> Any:
     field = getattr(model, "model_fields", {}).get("kind")
     return field.default if field is not None else None
@@ -142,6 +180,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    except (ValueError, RecursionError):  # past the digit limit, or nested too deeply
+        raise ScenarioError(f"--set {key}: the value is too large or nested too deeply") from None
     return key, value
 
 
@@ -159,6 +199,11 @@ def apply_override(data: dict[str, Any], key: str, value: Any, source: str = "--
                     f"the list has {len(node)} items"
                 )
             node = node[int(part)]
+        elif not isinstance(node, dict):
+            raise ScenarioError(
+                f"{source}: field '{'.'.join(parts[:i])}' is a single value, "
+                f"so it has no field '{part}'"
+            )
         else:
             if part not in node:
                 if isinstance(nxt_default, dict):
@@ -178,6 +223,11 @@ def apply_override(data: dict[str, Any], key: str, value: Any, source: str = "--
         if not last.isdigit() or int(last) >= len(node):
             raise ScenarioError(f"{source}: field '{key}': index '{last}' is out of range")
         node[int(last)] = value
+    elif not isinstance(node, dict):
+        raise ScenarioError(
+            f"{source}: field '{'.'.join(parts[:-1])}' is a single value, "
+            f"so it has no field '{last}'"
+        )
     else:
         node[last] = value
 
@@ -191,23 +241,111 @@ def _child(defaults: Any, part: str) -> Any:
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a plain dict; raise :class:`ScenarioError` with a user-facing message."""
+    """Validate a plain dict; raise :class:`ScenarioError` with a user-facing message.
+
+    Values outside their plausible range warn (once each), or are refused when strict.
+    """
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(_format_validation_error(source, err, Scenario)) from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: the scenario is nested too deeply") from None
+    check_plausible(scenario, source)
+    return scenario
+
+
+MAX_FILE_BYTES = 1_000_000
+"""The largest input file read: the largest shipped scenario is a few kilobytes."""
+
+MAX_DEPTH = 32
+"""The deepest nesting of tables and arrays an input file may have; scenarios use four."""
 
 
 def read_toml(path: str | Path, kind: str = "scenario") -> dict[str, Any]:
-    """Read a TOML file into a dict, with one clear message for a missing or broken file."""
+    """Read a TOML file into a dict, with one clear message for a missing or broken file.
+
+    The file is read as bytes and decoded here, so compressed, binary, UTF-16 or otherwise
+    non-UTF-8 input is named as such with its line, not met as a decoding traceback.
+    """
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"{path}: no such {kind} file")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read the {kind} file: {err.strerror}") from None
+    data = parse_toml(raw, str(path))
+    return data
+
+
+def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
+    """Decode and parse TOML ``raw``; every problem is a :class:`ScenarioError` naming ``source``."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{source}: the file is {len(raw):,} bytes; allowed: at most {MAX_FILE_BYTES:,}"
+        )
+    text = _decode(raw, source)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+        raise ScenarioError(f"{source}: not valid TOML: {_toml_problem(str(err), text)}") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{source}: arrays or tables are nested too deeply; allowed: {MAX_DEPTH} levels"
+        ) from None
+    except ValueError as err:  # an integer past Python's digit limit
+        raise ScenarioError(f"{source}: not valid TOML: {err}".split("; use sys.")[0]) from None
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError(
+            f"{source}: arrays or tables are nested too deeply; allowed: {MAX_DEPTH} levels"
+        )
+    return data
+
+
+def _decode(raw: bytes, source: str) -> str:
+    if raw[:2] == b"\x1f\x8b":
+        raise ScenarioError(
+            f"{source}: the file is gzip-compressed; allowed: a plain TOML text file"
+        )
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ScenarioError(f"{source}: the file is UTF-16; allowed: UTF-8 text (save it as UTF-8)")
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise ScenarioError(f"{source}: line {line}: a NUL byte: this is a binary file, not TOML")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{source}: line {line}: byte 0x{raw[err.start]:02x} is not UTF-8; "
+            "allowed: UTF-8 text (save the file as UTF-8)"
+        ) from None
+
+
+def _toml_problem(message: str, text: str) -> str:
+    """The parser's message, with the dotted field named when a key is given twice."""
+    match = re.search(r"Cannot overwrite a value \(at line (\d+)", message)
+    if not match:
+        return message
+    number = int(match.group(1))
+    lines = text.splitlines()
+    key = lines[number - 1].split("=", 1)[0].strip() if number <= len(lines) else ""
+    table = ""
+    for previous in reversed(lines[: number - 1]):
+        header = re.match(r"\s*\[+\s*([^\]]+?)\s*\]+", previous)
+        if header:
+            table = header.group(1) + "."
+            break
+    return f"field '{table}{key}' is given twice (line {number}); allowed: once"
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
 
 
 def read_scenario_dict(path: str | Path) -> dict[str, Any]:
@@ -226,6 +364,16 @@ def load_scenario(
     for key, value in items:
         apply_override(data, key, value, source=f"{path} (--set {key})")
     return scenario_from_dict(data, source=str(path))
+
+
+def check_plausible(scenario: Scenario, source: str) -> None:
+    """Warn of values outside their plausible range; refuse them when inputs are strict."""
+    lines = implausible(scenario)
+    if lines and strict_inputs():
+        raise ScenarioError(
+            "\n".join(f"{source}: {line} (refused: strict inputs)" for line in lines)
+        )
+    report(lines, source)
 
 
 def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:

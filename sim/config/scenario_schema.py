@@ -258,11 +258,44 @@ class Scenario(Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _check_shares_and_years(self) -> Scenario:
+        """Shares that must add up are checked, never normalised; interventions end after
+        they start."""
+        total = sum(loc.share for loc in self.localities)
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            shares = " + ".join(f"{loc.share:g}" for loc in self.localities[:6])
+            shares += " + ..." if len(self.localities) > 6 else ""
+            raise ValueError(
+                f"field 'localities.*.share': the shares of the population must sum to 1; "
+                f"got {shares} = {total:g}"
+            )
+        for loc in self.localities:
+            served = [i for i in self.icps if loc.name in i.localities]
+            enrolled = sum(i.initial_share for i in served)
+            if enrolled > 1.0 + SHARE_TOLERANCE:
+                shares = " + ".join(f"{i.name} {i.initial_share:g}" for i in served)
+                raise ValueError(
+                    f"field 'icps.*.initial_share': in locality '{loc.name}' the ICPs' "
+                    f"initial shares sum to {enrolled:g} ({shares}); allowed: at most 1"
+                )
+        for n, iv in enumerate(self.interventions):
+            if iv.end_year < iv.start_year:
+                raise ValueError(
+                    f"field 'interventions.{n}.end_year': {iv.end_year} is before start_year "
+                    f"{iv.start_year}; allowed: end_year >= start_year"
+                )
+        return self
+
     @property
     def option_names(self) -> list[str]:
         """Provider options patients can be enrolled in: the fragmented default first."""
         return [FRAGMENTED, *[icp.name for icp in self.icps]]
 
+
+SHARE_TOLERANCE = 1e-3
+"""How far shares that must sum to 1 may miss it: rounding in a file that writes them to a few
+decimals (England's 150 localities to six, six insurers' 1/6 each as 0.166667)."""
 
 FRAGMENTED = "fragmented"
 """Name of the fragmented default option (GP practice plus tariff-paid hospital)."""

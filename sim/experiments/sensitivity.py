@@ -75,6 +75,8 @@ from sim.experiments.sensitivity_plan import SensitivityPlan
 EXCLUDED_BY_DEFAULT = ("run.", "localities.")
 """Not varied unless named: run settings are not model parameters, and locality shares
 must keep summing to one."""
+EXCLUDED_ICP_FIELDS = (".initial_share",)
+"""Nor ICPs' starting shares: drawn one by one they can sum above one in a locality."""
 
 
 class SensitivityMeta(Strict):
@@ -136,7 +138,12 @@ def _resolve_ranges(
 ) -> dict[str, tuple[float, float]]:
     declared = declared_ranges(base)
     if spec.parameters is None:
-        return {k: r for k, r in declared.items() if not k.startswith(EXCLUDED_BY_DEFAULT)}
+        return {
+            k: r
+            for k, r in declared.items()
+            if not k.startswith(EXCLUDED_BY_DEFAULT)
+            and not (k.startswith("icps.") and k.endswith(EXCLUDED_ICP_FIELDS))
+        }
     if not spec.parameters:
         raise ScenarioError(f"{source}: field 'parameters': name at least one parameter")
     data = base.model_dump(mode="python")
