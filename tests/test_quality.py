@@ -15,6 +15,9 @@ from sim.config.scenario import Scenario, with_overrides
 
 PATIENTS, YEARS, REPS = 10_000, 6, 5
 
+ON = {"quality.from_outcomes": True}
+"""The regime under test: quality measured from outcomes, published, and chosen on."""
+
 
 def unmonitored(sc: Scenario) -> Scenario:
     return sc.model_copy(
@@ -55,7 +58,7 @@ def test_a_monitored_icp_leaves_less_need_unmet_than_an_unmonitored_one() -> Non
     """Monitored ICPs free to lose members cut electives no further than the tolerance of
     unmet need (seed 002 L1514-1517: plans monitor so patients are not denied necessary
     care); unmonitored, the same ICPs cut by their margins."""
-    sc = scenario("competing_icps_capitation")
+    sc = scenario("competing_icps_capitation", ON)
     watched = replicates(sc, REPS, PATIENTS, YEARS)
     unwatched = replicates(unmonitored(sc), REPS, PATIENTS, YEARS)
     assert_greater(under_service(unwatched), under_service(watched), what="under-service")
@@ -66,7 +69,7 @@ def test_noisier_publication_weakens_the_link_between_true_quality_and_enrolment
     whose outcomes were better gain fewer members the next year. Both arms publish raw
     ratios (no prior events): at this test's size the ICPs' few events would otherwise be
     shrunk to 'as expected' in both arms, hiding the noise this test is about."""
-    sc = scenario("competing_icps_capitation", {"quality.publication_prior_events": 0.0})
+    sc = scenario("competing_icps_capitation", {**ON, "quality.publication_prior_events": 0.0})
     plain = replicates(sc, REPS, PATIENTS, YEARS)
     noisy = replicates(
         with_overrides(sc, {"quality.publication_noise": 4.0}), REPS, PATIENTS, YEARS
@@ -79,7 +82,7 @@ def test_noisier_publication_weakens_the_link_between_true_quality_and_enrolment
 def test_the_fragmented_default_has_measured_quality_that_moves() -> None:
     """The default's quality is measured from its patients' outcomes, not fixed at 0.5, and
     what it publishes in year t is year t-1's, with noise."""
-    df = replicates(scenario("competing_icps_capitation"), 1, PATIENTS, 4)[0]
+    df = replicates(scenario("competing_icps_capitation", ON), 1, PATIENTS, 4)[0]
     sel = df[(df.system == "fragmented") & (df.group == "all")]
     quality = sel[sel.metric == "measured_quality"].set_index("year").value
     published = sel[sel.metric == "published_quality"].set_index("year").value

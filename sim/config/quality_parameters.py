@@ -13,7 +13,16 @@ from sim.config.declare import P
 
 
 class QualityMeasure(Strict):
-    """Weights of the outcome indicators, the index scale, publication noise and lag."""
+    """Weights of the outcome indicators, the index scale, publication noise and lag.
+
+    ``from_outcomes`` switches the regime: on, each option's quality is the index measured
+    from its patients' outcomes, contracts pay on it, patients choose on what was published
+    a year earlier, and a monitored contract holds unmet need to the tolerance; off (the
+    default for now), quality is each provider's effort index as it plans it, seen as it is.
+    The measured and published indices are reported either way.
+    """
+
+    from_outcomes: bool = False
 
     weight_amenable_deaths: float = P(
         0.3,

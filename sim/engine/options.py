@@ -79,12 +79,16 @@ class OptionTables:
         once the year is measured (contracts pay on it), the quality of care before."""
         care = self.care_quality(year)
         measured = self.quality_record.true(year)
-        return care if measured is None else np.where(np.isnan(measured), care, measured)
+        if measured is None or not self.scenario.quality.from_outcomes:
+            return care
+        return np.where(np.isnan(measured), care, measured)
 
     def measure(self, year: int, ledger: Ledger) -> None:
         """Measure ``year``'s quality from its outcomes (after the waits are set); each ICP's
         ``quality`` becomes its measured index, which its contract settles on."""
         measured = self.quality_record.measure(year, ledger)[1:]
+        if not self.scenario.quality.from_outcomes:
+            return
         icps = self.partnerships
         icps.quality[:] = np.where(np.isnan(measured), icps.quality, measured)
 
@@ -120,7 +124,11 @@ class OptionTables:
         )
         selection[loc, option] = icps.selection[icp]
         quality = np.broadcast_to(self.care_quality(year), (n_loc, n_opt))
-        published = np.broadcast_to(self.published_quality(year), (n_loc, n_opt))
+        published = (
+            np.broadcast_to(self.published_quality(year), (n_loc, n_opt))
+            if self.scenario.quality.from_outcomes
+            else None
+        )
         return OptionTable(
             available=available,
             quality=quality,

@@ -196,6 +196,7 @@ class PartnershipPlanning:
         # tolerance; where nobody can leave and nothing is paid on it, monitoring does not bind
         watched = self.monitoring[rows] | (terms["monitors_quality"] > 0)
         binding = watched & (self.contestable[rows] | (terms["monitors_quality"] > 0))
+        binding &= self.quality_measure.from_outcomes
         allowed = self.quality_measure.unmet_need_tolerance
         managed = np.where(binding, np.minimum(managed, allowed), managed)
         cut = rows[vertical & binding]
