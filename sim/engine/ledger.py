@@ -14,6 +14,8 @@ from operator import index
 import numpy as np
 from scipy import sparse
 
+from sim.engine.health_metrics import HEALTH_QUANTITIES
+
 QUANTITIES = (
     "population",
     "switched",
@@ -36,13 +38,7 @@ QUANTITIES = (
     "hospital_payment",
     "expected_elective",
     "age_sex_risk",
-    "elective_need",
-    "unmet_need",
-    "induced_electives",
-    "deaths",
-    "amenable_deaths",
-    "qalys",
-    "qalys_lost",
+    *HEALTH_QUANTITIES,
 )
 AGE_GROUPS = ("age_0_64", "age_65_plus")
 IMD_GROUPS = tuple(f"imd_q{q}" for q in range(1, 6))
