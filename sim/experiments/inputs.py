@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from sim.base.schema import Strict as ScenarioStrict
 from sim.config.scenario import ScenarioError
 
 
-class Strict(BaseModel):
-    """Unknown keys in an experiment file are errors, as they are in scenarios."""
-
-    model_config = ConfigDict(extra="forbid")
+class Strict(ScenarioStrict):
+    """Experiment files are read as strictly as scenarios: unknown keys, non-finite numbers
+    and values of the wrong kind (``crn = "yes"``, ``true`` for a number) are errors."""
 
 
 def validation_message(source: str, err: ValidationError, prefix: str = "") -> str:

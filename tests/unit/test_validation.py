@@ -154,3 +154,16 @@ def test_a_sweep_file_that_is_not_utf8_is_a_message(tmp_path: Path) -> None:
     path.write_bytes("# caf\u00e9\n".encode("latin-1"))
     with pytest.raises(ScenarioError, match="line 1: byte 0xe9 is not UTF-8"):
         plan_sweep(path, [])
+
+
+@pytest.mark.parametrize("crn", ['"yes"', "1", "nan"])
+def test_a_sweep_setting_of_the_wrong_kind_is_refused(tmp_path: Path, crn: str) -> None:
+    """Experiment files are read as strictly as scenarios: ``crn = "yes"`` is not true."""
+    from sim.experiments.sweep import plan_sweep
+
+    text = SWEEP.format(scenario=BASE.as_posix(), grid='"choice.inertia" = [1.0, 2.0]')
+    path = tmp_path / "sweep.toml"
+    path.write_text(text.replace("years = 1\n", f"years = 1\ncrn = {crn}\n"), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        plan_sweep(path, [])
+    assert str(path) in str(err.value) and "'sweep.crn'" in str(err.value), str(err.value)
