@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from reference_mesa import ReferenceModel, _RecordingModel
+from reference_mesa import RecordingModel, ReferenceModel
 
 from sim.config.scenario import load_scenario
 
@@ -29,7 +29,7 @@ def measure(
 ) -> list[dict[str, float]]:
     """Seconds per agent-year of the engine and the reference, year by year, in turn."""
     scenario = load_scenario(scenario_path)
-    engine = _RecordingModel(scenario, seed=seed, patients=engine_patients, years=years)
+    engine = RecordingModel(scenario, seed=seed, patients=engine_patients, years=years)
     reference = None
     out = []
     for _ in range(years):

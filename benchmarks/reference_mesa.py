@@ -105,7 +105,7 @@ class ProviderYear:
         )
 
 
-class _RecordingModel(ICSModel):
+class RecordingModel(ICSModel):
     """The engine, noting what patients saw of providers at the start of each year, and the
     year's ledger sums by option (before any year-end settlement) and deaths."""
 
@@ -130,7 +130,7 @@ def run_engine(
     scenario: Scenario, patients: int, years: int, seed: int
 ) -> tuple[ICSModel, list[ProviderYear]]:
     """Run the engine; return the model and the providers its patients saw each year."""
-    model = _RecordingModel(scenario, seed=seed, patients=patients, years=years)
+    model = RecordingModel(scenario, seed=seed, patients=patients, years=years)
     model.run()
     return model, model.provider_record
 
