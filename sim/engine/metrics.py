@@ -55,7 +55,6 @@ still gives one dict per row, as a list of rows would. Metrics read the year's
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -168,12 +167,6 @@ def provider_totals(market: Market) -> tuple[np.ndarray, np.ndarray]:
         by_system[-1] = sum(own + each_icp.tolist())
         totals.append(by_system)
     return totals[0], totals[1]
-
-
-def need_ratio(market: Market) -> float:
-    """Elective volume at zero margin / volume under the tariff the baseline is calibrated on."""
-    elasticity = market.behaviour.induced_demand_elasticity
-    return math.exp(-elasticity * market.costs.reference_margin_rate("elective"))
 
 
 # --------------------------------------------------------------------------- a year

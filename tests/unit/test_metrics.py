@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -14,7 +12,7 @@ from sim.engine.fragmentation import (
     fragmentation,
     fragmentation_by_system,
 )
-from sim.engine.metrics import GROUPS, METRICS, MetricsLog, need_ratio, provider_totals
+from sim.engine.metrics import GROUPS, METRICS, MetricsLog, provider_totals
 from sim.engine.settlement import YearEndSettlement
 
 from .markets import YEAR, PerHead, PerHeadWithBonus, market, year_state
@@ -70,12 +68,6 @@ def test_provider_totals_add_practices_and_trusts_into_the_default() -> None:
     # a first year: reserves are its surplus, plus the bail-out of the trust left in deficit
     support = sum(m.commissioner.support.values())
     assert reserves.tolist() == pytest.approx((surplus + support).tolist())
-
-
-def test_need_ratio_scales_expected_electives_to_zero_margin() -> None:
-    m = market()
-    margin = m.costs.reference_margin_rate("elective")
-    assert need_ratio(m) == math.exp(-m.behaviour.induced_demand_elasticity * margin)
 
 
 def test_fragmentation_is_the_spend_its_registered_holder_does_not_bear() -> None:
