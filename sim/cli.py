@@ -35,6 +35,7 @@ SeedOption = Annotated[int | None, typer.Option(help="Seed (default: the scenari
 PatientsOption = Annotated[int | None, typer.Option(help="Number of patients.")]
 YearsOption = Annotated[int | None, typer.Option(help="Number of simulated years.")]
 ReplicatesOption = Annotated[int | None, typer.Option(help="Replicates (default: run.replicates).")]
+PanelOption = Annotated[int, typer.Option(help="Patients to follow in panel.parquet (0: none).")]
 SchedulerOption = Annotated[
     str | None,
     typer.Option(
@@ -102,6 +103,7 @@ def run(
     set_: SetOption = None,
     workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
+    panel: PanelOption = 0,
     strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run one scenario and write tidy metrics, the resolved scenario and run.json.
@@ -114,7 +116,7 @@ def run(
 
     sc = named_variant(_load(scenario, set_), set_ or [])
     with _experiment_errors():
-        s = RunSettings.of(sc, seed, patients, years, replicates)
+        s = RunSettings.of(sc, seed, patients, years, replicates, panel)
         out = out or Path("results") / sc.scenario.name
         console.print(
             f"Running [bold]{sc.scenario.name}[/]: {s.patients:,} patients, "
@@ -135,6 +137,7 @@ def run(
     wall = time.perf_counter() - start
     title = f"{sc.scenario.name}: year {s.years}, whole population"
     written = "metrics.parquet, metrics.csv, scenario.toml, run.json"
+    written += ", panel.parquet" * (panel > 0)
     if many:
         written += ", summary.csv"
         title += f", mean [90% interval] of {s.replicates} replicates"
@@ -226,6 +229,7 @@ def sweep(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
+    panel: PanelOption = 0,
     strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run a sweep: every grid point x replicate, on Dask, resumable, into one Parquet table."""
@@ -233,7 +237,7 @@ def sweep(
     from sim.experiments.sweep import n_runs, plan_sweep, run_sweep
 
     with _experiment_errors():
-        plan = plan_sweep(sweep_file, set_ or [])
+        plan = plan_sweep(sweep_file, set_ or [], panel=panel)
         out = out or Path("results") / "sweeps" / plan.name
         where = where_runs(workers, scheduler)
         console.print(

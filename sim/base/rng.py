@@ -18,6 +18,7 @@ PROCESSES = {
     "experience": 5,  # patients' experience of care
     "geography": 6,  # positions within localities
     "quality_publication": 7,  # sampling noise of published quality
+    "panel": 8,  # which patients a patient panel follows (sim.engine.panel)
 }
 
 CHUNK_SIZE = 1 << 18

@@ -16,6 +16,7 @@ from sim.engine.failures import close_failed_icps
 from sim.engine.ledger import Ledger
 from sim.engine.metrics import MetricsLog
 from sim.engine.options import OptionTables
+from sim.engine.panel import PatientPanel
 from sim.engine.patients_year import PatientPass
 from sim.engine.payments import payment_groups
 from sim.engine.planning import YearPlan, YearPlanner
@@ -43,7 +44,8 @@ class ICSModel(mesa.Model):
 
     Patients live in :attr:`population` (numpy arrays, one row each; see
     ``population.patient(row)`` for a readable view). Providers are Mesa agents.
-    Each call to :meth:`step` simulates one year.
+    Each call to :meth:`step` simulates one year. ``panel``: how many patients to follow
+    year by year (:attr:`panel`, a :class:`~sim.engine.panel.PatientPanel`; 0 for none).
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class ICSModel(mesa.Model):
         patients: int | None = None,
         years: int | None = None,
         population: Population | None = None,
+        panel: int = 0,
     ):
         keep_heap_warm()  # chunks reuse the heap's pages rather than fault them in again
         self.seed_value = int(scenario.run.seed if seed is None else seed)
@@ -152,6 +155,7 @@ class ICSModel(mesa.Model):
             Ledger(n_opt, n_loc, serves),
         )
         self.ledger = self.patient_pass.empty_ledger.copy()  # the year's per-patient sums
+        self.panel = self.patient_pass.panel = self._panel(panel)  # None: no panel asked for
         self.deaths = 0
         self.settlement_ledger = SettlementLedger(n_opt, n_loc)  # the year's settlements
         self.market = Market(
@@ -288,6 +292,16 @@ class ICSModel(mesa.Model):
                 starts.append((shared[key], icp.start_year))
             rules[icp.name] = shared[key]
         return rules, starts
+
+    def _panel(self, size: int) -> PatientPanel | None:
+        """``size`` patients followed every year (:mod:`sim.engine.panel`); None for 0."""
+        if size == 0:
+            return None
+        payers = {0: (self.rules["gp"], self.rules["hospital"])}
+        payers.update({icp.option: (icp.rule,) for icp in self.icps})
+        by_option = [payers[o] for o in range(len(self.options))]
+        args = (self.seed_value, self.replicate, by_option, self.costs, self.partnerships)
+        return PatientPanel(size, self.population, self.scenario, *args)
 
     def _make_icp(self, i: int) -> IntegratedCarePartnership:
         config = self.scenario.icps[i]

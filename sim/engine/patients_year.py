@@ -7,7 +7,8 @@ which feeds next year's choice; the health state this year's care leaves
 (:mod:`sim.patients.health`), which sets next year's risk of death; then sums into the
 year's ledger. Each stochastic step
 draws from its own stream for (year, chunk), so results do not depend on how the
-population is split among workers.
+population is split among workers. A patient panel (:mod:`sim.engine.panel`), when asked
+for, copies out its sampled patients' year after the payments.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from sim.base.rng import chunks, stream
 from sim.config.scenario import Scenario
 from sim.engine.ledger import Ledger
+from sim.engine.panel import PatientPanel
 from sim.engine.payments import Payer, chunk_payments
 from sim.engine.risk import RiskScorer
 from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
@@ -60,6 +62,7 @@ class PatientPass:
         self.risk = risk
         self.empty_ledger = empty_ledger  # each year starts a copy
         self.local: LocalOptions | None = None
+        self.panel: PatientPanel | None = None  # sampled patients whose years are kept
         self.health = HealthTables.build(
             scenario.health, scenario.demography, scenario.conditions.condition_weights
         )
@@ -95,6 +98,9 @@ class PatientPass:
             mods = modifiers.for_patients(pop.option[rows], pop.locality[rows], high_risk)
             activity = self.utilise(rows, year, expected, mods, index)
             payments = chunk_payments(pop, rows, activity, groups)
+            if self.panel is not None:
+                pay = payments["commissioner_payment"]
+                self.panel.record(year, rows, died, switched, activity, pay)
             self.experience(rows, year, quality, activity, index)
             health = self.year_of_care(rows, table, expected, mods["elective"], activity)
             keys = ledger.keys(

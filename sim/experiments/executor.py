@@ -4,7 +4,8 @@ A run is a :class:`RunSpec`: a resolved scenario plus seed, replicate, patients 
 years. Its id hashes all of these and the model's code, so the same run always has the
 same id and a result on disk can be trusted to belong to it. Each result is written to
 ``runs/<id>.parquet`` atomically (a temporary file, then ``os.replace``) the moment it
-lands, so an interrupted job (Ctrl-C, a killed worker, a killed process) loses only the runs in flight, and running
+lands (a patient panel first, :mod:`sim.experiments.panels`), so an interrupted job
+(Ctrl-C, a killed worker, a killed process) loses only the runs in flight, and running
 it again skips every id already on disk. Nothing half-written is ever read: temporary
 files have names no reader looks for, and are swept away on the next start.
 
@@ -36,7 +37,8 @@ from tqdm import tqdm
 import sim
 from sim.base.files import atomic_write_parquet, atomic_write_text
 from sim.config.scenario import Scenario
-from sim.engine.run import simulate
+from sim.engine.run import Replicate, simulate_replicate
+from sim.experiments.panels import panel_path
 from sim.experiments.record import code_hash
 
 if TYPE_CHECKING:
@@ -73,12 +75,13 @@ class RunSpec:
     replicate: int
     patients: int
     years: int
+    panel: int = 0  # patients followed in a panel (sim.engine.panel); 0 for none
 
     @cached_property
     def run_id(self) -> str:
         """Stable id: a hash of the resolved scenario, seed, replicate, size, icsim version
         and the model's code (:func:`sim.experiments.record.code_hash`), so a result made
-        by other code is never reused."""
+        by other code is never reused. A panel is hashed too, only when asked for."""
         return scenario_hash(
             self.scenario,
             seed=int(self.seed),
@@ -87,17 +90,19 @@ class RunSpec:
             years=int(self.years),
             icsim=sim.__version__,
             code=code_hash(),
+            **({"panel": int(self.panel)} if self.panel else {}),
         )
 
 
-def simulate_spec(spec: RunSpec) -> pd.DataFrame:
-    """Run one spec (this is what a Dask worker executes)."""
-    return simulate(
+def simulate_spec(spec: RunSpec) -> Replicate:
+    """Run one spec (this is what a Dask worker executes): its metrics and any panel."""
+    return simulate_replicate(
         spec.scenario,
         seed=spec.seed,
         replicate=spec.replicate,
         patients=spec.patients,
         years=spec.years,
+        panel=spec.panel,
     )
 
 
@@ -126,7 +131,7 @@ def load_run(runs_dir: Path, run_id: str) -> pd.DataFrame:
 
 def _remove_stale_temps(runs_dir: Path) -> None:
     """Temporary files left by a killed job: never read, so safe to delete on start."""
-    for tmp in Path(runs_dir).glob(".*.tmp"):
+    for tmp in Path(runs_dir).rglob(".*.tmp"):
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
 
@@ -239,7 +244,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
 def _run_on_dask(
     pending: Sequence[RunSpec],
     client: Client,
-    landed: Callable[[RunSpec, pd.DataFrame], None],
+    landed: Callable[[RunSpec, Replicate], None],
     failed: Callable[[RunSpec, str], None],
 ) -> None:
     """Submit runs in a bounded window and handle each as it completes, in any order."""
@@ -342,9 +347,11 @@ def execute(
             )
         )
 
-    def landed(spec: RunSpec, df: pd.DataFrame) -> None:
+    def landed(spec: RunSpec, result: Replicate) -> None:
         nonlocal done
-        atomic_write_parquet(run_path(runs_dir, spec.run_id), df)
+        if result.panel is not None:  # before the metrics, which mark the run done
+            atomic_write_parquet(panel_path(runs_dir, spec.run_id), result.panel)
+        atomic_write_parquet(run_path(runs_dir, spec.run_id), result.metrics)
         with contextlib.suppress(FileNotFoundError):
             (runs_dir / f"{spec.run_id}.error.txt").unlink()
         done += 1
@@ -366,11 +373,11 @@ def execute(
             start_bar()
             for spec in pending:
                 try:
-                    df = simulate_spec(spec)
+                    result = simulate_spec(spec)
                 except Exception as exc:  # noqa: BLE001 - recorded and reported below
                     failed(spec, "".join(traceback.format_exception(exc)))
                     continue
-                landed(spec, df)
+                landed(spec, result)
         else:
             with dask_client(workers, scheduler) as dask:
                 start_bar()

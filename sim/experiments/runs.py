@@ -3,7 +3,8 @@
 Each replicate goes through the resumable executor, so completed ones are reused (and
 said to be), every file is written atomically (:mod:`sim.base.files`), and a run's output
 folder is replaced whole, so it never holds another run's files. :func:`combine` gathers the runs
-of a sweep or sensitivity analysis into one tidy table.
+of a sweep or sensitivity analysis into one tidy table. A run asked for a patient panel
+(``RunSettings.panel``) also writes ``panel.parquet`` (:mod:`sim.engine.panel`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from sim.base.files import (
 )
 from sim.config.scenario import RunConfig, Scenario, ScenarioError, scenario_to_toml
 from sim.engine.metrics import COLUMNS
+from sim.engine.panel import check_panel_size
 from sim.experiments.executor import ExperimentError, RunSpec, execute, load_run, run_path
+from sim.experiments.panels import PANEL_FILE, gather_panels, panel_path
 from sim.experiments.record import resolved_scenario_hash, run_record
 from sim.experiments.summary import difference_table, final_year_summary, fmt_interval
 
@@ -43,12 +46,15 @@ class RunSettings:
 
     Options are held to what a scenario's ``[run]`` allows (:class:`RunConfig`, one
     declaration of the bounds); one outside raises :class:`ScenarioError` naming it.
+    ``panel``: patients each replicate follows in ``panel.parquet`` (0 for none), at most
+    the population.
     """
 
     seed: int
     patients: int
     years: int
     replicates: int
+    panel: int = 0
 
     @classmethod
     def of(
@@ -58,6 +64,7 @@ class RunSettings:
         patients: int | None = None,
         years: int | None = None,
         replicates: int | None = None,
+        panel: int = 0,
     ) -> RunSettings:
         given = {"seed": seed, "patients": patients, "years": years, "replicates": replicates}
         given = {key: value for key, value in given.items() if value is not None}
@@ -68,11 +75,17 @@ class RunSettings:
                 "\n".join(f"--{e['loc'][0]}: {e['msg']} (got {e['input']!r})" for e in err.errors())
             ) from None
         run = scenario.run
+        size = given.get("patients", run.patients)
+        try:
+            panel = check_panel_size(panel, size, "--panel")
+        except ValueError as err:
+            raise ScenarioError(str(err)) from None
         return cls(
             seed=given.get("seed", run.seed),
-            patients=given.get("patients", run.patients),
+            patients=size,
             years=given.get("years", run.years),
             replicates=given.get("replicates", run.replicates),
+            panel=panel,
         )
 
 
@@ -85,6 +98,7 @@ def replicate_specs(scenario: Scenario, settings: RunSettings) -> list[RunSpec]:
             replicate=rep,
             patients=settings.patients,
             years=settings.years,
+            panel=settings.panel,
         )
         for rep in range(settings.replicates)
     ]
@@ -125,12 +139,15 @@ def _publish(
     with replaced_folder(out) as staged:
         kept = staged / "replicates"
         kept.mkdir()
-        for run_id in dict.fromkeys(spec.run_id for spec in specs):
-            source, copy = run_path(runs_dir, run_id), run_path(kept, run_id)
-            try:
-                os.link(source, copy)
-            except OSError:
-                shutil.copy2(source, copy)
+        for spec in {spec.run_id: spec for spec in specs}.values():
+            paths = [run_path] + ([panel_path] if spec.panel else [])
+            for path in paths:
+                source, copy = path(runs_dir, spec.run_id), path(kept, spec.run_id)
+                copy.parent.mkdir(exist_ok=True)
+                try:
+                    os.link(source, copy)
+                except OSError:
+                    shutil.copy2(source, copy)
         write(staged)
 
 
@@ -170,6 +187,9 @@ def run_scenario(
         if settings.replicates > 1:
             by = ["scenario", "system", "metric"]
             atomic_write_csv(folder / "summary.csv", final_year_summary(metrics, by=by))
+        if settings.panel:
+            panel = gather_panels(runs_dir, [spec.run_id for spec in specs])
+            atomic_write_parquet(folder / PANEL_FILE, panel)
 
     _publish(out, specs, write, runs_dir)
     return metrics
@@ -196,6 +216,7 @@ def write_run(
         "replicates": settings.replicates,
         "patients": settings.patients,
         "years": settings.years,
+        "panel": settings.panel,
         "wall_seconds": round(wall_seconds, 3),
         "python": platform.python_version(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

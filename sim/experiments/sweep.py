@@ -28,7 +28,8 @@ A sweep writes to its folder: ``runs/<id>.parquet`` as runs land (resumable), th
 ``run_id``), ``summary.csv`` (final year: mean and 90% interval across replicates),
 ``plan.csv``, ``sweep.toml``, ``scenario.toml`` and ``sweep.json`` (the settings and the
 record of :func:`sim.experiments.record.run_record`). Its runs are its resume state, so
-the folder is added to, not replaced.
+the folder is added to, not replaced. With ``--panel N`` every run also follows N patients
+(:mod:`sim.engine.panel`), gathered into ``panel.parquet`` with the swept keys and ``run_id``.
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ from sim.config.scenario import (
     scenario_from_dict,
     scenario_to_toml,
 )
+from sim.engine.panel import check_panel_size
 from sim.experiments.executor import RunSpec, execute
 from sim.experiments.inputs import Strict, validate, value_at
+from sim.experiments.panels import PANEL_FILE, gather_panels
 from sim.experiments.record import run_record
 from sim.experiments.runs import combine
 from sim.experiments.summary import final_year_summary
@@ -150,9 +153,15 @@ class SweepPlan:
     text: str = ""
     overrides: list[str] = field(default_factory=list)
     runs: list[tuple[Point, RunSpec]] = field(default_factory=list)
+    panel: int = 0  # patients each run follows in panel.parquet
 
     def __post_init__(self) -> None:
         for point in self.points:
+            patients = self.patients or point.scenario.run.patients
+            try:
+                check_panel_size(self.panel, patients, "--panel")
+            except ValueError as err:
+                raise ScenarioError(str(err)) from None
             for rep in range(self.replicates):
                 self.runs.append(
                     (
@@ -161,8 +170,9 @@ class SweepPlan:
                             scenario=point.scenario,
                             seed=point.seed,
                             replicate=rep,
-                            patients=self.patients or point.scenario.run.patients,
+                            patients=patients,
                             years=self.years or point.scenario.run.years,
+                            panel=self.panel,
                         ),
                     )
                 )
@@ -185,11 +195,12 @@ def grid_values(key: str, spec: Any, base_data: dict[str, Any], source: str) -> 
     )
 
 
-def plan_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPlan:
+def plan_sweep(path: str | Path, overrides: list[str] | None = None, panel: int = 0) -> SweepPlan:
     """Read and validate a sweep file, and resolve every grid point into a scenario.
 
     Every problem (file, key or value) raises :class:`ScenarioError` with one line per
-    problem naming the file and the field, before anything runs.
+    problem naming the file and the field, before anything runs. ``panel``: patients each
+    run follows (0 for none), at most the smallest point's population.
     """
     path = Path(path)
     data = read_toml(path, "sweep")
@@ -237,6 +248,7 @@ def plan_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPla
         crn=meta.crn,
         text=path.read_text(),
         overrides=[f"{key}={json.dumps(value)}" for key, value in fixed],
+        panel=panel,
     )
 
 
@@ -288,6 +300,12 @@ def run_sweep(
     wall = time.perf_counter() - start
     results = combine([(p.params, s) for p, s in plan.runs], out / "runs", plan.keys)
     atomic_write_parquet(out / "results.parquet", results)
+    if plan.panel:
+        labels = [{**p.params, "run_id": s.run_id} for p, s in plan.runs]
+        panel = gather_panels(out / "runs", [s.run_id for _, s in plan.runs], labels)
+        atomic_write_parquet(out / PANEL_FILE, panel)
+    else:  # the folder is added to: no panel of an earlier sweep stays beside these results
+        (out / PANEL_FILE).unlink(missing_ok=True)
     summary = final_year_summary(results, by=[*plan.keys, "system", "metric"])
     atomic_write_csv(out / "summary.csv", summary)
     info = {
@@ -298,6 +316,7 @@ def run_sweep(
         "runs": len(plan.runs),
         "ran_now": ran,
         "crn": plan.crn,
+        "panel": plan.panel,
         "swept": plan.keys,
         "scheduler": scheduler,
         "workers": workers,
