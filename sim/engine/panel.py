@@ -45,7 +45,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
         "int64",
         "stable patient id (the population's pid): the same person every year, never reused",
     ),
-    "age": ("int16", "years, during the year (before the birthday in the year of death)"),
+    "age": ("int16", "years, after this year's birthday (the dead: before it)"),
     "sex": ("category", "female or male"),
     "imd": ("int8", "deprivation quintile, 1 most deprived .. 5 least"),
     "locality": ("category", "name of the locality the patient lives in"),
@@ -55,9 +55,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
         "(diabetes, copd, heart_failure, dementia, other), 'none' for none",
     ),
     "system": ("category", "name of the option (system) the patient was enrolled with"),
-    "switched": ("bool", "moved to another option this year by their own choice"),
+    "switched": (
+        "bool",
+        "moved to another option this year, as switching_rate counts it (a first enrolment, "
+        "after arriving, is not a switch)",
+    ),
     "died": ("bool", "died this year (the row shows them as they died, with no care)"),
-    "risk": ("float32", "true expected annual cost at national prices, 1 = England's mean"),
+    "risk": (
+        "float32",
+        "true expected annual cost at national prices, 1 = England's mean (the dead: as last "
+        "scored)",
+    ),
     "predicted_risk": (
         "float32",
         "the commissioner's prediction of that risk: the risk adjuster of the contract paying "
@@ -217,9 +225,10 @@ class PatientPanel:
             return
         pop, mine = self.population, self.rows[lo:hi]
         if len(died):
-            gone = np.isin(died.rows, mine)  # both ascending, so in the order of mine
+            gone = np.isin(died.rows, mine)
             if gone.any():
-                self.keep_deaths(year, died, gone, self.pid[lo:hi][np.isin(mine, died.rows)])
+                held = self.pid[lo:hi][np.searchsorted(mine, died.rows[gone])]
+                self.keep_deaths(year, died, gone, held)
             self.pid[lo:hi] = pop.pid[mine]  # entrants took the rows of the dead
         at = mine - rows.start
         option = pop.option[mine]

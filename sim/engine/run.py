@@ -48,8 +48,9 @@ def simulate_replicate(
     panel: int = 0,
     on_year: Callable[[ICSModel], None] | None = None,
 ) -> Replicate:
-    """:func:`simulate`, with a panel of ``panel`` patients followed every year (None for 0;
-    see :mod:`sim.engine.panel` for who is followed and each column's meaning)."""
+    """:func:`simulate`, and a panel of ``panel`` patients followed every year (``panel`` of
+    the result is None for 0; :mod:`sim.engine.panel` says who is followed and what each
+    column means). The metrics are those :func:`simulate` returns, whatever the panel."""
     model = ICSModel(
         scenario, seed=seed, replicate=replicate, patients=patients, years=years, panel=panel
     )
