@@ -14,6 +14,7 @@ from sim.config.scenario import Scenario
 from sim.contracts.payment import PaymentRule, RuleContext, build_rule
 from sim.engine.failures import close_failed_icps
 from sim.engine.ledger import Ledger
+from sim.engine.market import CommissionerMarket
 from sim.engine.metrics import MetricsLog
 from sim.engine.options import OptionTables
 from sim.engine.patients_year import PatientPass
@@ -75,7 +76,7 @@ class ICSModel(mesa.Model):
         )
         self.rule_context = RuleContext(self.calibration, scenario.conditions)
         self.rules, contract_starts = self._build_rules()
-        self.commissioner = Commissioner(self, self.rules, scenario.finance)
+        self.commissioner = Commissioner(self, self.rules, scenario.finance, scenario.commissioner)
         self.risk = RiskScorer(self.calibration)
         baseline_elective = self.risk.score_everyone(self.population, n_loc)
 
@@ -135,6 +136,7 @@ class ICSModel(mesa.Model):
             self.partnerships,
             self.trust_contracts,
             self.option_tables,
+            CommissionerMarket(self.commissioner, self.partnerships, self.option_tables),
         )
         self.plan = YearPlan(RateModifiers(n_opt, n_loc), np.ones(0))
         serves = np.zeros((n_opt, n_loc), dtype=bool)  # where patients can be
