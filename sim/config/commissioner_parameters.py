@@ -42,6 +42,11 @@ ZUCKERMAN_2017 = (
 class RebasingTerms(Strict):
     """Capitation moved each year towards the ICPs' observed cost per risk-adjusted member."""
 
+    basis: Literal["pooled", "own"] = Field(
+        "pooled",
+        description="pooled: one rate for every ICP, on their pooled cost (a yardstick: no "
+        "ICP raises its own rate by spending more); own: each ICP's rate on its own cost",
+    )
     lag: int = P(
         1,
         "years between the cost observed and the rate it sets",

@@ -118,24 +118,28 @@ class Rebasing(RateSetting):
     ``lag`` years before (times one plus ``margin_allowance``), rising by at most
     ``max_rise`` and falling by at most ``max_fall`` of last year's rate.
 
-    One rate for every ICP: set on all of them together, no ICP can raise its own rate by
-    spending more, so a cost saved is a margin kept until the next rebasing.
+    With the ``pooled`` basis there is one rate for every ICP: set on all of them together
+    (a yardstick), no ICP can raise its own rate by spending more, so a cost saved is a
+    margin kept, and an ICP dearer than its peers loses money. With the ``own`` basis each
+    ICP's rate follows its own cost, which keeps every ICP near the allowance but pays
+    back what it spends.
     """
 
     terms: RebasingTerms
 
-    def target(self, history: Sequence[ContractYear]) -> float:
-        """The rate observed cost ``lag`` years back calls for (NaN before that year)."""
+    def target(self, history: Sequence[ContractYear], n: int) -> np.ndarray:
+        """The rate observed cost ``lag`` years back calls for, an entry per ICP (NaN where
+        nothing was observed: before that year, or an ICP not paid that year)."""
         if len(history) < self.terms.lag:
-            return float("nan")
-        return history[-self.terms.lag].pooled_cost_ratio() * (1 + self.terms.margin_allowance)
+            return np.full(n, np.nan)
+        seen = history[-self.terms.lag]
+        ratio = seen.cost_ratio() if self.terms.basis == "own" else seen.pooled_cost_ratio()
+        return np.broadcast_to(ratio * (1 + self.terms.margin_allowance), (n,))
 
     def rates(self, history, current, bids):
         t, last = self.terms, current.pay
-        target = self.target(history)
-        if np.isnan(target):
-            return Rates(last.copy(), np.zeros(len(last)))
-        moved = last + t.speed * (target - last)
+        target = self.target(history, len(last))
+        moved = np.where(np.isnan(target), last, last + t.speed * (target - last))
         pay = np.clip(moved, last * (1 - t.max_fall), last * (1 + t.max_rise))
         return Rates(pay, np.zeros(len(last)))
 

@@ -15,7 +15,9 @@ from sim.config.commissioner_parameters import (
     ProfitCapTerms,
     RebasingTerms,
 )
+from sim.config.parameters import Choice
 from sim.engine.market import rival_icps
+from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
 from sim.providers.partnership_market import bids, pass_through, plan_benefits
 from sim.providers.rate_setting import (
     CompetitiveBids,
@@ -165,3 +167,37 @@ def test_each_rule_is_built_from_its_name() -> None:
 def test_an_unknown_rule_gets_one_clear_message(tmp_path: Path) -> None:
     text = '[commissioner]\nrate_setting = "auction"\n'
     assert_one_clear_message(tmp_path, "bad", text, "rate_setting", "rebasing")
+
+
+def test_extra_benefits_add_beta_benefits_per_gbp_100_to_an_options_utility() -> None:
+    """The one utility term benefits add, the same in the dense and the local utilities."""
+    params = Choice(beta_benefits=0.3)
+    plain = OptionTable(
+        available=np.array([[True, True, True]]),
+        quality=np.array([[0.5, 0.6, 0.7]]),
+        waiting=np.array([[8.0, 8.0, 8.0]]),
+        selection=np.zeros((1, 3)),
+        site=np.array([[np.nan, 0.2, 0.8]]),
+        radius_km=np.array([5.0]),
+    )
+    offered = OptionTable(**{**vars(plain), "benefits": np.array([[0.0, 200.0, 50.0]])})
+    rule = LogitChoice(params)
+    args = (
+        np.zeros(2, dtype=np.uint8),  # current option
+        np.zeros(2, dtype=np.uint16),  # locality
+        np.array([0.25, 0.75], dtype=np.float16),
+        np.array([False, True]),
+        np.full(2, 0.5, dtype=np.float32),
+        np.full(2, 2.0, dtype=np.float32),
+    )
+    gain = rule.utilities(offered, *args) - rule.utilities(plain, *args)
+    assert gain == pytest.approx(np.array([[0.0, 0.6, 0.15]] * 2))
+    local = [LocalOptions.from_table(t, params) for t in (plain, offered)]
+    local_gain = rule.local_utilities(local[1], *args) - rule.local_utilities(local[0], *args)
+    assert pytest.approx(np.array([[0.0, 0.6, 0.15]] * 2), abs=1e-5) == local_gain.T
+
+
+def test_rebasing_on_each_icps_own_cost() -> None:
+    history = [contract_year([80.0, 90.0], [100.0, 100.0])]
+    own = Rebasing(RebasingTerms(basis="own", speed=1.0, margin_allowance=0.0, max_fall=0.5))
+    assert own.rates(history, standard_rates(2), np.ones(2)).pay == pytest.approx([0.8, 0.9])
