@@ -49,6 +49,9 @@ CATALOGUE = (
     "dutch_regulated_competition",
     "urban_vs_rural_yardstick",
     "icp_life_cycle",
+    "competing_icps_rebasing",
+    "competing_icps_bidding",
+    "competing_icps_profit_cap",
 )
 
 

@@ -265,6 +265,13 @@ class Choice(Strict):
     gp_distance_km: float = P(
         1.0, "km to the nearest GP practice of the fragmented default", assumption=(0.5, 3.0)
     )
+    beta_benefits: float = P(
+        0.3,
+        "utility per GBP 100 a year of extra benefits above the standard package",
+        assumption=(0.1, 0.6),
+        note="insurers compete on premiums and packages (seed 000:479-483); against "
+        "beta_waiting, GBP 100 a year is worth about 7.5 weeks less waiting",
+    )
     experience_noise: float = P(
         0.1, "SD of experience around the option's quality", assumption=(0.05, 0.2)
     )

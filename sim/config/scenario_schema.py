@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.base.schema import Strict
+from sim.config.commissioner_parameters import CommissionerTerms
 from sim.config.declare import P
 from sim.config.finance_parameters import Finance
 from sim.config.health_parameters import Health
@@ -182,6 +183,7 @@ class Scenario(Strict):
     hospital: Hospital = Field(default_factory=Hospital)
     choice: Choice = Field(default_factory=Choice)
     finance: Finance = Field(default_factory=Finance)
+    commissioner: CommissionerTerms = Field(default_factory=CommissionerTerms)
     health: Health = Field(default_factory=Health)
     quality: QualityMeasure = Field(default_factory=QualityMeasure)
     interventions: list[Intervention] = Field(default_factory=list)

@@ -167,5 +167,29 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
     "unmet_need_per_1000": MetricInfo(
         _PER_1000, "Electives patients' conditions call for that were not supplied this year."
     ),
+    "icp_margin": MetricInfo(
+        "share of revenue",
+        "ICPs' surplus over their revenue (extra benefits and claw-back included); reported "
+        "when the scenario's [commissioner] rules are on.",
+        "population",
+    ),
+    "icp_benefits_per_capita": MetricInfo(
+        _GBP_ENROLEE,
+        "Extra benefits above the standard package ICPs spent on their members (in their "
+        "cost); reported when the [commissioner] rules are on.",
+        "population",
+    ),
+    "icp_clawback_per_capita": MetricInfo(
+        _GBP_ENROLEE,
+        "Surplus above the profit cap the commissioner clawed back at settlement; reported "
+        "when the [commissioner] rules are on.",
+        "population",
+    ),
+    "capitation_rate_ratio": MetricInfo(
+        "multiple of the contract's rate",
+        "What the commissioner paid ICPs this year (rebased, bid or fixed) over what their "
+        "contract's own rate paid; reported when the [commissioner] rules are on.",
+        "population",
+    ),
 }
 """Every metric's unit, definition and scope, in the order of the metric list."""

@@ -64,6 +64,7 @@ import pandas as pd
 from sim.engine.fragmentation import SPEND, AccountableShares, fragmentation, registered_holders
 from sim.engine.health_metrics import HEALTH_METRICS, HEALTH_QUANTITIES, health_metrics
 from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
+from sim.engine.market import MARKET_METRICS, put_market_metrics
 from sim.engine.money_metrics import MONEY_METRICS, put_money_metrics
 from sim.engine.quality import quality_metrics
 from sim.engine.state import Market, YearState
@@ -99,6 +100,7 @@ METRICS = (
     "market_concentration",
     *MONEY_METRICS,
     *(m for m in HEALTH_METRICS if m not in ("induced_demand", "under_service")),
+    *MARKET_METRICS,
 )
 PER_1000 = {
     "gp_consultations_per_1000": "gp_consultation",
@@ -263,6 +265,7 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
         for metric, (x, where) in quality_metrics(year.quality, year.year, n).items():
             put(metric, x, where)
     put_money_metrics(year, METRICS, value, defined, n)  # books, commissioner spend, resources
+    put_market_metrics(year, METRICS, value, defined)  # margins, benefits, claw-back, rates
 
     rows = value.transpose(2, 1, 0).ravel()  # (group, system, metric): the order of rows
     index = np.flatnonzero(defined.transpose(2, 1, 0))

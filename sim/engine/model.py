@@ -14,6 +14,7 @@ from sim.config.scenario import Scenario
 from sim.contracts.payment import PaymentRule, RuleContext, build_rule
 from sim.engine.failures import close_failed_icps
 from sim.engine.ledger import Ledger
+from sim.engine.market import CommissionerMarket
 from sim.engine.metrics import MetricsLog
 from sim.engine.options import OptionTables
 from sim.engine.panel import PatientPanel
@@ -78,7 +79,7 @@ class ICSModel(mesa.Model):
         )
         self.rule_context = RuleContext(self.calibration, scenario.conditions)
         self.rules, contract_starts = self._build_rules()
-        self.commissioner = Commissioner(self, self.rules, scenario.finance)
+        self.commissioner = Commissioner(self, self.rules, scenario.finance, scenario.commissioner)
         self.risk = RiskScorer(self.calibration)
         baseline_elective = self.risk.score_everyone(self.population, n_loc)
 
@@ -138,6 +139,7 @@ class ICSModel(mesa.Model):
             self.partnerships,
             self.trust_contracts,
             self.option_tables,
+            CommissionerMarket(self.commissioner, self.partnerships, self.option_tables),
         )
         self.plan = YearPlan(RateModifiers(n_opt, n_loc), np.ones(0))
         serves = np.zeros((n_opt, n_loc), dtype=bool)  # where patients can be
@@ -185,11 +187,14 @@ class ICSModel(mesa.Model):
     def step(self) -> None:
         """Simulate one year, in this order (the only place the order is written):
 
-        1. **Open and plan** (:mod:`sim.engine.planning`). ICPs whose start year has come
-           open; every contract sets its terms for the year (schedules). Every provider
-           reads its contract's margins, the price it puts on quality and its own
-           expectations, and sets this year's effort; their choices, and any scenario
-           interventions, become rate modifiers.
+        1. **Open and plan** (:mod:`sim.engine.planning`). The commissioner ends contracts
+           failing a re-tender and defers entrants its entry terms do not admit
+           (:mod:`sim.engine.market`); ICPs whose start year has come open; every contract
+           sets its terms for the year (schedules) and the commissioner this year's rates
+           (rebased, or bid by the ICPs). Every provider reads its contract's margins, the
+           price it puts on quality and its own expectations, and sets this year's effort;
+           their choices, and any scenario interventions, become rate modifiers; ICPs set
+           their extra benefits.
         2. **Patients' year** (:mod:`sim.engine.patients_year`), one pass over fixed-size
            chunks of patients, each seeing this year's option table
            (:mod:`sim.engine.options`):
@@ -208,8 +213,9 @@ class ICSModel(mesa.Model):
            patients' outcomes, to be published next year (:mod:`sim.engine.quality`).
         4. **Settlement** (:mod:`sim.engine.settlement`). Each contract is settled for the
            year (withholds, savings shares, corridors, marginal rates, blocks) into the
-           settlement ledger; trusts, practices and ICPs book revenue and cost; ICPs update
-           their expectations; the commissioner records what it paid; trusts left in
+           settlement ledger, ICPs' at this year's rate less any claw-back; trusts,
+           practices and ICPs book revenue and cost; ICPs update their expectations; the
+           commissioner records what it paid; trusts left in
            deficit follow the scenario's ``[finance]`` rule (bail-out, takeover or
            carried forward), its cost booked to the commissioner.
         5. **Failures** (:mod:`sim.engine.failures`). An ICP whose reserves run out closes;

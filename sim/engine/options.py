@@ -129,6 +129,10 @@ class OptionTables:
             if self.scenario.quality.from_outcomes
             else None
         )
+        benefits = None  # extra benefits, where any ICP offers them (sim.engine.market)
+        if icps.benefits.any():
+            benefits = np.zeros((n_loc, n_opt), dtype=np.float32)
+            benefits[loc, option] = icps.benefits[icp]
         return OptionTable(
             available=available,
             quality=quality,
@@ -137,4 +141,5 @@ class OptionTables:
             selection=selection,
             site=self.site,
             radius_km=self.radius_km,
+            benefits=benefits,
         )

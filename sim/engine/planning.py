@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.config.scenario import Scenario
 from sim.contracts.payment import PaymentRule
+from sim.engine.market import CommissionerMarket
 from sim.engine.options import OptionTables
 from sim.engine.trust_contracts import TrustContracts
 from sim.patients.calibration import Calibration
@@ -48,6 +49,7 @@ class YearPlanner:
         partnerships: Partnerships,
         trust_contracts: TrustContracts,
         option_tables: OptionTables,
+        market: CommissionerMarket | None = None,
     ):
         self.scenario = scenario
         self.calibration = calibration
@@ -60,6 +62,7 @@ class YearPlanner:
         self.trust_contracts = trust_contracts
         self.option_tables = option_tables
         self.options = list(scenario.option_names)
+        self.market = market  # the commissioner's re-tenders, entry, rates and benefits
 
     @cached_property
     def high_risk_rates(self) -> dict[str, float]:
@@ -77,12 +80,18 @@ class YearPlanner:
         for rule, start_year in self.contract_starts:
             rule.begin_year(max(1, year - start_year + 1))  # contract years from opening
         icps = self.partnerships  # every ICP open this year plans, all of them at once
+        if self.market is not None:
+            self.market.before_opening(year)
         open_icps = icps.open_due(year)
         icps.contestable[open_icps] = (self.option_tables.contestable() & scenario.choice.enabled)[
             open_icps
         ]
         icps.set_peer_quality(open_icps)
+        if self.market is not None:
+            self.market.set_rates()
         icps.plan(open_icps)
+        if self.market is not None:
+            self.market.plan_benefits(open_icps)
         modifiers = RateModifiers(len(self.options), len(scenario.localities))
         if self.practices:  # one contract pays them all, so every practice plans alike
             first, *others = self.practices

@@ -20,6 +20,7 @@ import numpy as np
 
 from sim.contracts.payment import Settlement
 from sim.engine.failures import resolve_trust_deficits
+from sim.engine.market import settle_rates
 from sim.engine.provider_costs import hospital_counts, icp_care_costs, trust_costs
 from sim.engine.provider_costs import transaction_costs as count_transaction_costs
 from sim.engine.settlement_ledger import SETTLED
@@ -272,6 +273,7 @@ class YearEndSettlement:
             year.settlements.spread(
                 amount, year.ledger, {"option": icp.option}, ("commissioner_payment",)
             )
+        settle_rates(year, cost, enrolled)  # the commissioner's rate this year, and claw-back
         revenue = year.paid_by_option("commissioner_payment")[o]
         first_paid = L.option_sums(("commissioner_payment",))[0][o]  # seeds reserves
         # its high-risk enrolees': revenue, care cost, number, then HIGH_RISK_COUNTS (rows)

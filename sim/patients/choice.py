@@ -2,14 +2,15 @@
 
 Patient i's utility of option j in their locality is
 
-    U_ij = b_quality q_j + b_waiting w_j + b_distance d_ij - s_j [i high-risk]
+    U_ij = b_quality q_j + b_waiting w_j + b_distance d_ij - s_j [i high-risk] + b_benefits x_j
            + [j is current] (inertia_i + b_experience (experience_i - 0.5)) + Gumbel noise
 
 Inertia (a switching cost) is higher for older people and people with a long-term
-condition (calibration_targets 5.4). ``q_j`` is the quality option j *published*
-(:mod:`sim.engine.quality`: measured from outcomes a year earlier, with sampling noise),
-not the quality of the care it gives now. Options closed in the locality are unavailable;
-a patient whose option closed must choose again. Mandatory acceptance: every choice
+condition (calibration_targets 5.4). ``x_j`` is the extra benefits option j offers above
+the standard package, in GBP 100 a member-year (seed 000:479-483). ``q_j`` is the quality
+option j *published* (:mod:`sim.engine.quality`: measured from outcomes a year earlier,
+with sampling noise), not the quality of the care it gives now. Options closed in the
+locality are unavailable; a patient whose option closed must choose again. Mandatory acceptance: every choice
 is granted, so an ICP can deter high-risk applicants (s_j) but never refuse them.
 
 England has about 70 options but a locality offers only a handful, so the engine works
@@ -41,6 +42,7 @@ class OptionTable:
     site: np.ndarray  # position of main site in the locality (0-1); NaN = local practice
     radius_km: np.ndarray  # (localities,)
     published_quality: np.ndarray | None = None  # 0-1, what patients choose on (None: quality)
+    benefits: np.ndarray | None = None  # GBP a year of extra benefits per member (None: none)
 
     @property
     def seen_quality(self) -> np.ndarray:
@@ -83,6 +85,8 @@ class LocalOptions:
             + params.beta_waiting * table.waiting[rows, option]
             + layout.practice_distance
         )
+        if table.benefits is not None:
+            fixed = fixed + params.beta_benefits / 100 * table.benefits[rows, option]
         fixed = np.where(is_open, fixed, -np.inf)
         selection = np.where(is_open, table.selection[rows, option], 0.0)
         return cls(
@@ -242,6 +246,8 @@ class LogitChoice:
             + p.beta_distance * distance
             - table.selection[loc] * high_risk[:, None]
         )
+        if table.benefits is not None:
+            u = u + p.beta_benefits / 100 * table.benefits[loc]
         stay = np.arange(n_options)[None, :] == current[:, None]
         u = u + stay * (inertia + p.beta_experience * (experience - 0.5))[:, None]
         return np.where(table.available[loc], u, -np.inf).astype(np.float64)

@@ -7,8 +7,10 @@ from typing import Any
 
 import mesa
 
+from sim.config.commissioner_parameters import CommissionerTerms
 from sim.config.finance_parameters import Finance
 from sim.contracts.payment import PaymentRule, Settlement
+from sim.providers.rate_setting import ContractYear, Rates, build_rate_setting, standard_rates
 
 
 class Commissioner(mesa.Agent):
@@ -23,14 +25,27 @@ class Commissioner(mesa.Agent):
     contracts (:attr:`spend`, rescues included), what it paid trusts in deficit under the
     scenario's rule (:attr:`support`, :attr:`takeover_costs`; see :attr:`finance`), and
     what running and procuring the contracts cost it (:attr:`transaction_costs`).
+
+    What it pays ICPs is set by its rate-setting rule (:attr:`rate_setting`, from the
+    scenario's ``[commissioner]`` terms, :attr:`terms`): this year's :attr:`rates` (an entry
+    per ICP, multiples of each contract's rate), set from the :attr:`history` of what it
+    saw of each ICP's year at settlement.
     """
 
     def __init__(
-        self, model: mesa.Model, rules: dict[str, PaymentRule], finance: Finance | None = None
+        self,
+        model: mesa.Model,
+        rules: dict[str, PaymentRule],
+        finance: Finance | None = None,
+        terms: CommissionerTerms | None = None,
     ):
         super().__init__(model)
         self.rules = rules
         self.finance = finance or Finance()
+        self.terms = terms or CommissionerTerms()
+        self.rate_setting = build_rate_setting(self.terms)
+        self.rates: Rates = standard_rates(0)  # this year's, an entry per ICP
+        self.history: list[ContractYear] = []  # each settled year, oldest first
         self.spend = 0.0
         self.spend_by_payee: dict[str, float] = {}
         self.rescues: dict[str, float] = {}
@@ -83,3 +98,8 @@ class Commissioner(mesa.Agent):
             + sum(self.takeover_costs.values())
             + self.transaction_costs
         )
+
+    @property
+    def last_year(self) -> ContractYear | None:
+        """What it saw of every ICP's latest settled year (None before any)."""
+        return self.history[-1] if self.history else None

@@ -58,6 +58,7 @@ PLAN = {  # column: what a new ICP starts with (quality and waits start at the s
     "capacity": 1e-9,  # own hospital's electives a year at the reference load (vertical only)
     "waiting_weeks": math.nan,  # own hospital's elective wait (vertical only)
     "stranded_cost": 0.0,  # GBP, own hospital's fixed cost of unused capacity (vertical only)
+    "benefits": 0.0,  # GBP per enrolee of extra benefits above the standard package
 }
 STATUS = {"is_open": False, "failed": False, "contestable": True, "years_active": 0}
 FIXED = (
@@ -207,13 +208,14 @@ class Partnerships(PartnershipPlanning):
     def own_costs(
         self, enrolees: np.ndarray, high_risk_enrolees: np.ndarray, residents: np.ndarray
     ) -> np.ndarray:
-        """Each ICP's GBP of prevention, intermediate care, quality, running and fixed costs
-        this year (every row; the arguments have an entry per ICP), its own hospital's
-        stranded cost among them (vertical, open ICPs only: set this year by
+        """Each ICP's GBP of prevention, intermediate care, quality, extra benefits, running
+        and fixed costs this year (every row; the arguments have an entry per ICP), its own
+        hospital's stranded cost among them (vertical, open ICPs only: set this year by
         :meth:`update_capacity`)."""
         return (
             (self.prevention_spend + self.intermediate_spend) * high_risk_enrolees
             + (self.quality_spend + self.management_cost) * enrolees
+            + self.benefits * enrolees
             + self.fixed_cost_per_resident * residents
             + np.where(self.vertical & self.is_open, self.stranded_cost, 0.0)
         )

@@ -83,6 +83,7 @@ class IntegratedCarePartnership(Provider):
     capacity = _column("capacity", "Own hospital's elective capacity (vertical only).")
     waiting_weeks = _column("waiting_weeks", "Own hospital's elective wait (vertical only).")
     stranded_cost = _column("stranded_cost", "GBP of its own hospital's unused fixed cost.")
+    benefits = _column("benefits", "GBP per enrolee of extra benefits it offers this year.")
 
     @property
     def vertical(self) -> bool:

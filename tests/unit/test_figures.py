@@ -126,7 +126,8 @@ def test_each_metric_is_reported_where_its_scope_says():
     from sim.config.scenario import load_scenario
     from sim.engine.run import simulate
 
-    path = Path(__file__).resolve().parents[2] / "scenarios" / "competing_icps_capitation.toml"
+    # competing ICPs with the commissioner's market rules on, so its metrics are reported too
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "competing_icps_rebasing.toml"
     df = simulate(load_scenario(path), seed=1, patients=2000, years=1)
     for metric, info in METRIC_CATALOGUE.items():
         rows = df[df["metric"] == metric]

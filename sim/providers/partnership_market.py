@@ -1,0 +1,65 @@
+"""What ICPs do in the market the commissioner runs: bid a rate, and offer extra benefits.
+
+Both read only an ICP's own books of last year (its cost and what its contract paid, from
+:class:`~sim.providers.rate_setting.ContractYear`), this year's rates and the number of
+rival ICPs in its localities, never the name of the commissioner's rule:
+
+* a **bid** is its own cost per unit of its contract's rate, marked up by less the more
+  rival ICPs it faces (an ICP with no rival bids ``markup_no_rival`` above cost);
+* **extra benefits** (GBP per member-year above the standard package) pass on a share of
+  the surplus it expects to keep, the share rising with competition from the 13% of the
+  least competitive Medicare Advantage markets to the 74% of the most competitive (Cabral,
+  Geruso and Mahoney 2018), plus any rebate its contract obliges it to spend on them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config.commissioner_parameters import BenefitsTerms, BiddingTerms
+from sim.providers.rate_setting import ContractYear, Rates, RateSetting
+
+
+def bids(last: ContractYear | None, rival_icps: np.ndarray, terms: BiddingTerms) -> np.ndarray:
+    """Each ICP's bid as a multiple of its contract's rate: last year's cost over what the
+    contract paid, times one plus its markup; NaN (bid the reference) with no year seen."""
+    if last is None:
+        return np.full(len(rival_icps), np.nan)
+    markup = terms.markup_no_rival / (1.0 + rival_icps)
+    return last.cost_ratio() * (1.0 + markup)
+
+
+def pass_through(rival_icps: np.ndarray, terms: BenefitsTerms) -> np.ndarray:
+    """Share of its expected surplus each ICP passes on as benefits, by its rivals."""
+    reach = np.minimum(rival_icps / terms.competitive_rivals, 1.0)
+    return terms.pass_through_no_rival + reach * (
+        terms.pass_through_competitive - terms.pass_through_no_rival
+    )
+
+
+def plan_benefits(
+    last: ContractYear | None,
+    rates: Rates,
+    rule: RateSetting,
+    rival_icps: np.ndarray,
+    terms: BenefitsTerms,
+) -> np.ndarray:
+    """GBP per member-year of extra benefits each ICP offers this year.
+
+    It expects last year's cost per member and its contract's rate per member at this
+    year's rates; the rebate is spent in full, and, where benefits are offered, a
+    :func:`pass_through` share of the surplus it would keep (after any claw-back the rule
+    would take from those expectations). Nothing is offered before a year is seen.
+    """
+    n = len(rival_icps)
+    if last is None:
+        return np.zeros(n)
+    seen = last.is_open & (last.enrolees > 0)
+    members = np.where(seen, last.enrolees, 1.0)
+    base = np.where(seen, last.base_paid / members, 0.0)  # the contract's rate per member
+    revenue, cost = rates.pay * base, np.where(seen, last.cost / members, 0.0)
+    rebate = rates.rebate * base
+    if not terms.enabled:
+        return rebate
+    kept = revenue - rebate - cost - rule.claw_back(revenue - rebate, cost)
+    return rebate + pass_through(rival_icps, terms) * np.maximum(kept, 0.0)

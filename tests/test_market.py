@@ -1,0 +1,144 @@
+"""The commissioner's market: rate-setting erodes what fixed capitation lets ICPs keep.
+
+With capitation fixed in advance ICPs in ``competing_icps_capitation`` keep margins above
+10% for ten years and the commissioner spends more per head than under the fragmented
+default. Rebasing capitation towards observed cost, paying ICPs their own bids, or capping
+profit brings their margins to single figures by year 10; under rebasing and bidding the
+commissioner's spend is then no higher than the fragmented default's beyond three standard
+errors. Every arm runs the same seeds and replicates (common random numbers), on a fifth of
+the scenarios' population but over their full ten years.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import assert_greater, replicates, scenario, value
+
+PATIENTS, YEARS, REPS = 20_000, 10, 4
+ARMS = {
+    "fragmented": ("fragmented_tariff", None),
+    "fixed": ("competing_icps_capitation", None),
+    "rebasing": ("competing_icps_rebasing", None),
+    "bidding": ("competing_icps_bidding", None),
+    "profit_cap": ("competing_icps_profit_cap", None),
+    "fixed_benefits": ("competing_icps_capitation", {"commissioner.benefits.enabled": True}),
+}
+RULES = ("rebasing", "bidding", "profit_cap")
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, list[pd.DataFrame]]:
+    return {
+        arm: replicates(scenario(name, overrides), REPS, PATIENTS, YEARS)
+        for arm, (name, overrides) in ARMS.items()
+    }
+
+
+def final(runs: list[pd.DataFrame], metric: str, system: str = "all") -> np.ndarray:
+    return np.array([value(d, metric, system=system, years=[YEARS]) for d in runs])
+
+
+def icp_margin(runs: list[pd.DataFrame]) -> np.ndarray:
+    """The ICPs' pooled surplus over their revenue in the last year, from their books."""
+    return final(runs, "icp_surplus_per_capita") / final(runs, "icp_revenue_per_capita")
+
+
+def mean_and_se(x: np.ndarray) -> tuple[float, float]:
+    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x)))
+
+
+def test_fixed_capitation_leaves_icps_margins_above_ten_percent_and_costs_more(runs) -> None:
+    margin = icp_margin(runs["fixed"])
+    assert margin.mean() > 0.10, f"fixed capitation: ICP margins {margin}"
+    assert_greater(
+        final(runs["fixed"], "cost_per_capita"),
+        final(runs["fragmented"], "cost_per_capita"),
+        what="spend per head with competing ICPs on fixed capitation over the fragmented default",
+    )
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_each_rule_brings_icp_margins_to_single_figures_by_year_10(runs, rule: str) -> None:
+    margin = icp_margin(runs[rule])
+    mean, se = mean_and_se(margin)
+    assert mean + 3 * se < 0.10, f"{rule}: ICP margins {margin} in year {YEARS}"
+    assert_greater(
+        icp_margin(runs["fixed"]), margin, what=f"fixed capitation's margin over {rule}'s"
+    )
+    # the metric reported for the rule agrees with the books
+    assert final(runs[rule], "icp_margin") == pytest.approx(margin, abs=1e-9)
+
+
+@pytest.mark.parametrize("rule", ("rebasing", "bidding"))
+def test_rebasing_and_bidding_spend_no_more_than_the_fragmented_default(runs, rule: str) -> None:
+    d = final(runs[rule], "cost_per_capita") - final(runs["fragmented"], "cost_per_capita")
+    mean, se = mean_and_se(d)
+    assert mean <= 3 * se, f"{rule}: spend per head above the fragmented default by {d}"
+    assert_greater(
+        final(runs["fixed"], "cost_per_capita"),
+        final(runs[rule], "cost_per_capita"),
+        what=f"spend per head on fixed capitation over {rule}",
+    )
+
+
+def test_profit_cap_claws_back_and_cuts_spend_against_fixed_capitation(runs) -> None:
+    assert (final(runs["profit_cap"], "icp_clawback_per_capita") > 0).all()
+    assert_greater(
+        final(runs["fixed"], "cost_per_capita"),
+        final(runs["profit_cap"], "cost_per_capita"),
+        what="spend per head on fixed capitation over the profit cap",
+    )
+
+
+def test_extra_benefits_win_members_and_pass_overpayment_on(runs) -> None:
+    """Under fixed capitation, ICPs that pass surplus on as benefits enrol more people and
+    keep less of it (as Medicare Advantage plans pass part of overpayment on)."""
+    with_benefits, without = runs["fixed_benefits"], runs["fixed"]
+    assert (final(with_benefits, "icp_benefits_per_capita") > 0).all()
+    icp_share = [
+        1 - value(d, "enrolment_share", system="fragmented", years=[YEARS]) for d in with_benefits
+    ]
+    base_share = [
+        1 - value(d, "enrolment_share", system="fragmented", years=[YEARS]) for d in without
+    ]
+    assert_greater(icp_share, base_share, what="ICPs' enrolment share with extra benefits")
+    assert_greater(icp_margin(without), icp_margin(with_benefits), what="margin kept")
+
+
+def _small(name: str, overrides: dict | None = None) -> pd.DataFrame:
+    df = replicates(scenario(name, overrides), 1, 10_000, 6)[0]
+    return df[df.group == "all"]
+
+
+def _series(df: pd.DataFrame, metric: str, system: str = "all") -> list[float]:
+    return df[(df.metric == metric) & (df.system == system)].sort_values("year").value.tolist()
+
+
+def test_a_retender_ends_failing_contracts_and_their_members_choose_again() -> None:
+    """Every second year the commissioner ends the contract of an ICP that fails its test
+    (here: quality below 1, which every ICP fails); its members move, none is lost."""
+    retender = {"commissioner.retender.every_years": 2, "commissioner.retender.min_quality": 1.0}
+    base, ended = _small("competing_icps_capitation"), _small("competing_icps_capitation", retender)
+    assert _series(base, "icps_open") == [3.0] * 6
+    assert _series(ended, "icps_open") == [3.0, 3.0, 0.0, 0.0, 0.0, 0.0]
+    assert _series(ended, "enrolment_share", "fragmented")[2:] == [1.0] * 4
+    assert _series(ended, "population") == _series(base, "population")  # nobody lost
+    # a test nobody fails ends nothing: the year's care is as without a re-tender
+    passes = {"commissioner.retender.every_years": 2, "commissioner.retender.max_margin": 1.0}
+    kept = _small("competing_icps_capitation", {**passes, "commissioner.retender.min_quality": 0})
+    for metric in ("enrolment_share", "cost_per_capita", "icp_surplus_per_capita"):
+        assert _series(kept, metric, "icp_north") == _series(base, metric, "icp_north")
+
+
+def test_an_entrant_is_admitted_only_on_the_declared_terms() -> None:
+    """The life cycle's entrant opens in its start year when entry is scheduled; when entry
+    waits for incumbents' margins to reach the whole of turnover, it never opens."""
+    scheduled = _small("icp_life_cycle")
+    barred = _small(
+        "icp_life_cycle",
+        {"commissioner.entry.rule": "when_profitable", "commissioner.entry.entry_margin": 1.0},
+    )
+    assert _series(scheduled, "enrolment_share", "entrant")[2] > 0
+    assert _series(barred, "enrolment_share", "entrant") == [0.0] * 6

@@ -1,0 +1,203 @@
+"""The commissioner's rate-setting rules and the ICPs' bids and benefits, worked by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import assert_one_clear_message
+
+from sim.config.commissioner_parameters import (
+    BenefitsTerms,
+    BiddingTerms,
+    CommissionerTerms,
+    ProfitCapTerms,
+    RebasingTerms,
+)
+from sim.config.parameters import Choice
+from sim.engine.market import rival_icps
+from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
+from sim.providers.partnership_market import bids, pass_through, plan_benefits
+from sim.providers.rate_setting import (
+    CompetitiveBids,
+    ContractYear,
+    FixedInAdvance,
+    ProfitCap,
+    Rates,
+    Rebasing,
+    build_rate_setting,
+    standard_rates,
+)
+
+
+def contract_year(
+    cost: list[float],
+    base_paid: list[float],
+    revenue: list[float] | None = None,
+    enrolees: list[float] | None = None,
+    benefits: list[float] | None = None,
+    year: int = 1,
+) -> ContractYear:
+    n = len(cost)
+    return ContractYear(
+        year=year,
+        is_open=np.ones(n, dtype=bool),
+        enrolees=np.array(enrolees or [100.0] * n),
+        base_paid=np.array(base_paid, dtype=float),
+        cost=np.array(cost, dtype=float),
+        benefits=np.array(benefits or [0.0] * n),
+        revenue=np.array(revenue or base_paid, dtype=float),
+        clawback=np.zeros(n),
+        quality=np.full(n, 0.5),
+    )
+
+
+def test_fixed_in_advance_pays_the_contract_rate_whatever_happened() -> None:
+    history = [contract_year([50.0, 60.0], [100.0, 100.0])]
+    rates = FixedInAdvance().rates(history, Rates(np.array([0.9, 0.8]), np.zeros(2)), np.ones(2))
+    assert rates.pay.tolist() == [1.0, 1.0] and rates.rebate.tolist() == [0.0, 0.0]
+
+
+def test_rebasing_moves_part_way_to_pooled_cost_within_the_ratchet() -> None:
+    # pooled cost ratio (80 + 90) / (100 + 100) = 0.85; with a 3% allowance 0.8755
+    history = [contract_year([80.0, 90.0], [100.0, 100.0])]
+    half = Rebasing(RebasingTerms(speed=0.5, margin_allowance=0.03, max_fall=0.1))
+    current = standard_rates(2)
+    assert half.rates(history, current, np.ones(2)).pay == pytest.approx([0.93775] * 2)
+    # all the way would be 0.8755, but the rate may fall 10% a year at most
+    full = Rebasing(RebasingTerms(speed=1.0, margin_allowance=0.03, max_fall=0.1))
+    assert full.rates(history, current, np.ones(2)).pay == pytest.approx([0.9, 0.9])
+    # cost above the rate: it may rise 2% a year at most (the ratchet)
+    dear = [contract_year([120.0], [100.0])]
+    rise = Rebasing(RebasingTerms(speed=1.0, max_rise=0.02))
+    assert rise.rates(dear, standard_rates(1), np.ones(1)).pay == pytest.approx([1.02])
+
+
+def test_rebasing_reads_the_year_lag_years_back_and_waits_for_it() -> None:
+    old, new = contract_year([80.0], [100.0], year=1), contract_year([100.0], [100.0], year=2)
+    rule = Rebasing(RebasingTerms(lag=2, speed=1.0, margin_allowance=0.0, max_fall=0.5))
+    last = Rates(np.array([0.95]), np.zeros(1))
+    assert rule.rates([old, new], last, np.ones(1)).pay == pytest.approx([0.8])
+    assert rule.rates([new], last, np.ones(1)).pay == pytest.approx([0.95])  # not yet seen
+
+
+def test_bids_mark_up_own_cost_by_less_with_more_rivals_and_are_paid_as_bid() -> None:
+    last = contract_year([80.0, 80.0, 120.0], [100.0, 100.0, 100.0])
+    offered = bids(last, np.array([0.0, 1.0, 1.0]), BiddingTerms(markup_no_rival=0.06))
+    assert offered == pytest.approx([0.848, 0.824, 1.236])  # 0.8 x 1.06, 0.8 x 1.03, 1.2 x 1.03
+    rule = CompetitiveBids(BiddingTerms(rebate_share=0.0))
+    paid = rule.rates([last], standard_rates(3), offered)
+    assert paid.pay == pytest.approx([0.848, 0.824, 1.0])  # never above the reference
+    rebate = CompetitiveBids(BiddingTerms(rebate_share=0.5)).rates(
+        [last], standard_rates(3), offered
+    )
+    assert rebate.rebate == pytest.approx([0.076, 0.088, 0.0])  # half of (1 - bid)
+    assert rebate.pay == pytest.approx([0.924, 0.912, 1.0])
+    # before any year is seen an ICP bids the reference
+    assert np.isnan(bids(None, np.zeros(2), BiddingTerms())).all()
+    assert rule.rates([], standard_rates(2), np.full(2, np.nan)).pay.tolist() == [1.0, 1.0]
+
+
+def test_profit_cap_claws_back_what_leaves_the_cap_of_turnover() -> None:
+    rule = ProfitCap(ProfitCapTerms(cap=0.075))
+    clawed = rule.claw_back(np.array([100.0, 100.0, 100.0]), np.array([80.0, 95.0, 110.0]))
+    assert clawed == pytest.approx([100 - 80 / 0.925, 0.0, 0.0])
+    kept = 100 - clawed[0]
+    assert (kept - 80) / kept == pytest.approx(0.075)  # 7.5% of what it is left with
+    assert rule.rates([], standard_rates(2), np.ones(2)).pay.tolist() == [1.0, 1.0]
+
+
+def test_pass_through_rises_with_rivals_from_the_least_to_the_most_competitive() -> None:
+    terms = BenefitsTerms(enabled=True, competitive_rivals=2)
+    assert pass_through(np.array([0.0, 1.0, 2.0, 5.0]), terms) == pytest.approx(
+        [0.13, 0.435, 0.74, 0.74]
+    )
+
+
+def test_benefits_pass_on_a_share_of_the_surplus_kept_and_the_whole_rebate() -> None:
+    # 100 members; the contract paid GBP 1,000 each, cost GBP 800 each
+    last = contract_year([80_000.0], [100_000.0], enrolees=[100.0])
+    terms = BenefitsTerms(enabled=True, pass_through_no_rival=0.13)
+    fixed = plan_benefits(last, standard_rates(1), FixedInAdvance(), np.zeros(1), terms)
+    assert fixed == pytest.approx([0.13 * 200.0])
+    # a rate of 0.9 leaves GBP 100 a member
+    lower = Rates(np.array([0.9]), np.zeros(1))
+    assert plan_benefits(last, lower, FixedInAdvance(), np.zeros(1), terms) == pytest.approx([13.0])
+    # under a 7.5% cap it passes on a share of what it would keep: 1000 - 800 / 0.925 - 800
+    capped = plan_benefits(last, standard_rates(1), ProfitCap(ProfitCapTerms()), np.zeros(1), terms)
+    assert capped == pytest.approx([0.13 * (800 / 0.925 - 800)])
+    # a rebate is spent in full, whether or not the ICP passes on surplus
+    rebate = Rates(np.array([0.95]), np.array([0.05]))
+    off = BenefitsTerms(enabled=False)
+    assert plan_benefits(last, rebate, FixedInAdvance(), np.zeros(1), off) == pytest.approx([50.0])
+    assert plan_benefits(None, rebate, FixedInAdvance(), np.zeros(1), terms).tolist() == [0.0]
+
+
+def test_contract_year_margins_and_cost_ratios() -> None:
+    year = contract_year(
+        [80.0, 50.0], [100.0, 0.0], revenue=[100.0, 60.0], benefits=[10.0, 0.0], year=3
+    )
+    assert year.margin() == pytest.approx([0.1, 10 / 60])
+    assert year.pooled_margin() == pytest.approx((10 + 10) / 160)
+    assert year.cost_ratio()[0] == pytest.approx(0.8) and np.isnan(year.cost_ratio()[1])
+    assert year.pooled_cost_ratio() == pytest.approx(0.8)  # only where the contract paid
+
+
+def test_rival_icps_counts_other_open_icps_in_the_busiest_locality() -> None:
+    # localities x options (default first): ICPs 0 and 1 in locality 0, ICP 2 in both
+    available = np.array([[True, True, True, True], [True, False, False, True]])
+    cells = (np.array([0, 1, 2, 2]), np.array([0, 0, 0, 1]))
+    assert rival_icps(available, cells).tolist() == [2.0, 2.0, 2.0]
+    available[0, 2] = False  # ICP 1 closed: the others have one rival left, it has two
+    assert rival_icps(available, cells).tolist() == [1.0, 2.0, 1.0]
+
+
+def test_each_rule_is_built_from_its_name() -> None:
+    for name, kind in (
+        ("fixed", FixedInAdvance),
+        ("rebasing", Rebasing),
+        ("bidding", CompetitiveBids),
+        ("profit_cap", ProfitCap),
+    ):
+        assert isinstance(build_rate_setting(CommissionerTerms(rate_setting=name)), kind)
+    assert not CommissionerTerms().active
+
+
+def test_an_unknown_rule_gets_one_clear_message(tmp_path: Path) -> None:
+    text = '[commissioner]\nrate_setting = "auction"\n'
+    assert_one_clear_message(tmp_path, "bad", text, "rate_setting", "rebasing")
+
+
+def test_extra_benefits_add_beta_benefits_per_gbp_100_to_an_options_utility() -> None:
+    """The one utility term benefits add, the same in the dense and the local utilities."""
+    params = Choice(beta_benefits=0.3)
+    plain = OptionTable(
+        available=np.array([[True, True, True]]),
+        quality=np.array([[0.5, 0.6, 0.7]]),
+        waiting=np.array([[8.0, 8.0, 8.0]]),
+        selection=np.zeros((1, 3)),
+        site=np.array([[np.nan, 0.2, 0.8]]),
+        radius_km=np.array([5.0]),
+    )
+    offered = OptionTable(**{**vars(plain), "benefits": np.array([[0.0, 200.0, 50.0]])})
+    rule = LogitChoice(params)
+    args = (
+        np.zeros(2, dtype=np.uint8),  # current option
+        np.zeros(2, dtype=np.uint16),  # locality
+        np.array([0.25, 0.75], dtype=np.float16),
+        np.array([False, True]),
+        np.full(2, 0.5, dtype=np.float32),
+        np.full(2, 2.0, dtype=np.float32),
+    )
+    gain = rule.utilities(offered, *args) - rule.utilities(plain, *args)
+    assert gain == pytest.approx(np.array([[0.0, 0.6, 0.15]] * 2))
+    local = [LocalOptions.from_table(t, params) for t in (plain, offered)]
+    local_gain = rule.local_utilities(local[1], *args) - rule.local_utilities(local[0], *args)
+    assert pytest.approx(np.array([[0.0, 0.6, 0.15]] * 2), abs=1e-5) == local_gain.T
+
+
+def test_rebasing_on_each_icps_own_cost() -> None:
+    history = [contract_year([80.0, 90.0], [100.0, 100.0])]
+    own = Rebasing(RebasingTerms(basis="own", speed=1.0, margin_allowance=0.0, max_fall=0.5))
+    assert own.rates(history, standard_rates(2), np.ones(2)).pay == pytest.approx([0.8, 0.9])
