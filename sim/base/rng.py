@@ -18,6 +18,7 @@ PROCESSES = {
     "experience": 5,  # patients' experience of care
     "geography": 6,  # positions within localities
     "quality_publication": 7,  # sampling noise of published quality
+    "acceptance": 14,  # ICPs' refusals of applicants and the refused's second choices
 }
 
 CHUNK_SIZE = 1 << 18

@@ -167,5 +167,10 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
     "unmet_need_per_1000": MetricInfo(
         _PER_1000, "Electives patients' conditions call for that were not supplied this year."
     ),
+    "applicants_refused_share": MetricInfo(
+        "share of applicants, 0-1",
+        "Applicants (patients choosing the system who were not its members) it refused or "
+        "discouraged, by the applicants' group; reported under selective acceptance only.",
+    ),
 }
 """Every metric's unit, definition and scope, in the order of the metric list."""

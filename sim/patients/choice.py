@@ -3,14 +3,20 @@
 Patient i's utility of option j in their locality is
 
     U_ij = b_quality q_j + b_waiting w_j + b_distance d_ij - s_j [i high-risk]
+           + b_word_of_mouth (n_lj - 0.5)
            + [j is current] (inertia_i + b_experience (experience_i - 0.5)) + Gumbel noise
 
 Inertia (a switching cost) is higher for older people and people with a long-term
 condition (calibration_targets 5.4). ``q_j`` is the quality option j *published*
 (:mod:`sim.engine.quality`: measured from outcomes a year earlier, with sampling noise),
-not the quality of the care it gives now. Options closed in the locality are unavailable;
-a patient whose option closed must choose again. Mandatory acceptance: every choice
-is granted, so an ICP can deter high-risk applicants (s_j) but never refuse them.
+not the quality of the care it gives now; ``experience_i`` is the patient's own experience
+of their option last year (:mod:`sim.patients.experience`) and ``n_lj`` the mean experience
+of option j's members in the patient's locality l last year, what neighbours say of it
+(word of mouth; ``b_word_of_mouth`` is 0 unless a scenario sets it). Options closed in the
+locality are unavailable; a patient whose option closed must choose again. Under mandatory
+acceptance (the default) every choice is granted, so an ICP can deter high-risk applicants
+(s_j) but never refuse them; under selective acceptance an ICP may refuse an applicant
+(:mod:`sim.engine.acceptance`), who then chooses among the options left (``refused``).
 
 England has about 70 options but a locality offers only a handful, so the engine works
 on :class:`LocalOptions`: each locality's open options, padded to the widest locality,
@@ -41,6 +47,7 @@ class OptionTable:
     site: np.ndarray  # position of main site in the locality (0-1); NaN = local practice
     radius_km: np.ndarray  # (localities,)
     published_quality: np.ndarray | None = None  # 0-1, what patients choose on (None: quality)
+    neighbour_experience: np.ndarray | None = None  # 0-1, members' mean experience last year
 
     @property
     def seen_quality(self) -> np.ndarray:
@@ -83,6 +90,9 @@ class LocalOptions:
             + params.beta_waiting * table.waiting[rows, option]
             + layout.practice_distance
         )
+        if table.neighbour_experience is not None and params.beta_word_of_mouth:
+            heard = table.neighbour_experience[rows, option] - 0.5
+            fixed = fixed + params.beta_word_of_mouth * heard
         fixed = np.where(is_open, fixed, -np.inf)
         selection = np.where(is_open, table.selection[rows, option], 0.0)
         return cls(
@@ -193,12 +203,15 @@ class LogitChoice:
         high_risk: np.ndarray,
         uniform: np.ndarray,
         among: slice | np.ndarray = slice(None),
+        refused: np.ndarray | None = None,
     ) -> np.ndarray:
         """This year's option of the patients ``among`` a chunk (``rows`` of ``population``).
 
         Each patient's inertia comes from their age, conditions and years enrolled, their
         utilities from their local options, and their choice from their uniform; ``high_risk``
-        and ``uniform`` have an entry per row of the chunk. Returns option indices (uint8).
+        and ``uniform`` have an entry per row of the chunk. ``refused`` (k, patients among)
+        marks the local columns that have refused each patient: those are never chosen.
+        Returns option indices (uint8).
         """
         pop = population
         locality = pop.locality[rows][among]
@@ -214,6 +227,8 @@ class LogitChoice:
             pop.experience[rows][among],
             inertia,
         )
+        if refused is not None:
+            utilities[refused] = -np.inf
         return self.choose_local(local, locality, utilities, uniform[among])
 
     def utilities(
@@ -242,6 +257,8 @@ class LogitChoice:
             + p.beta_distance * distance
             - table.selection[loc] * high_risk[:, None]
         )
+        if table.neighbour_experience is not None and p.beta_word_of_mouth:
+            u = u + p.beta_word_of_mouth * (table.neighbour_experience[loc] - 0.5)
         stay = np.arange(n_options)[None, :] == current[:, None]
         u = u + stay * (inertia + p.beta_experience * (experience - 0.5))[:, None]
         return np.where(table.available[loc], u, -np.inf).astype(np.float64)
