@@ -43,7 +43,11 @@ def test_every_parameter_has_unit_and_source_or_assumption() -> None:
 
 BAD_FILES = {
     "wrong_type": ('[run]\npatients = "many"\n', "run.patients", "valid integer"),
-    "unknown_key": ("[choice]\ninertia_x = 3\n", "choice.inertia_x", "allowed here: beta_distance"),
+    "unknown_key": (
+        "[choice]\ninertia_x = 3\n",
+        "choice.inertia_x",
+        "allowed here: acceptance, beta_distance",
+    ),
     "bad_choice": (
         '[contracts.icp]\nkind = "capitation"\nrisk_adjustment = "partial"\n',
         "risk_adjustment",
