@@ -105,6 +105,9 @@ METRICS = (
     *(m for m in HEALTH_METRICS if m not in ("induced_demand", "under_service")),
     "applicants_refused_share",
 )
+SWITCHED_ON = frozenset({"applicants_refused_share"})
+"""Metrics a run reports only when the mechanism they measure is switched on (selective
+acceptance), so that runs without it write exactly the rows they always did."""
 PER_1000 = {
     "gp_consultations_per_1000": "gp_consultation",
     "outpatient_per_1000": "outpatient",

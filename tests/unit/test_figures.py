@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sim.engine.metric_catalogue import METRIC_CATALOGUE
-from sim.engine.metrics import GROUPS, METRICS
+from sim.engine.metrics import GROUPS, METRICS, SWITCHED_ON
 from sim.report import metric_dictionary, plots
 from sim.report.figures_outcomes import FOREST_METRICS, HEALTH_PANELS, forest_data
 
@@ -131,7 +131,8 @@ def test_each_metric_is_reported_where_its_scope_says():
     df = simulate(sc, seed=1, patients=2000, years=1)
     # refusals exist only where ICPs may refuse
     selective = with_overrides(sc, {"choice.acceptance": "selective"})
-    switched_on = {"applicants_refused_share": simulate(selective, seed=1, patients=2000, years=1)}
+    refusing = simulate(selective, seed=1, patients=2000, years=1)
+    switched_on = {metric: refusing for metric in SWITCHED_ON}
     for metric, info in METRIC_CATALOGUE.items():
         rows = switched_on.get(metric, df)
         rows = rows[rows["metric"] == metric]
