@@ -52,6 +52,8 @@ CATALOGUE = (
     "competing_icps_rebasing",
     "competing_icps_bidding",
     "competing_icps_profit_cap",
+    "selective_acceptance",
+    "word_of_mouth",
 )
 
 

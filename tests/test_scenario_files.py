@@ -46,7 +46,7 @@ BAD_FILES = {
     "unknown_key": (
         "[choice]\ninertia_x = 3\n",
         "choice.inertia_x",
-        "allowed here: beta_benefits, beta_distance",
+        "allowed here: acceptance, beta_benefits, beta_distance",
     ),
     "bad_choice": (
         '[contracts.icp]\nkind = "capitation"\nrisk_adjustment = "partial"\n',

@@ -19,6 +19,7 @@ PROCESSES = {
     "geography": 6,  # positions within localities
     "quality_publication": 7,  # sampling noise of published quality
     "panel": 8,  # which patients a patient panel follows (sim.engine.panel)
+    "acceptance": 14,  # ICPs' refusals of applicants and the refused's second choices
 }
 
 CHUNK_SIZE = 1 << 18

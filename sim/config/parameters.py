@@ -12,6 +12,10 @@ their payment rules in :mod:`sim.contracts`.
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from sim.base.schema import Strict
 from sim.config.declare import P
 from sim.config.provider_parameters import (  # noqa: F401  (re-exported: every section is here)
@@ -280,4 +284,71 @@ class Choice(Strict):
     )
     new_entrant_inertia: float = P(
         0.0, "inertia for patients choosing for the first time", assumption=(0.0, 1.0)
+    )
+    # acceptance rules (sim.engine.acceptance): mandatory acceptance of enrolees is one of the
+    # safeguards of competing integrated systems (seed 000:758-765, 491-492); 'selective' lets
+    # each ICP refuse or discourage applicants it expects to lose money on
+    acceptance: Literal["mandatory", "selective"] = Field(
+        "mandatory",
+        description="mandatory: every applicant is accepted; selective: an ICP refuses, with "
+        "refusal_probability, an applicant whose expected cost exceeds their expected payment "
+        "by more than refusal_margin",
+    )
+    refusal_margin: float = P(
+        0.2,
+        "share of an applicant's expected payment by which their expected cost must exceed it "
+        "before an ICP refuses them",
+        assumption=(0.0, 0.5),
+        note="judgement: an expected loss within a plan's usual operating margin is taken on",
+    )
+    refusal_probability: float = P(
+        0.5,
+        "probability that an ICP free to select refuses or discourages an applicant it expects "
+        "to lose money on beyond the margin",
+        assumption=(0.16, 1.0),
+        note="English practices turn applicants away even where the rules forbid it: 16% of "
+        "38 Hackney practices required ID or proof of address (Healthwatch Hackney, GP "
+        "registration in Hackney, third review, 2022); 75% of 100 London practice websites "
+        "asked for documentation and 12% had a policy for those without (Hodson N, Ford E, "
+        "Cooper M. Br J Gen Pract 2019;69(687):e731-e739)",
+    )
+    # experience and word of mouth (sim.patients.experience): patients have little independent
+    # information about the systems they choose between (seed 000:511-514)
+    experience_avoidable_admission_penalty: float = P(
+        0.0,
+        "experience lost (0-1 scale) after an avoidable (ACSC) emergency admission, beside "
+        "the emergency admission's own penalty",
+        assumption=(0.0, 0.2),
+        note="0 keeps experience as before",
+    )
+    experience_unmet_need_penalty: float = P(
+        0.0,
+        "experience lost (0-1 scale) per elective needed and not supplied this year",
+        assumption=(0.0, 0.3),
+        note="0 keeps experience as before",
+    )
+    experience_long_wait_penalty: float = P(
+        0.0,
+        "experience lost (0-1 scale) by a patient admitted for an elective whose option's "
+        "wait exceeded long_wait_weeks",
+        assumption=(0.0, 0.2),
+        note="0 keeps experience as before",
+    )
+    long_wait_weeks: float = P(
+        18.0,
+        "weeks of elective wait beyond which a wait counts as long",
+        "NHS Constitution for England: the right to start consultant-led treatment within a "
+        "maximum of 18 weeks from referral (DHSC, Right to start consultant-led treatment "
+        "within 18 weeks, 2012)",
+        gt=0,
+    )
+    beta_word_of_mouth: float = P(
+        0.0,
+        "utility per unit of the mean last-year experience of an option's members in the "
+        "patient's locality, relative to 0.5 (what neighbours say of it)",
+        assumption=(0.0, 4.0),
+        note="half of US adults choosing a new primary care physician relied on friends and "
+        "relatives, 11% on online information (Tu HT, Lauer JR. Word of mouth and physician "
+        "referrals still drive health care provider choice. HSC Research Brief No. 9, 2008); "
+        "0 keeps choice as before",
     )

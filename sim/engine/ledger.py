@@ -39,6 +39,8 @@ QUANTITIES = (
     "expected_elective",
     "age_sex_risk",
     *HEALTH_QUANTITIES,
+    "applications",  # by the option applied to: applicants it screened (selective acceptance)
+    "refusals",  # by the option applied to: applicants it refused
 )
 AGE_GROUPS = ("age_0_64", "age_65_plus")
 IMD_GROUPS = tuple(f"imd_q{q}" for q in range(1, 6))

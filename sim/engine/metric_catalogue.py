@@ -191,5 +191,10 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
         "contract's own rate paid; reported when the [commissioner] rules are on.",
         "population",
     ),
+    "applicants_refused_share": MetricInfo(
+        "share of applicants, 0-1",
+        "Applicants (patients choosing the system who were not its members) it refused or "
+        "discouraged, by the applicants' group; reported under selective acceptance only.",
+    ),
 }
 """Every metric's unit, definition and scope, in the order of the metric list."""

@@ -9,6 +9,10 @@ Side-effects the seeds warn about are reported beside the core metrics:
 * ``selection_gap`` - mean risk of the whole population (in the group) less that of the
   system's enrolees: positive when a system holds healthier patients than average
   (risk selection, seed 004 L1347-1358);
+* ``applicants_refused_share`` - share of the system's applicants (patients choosing it who
+  were not its members) it refused, under selective acceptance only (``choice.acceptance``,
+  :mod:`sim.engine.acceptance`; mandatory acceptance is the seeds' safeguard, seed
+  000:758-765); by the applicants' own group;
 * ``induced_demand`` and ``under_service`` - electives supplied above patients' clinical
   need, or need left unmet, as a share of need (:mod:`sim.engine.health_metrics`):
   supplier-induced demand under tariff (seed 004 L1234-1239) and care withheld under
@@ -101,7 +105,11 @@ METRICS = (
     *MONEY_METRICS,
     *(m for m in HEALTH_METRICS if m not in ("induced_demand", "under_service")),
     *MARKET_METRICS,
+    "applicants_refused_share",
 )
+SWITCHED_ON = frozenset({"applicants_refused_share"})
+"""Metrics a run reports only when the mechanism they measure is switched on (selective
+acceptance), so that runs without it write exactly the rows they always did."""
 PER_1000 = {
     "gp_consultations_per_1000": "gp_consultation",
     "outpatient_per_1000": "outpatient",
@@ -136,7 +144,13 @@ _PER_HEAD = {  # metric -> (ledger quantity, scale): the quantity per enrolee, t
     "quality": ("quality", 1.0),
     "waiting_weeks": ("waiting", 1.0),
 }
-_LEDGER = ("population", *(q for q, _ in _PER_HEAD.values()), *HEALTH_QUANTITIES)
+_LEDGER = (
+    "population",
+    *(q for q, _ in _PER_HEAD.values()),
+    *HEALTH_QUANTITIES,
+    "applications",
+    "refusals",
+)
 """Ledger quantities a year's metrics read, in one lookup."""
 _ROW = {name: i for i, name in enumerate(_LEDGER)}
 _METRIC = {name: i for i, name in enumerate(METRICS)}
@@ -238,6 +252,8 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
     )
     for metric, (x, where) in health_metrics({k: q[_ROW[k]] for k in HEALTH_QUANTITIES}, n).items():
         put(metric, x, where)
+    applied = q[_ROW["applications"]]  # none recorded under mandatory acceptance
+    put("applicants_refused_share", per(q[_ROW["refusals"]], applied, applied > 0), applied > 0)
 
     # whole-population metrics: the 'all' group only (the market's: of 'all' systems too)
     first = has[:, 0]

@@ -202,11 +202,13 @@ class ICSModel(mesa.Model):
            a. demography: ageing, new conditions, deaths, entrants;
            b. risk score from age, sex, deprivation, conditions and frailty
               (:mod:`sim.engine.risk`);
-           c. annual choice of option (logit with inertia; mandatory acceptance);
+           c. annual choice of option (logit with inertia; mandatory acceptance, or ICPs
+              screen applicants under selective acceptance, :mod:`sim.engine.acceptance`);
            d. utilisation drawn from baseline rates times provider modifiers;
            e. payments each patient brings under their option's contracts
               (:mod:`sim.engine.payments`);
-           f. experience of care, which feeds next year's choice;
+           f. the health state this year's care leaves, and experience of care, which
+              feeds next year's choice (:mod:`sim.patients.experience`);
            g. sums into the ledger (:mod:`sim.engine.ledger`).
         3. **Hospitals** set waiting times from elective demand against capacity
            (:mod:`sim.engine.waiting`), and every option's quality is measured from its

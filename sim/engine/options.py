@@ -3,7 +3,8 @@
 Which options are open where, each option's quality of care (after interventions; what
 moves its patients' health), the quality it published (:mod:`sim.engine.quality`; what
 patients choose on), waits (a vertical ICP's own hospital, else the local trust),
-selection effort and main site.
+selection effort and main site; and, when patients weigh word of mouth, the mean
+experience of each option's members in each locality last year (:mod:`sim.engine.word_of_mouth`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from sim.config.scenario import Scenario
 from sim.engine.ledger import Ledger
 from sim.engine.quality import QualityRecord
+from sim.engine.word_of_mouth import neighbour_experience
 from sim.patients.choice import OptionTable
 from sim.providers.partnership_table import Partnerships
 from sim.providers.partnerships import IntegratedCarePartnership
@@ -59,6 +61,7 @@ class OptionTables:
         radius = np.array([loc.radius_km for loc in locs], dtype=np.float32)
         site.flags.writeable = radius.flags.writeable = False  # every year's table shares them
         self.site, self.radius_km = site, radius
+        self.heard: np.ndarray | None = None  # members' mean experience last year, if weighed
 
     def available(self) -> np.ndarray:
         """Which options are open in each locality now: (localities, options)."""
@@ -85,7 +88,10 @@ class OptionTables:
 
     def measure(self, year: int, ledger: Ledger) -> None:
         """Measure ``year``'s quality from its outcomes (after the waits are set); each ICP's
-        ``quality`` becomes its measured index, which its contract settles on."""
+        ``quality`` becomes its measured index, which its contract settles on. Where patients
+        weigh word of mouth, what each option's members say of it is kept for next year."""
+        if self.scenario.choice.beta_word_of_mouth:
+            self.heard = neighbour_experience(ledger)
         measured = self.quality_record.measure(year, ledger)[1:]
         if not self.scenario.quality.from_outcomes:
             return
@@ -142,4 +148,5 @@ class OptionTables:
             site=self.site,
             radius_km=self.radius_km,
             benefits=benefits,
+            neighbour_experience=self.heard,
         )

@@ -1,11 +1,12 @@
 """Step 2 of the year: the patients' year, in one pass over fixed-size chunks of patients.
 
 For each chunk, in this order: demography (ageing, new conditions, deaths, entrants);
-risk score; annual choice of option; utilisation drawn from baseline rates times the
-providers' rate modifiers; payments under the option's contracts; experience of care,
-which feeds next year's choice; the health state this year's care leaves
-(:mod:`sim.patients.health`), which sets next year's risk of death; then sums into the
-year's ledger. Each stochastic step
+risk score; annual choice of option (with the ICPs' screening of applicants under selective
+acceptance, :mod:`sim.engine.acceptance`); utilisation drawn from baseline rates times the
+providers' rate modifiers; payments under the option's contracts; the health state this
+year's care leaves (:mod:`sim.patients.health`), which sets next year's risk of death;
+experience of care (:mod:`sim.patients.experience`), which feeds next year's choice; then
+sums into the year's ledger. Each stochastic step
 draws from its own stream for (year, chunk), so results do not depend on how the
 population is split among workers. A patient panel (:mod:`sim.engine.panel`), when asked
 for, copies out its sampled patients' year after the payments.
@@ -17,11 +18,13 @@ import numpy as np
 
 from sim.base.rng import chunks, stream
 from sim.config.scenario import Scenario
+from sim.engine.acceptance import Applicants, ApplicantScreen
 from sim.engine.ledger import Ledger
 from sim.engine.panel import PatientPanel
-from sim.engine.payments import Payer, chunk_payments
+from sim.engine.payments import PaymentGroups, chunk_payments
 from sim.engine.risk import RiskScorer
 from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
+from sim.patients.experience import YearLived, experience_of_care
 from sim.patients.health import HealthTables, year_of_care
 from sim.patients.modifiers import RateModifiers
 from sim.patients.population import Deaths, Demography, Population
@@ -33,6 +36,7 @@ from sim.patients.utilisation import (
     RateTables,
     draw_counts,
 )
+from sim.providers.costs import HospitalCosts
 
 
 class PatientPass:
@@ -66,13 +70,18 @@ class PatientPass:
         self.health = HealthTables.build(
             scenario.health, scenario.demography, scenario.conditions.condition_weights
         )
+        self.screen = (
+            ApplicantScreen(scenario.choice, HospitalCosts(scenario.costs, scenario.utilisation))
+            if scenario.choice.acceptance == "selective"
+            else None
+        )
 
     def run(
         self,
         year: int,
         table: OptionTable,
         modifiers: RateModifiers,
-        groups: tuple[np.ndarray, list[Payer]],
+        groups: PaymentGroups,
     ) -> tuple[Ledger, int]:
         """One year of every patient: returns its ledger and the number of deaths.
 
@@ -85,6 +94,8 @@ class PatientPass:
         quality = table.quality[0]
         threshold = self.scenario.behaviour.high_risk_threshold
         heads = np.zeros(ledger.cell_shape)
+        if self.screen is not None:
+            self.screen.begin_year(groups)
         deaths = 0
         for index, rows in chunks(pop.n):
             died = self.demography.step_chunk(
@@ -94,15 +105,15 @@ class PatientPass:
             self.record_deaths(ledger, died, threshold)
             expected = self.risk.score(pop, rows)
             high_risk = pop.risk[rows] >= threshold
-            switched = self.choose(rows, year, table, high_risk, index, local)
+            switched = self.choose(rows, year, table, high_risk, index, local, expected, ledger)
             mods = modifiers.for_patients(pop.option[rows], pop.locality[rows], high_risk)
             activity = self.utilise(rows, year, expected, mods, index)
             payments = chunk_payments(pop, rows, activity, groups)
             if self.panel is not None:
                 pay = payments["commissioner_payment"]
                 self.panel.record(year, rows, died, switched, activity, pay)
-            self.experience(rows, year, quality, activity, index)
             health = self.year_of_care(rows, table, expected, mods["elective"], activity)
+            self.experience(rows, year, table, activity, health["unmet_need"], index)
             keys = ledger.keys(
                 pop.option[rows], pop.locality[rows], pop.age[rows], pop.imd[rows], high_risk
             )
@@ -193,10 +204,15 @@ class PatientPass:
         high_risk: np.ndarray,
         index: int,
         local: LocalOptions,
+        expected: dict[str, np.ndarray],
+        ledger: Ledger,
     ) -> np.ndarray:
         """Annual choice for one chunk; returns True where a patient switched option.
 
         Utilities cover each patient's local options only (``local``, built from ``table``).
+        Under selective acceptance the ICPs screen their applicants (on ``expected``, each
+        patient's expected counts), the refused choose again, and every application is
+        summed into ``ledger`` by the option applied to.
         """
         pop = self.population
         current, loc = pop.option[rows], pop.locality[rows]
@@ -212,6 +228,8 @@ class PatientPass:
             idx = np.flatnonzero(must_move)
         chosen = current.copy()
         chosen[idx] = self.choice_rule.choose_patients(local, pop, rows, high_risk, u, among=idx)
+        if self.screen is not None:
+            self.screen_applicants(rows, year, index, local, expected, high_risk, chosen, ledger)
         moved = chosen != current
         switched = moved & (years > 0)
         pop.previous_option[rows] = current
@@ -236,18 +254,55 @@ class PatientPass:
         los = {kind: PerPatient(v, key) for kind, v in tables.los.items()}
         return draw_counts(expected, mods, u, PerPatient(tables.readmission, key), los)
 
-    def experience(
-        self, rows: slice, year: int, quality: np.ndarray, activity: Activity, index: int
+    def screen_applicants(
+        self,
+        rows: slice,
+        year: int,
+        index: int,
+        local: LocalOptions,
+        expected: dict[str, np.ndarray],
+        high_risk: np.ndarray,
+        chosen: np.ndarray,
+        ledger: Ledger,
     ) -> None:
-        """This year's experience of care: the option's quality, less a penalty for an
-        emergency admission, plus noise (clipped to 0-1)."""
-        p = self.scenario.choice
+        """Selective acceptance: the ICPs screen this chunk's applicants (``chosen`` is
+        changed where the refused choose again); applications and refusals into ``ledger``."""
+        assert self.screen is not None
+        pop = self.population
+        people = Applicants(
+            pop, rows, expected, self.risk.tables.readmission[expected["_key"]], high_risk
+        )
+        rng = stream(self.seed, self.replicate, "acceptance", year, index)
+        who, option, refused = self.screen.admit(
+            self.choice_rule, local, people, pop.option[rows], chosen, rng
+        )
+        keys = ledger.keys(
+            option, pop.locality[rows][who], pop.age[rows][who], pop.imd[rows][who], high_risk[who]
+        )
+        ledger.add(keys, {"applications": None, "refusals": refused})
+
+    def experience(
+        self,
+        rows: slice,
+        year: int,
+        table: OptionTable,
+        activity: Activity,
+        unmet_need: np.ndarray,
+        index: int,
+    ) -> None:
+        """This year's experience of care (:mod:`sim.patients.experience`): the option's
+        quality, less penalties for what went wrong, plus noise (clipped to 0-1)."""
         pop = self.population
         z = stream(self.seed, self.replicate, "experience", year, index).standard_normal(
             rows.stop - rows.start, dtype=np.float32
         )
-        value = quality[pop.option[rows]]
-        value -= np.float32(p.experience_admission_penalty) * (activity.emergency_total > 0)
-        z *= np.float32(p.experience_noise)
-        value += z
-        np.clip(value, 0.0, 1.0, out=pop.experience[rows])
+        option, counts = pop.option[rows], activity.counts
+        lived = YearLived(
+            quality=table.quality[0][option],
+            emergency=activity.emergency_total > 0,
+            avoidable=counts["acsc"] > 0,
+            unmet_need=unmet_need,
+            elective=counts["elective"] > 0,
+            wait_weeks=table.waiting[pop.locality[rows], option],
+        )
+        experience_of_care(self.scenario.choice, lived, z, pop.experience[rows])

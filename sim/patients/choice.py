@@ -3,15 +3,22 @@
 Patient i's utility of option j in their locality is
 
     U_ij = b_quality q_j + b_waiting w_j + b_distance d_ij - s_j [i high-risk] + b_benefits x_j
+           + b_word_of_mouth (n_lj - 0.5)
            + [j is current] (inertia_i + b_experience (experience_i - 0.5)) + Gumbel noise
 
 Inertia (a switching cost) is higher for older people and people with a long-term
 condition (calibration_targets 5.4). ``x_j`` is the extra benefits option j offers above
 the standard package, in GBP 100 a member-year (seed 000:479-483). ``q_j`` is the quality
 option j *published* (:mod:`sim.engine.quality`: measured from outcomes a year earlier,
-with sampling noise), not the quality of the care it gives now. Options closed in the
-locality are unavailable; a patient whose option closed must choose again. Mandatory acceptance: every choice
-is granted, so an ICP can deter high-risk applicants (s_j) but never refuse them.
+with sampling noise), not the quality of the care it gives now; ``experience_i`` is the
+patient's own experience of their option last year (:mod:`sim.patients.experience`) and
+``n_lj`` the mean experience of option j's members in the patient's locality l last year,
+what neighbours say of it (word of mouth; ``b_word_of_mouth`` is 0 unless a scenario sets
+it). Options closed in the locality are unavailable; a patient whose option closed must
+choose again. Under mandatory acceptance (the default) every choice is granted, so an ICP
+can deter high-risk applicants (s_j) but never refuse them; under selective acceptance an
+ICP may refuse an applicant (:mod:`sim.engine.acceptance`), who then chooses among the
+options left (``refused``).
 
 England has about 70 options but a locality offers only a handful, so the engine works
 on :class:`LocalOptions`: each locality's open options, padded to the widest locality,
@@ -43,6 +50,7 @@ class OptionTable:
     radius_km: np.ndarray  # (localities,)
     published_quality: np.ndarray | None = None  # 0-1, what patients choose on (None: quality)
     benefits: np.ndarray | None = None  # GBP a year of extra benefits per member (None: none)
+    neighbour_experience: np.ndarray | None = None  # 0-1, members' mean experience last year
 
     @property
     def seen_quality(self) -> np.ndarray:
@@ -87,6 +95,9 @@ class LocalOptions:
         )
         if table.benefits is not None:
             fixed = fixed + params.beta_benefits / 100 * table.benefits[rows, option]
+        if table.neighbour_experience is not None and params.beta_word_of_mouth:
+            heard = table.neighbour_experience[rows, option] - 0.5
+            fixed = fixed + params.beta_word_of_mouth * heard
         fixed = np.where(is_open, fixed, -np.inf)
         selection = np.where(is_open, table.selection[rows, option], 0.0)
         return cls(
@@ -197,12 +208,15 @@ class LogitChoice:
         high_risk: np.ndarray,
         uniform: np.ndarray,
         among: slice | np.ndarray = slice(None),
+        refused: np.ndarray | None = None,
     ) -> np.ndarray:
         """This year's option of the patients ``among`` a chunk (``rows`` of ``population``).
 
         Each patient's inertia comes from their age, conditions and years enrolled, their
         utilities from their local options, and their choice from their uniform; ``high_risk``
-        and ``uniform`` have an entry per row of the chunk. Returns option indices (uint8).
+        and ``uniform`` have an entry per row of the chunk. ``refused`` (k, patients among)
+        marks the local columns that have refused each patient: those are never chosen.
+        Returns option indices (uint8).
         """
         pop = population
         locality = pop.locality[rows][among]
@@ -218,6 +232,8 @@ class LogitChoice:
             pop.experience[rows][among],
             inertia,
         )
+        if refused is not None:
+            utilities[refused] = -np.inf
         return self.choose_local(local, locality, utilities, uniform[among])
 
     def utilities(
@@ -248,6 +264,8 @@ class LogitChoice:
         )
         if table.benefits is not None:
             u = u + p.beta_benefits / 100 * table.benefits[loc]
+        if table.neighbour_experience is not None and p.beta_word_of_mouth:
+            u = u + p.beta_word_of_mouth * (table.neighbour_experience[loc] - 0.5)
         stay = np.arange(n_options)[None, :] == current[:, None]
         u = u + stay * (inertia + p.beta_experience * (experience - 0.5))[:, None]
         return np.where(table.available[loc], u, -np.inf).astype(np.float64)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sim.engine.metric_catalogue import METRIC_CATALOGUE
-from sim.engine.metrics import GROUPS, METRICS
+from sim.engine.metrics import GROUPS, METRICS, SWITCHED_ON
 from sim.report import metric_dictionary, plots
 from sim.report.figures_outcomes import FOREST_METRICS, HEALTH_PANELS, forest_data
 
@@ -123,14 +123,21 @@ def test_a_metric_without_a_definition_is_named():
 
 def test_each_metric_is_reported_where_its_scope_says():
     """A small run's rows hold each metric in the systems and groups the catalogue states."""
-    from sim.config.scenario import load_scenario
+    from sim.config.scenario import load_scenario, with_overrides
     from sim.engine.run import simulate
 
     # competing ICPs with the commissioner's market rules on, so its metrics are reported too
     path = Path(__file__).resolve().parents[2] / "scenarios" / "competing_icps_rebasing.toml"
-    df = simulate(load_scenario(path), seed=1, patients=2000, years=1)
+    sc = load_scenario(path)
+    df = simulate(sc, seed=1, patients=2000, years=1)
+    # refusals exist only where ICPs may refuse
+    selective = with_overrides(sc, {"choice.acceptance": "selective"})
+    refusing = simulate(selective, seed=1, patients=2000, years=1)
+    switched_on = {metric: refusing for metric in SWITCHED_ON}
     for metric, info in METRIC_CATALOGUE.items():
-        rows = df[df["metric"] == metric]
+        rows = switched_on.get(metric, df)
+        rows = rows[rows["metric"] == metric]
+        assert metric not in switched_on or not (df["metric"] == metric).any(), metric
         groups, systems = set(rows["group"]), set(rows["system"])
         expected = set(GROUPS) if info.scope == "every" else {"all"}
         assert groups == expected, (metric, sorted(groups))
