@@ -8,6 +8,7 @@ import pytest
 from helpers import scenario, value
 
 from sim.engine.fragmentation import fragmentation_by_system
+from sim.engine.market import MARKET_METRICS
 from sim.engine.metrics import COLUMNS, DTYPES, GROUPS, METRICS, SWITCHED_ON, MetricsLog
 from sim.engine.model import ICSModel
 from sim.engine.run import metrics_frame, simulate
@@ -55,7 +56,8 @@ def test_metrics_schema(competing_model: ICSModel) -> None:
     assert tuple(df.columns) == COLUMNS
     assert set(df["group"]) == set(GROUPS)
     assert set(df["system"]) == {*competing_model.options, "all"}
-    assert set(df["metric"]) == set(METRICS) - SWITCHED_ON  # none switched on here
+    # fixed capitation and mandatory acceptance: neither the market's nor refusals' rows
+    assert set(df["metric"]) == set(METRICS) - SWITCHED_ON - set(MARKET_METRICS)
 
 
 def test_metrics_log_reads_like_the_rows_it_keeps(competing_model: ICSModel) -> None:
