@@ -12,6 +12,7 @@ import numpy as np
 from sim.base.heap import keep_heap_warm
 from sim.config.scenario import Scenario
 from sim.contracts.payment import PaymentRule, RuleContext, build_rule
+from sim.engine.discharge import discharge_year
 from sim.engine.failures import close_failed_icps
 from sim.engine.ledger import Ledger
 from sim.engine.metrics import MetricsLog
@@ -35,6 +36,7 @@ from sim.providers.costs import HospitalCosts
 from sim.providers.partnership_table import Expectations, Partnerships
 from sim.providers.partnerships import IntegratedCarePartnership
 from sim.providers.practices import GPPractice
+from sim.providers.social_care import LocalAuthority, SocialCareYear
 from sim.providers.trusts import HospitalTrust
 
 
@@ -102,6 +104,12 @@ class ICSModel(mesa.Model):
         self._expectations_by_rules: dict[tuple[int, int], Expectations] = {}
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
         self.practice_localities = np.array(list(self.practices), dtype=np.intp)  # in order
+        self.local_authorities = [  # social care, where the scenario models it
+            LocalAuthority(self, f"social_care_{loc.name}", li)
+            for li, loc in enumerate(scenario.localities)
+            if scenario.social_care.enabled
+        ]
+        self.social_care: SocialCareYear | None = None
         # each kind of provider's rows in the books, in the order the model lists them
         self.book_rows = {
             kind: np.array([x.row for x in providers], dtype=np.intp)
@@ -199,6 +207,10 @@ class ICSModel(mesa.Model):
               (:mod:`sim.engine.payments`);
            f. experience of care, which feeds next year's choice;
            g. sums into the ledger (:mod:`sim.engine.ledger`).
+
+           With ``[social_care]`` on, each locality's local authority then buys care
+           packages for the discharges needing one, and delays beyond those the calibrated
+           stays hold are booked as bed days (:mod:`sim.engine.discharge`).
         3. **Hospitals** set waiting times from elective demand against capacity
            (:mod:`sim.engine.waiting`), and every option's quality is measured from its
            patients' outcomes, to be published next year (:mod:`sim.engine.quality`).
@@ -219,6 +231,7 @@ class ICSModel(mesa.Model):
         self.year += 1
         self.plan = self.planner.plan(self.year)
         self.patients_year()
+        self.discharges()
         set_waiting_times(
             self.ledger,
             self.plan,
@@ -245,6 +258,15 @@ class ICSModel(mesa.Model):
         )
         self.ledger, self.deaths = self.patient_pass.run(self.year, table, self.modifiers, groups)
 
+    def discharges(self) -> None:
+        """Step 2, last: social care for the year's discharges (none without ``[social_care]``)."""
+        if not self.local_authorities:
+            return
+        self.social_care = discharge_year(
+            self.ledger, self.modifiers, self.costs.bed_day, self.scenario.social_care
+        )
+        LocalAuthority.record(self.local_authorities, self.social_care)
+
     def year_state(self) -> YearState:
         """The year so far, as steps 4 to 6 read it (settlement first clears the settlement
         ledger, which every year reuses, then sets the transaction costs)."""
@@ -256,6 +278,7 @@ class ICSModel(mesa.Model):
             default_quality=float(self.option_tables.quality(self.year)[0]),
             quality=self.option_tables.quality_record,
             transaction_costs=np.zeros(len(self.options)),
+            social_care=self.social_care,
         )
 
     def run(self) -> MetricsLog:

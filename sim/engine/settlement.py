@@ -150,6 +150,8 @@ class YearEndSettlement:
         residents = group_sums(population, self._icp_localities)
         payments.update(self._settle_icps(year, residents))
         m.commissioner.record(payments)
+        if year.social_care is not None:  # health money a pooled budget spent on social care
+            m.commissioner.pool(sum(year.social_care.pooled_transfer.tolist()))
         year.transaction_costs = count_transaction_costs(m, year, residents, self._icp_running_cost)
         year.trust_costs = self._trust_costs
         year.commissioner_transaction_costs = self._commissioner_share(year, residents)

@@ -24,6 +24,7 @@ from sim.providers.costs import HospitalCosts
 from sim.providers.partnership_table import Partnerships
 from sim.providers.partnerships import IntegratedCarePartnership
 from sim.providers.practices import GPPractice
+from sim.providers.social_care import SocialCareYear
 from sim.providers.trusts import HospitalTrust
 
 
@@ -78,6 +79,7 @@ class YearState:
     )
     trust_support: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
     takeover_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
+    social_care: SocialCareYear | None = None  # each locality's, with [social_care] on
 
     def paid(self, quantity: str, **where) -> float:
         """GBP of ``quantity`` in the cells: payments as care happened plus settlements."""
