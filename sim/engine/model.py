@@ -13,7 +13,7 @@ from sim.base.heap import keep_heap_warm
 from sim.config.scenario import Scenario
 from sim.contracts.payment import PaymentRule, RuleContext, build_rule
 from sim.engine.discharge import discharge_year
-from sim.engine.failures import close_failed_icps
+from sim.engine.failures import close_failed_icps, hand_over_failed_trusts
 from sim.engine.ledger import Ledger
 from sim.engine.metrics import MetricsLog
 from sim.engine.options import OptionTables
@@ -179,6 +179,7 @@ class ICSModel(mesa.Model):
             book_rows=self.book_rows,
             fragmented_default=self.option_tables.default_open,
             available=self.option_tables.available,
+            trust_host=self.option_tables.trust_host,  # changed as trusts fail (exit rule)
         )
         self.settlement = YearEndSettlement(self.market)
         self.state = self.year_state()  # before the first year: nothing has happened
@@ -222,13 +223,15 @@ class ICSModel(mesa.Model):
            carried forward), its cost booked to the commissioner.
         5. **Failures** (:mod:`sim.engine.failures`). An ICP whose reserves run out closes;
            its members choose again next year among the options still open (nobody is
-           left unenrolled).
+           left unenrolled). A trust failed under the exit rule (step 4) hands its
+           localities and part of its capacity to its successor at the next year's start.
         6. **Metrics** for the year are recorded (:mod:`sim.engine.metrics`).
 
         Steps 4 to 6 read the year's :class:`~sim.engine.state.YearState` (:attr:`state`),
         not the model.
         """
         self.year += 1
+        hand_over_failed_trusts(self.market)
         self.plan = self.planner.plan(self.year)
         self.patients_year()
         self.discharges()
@@ -239,6 +242,7 @@ class ICSModel(mesa.Model):
             self.trusts,
             self.partnerships,
             self.scenario.hospital,
+            self.market.trust_hosts(),
         )
         self.option_tables.measure(self.year, self.ledger)
         self.state = self.year_state()
@@ -260,12 +264,10 @@ class ICSModel(mesa.Model):
 
     def discharges(self) -> None:
         """Step 2, last: social care for the year's discharges (none without ``[social_care]``)."""
-        if not self.local_authorities:
-            return
-        self.social_care = discharge_year(
-            self.ledger, self.modifiers, self.costs.bed_day, self.scenario.social_care
-        )
-        LocalAuthority.record(self.local_authorities, self.social_care)
+        if self.local_authorities:
+            p, cost = self.scenario.social_care, self.costs.bed_day
+            self.social_care = discharge_year(self.ledger, self.modifiers, cost, p)
+            LocalAuthority.record(self.local_authorities, self.social_care)
 
     def year_state(self) -> YearState:
         """The year so far, as steps 4 to 6 read it (settlement first clears the settlement

@@ -117,14 +117,13 @@ def system_books(year: YearState) -> SystemBooks:
     n_trusts = len(rows["trusts"])
     support = _padded(year.trust_support, n_trusts)
     takeover = _padded(year.takeover_costs, n_trusts)
-    trust_paid = np.bincount(locality, paid, minlength=n_trusts)
+    host = m.trust_hosts()[locality]  # the trust serving each cell
+    trust_paid = np.bincount(host, paid, minlength=n_trusts)
     first = np.zeros(len(option), dtype=bool)
-    first[np.unique(locality, return_index=True)[1]] = True  # each trust's first cell
+    first[np.unique(host, return_index=True)[1]] = True  # each trust's first cell
     weight = np.where(
-        trust_paid[locality] > 0,
-        np.divide(
-            paid, trust_paid[locality], out=np.zeros(len(option)), where=trust_paid[locality] > 0
-        ),
+        trust_paid[host] > 0,
+        np.divide(paid, trust_paid[host], out=np.zeros(len(option)), where=trust_paid[host] > 0),
         first.astype(float),
     )
 
@@ -153,8 +152,8 @@ def system_books(year: YearState) -> SystemBooks:
     return SystemBooks(
         trust_revenue=trusts(paid, _sum(books.revenue[rows["trusts"]])),
         trust_cost=trusts(spent, _sum(books.cost[rows["trusts"]])),
-        trust_support=trusts(weight * support[locality], _sum(support)),
-        takeover_costs=trusts(weight * takeover[locality], _sum(takeover)),
+        trust_support=trusts(weight * support[host], _sum(support)),
+        takeover_costs=trusts(weight * takeover[host], _sum(takeover)),
         practice_revenue=practices(books.revenue),
         practice_cost=practices(books.cost),
         icp_revenue=icps(books.revenue),

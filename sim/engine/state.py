@@ -52,6 +52,14 @@ class Market:
     book_rows: dict[str, np.ndarray]  # each kind of provider's rows in the books
     fragmented_default: np.ndarray  # whether each locality has the fragmented default
     available: Callable[[], np.ndarray]  # which options are open now: (locality, option)
+    trust_host: np.ndarray | None = None  # which trust serves each locality (None: its own)
+
+    def trust_hosts(self) -> np.ndarray:
+        """The trust serving each locality's patients: its own, unless that trust exited and
+        handed them to a successor (:mod:`sim.engine.failures`)."""
+        if self.trust_host is None:
+            return np.arange(len(self.trusts), dtype=np.intp)
+        return self.trust_host
 
 
 @dataclass
