@@ -49,6 +49,8 @@ CATALOGUE = (
     "dutch_regulated_competition",
     "urban_vs_rural_yardstick",
     "icp_life_cycle",
+    "social_care_torbay",
+    "trust_exit",
 )
 
 

@@ -1,8 +1,8 @@
 """A trust that fails under the exit rule hands its patients, activity and capacity to a
 successor, and no patient and no pound is lost in the year it fails or after.
 
-Trusts unpaid for readmissions run deficits (``readmission_non_payment``); under
-``[finance] trust_deficit = "exit"`` the first to stay below the threshold fails.
+Trusts unpaid for readmissions run deficits (``trust_exit``: ``readmission_non_payment``
+under ``[finance] trust_deficit = "exit"``); the first to stay below the threshold fails.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from test_money_identities import PENNY, check_year
 from sim.engine.failures import hand_over_failed_trusts
 from sim.engine.model import ICSModel
 
-EXIT = {"finance.trust_deficit": "exit", "finance.exit_years": 1, "finance.exit_threshold": 0.01}
+EXIT = {"finance.exit_years": 1}  # fail at the first year end in distress
 YEARS = 4
 
 
 def model(overrides: dict | None = None) -> ICSModel:
     return ICSModel(
-        scenario("readmission_non_payment", {**EXIT, **(overrides or {})}),
+        scenario("trust_exit", {**EXIT, **(overrides or {})}),
         seed=3,
         patients=3_000,
         years=YEARS,

@@ -58,24 +58,24 @@ class SocialCare(Strict):
         note="no published split of adult social care spend by route of referral found",
     )
     package_cost: float = P(
-        4500.0,
+        3900.0,
         "GBP per care package arranged on leaving hospital (home care or a placement, "
         "over the weeks it lasts)",
         assumption=(1000.0, 15000.0),
         gt=0,
-        note="with England's average budget and discharge_share, this buys about 91% of the "
-        "packages England's older emergency patients need (derived: 36.2 GBP per resident "
-        "buys 8.0 packages per 1,000 against 8.7 needed; see need_share and wait_days)",
+        note="set so that England's average budget buys about 92% of the packages its older "
+        "emergency patients need (derived: discharge_share x 362 GBP buys 9.3 packages per "
+        "1,000 residents against about 10 needed; see need_share and wait_days)",
     )
     need_share: float = P(
         0.2,
         "share of emergency admissions of patients aged 65+ whose discharge needs a new "
         "social-care package",
         assumption=(0.1, 0.35),
-        note="about 43 emergency admissions aged 65+ per 1,000 residents (calibration_targets "
-        "7.6: over 250 per 1,000 aged 65+, about 17% of people), so about 8.7 packages per "
-        "1,000 residents a year; 'awaiting care package in their own home' is the main "
-        "social-care reason for delay (" + COMMONS_LIBRARY_DTOC + ")",
+        note="the calibrated population has about 50 emergency admissions aged 65+ per 1,000 "
+        "residents (about 280 per 1,000 aged 65+; calibration_targets 7.6: over 250), so "
+        "about 10 packages per 1,000 residents a year; 'awaiting care package in their own "
+        "home' is the main social-care reason for delay (" + COMMONS_LIBRARY_DTOC + ")",
     )
     wait_days: float = P(
         20.0,
