@@ -14,6 +14,7 @@ from test_money_identities import PENNY, check_year
 
 from sim.engine.failures import hand_over_failed_trusts
 from sim.engine.model import ICSModel
+from sim.providers.capacity import transfer_capacity
 
 EXIT = {"finance.exit_years": 1}  # fail at the first year end in distress
 YEARS = 4
@@ -88,3 +89,8 @@ def test_without_the_exit_rule_no_trust_fails() -> None:
     m.run()
     assert all(t.successor is None and not t.exited for t in m.trusts)
     assert np.array_equal(m.market.trust_hosts(), np.arange(len(m.trusts)))
+
+
+def test_capacity_moves_by_the_declared_share_by_hand() -> None:
+    receiving, leaving = transfer_capacity(np.array([10.0, 4.0]), np.array([6.0, np.nan]), 0.5)
+    assert receiving.tolist() == [13.0, 4.0] and leaving.tolist() == [0.0, 0.0]

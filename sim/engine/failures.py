@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine.state import Market, YearState
+from sim.providers.capacity import transfer_capacity
 
 
 def resolve_trust_deficits(year: YearState) -> None:
@@ -102,9 +103,9 @@ def hand_over_failed_trusts(m: Market) -> None:
             continue
         successor = m.trusts[trust.successor]
         m.trust_host[m.trust_host == k] = trust.successor
-        moved = np.nan_to_num(trust.staffed)
-        successor.staffed = np.nan_to_num(successor.staffed) + share * moved
-        trust.staffed = np.zeros_like(moved)
+        successor.staffed, trust.staffed = transfer_capacity(
+            successor.staffed, trust.staffed, share
+        )
         trust.exited = True
 
 
