@@ -63,7 +63,7 @@ class SocialCare(Strict):
         "over the weeks it lasts)",
         assumption=(1000.0, 15000.0),
         gt=0,
-        note="set so that England's average budget buys about 92% of the packages its older "
+        note="set so that England's average budget buys about 93% of the packages its older "
         "emergency patients need (derived: discharge_share x 362 GBP buys 9.3 packages per "
         "1,000 residents against about 10 needed; see need_share and wait_days)",
     )
@@ -82,10 +82,9 @@ class SocialCare(Strict):
         "days a discharge needing a package waits in a hospital bed when none is free",
         assumption=(10.0, 40.0),
         gt=0,
-        note="with 0.8 packages per 1,000 residents short, about 16 delayed days per 1,000 "
-        "a year: 2.3m days x (34.4% + 7.8%/2) over about 55m people (derived from "
-        + COMMONS_LIBRARY_DTOC
-        + ")",
+        note="with about 0.7 packages per 1,000 residents short, about 15 delayed days per "
+        "1,000 a year, against England's 16: 2.3m days x (34.4% + 7.8%/2) over about 55m "
+        "people (derived from " + COMMONS_LIBRARY_DTOC + ")",
     )
     care_cost_per_day: float = P(
         60.0,
