@@ -1,8 +1,8 @@
 """The money adds up, every year of every shipped scenario, to the penny.
 
 * The commissioner's spend is what providers received from it (contract payments,
-  settlements and rescues), what it paid into trusts in deficit and for takeovers, and
-  the transaction costs it bore.
+  settlements and rescues), what it paid into trusts in deficit and for takeovers, the
+  transaction costs it bore, and the health money a pooled budget spent on social care.
 * What trusts received is what the commissioner and the virtual ICPs paid them.
 * Each provider's revenue less its cost is its surplus, and its reserves move by the
   surplus plus any transfer (a bail-out, a takeover's write-off, an ICP's opening capital).
@@ -46,7 +46,7 @@ def check_year(model: ICSModel) -> None:
     icps = sum(icp.revenue for icp in model.icps)
     support = sum(c.support.values())
     takeovers = sum(c.takeover_costs.values())
-    extra = support + takeovers + c.transaction_costs
+    extra = support + takeovers + c.transaction_costs + c.pooled_to_social_care
     # commissioner spend = what providers received from it + support + transaction costs
     received = practices + model.paid("hospital_payment", option=0) + icps
     assert c.total_spend == pytest.approx(received + extra, abs=PENNY)

@@ -54,6 +54,8 @@ CATALOGUE = (
     "competing_icps_profit_cap",
     "selective_acceptance",
     "word_of_mouth",
+    "social_care_torbay",
+    "trust_exit",
 )
 
 

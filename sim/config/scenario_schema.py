@@ -30,6 +30,7 @@ from sim.config.parameters import (
     Utilisation,
 )
 from sim.config.quality_parameters import QualityMeasure
+from sim.config.social_care_parameters import SocialCare
 from sim.contracts.core import CapitationContract, TariffContract
 from sim.contracts.registry import ROLES, Contract
 from sim.contracts.terms import ROLE_NAMES
@@ -186,6 +187,7 @@ class Scenario(Strict):
     commissioner: CommissionerTerms = Field(default_factory=CommissionerTerms)
     health: Health = Field(default_factory=Health)
     quality: QualityMeasure = Field(default_factory=QualityMeasure)
+    social_care: SocialCare = Field(default_factory=SocialCare)
     interventions: list[Intervention] = Field(default_factory=list)
 
     @field_validator("contracts", mode="before")

@@ -1,11 +1,13 @@
-"""Financial failure at year end: trusts in deficit follow the scenario's rule, and an ICP
-whose reserves ran out closes, unless its patients would have nowhere else to go."""
+"""Financial failure at year end: trusts in deficit follow the scenario's rule, a trust that
+fails under the exit rule hands its patients to a successor, and an ICP whose reserves ran
+out closes, unless its patients would have nowhere else to go."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.engine.state import YearState
+from sim.engine.state import Market, YearState
+from sim.providers.capacity import transfer_capacity
 
 
 def resolve_trust_deficits(year: YearState) -> None:
@@ -21,6 +23,12 @@ def resolve_trust_deficits(year: YearState) -> None:
       zero) and pays the takeover's cost; its patients and activity stay, under new
       management;
     * ``carry_forward``: nothing is paid; reserves stay negative.
+    * ``exit``: deficits are carried forward; a trust whose reserves were below
+      ``exit_threshold`` of its revenue at ``exit_years`` year ends in a row fails: the
+      commissioner writes its deficit off (reserves back to zero) and it chooses a successor
+      (:func:`choose_successor`), which takes over its localities from next year
+      (:func:`hand_over_failed_trusts`). The last open trust cannot fail: its deficit is
+      carried forward.
 
     What the commissioner pays is booked in its spend (:meth:`Commissioner.fund`) and in
     the trust's accounts as a transfer into reserves.
@@ -35,6 +43,8 @@ def resolve_trust_deficits(year: YearState) -> None:
     elif finance.trust_deficit == "takeover":
         failing = reserves < -finance.takeover_threshold * np.maximum(revenue, 0.0)
         takeover[failing] = finance.takeover_cost_share * np.maximum(revenue[failing], 0.0)
+    elif finance.trust_deficit == "exit":
+        failing = _failing_trusts(m, reserves, revenue)
     else:
         failing = np.zeros(len(rows), dtype=bool)
     support[failing] = -reserves[failing]
@@ -42,6 +52,61 @@ def resolve_trust_deficits(year: YearState) -> None:
         m.books.transfer([rows[k]], [support[k]])
         m.commissioner.fund(m.trusts[k].name, float(support[k]), float(takeover[k]))
     year.trust_support, year.takeover_costs = support, takeover
+
+
+def _failing_trusts(m: Market, reserves: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+    """Under the exit rule: which open trusts fail this year, each given its successor.
+
+    Counts each open trust's year ends in a row below the threshold; those at ``exit_years``
+    fail, in order, each only while another open trust is left to take its patients.
+    """
+    finance = m.commissioner.finance
+    distress = reserves < -finance.exit_threshold * np.maximum(revenue, 0.0)
+    failing = np.zeros(len(m.trusts), dtype=bool)
+    for k, trust in enumerate(m.trusts):
+        if trust.exited or trust.successor is not None:
+            continue
+        trust.years_in_distress = trust.years_in_distress + 1 if distress[k] else 0
+        if trust.years_in_distress >= finance.exit_years:
+            successor = choose_successor(m, k, reserves, revenue)
+            if successor is not None:
+                trust.successor, failing[k] = successor, True
+    return failing
+
+
+def choose_successor(m: Market, k: int, reserves: np.ndarray, revenue: np.ndarray) -> int | None:
+    """The trust that takes over failing trust ``k``'s patients: of the trusts still open and
+    not failing, the one with the largest reserves for its revenue (failed trusts' services
+    have gone to strong neighbours, not the weakest); None when none is left."""
+    candidates = [
+        j for j, t in enumerate(m.trusts) if j != k and not t.exited and t.successor is None
+    ]
+    if not candidates:
+        return None
+    strength = [reserves[j] / max(float(revenue[j]), 1.0) for j in candidates]
+    return candidates[int(np.argmax(strength))]
+
+
+def hand_over_failed_trusts(m: Market) -> None:
+    """At the start of a year, each trust that failed last year hands over to its successor.
+
+    Every locality it served is served by the successor from now on (the patients stay in
+    their localities and options, so nobody is lost), and ``capacity_transfer_share`` of its
+    staffed capacity moves with them: the successor's capacity rises by what moved, the rest
+    closes, and the successor's waits follow its combined demand (:mod:`sim.engine.waiting`).
+    """
+    if m.trust_host is None:
+        return
+    share = m.commissioner.finance.capacity_transfer_share
+    for k, trust in enumerate(m.trusts):
+        if trust.successor is None or trust.exited:
+            continue
+        successor = m.trusts[trust.successor]
+        m.trust_host[m.trust_host == k] = trust.successor
+        successor.staffed, trust.staffed = transfer_capacity(
+            successor.staffed, trust.staffed, share
+        )
+        trust.exited = True
 
 
 def close_failed_icps(year: YearState) -> None:

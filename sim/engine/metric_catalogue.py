@@ -195,6 +195,36 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
         "share of applicants, 0-1",
         "Applicants (patients choosing the system who were not its members) it refused or "
         "discouraged, by the applicants' group; reported under selective acceptance only.",
+        "every",
+    ),
+    "social_care_spend_per_capita": MetricInfo(
+        "GBP per resident per year",
+        "Local authorities' social-care spend: their budgets plus health money a pooled "
+        "budget spent on social care ([social_care] on).",
+        "market",
+    ),
+    "delayed_transfer_days_per_1000": MetricInfo(
+        "days per 1,000 residents per year",
+        "Days patients ready to leave hospital waited for a social-care package "
+        "([social_care] on).",
+        "market",
+    ),
+    "cost_shifted_to_social_care_per_capita": MetricInfo(
+        "GBP per resident per year",
+        "Social care for patients needing it who were discharged before the calibrated stay "
+        "([social_care] on).",
+        "market",
+    ),
+    "cost_shifted_to_health_per_capita": MetricInfo(
+        "GBP per resident per year",
+        "Bed-day cost of delayed transfers beyond those England's average social-care "
+        "budget gives, booked in the hospitals' costs; negative where fewer ([social_care] on).",
+        "market",
+    ),
+    "pooled_to_social_care_per_capita": MetricInfo(
+        "GBP per resident per year",
+        "Health money a pooled budget moved into social-care packages ([social_care] on).",
+        "market",
     ),
 }
 """Every metric's unit, definition and scope, in the order of the metric list."""

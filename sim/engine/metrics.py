@@ -38,6 +38,9 @@ Side-effects the seeds warn about are reported beside the core metrics:
   (payments to acute trusts), ``provider_reserves``; and for the whole market
   ``icps_open`` and ``market_concentration`` (Herfindahl index of enrolment shares).
 
+Social care (:mod:`sim.engine.social_care_metrics`, with ``[social_care]`` on): spend,
+delayed transfers of care and the costs shifted between health and social care.
+
 Money (:mod:`sim.engine.money_metrics`). ``cost_per_capita`` is everything the
 commissioner spends per head: contract payments (settlements and rescues included),
 support to trusts in deficit under the scenario's ``[finance]`` rule, and the transaction
@@ -71,6 +74,7 @@ from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
 from sim.engine.market import MARKET_METRICS, put_market_metrics
 from sim.engine.money_metrics import MONEY_METRICS, put_money_metrics
 from sim.engine.quality import quality_metrics
+from sim.engine.social_care_metrics import SOCIAL_CARE_METRICS, put_social_care_metrics
 from sim.engine.state import Market, YearState
 
 METRICS = (
@@ -106,6 +110,7 @@ METRICS = (
     *(m for m in HEALTH_METRICS if m not in ("induced_demand", "under_service")),
     *MARKET_METRICS,
     "applicants_refused_share",
+    *SOCIAL_CARE_METRICS,
 )
 SWITCHED_ON = frozenset({"applicants_refused_share"})
 """Metrics a run reports only when the mechanism they measure is switched on (selective
@@ -282,6 +287,7 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
             put(metric, x, where)
     put_money_metrics(year, METRICS, value, defined, n)  # books, commissioner spend, resources
     put_market_metrics(year, METRICS, value, defined)  # margins, benefits, claw-back, rates
+    put_social_care_metrics(year, METRICS, value, defined, n)  # with [social_care] on
 
     rows = value.transpose(2, 1, 0).ravel()  # (group, system, metric): the order of rows
     index = np.flatnonzero(defined.transpose(2, 1, 0))

@@ -12,7 +12,8 @@ import numpy as np
 from sim.base.heap import keep_heap_warm
 from sim.config.scenario import Scenario
 from sim.contracts.payment import PaymentRule, RuleContext, build_rule
-from sim.engine.failures import close_failed_icps
+from sim.engine.discharge import discharge_year
+from sim.engine.failures import close_failed_icps, hand_over_failed_trusts
 from sim.engine.ledger import Ledger
 from sim.engine.market import CommissionerMarket
 from sim.engine.metrics import MetricsLog
@@ -37,6 +38,7 @@ from sim.providers.costs import HospitalCosts
 from sim.providers.partnership_table import Expectations, Partnerships
 from sim.providers.partnerships import IntegratedCarePartnership
 from sim.providers.practices import GPPractice
+from sim.providers.social_care import LocalAuthority, SocialCareYear
 from sim.providers.trusts import HospitalTrust
 
 
@@ -106,6 +108,12 @@ class ICSModel(mesa.Model):
         self._expectations_by_rules: dict[tuple[int, int], Expectations] = {}
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
         self.practice_localities = np.array(list(self.practices), dtype=np.intp)  # in order
+        self.local_authorities = [  # social care, where the scenario models it
+            LocalAuthority(self, f"social_care_{loc.name}", li)
+            for li, loc in enumerate(scenario.localities)
+            if scenario.social_care.enabled
+        ]
+        self.social_care: SocialCareYear | None = None
         # each kind of provider's rows in the books, in the order the model lists them
         self.book_rows = {
             kind: np.array([x.row for x in providers], dtype=np.intp)
@@ -177,6 +185,7 @@ class ICSModel(mesa.Model):
             book_rows=self.book_rows,
             fragmented_default=self.option_tables.default_open,
             available=self.option_tables.available,
+            trust_host=self.option_tables.trust_host,  # changed as trusts fail (exit rule)
         )
         self.settlement = YearEndSettlement(self.market)
         self.state = self.year_state()  # before the first year: nothing has happened
@@ -210,6 +219,10 @@ class ICSModel(mesa.Model):
            f. the health state this year's care leaves, and experience of care, which
               feeds next year's choice (:mod:`sim.patients.experience`);
            g. sums into the ledger (:mod:`sim.engine.ledger`).
+
+           With ``[social_care]`` on, each locality's local authority then buys care
+           packages for the discharges needing one, and delays beyond those the calibrated
+           stays hold are booked as bed days (:mod:`sim.engine.discharge`).
         3. **Hospitals** set waiting times from elective demand against capacity
            (:mod:`sim.engine.waiting`), and every option's quality is measured from its
            patients' outcomes, to be published next year (:mod:`sim.engine.quality`).
@@ -222,15 +235,18 @@ class ICSModel(mesa.Model):
            carried forward), its cost booked to the commissioner.
         5. **Failures** (:mod:`sim.engine.failures`). An ICP whose reserves run out closes;
            its members choose again next year among the options still open (nobody is
-           left unenrolled).
+           left unenrolled). A trust failed under the exit rule (step 4) hands its
+           localities and part of its capacity to its successor at the next year's start.
         6. **Metrics** for the year are recorded (:mod:`sim.engine.metrics`).
 
         Steps 4 to 6 read the year's :class:`~sim.engine.state.YearState` (:attr:`state`),
         not the model.
         """
         self.year += 1
+        hand_over_failed_trusts(self.market)
         self.plan = self.planner.plan(self.year)
         self.patients_year()
+        self.discharges()
         set_waiting_times(
             self.ledger,
             self.plan,
@@ -238,6 +254,7 @@ class ICSModel(mesa.Model):
             self.trusts,
             self.partnerships,
             self.scenario.hospital,
+            self.market.trust_hosts(),
         )
         self.option_tables.measure(self.year, self.ledger)
         self.state = self.year_state()
@@ -257,6 +274,13 @@ class ICSModel(mesa.Model):
         )
         self.ledger, self.deaths = self.patient_pass.run(self.year, table, self.modifiers, groups)
 
+    def discharges(self) -> None:
+        """Step 2, last: social care for the year's discharges (none without ``[social_care]``)."""
+        if self.local_authorities:
+            p, cost = self.scenario.social_care, self.costs.bed_day
+            self.social_care = discharge_year(self.ledger, self.modifiers, cost, p)
+            LocalAuthority.record(self.local_authorities, self.social_care)
+
     def year_state(self) -> YearState:
         """The year so far, as steps 4 to 6 read it (settlement first clears the settlement
         ledger, which every year reuses, then sets the transaction costs)."""
@@ -268,6 +292,7 @@ class ICSModel(mesa.Model):
             default_quality=float(self.option_tables.quality(self.year)[0]),
             quality=self.option_tables.quality_record,
             transaction_costs=np.zeros(len(self.options)),
+            social_care=self.social_care,
         )
 
     def run(self) -> MetricsLog:

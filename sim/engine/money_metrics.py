@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.engine.discharge import pooled_by_option
 from sim.engine.state import YearState
 
 MONEY_METRICS = (
@@ -68,6 +69,7 @@ class SystemBooks:
     icp_purchases: np.ndarray  # what ICPs paid trusts: in their cost, and trusts' revenue
     commissioner_transaction_costs: np.ndarray
     icp_running_costs: np.ndarray  # transaction costs the ICPs bore (in their cost)
+    pooled_to_social_care: np.ndarray  # health money a pool spent on social care (care bought)
 
     @property
     def commissioner_spend(self) -> np.ndarray:
@@ -79,12 +81,15 @@ class SystemBooks:
     @property
     def commissioner_extra(self) -> np.ndarray:
         """What the commissioner spent beyond its contract payments."""
-        return self.commissioner_transaction_costs + self.trust_support + self.takeover_costs
+        extra = self.commissioner_transaction_costs + self.trust_support + self.takeover_costs
+        return extra + self.pooled_to_social_care
 
     @property
     def resource_cost(self) -> np.ndarray:
-        """Care at providers' own costs, plus transaction and takeover costs."""
+        """Care at providers' own costs (social care a pool bought with health money
+        included), plus transaction and takeover costs."""
         care = self.trust_cost + self.practice_cost + self.icp_cost - self.icp_purchases
+        care = care + self.pooled_to_social_care
         return care + self.commissioner_transaction_costs + self.takeover_costs
 
 
@@ -112,14 +117,13 @@ def system_books(year: YearState) -> SystemBooks:
     n_trusts = len(rows["trusts"])
     support = _padded(year.trust_support, n_trusts)
     takeover = _padded(year.takeover_costs, n_trusts)
-    trust_paid = np.bincount(locality, paid, minlength=n_trusts)
+    host = m.trust_hosts()[locality]  # the trust serving each cell
+    trust_paid = np.bincount(host, paid, minlength=n_trusts)
     first = np.zeros(len(option), dtype=bool)
-    first[np.unique(locality, return_index=True)[1]] = True  # each trust's first cell
+    first[np.unique(host, return_index=True)[1]] = True  # each trust's first cell
     weight = np.where(
-        trust_paid[locality] > 0,
-        np.divide(
-            paid, trust_paid[locality], out=np.zeros(len(option)), where=trust_paid[locality] > 0
-        ),
+        trust_paid[host] > 0,
+        np.divide(paid, trust_paid[host], out=np.zeros(len(option)), where=trust_paid[host] > 0),
         first.astype(float),
     )
 
@@ -141,12 +145,15 @@ def system_books(year: YearState) -> SystemBooks:
         return _by_system(out, out[0])
 
     commissioner = _padded(year.commissioner_transaction_costs, n_opt)
+    pooled = np.zeros(n_opt)
+    if year.social_care is not None:
+        pooled = pooled_by_option(year.ledger, year.social_care, n_opt)
     all_costs = _padded(year.transaction_costs, n_opt)
     return SystemBooks(
         trust_revenue=trusts(paid, _sum(books.revenue[rows["trusts"]])),
         trust_cost=trusts(spent, _sum(books.cost[rows["trusts"]])),
-        trust_support=trusts(weight * support[locality], _sum(support)),
-        takeover_costs=trusts(weight * takeover[locality], _sum(takeover)),
+        trust_support=trusts(weight * support[host], _sum(support)),
+        takeover_costs=trusts(weight * takeover[host], _sum(takeover)),
         practice_revenue=practices(books.revenue),
         practice_cost=practices(books.cost),
         icp_revenue=icps(books.revenue),
@@ -154,6 +161,9 @@ def system_books(year: YearState) -> SystemBooks:
         icp_purchases=_by_system(purchases, _sum(purchases)),
         commissioner_transaction_costs=_by_system(commissioner, _sum(commissioner)),
         icp_running_costs=_by_system(all_costs - commissioner, _sum(all_costs - commissioner)),
+        pooled_to_social_care=_by_system(
+            pooled, 0.0 if year.social_care is None else _sum(year.social_care.pooled_transfer)
+        ),
     )
 
 

@@ -45,6 +45,7 @@ class OptionTables:
         self.quality_record = QualityRecord(scenario.quality, len(options), seed, replicate)
         self.options = list(options)
         self.trusts = list(trusts)
+        self.trust_host = np.arange(len(self.trusts), dtype=np.intp)  # changed by trust exits
         self.partnerships = partnerships
         locs = scenario.localities
         self.default_open = np.array([loc.fragmented_default for loc in locs], dtype=bool)
@@ -119,7 +120,7 @@ class OptionTables:
         available = self.available()
         waiting = np.zeros((n_loc, n_opt), dtype=np.float32)
         selection = np.zeros((n_loc, n_opt), dtype=np.float32)
-        trust_waiting = np.array([trust.waiting_weeks for trust in self.trusts])
+        trust_waiting = np.array([trust.waiting_weeks for trust in self.trusts])[self.trust_host]
         waiting[:, 0] = trust_waiting
         # every (ICP, locality it serves) cell at once: icp indexes the ICPs
         icp, loc = self.icp_cells

@@ -86,8 +86,9 @@ def trust_costs(market: Market, year: YearState) -> np.ndarray:
     outpatient, elective, emergency, ae, bed_days = activity.T
     counts = {"outpatient": outpatient, "elective": elective, "ae": ae, "emergency": emergency}
     average = costs.hospital_cost(counts, bed_days)
-    stranded = stranded_costs(market)[0][locality]
-    total = np.bincount(locality, weights=average, minlength=len(market.trusts))[locality]
+    host = market.trust_hosts()[locality]  # the trust serving each cell
+    stranded = stranded_costs(market)[0][host]
+    total = np.bincount(host, weights=average, minlength=len(market.trusts))[host]
     share = np.divide(average, total, out=(option == 0).astype(float), where=total > 0)
     return average + share * stranded
 

@@ -95,13 +95,17 @@ class YearEndSettlement:
     def _trust_names(self) -> list[str]:
         return [t.name for t in self.market.trusts]
 
-    @cached_property
+    @property
     def _trust_members(self) -> np.ndarray:
-        """Each trust's positions in ``market.trust_pairs``, the fragmented default's first."""
-        locality = self.market.trust_pairs[1]
-        return group_members(
-            [np.flatnonzero(locality == t.locality).tolist() for t in self.market.trusts]
-        )
+        """Each trust's positions in ``market.trust_pairs`` (those of the localities it serves:
+        its own, and any a failed trust handed it), in pair order."""
+        host = self.market.trust_hosts()[self.market.trust_pairs[1]]
+        if getattr(self, "_members_of", (None,))[0] != host.tobytes():
+            members = group_members(
+                [np.flatnonzero(host == k).tolist() for k in range(len(self.market.trusts))]
+            )
+            self._members_of = (host.tobytes(), members)
+        return self._members_of[1]
 
     @cached_property
     def _trust_pair_position(self) -> dict[tuple[int, int], int]:
@@ -151,6 +155,8 @@ class YearEndSettlement:
         residents = group_sums(population, self._icp_localities)
         payments.update(self._settle_icps(year, residents))
         m.commissioner.record(payments)
+        if year.social_care is not None:  # health money a pooled budget spent on social care
+            m.commissioner.pool(sum(year.social_care.pooled_transfer.tolist()))
         year.transaction_costs = count_transaction_costs(m, year, residents, self._icp_running_cost)
         year.trust_costs = self._trust_costs
         year.commissioner_transaction_costs = self._commissioner_share(year, residents)
@@ -240,7 +246,8 @@ class YearEndSettlement:
             group_sums(paid, self._trust_members),
             group_sums(self._trust_costs, self._trust_members),
         )
-        by_default = paid[self._trust_members[:, 0]].tolist()
+        default_paid = np.where(m.trust_pairs[0] == 0, paid, 0.0)
+        by_default = group_sums(default_paid, self._trust_members).tolist()
         return dict(zip(self._trust_names, by_default, strict=True))
 
     def _settle_icps(self, year: YearState, residents: np.ndarray) -> dict[str, float]:

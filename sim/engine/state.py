@@ -24,6 +24,7 @@ from sim.providers.costs import HospitalCosts
 from sim.providers.partnership_table import Partnerships
 from sim.providers.partnerships import IntegratedCarePartnership
 from sim.providers.practices import GPPractice
+from sim.providers.social_care import SocialCareYear
 from sim.providers.trusts import HospitalTrust
 
 
@@ -51,6 +52,14 @@ class Market:
     book_rows: dict[str, np.ndarray]  # each kind of provider's rows in the books
     fragmented_default: np.ndarray  # whether each locality has the fragmented default
     available: Callable[[], np.ndarray]  # which options are open now: (locality, option)
+    trust_host: np.ndarray | None = None  # which trust serves each locality (None: its own)
+
+    def trust_hosts(self) -> np.ndarray:
+        """The trust serving each locality's patients: its own, unless that trust exited and
+        handed them to a successor (:mod:`sim.engine.failures`)."""
+        if self.trust_host is None:
+            return np.arange(len(self.trusts), dtype=np.intp)
+        return self.trust_host
 
 
 @dataclass
@@ -78,6 +87,7 @@ class YearState:
     )
     trust_support: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
     takeover_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
+    social_care: SocialCareYear | None = None  # each locality's, with [social_care] on
 
     def paid(self, quantity: str, **where) -> float:
         """GBP of ``quantity`` in the cells: payments as care happened plus settlements."""

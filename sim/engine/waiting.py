@@ -29,6 +29,7 @@ def set_waiting_times(
     trusts: Sequence[HospitalTrust],
     partnerships: Partnerships,
     hospital: Hospital,
+    hosts: np.ndarray | None = None,
 ) -> None:
     """Every hospital's capacity, stranded cost and wait this year.
 
@@ -36,9 +37,10 @@ def set_waiting_times(
     supplier response: ``plan.supplier_volume`` for each cell a trust is paid for, a
     vertical ICP's ``elective_volume``), so a hospital that cuts electives keeps the
     demand it does not treat, and a partnership that manages referrals away does not.
+    ``hosts``: the trust serving each locality (its own when not given).
     """
     costs = partnerships.costs
-    locality = trust_pairs[1]
+    locality = trust_pairs[1] if hosts is None else hosts[trust_pairs[1]]
     by_pair = trust_activity(ledger, trust_pairs, partnerships, costs)
     activity = np.stack(
         [np.bincount(locality, weights=column, minlength=len(trusts)) for column in by_pair.T],

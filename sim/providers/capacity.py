@@ -98,6 +98,20 @@ def fixed_cost(capacity: np.ndarray, costs: HospitalCosts) -> np.ndarray:
     return total
 
 
+def transfer_capacity(
+    receiving: np.ndarray, leaving: np.ndarray, share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Staffed capacity of a hospital taking over another's patients, and of the one leaving.
+
+    ``share`` of what the leaving hospital staffed moves with its patients (beds, theatres
+    and staff kept on), the rest closes; from then on the receiving hospital's capacity
+    follows its combined activity with the usual lag (:func:`follow_activity`). NaN (not
+    yet staffed) counts as nothing.
+    """
+    moved = share * np.nan_to_num(np.asarray(leaving, dtype=float))
+    return np.nan_to_num(np.asarray(receiving, dtype=float)) + moved, np.zeros_like(moved)
+
+
 def empty_staffing(hospitals: int) -> np.ndarray:
     """Staffed capacity of hospitals yet to run their first year (NaN: none staffed yet)."""
     return np.full((hospitals, len(CAPACITY_ACTIVITIES)), np.nan)

@@ -52,6 +52,7 @@ class Commissioner(mesa.Agent):
         self.support: dict[str, float] = {}  # GBP into trusts' reserves: bail-outs, write-offs
         self.takeover_costs: dict[str, float] = {}  # GBP each takeover cost this year
         self.transaction_costs = 0.0  # GBP of contract running and procurement it bore
+        self.pooled_to_social_care = 0.0  # GBP of its budget a pool spent on social care
         self.contract_state: dict[tuple[str, str], dict[str, Any]] = {}
         self.settlements: dict[tuple[str, str], float] = {}
 
@@ -71,6 +72,7 @@ class Commissioner(mesa.Agent):
         self.rescues = {}
         self.support, self.takeover_costs = {}, {}
         self.transaction_costs = 0.0
+        self.pooled_to_social_care = 0.0
 
     def rescue(self, payee: str, amount: float) -> None:
         """Cover an insolvent provider's deficit where it cannot be allowed to close."""
@@ -88,15 +90,20 @@ class Commissioner(mesa.Agent):
         """Book what running and procuring the contracts cost the commissioner this year."""
         self.transaction_costs += float(amount)
 
+    def pool(self, amount: float) -> None:
+        """Pay the health share a pooled budget spent on social care this year."""
+        self.pooled_to_social_care += float(amount)
+
     @property
     def total_spend(self) -> float:
         """GBP spent this year: contract payments, support to trusts, takeovers, transaction
-        costs."""
+        costs and health money pooled into social care."""
         return (
             self.spend
             + sum(self.support.values())
             + sum(self.takeover_costs.values())
             + self.transaction_costs
+            + self.pooled_to_social_care
         )
 
     @property

@@ -33,6 +33,9 @@ class HospitalTrust(Provider):
         self.waiting_weeks = params.waiting_weeks_base
         self.staffed = empty_staffing(1)[0]  # by CAPACITY_ACTIVITIES; NaN before year 1
         self.stranded_cost = 0.0  # GBP this year of fixed cost of capacity left unused
+        self.years_in_distress = 0  # year ends in a row below the exit threshold (exit rule)
+        self.successor: int | None = None  # the trust taking over its patients, once it fails
+        self.exited = False  # its localities are served by its successor
 
     def induced_volume(
         self, rule: PaymentRule, activity: str, costs: HospitalCosts, elasticity: float

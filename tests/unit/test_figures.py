@@ -126,9 +126,10 @@ def test_each_metric_is_reported_where_its_scope_says():
     from sim.config.scenario import load_scenario, with_overrides
     from sim.engine.run import simulate
 
-    # competing ICPs with the commissioner's market rules on, so its metrics are reported too
+    # competing ICPs with the commissioner's market rules and social care on, so their
+    # metrics are reported too
     path = Path(__file__).resolve().parents[2] / "scenarios" / "competing_icps_rebasing.toml"
-    sc = load_scenario(path)
+    sc = with_overrides(load_scenario(path), {"social_care.enabled": True})
     df = simulate(sc, seed=1, patients=2000, years=1)
     # refusals exist only where ICPs may refuse
     selective = with_overrides(sc, {"choice.acceptance": "selective"})
