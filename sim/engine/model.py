@@ -19,6 +19,7 @@ from sim.engine.options import OptionTables
 from sim.engine.patients_year import PatientPass
 from sim.engine.payments import payment_groups
 from sim.engine.planning import YearPlan, YearPlanner
+from sim.engine.quality_standard import england_standard
 from sim.engine.risk import RiskScorer
 from sim.engine.settlement import YearEndSettlement
 from sim.engine.settlement_ledger import SettlementLedger
@@ -123,6 +124,7 @@ class ICSModel(mesa.Model):
             self.partnerships,
             self.seed_value,
             self.replicate,
+            practices=list(self.practices.values()),
         )
         self.planner = YearPlanner(
             scenario,
@@ -135,6 +137,7 @@ class ICSModel(mesa.Model):
             self.partnerships,
             self.trust_contracts,
             self.option_tables,
+            self.trusts,
         )
         self.plan = YearPlan(RateModifiers(n_opt, n_loc), np.ones(0))
         serves = np.zeros((n_opt, n_loc), dtype=bool)  # where patients can be
@@ -151,6 +154,9 @@ class ICSModel(mesa.Model):
             self.risk,
             Ledger(n_opt, n_loc, serves),
         )
+        self.option_tables.quality_record.standard = england_standard(
+            self.population, self.risk, self.patient_pass.health, scenario
+        )  # what quality is measured against: the starting population at England's rates
         self.ledger = self.patient_pass.empty_ledger.copy()  # the year's per-patient sums
         self.deaths = 0
         self.settlement_ledger = SettlementLedger(n_opt, n_loc)  # the year's settlements
@@ -253,7 +259,7 @@ class ICSModel(mesa.Model):
             year=self.year,
             ledger=self.ledger,
             settlements=self.settlement_ledger,
-            default_quality=float(self.option_tables.quality(self.year)[0]),
+            default_quality=self.option_tables.quality(self.year)[:, 0].astype(float),
             quality=self.option_tables.quality_record,
             transaction_costs=np.zeros(len(self.options)),
         )
