@@ -28,6 +28,7 @@ CATALOGUE = (
     "block_contract_cumbria",
     "p4p_withhold_tower_hamlets",
     "p4p_rising_knowsley",
+    "cquin_hospital_quality",
     "year_of_care_diabetes",
     "episode_bundle_geisinger",
     "marginal_rate_emergency",

@@ -8,6 +8,7 @@ paired differences (:func:`helpers.assert_greater`).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import assert_greater, scenario
 from policy_helpers import LATE, YEARS, arm, per_rep
@@ -201,14 +202,27 @@ def test_self_provision_cap_keeps_most_of_the_service_with_other_providers() -> 
     assert 0 < max(model.icps[0].self_provision.values()) <= 0.4
 
 
-def _result_spread(df) -> float:
-    """Mean absolute ICP surplus as a share of its revenue, over ICP-years."""
+def _result_shares(df) -> pd.Series:
+    """Each open ICP's absolute surplus as a share of its revenue, by (year, system)."""
     rows = df[df.group == "all"].pivot_table(
         index=["year", "system"], columns="metric", values="value"
     )
     icps = rows[rows.index.get_level_values("system").str.startswith("icp")]
+    icps = icps[icps["population"] > 0]
     revenue = icps["cost_per_capita"] * icps["population"]
-    return float((icps["provider_surplus"].abs() / revenue).mean())
+    return (icps["provider_surplus"].abs() / revenue).dropna()
+
+
+def _paired_spreads(a: list, b: list) -> tuple[list[float], list[float]]:
+    """Mean result share of each arm over the ICP-years open in both arms of a replicate, so
+    an ICP that closes in one arm does not leave only the survivors' results in it."""
+    out_a, out_b = [], []
+    for da, db in zip(a, b, strict=True):
+        sa, sb = _result_shares(da), _result_shares(db)
+        both = sa.index.intersection(sb.index)
+        out_a.append(float(sa[both].mean()))
+        out_b.append(float(sb[both].mean()))
+    return out_a, out_b
 
 
 def test_risk_corridor_narrows_what_icps_win_or_lose() -> None:
@@ -218,11 +232,8 @@ def test_risk_corridor_narrows_what_icps_win_or_lose() -> None:
     plain = arm(
         with_overrides(sc, {"contracts.icp": {"kind": "capitation", "rate_ratio": 0.85}}), years=10
     )
-    assert_greater(
-        [_result_spread(d) for d in plain],
-        [_result_spread(d) for d in corridor],
-        what="spread of ICP results",
-    )
+    plain_spread, corridor_spread = _paired_spreads(plain, corridor)
+    assert_greater(plain_spread, corridor_spread, what="spread of ICP results")
 
 
 def test_hard_practice_budgets_engage_more_practices_than_soft_ones() -> None:

@@ -65,17 +65,16 @@ def test_a_monitored_icp_leaves_less_need_unmet_than_an_unmonitored_one() -> Non
 
 
 def test_noisier_publication_weakens_the_link_between_true_quality_and_enrolment() -> None:
-    """Patients choose on what is published: with four times the sampling noise, the ICPs
-    whose outcomes were better gain fewer members the next year. Both arms publish raw
-    ratios (no prior events): at this test's size the ICPs' few events would otherwise be
-    shrunk to 'as expected' in both arms, hiding the noise this test is about."""
+    """Patients choose on what is published: published with three times a count's own
+    sampling noise (the top of its plausible range) rather than exactly, the ICPs whose
+    outcomes were better gain fewer members the next year. Both arms publish raw ratios (no
+    prior events), which would otherwise shrink the ICPs' few events to 'as expected' in
+    both; 20,000 patients and eight replicates give the ICPs events enough for a signal."""
     sc = scenario("competing_icps_capitation", {**ON, "quality.publication_prior_events": 0.0})
-    plain = replicates(sc, REPS, PATIENTS, YEARS)
-    noisy = replicates(
-        with_overrides(sc, {"quality.publication_noise": 4.0}), REPS, PATIENTS, YEARS
-    )
+    exact = replicates(with_overrides(sc, {"quality.publication_noise": 0.0}), 8, 20_000, YEARS)
+    noisy = replicates(with_overrides(sc, {"quality.publication_noise": 3.0}), 8, 20_000, YEARS)
     assert_greater(
-        quality_enrolment_link(plain), quality_enrolment_link(noisy), what="quality-enrolment link"
+        quality_enrolment_link(exact), quality_enrolment_link(noisy), what="quality-enrolment link"
     )
 
 

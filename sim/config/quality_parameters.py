@@ -17,12 +17,13 @@ class QualityMeasure(Strict):
 
     ``from_outcomes`` switches the regime: on, each option's quality is the index measured
     from its patients' outcomes, contracts pay on it, patients choose on what was published
-    a year earlier, and a monitored contract holds unmet need to the tolerance; off (the
-    default for now), quality is each provider's effort index as it plans it, seen as it is.
+    a year earlier, and a monitored contract holds unmet need to the tolerance (the default:
+    quality is what patients' outcomes show, seed 002 L1514-1517); off, quality is each
+    provider's effort index as it plans it, seen as it is, as before outcomes were measured.
     The measured and published indices are reported either way.
     """
 
-    from_outcomes: bool = False
+    from_outcomes: bool = True
 
     weight_amenable_deaths: float = P(
         0.3,

@@ -45,10 +45,12 @@ class WithholdContract(Strict):
     held back" (seed 004 L230-232); Knowsley's performance share rose "from 20 per cent
     in the first year to 40 per cent in the third year" (seed 004 L2493-2495). With
     ``benchmark = "peers"`` the target is the other ICPs' published quality: yardstick
-    competition (seed 001:771-777).
+    competition (seed 001:771-777). On a trust's or the practices' contract it is CQUIN's
+    kind of scheme, a share of contract value conditional on quality goals (seed 002
+    L1262-1263), paid on the fragmented default's measured quality in their locality.
     """
 
-    roles: ClassVar[tuple[str, ...]] = ("icp",)
+    roles: ClassVar[tuple[str, ...]] = ("icp", "hospital", "gp")
     kind: Literal["p4p_withhold"] = "p4p_withhold"
     base: BaseTerms = Field(default_factory=CapitationContract)
     withhold_share_by_year: list[float] = P(

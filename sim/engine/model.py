@@ -22,6 +22,7 @@ from sim.engine.panel import PatientPanel
 from sim.engine.patients_year import PatientPass
 from sim.engine.payments import payment_groups
 from sim.engine.planning import YearPlan, YearPlanner
+from sim.engine.quality_standard import england_standard
 from sim.engine.risk import RiskScorer
 from sim.engine.settlement import YearEndSettlement
 from sim.engine.settlement_ledger import SettlementLedger
@@ -87,14 +88,9 @@ class ICSModel(mesa.Model):
 
         # providers, each with its row in the books (every provider's accounts)
         self.books = ProviderAccounts()
+        load = baseline_elective / scenario.hospital.reference_load  # by locality
         self.trusts = [
-            HospitalTrust(
-                self,
-                f"trust_{loc.name}",
-                li,
-                baseline_elective[li] / scenario.hospital.reference_load,
-                scenario.hospital,
-            )
+            HospitalTrust(self, f"trust_{loc.name}", li, load[li], scenario.hospital)
             for li, loc in enumerate(scenario.localities)
         ]
         self.practices: dict[int, GPPractice] = {
@@ -108,10 +104,9 @@ class ICSModel(mesa.Model):
         self._expectations_by_rules: dict[tuple[int, int], Expectations] = {}
         self.icps = [self._make_icp(i) for i in range(len(scenario.icps))]
         self.practice_localities = np.array(list(self.practices), dtype=np.intp)  # in order
-        self.local_authorities = [  # social care, where the scenario models it
-            LocalAuthority(self, f"social_care_{loc.name}", li)
-            for li, loc in enumerate(scenario.localities)
-            if scenario.social_care.enabled
+        cared = scenario.localities if scenario.social_care.enabled else []  # social care
+        self.local_authorities = [
+            LocalAuthority(self, f"social_care_{loc.name}", li) for li, loc in enumerate(cared)
         ]
         self.social_care: SocialCareYear | None = None
         # each kind of provider's rows in the books, in the order the model lists them
@@ -135,6 +130,7 @@ class ICSModel(mesa.Model):
             self.partnerships,
             self.seed_value,
             self.replicate,
+            practices=list(self.practices.values()),
         )
         self.planner = YearPlanner(
             scenario,
@@ -148,6 +144,7 @@ class ICSModel(mesa.Model):
             self.trust_contracts,
             self.option_tables,
             CommissionerMarket(self.commissioner, self.partnerships, self.option_tables),
+            self.trusts,
         )
         self.plan = YearPlan(RateModifiers(n_opt, n_loc), np.ones(0))
         serves = np.zeros((n_opt, n_loc), dtype=bool)  # where patients can be
@@ -164,6 +161,9 @@ class ICSModel(mesa.Model):
             self.risk,
             Ledger(n_opt, n_loc, serves),
         )
+        self.option_tables.quality_record.standard = england_standard(
+            self.population, self.risk, self.patient_pass.health, scenario
+        )  # what quality is measured against: the starting population at England's rates
         self.ledger = self.patient_pass.empty_ledger.copy()  # the year's per-patient sums
         self.panel = self.patient_pass.panel = self._panel(panel)  # None: no panel asked for
         self.deaths = 0
@@ -289,7 +289,7 @@ class ICSModel(mesa.Model):
             year=self.year,
             ledger=self.ledger,
             settlements=self.settlement_ledger,
-            default_quality=float(self.option_tables.quality(self.year)[0]),
+            default_quality=self.option_tables.quality(self.year)[:, 0].astype(float),
             quality=self.option_tables.quality_record,
             transaction_costs=np.zeros(len(self.options)),
             social_care=self.social_care,
@@ -306,9 +306,10 @@ class ICSModel(mesa.Model):
     def _build_rules(self) -> tuple[dict[str, PaymentRule], list[tuple[PaymentRule, int]]]:
         """One rule per role, and each distinct rule with the year its contract starts.
 
-        ICPs on the same contract opening in the same year share one rule. An ICP's contract years run from its opening, so ICPs opening in different years
-        get rules of their own. Rules pay each patient from that patient's own record, so
-        a shared rule pays every ICP's enrolees exactly what separate copies would.
+        ICPs on the same contract opening in the same year share one rule. An ICP's contract
+        years run from its opening, so ICPs opening in different years get rules of their
+        own. Rules pay each patient from that patient's own record, so a shared rule pays
+        every ICP's enrolees exactly what separate copies would.
         """
         c, cal, ctx = self.scenario.contracts, self.calibration, self.rule_context
         rules = {
@@ -365,29 +366,12 @@ class ICSModel(mesa.Model):
         (none: a vertical ICP's own hospital), so ICPs sharing both share the answer.
         """
         key = (id(rule), id(purchase_rule))
-        if key in self._expectations_by_rules:
-            return self._expectations_by_rules[key]
-        ref = self.calibration.reference
-        counts = dict(self.rule_context.expected_counts, conditions=self.rule_context.conditions)
-        revenue = rule.patient_payments(counts, ref["age"], ref["sex"], ref["risk"])
-        care = counts["gp_consultation"] * self.costs.gp_consultation
-        if purchase_rule is None:
-            care = care + sum(self.costs.fixed[a] * counts[a] for a in self.costs.fixed)
-            care = care + ref["bed_days"] * self.costs.bed_day
-        else:
-            care = care + purchase_rule.patient_payments(
-                counts, ref["age"], ref["sex"], ref["risk"]
+        if key not in self._expectations_by_rules:
+            ctx = self.rule_context
+            counts = dict(ctx.expected_counts, conditions=ctx.conditions)
+            self._expectations_by_rules[key] = Expectations.of_reference(
+                rule, purchase_rule, self.calibration.reference, counts, self.costs
             )
-        hr = ref["high_risk"]
-        self._expectations_by_rules[key] = Expectations(
-            revenue=float(revenue.mean()),
-            care_cost=float(care.mean()),
-            revenue_high_risk=float(revenue[hr].mean()),
-            care_cost_high_risk=float(care[hr].mean()),
-            acsc_high_risk=float(ref["acsc"][hr].mean()),
-            other_emergency_high_risk=float(ref["emergency"][hr].mean()),
-            bed_days_high_risk=float(ref["bed_days"][hr].mean()),
-        )
         return self._expectations_by_rules[key]
 
     # ------------------------------------------------------------------ convenience

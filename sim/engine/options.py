@@ -1,7 +1,9 @@
 """What each locality's patients are offered this year: the option table of the choice.
 
-Which options are open where, each option's quality of care (after interventions; what
-moves its patients' health), the quality it published (:mod:`sim.engine.quality`; what
+Which options are open where, each option's quality of care in each locality (after
+interventions; what moves its patients' health: the fragmented default's is its local
+trust's and practices' own, raised by whatever their contracts pay for quality), the
+quality it published (:mod:`sim.engine.quality`; what
 patients choose on), waits (a vertical ICP's own hospital, else the local trust),
 selection effort and main site; and, when patients weigh word of mouth, the mean
 experience of each option's members in each locality last year (:mod:`sim.engine.word_of_mouth`).
@@ -20,6 +22,7 @@ from sim.engine.word_of_mouth import neighbour_experience
 from sim.patients.choice import OptionTable
 from sim.providers.partnership_table import Partnerships
 from sim.providers.partnerships import IntegratedCarePartnership
+from sim.providers.practices import GPPractice
 from sim.providers.trusts import HospitalTrust
 
 
@@ -40,8 +43,10 @@ class OptionTables:
         partnerships: Partnerships,
         seed: int = 0,
         replicate: int = 0,
+        practices: Sequence[GPPractice] = (),
     ):
         self.scenario = scenario
+        self.practices = list(practices)
         self.quality_record = QualityRecord(scenario.quality, len(options), seed, replicate)
         self.options = list(options)
         self.trusts = list(trusts)
@@ -79,12 +84,18 @@ class OptionTables:
         return np.bincount(icp, weights=rivals[loc], minlength=len(self.partnerships)) > 0
 
     def quality(self, year: int) -> np.ndarray:
-        """Quality index of each option in ``year``: measured from its patients' outcomes
-        once the year is measured (contracts pay on it), the quality of care before."""
+        """Quality index of each option in each locality in ``year``: (localities, options).
+
+        Measured from its patients' outcomes once the year is measured (contracts pay on it;
+        the fragmented default's in each locality, for its trust and practices), the quality
+        of care before."""
         care = self.care_quality(year)
-        measured = self.quality_record.true(year)
+        record = self.quality_record
+        measured = record.true(year)
         if measured is None or not self.scenario.quality.from_outcomes:
             return care
+        measured = np.broadcast_to(measured, care.shape).copy()
+        measured[:, 0] = record.default_by_locality.get(year, measured[:, 0])
         return np.where(np.isnan(measured), care, measured)
 
     def measure(self, year: int, ledger: Ledger) -> None:
@@ -104,14 +115,27 @@ class OptionTables:
         return self.quality_record.published(year).astype(np.float32)
 
     def care_quality(self, year: int) -> np.ndarray:
-        """Quality of the care each option gives in ``year`` (its effort), after interventions."""
+        """Quality of the care each option gives in each locality in ``year`` (its effort),
+        after interventions: (localities, options).
+
+        An ICP's is one figure wherever it serves; the fragmented default's in a locality
+        is the base plus the quality its (serving) trust and practices bought (their gains add).
+        """
+        n_loc = len(self.scenario.localities)
         q = np.concatenate(
             [[self.scenario.behaviour.quality_base], self.partnerships.quality]
         ).astype(np.float32)
+        q = np.repeat(q[None, :], n_loc, axis=0)
+        trust_gain = np.array([trust.quality_gain for trust in self.trusts], dtype=np.float64)
+        gain = trust_gain[self.trust_host]  # the trust serving each locality
+        for practice in self.practices:
+            gain[practice.locality] += practice.quality_gain
+        if gain.any():
+            q[:, 0] = (self.scenario.behaviour.quality_base + gain).astype(np.float32)
         for iv in self.scenario.interventions:
             if iv.start_year <= year <= iv.end_year and iv.value == "quality":
                 sel = slice(None) if iv.option == "all" else self.options.index(iv.option)
-                q[sel] *= iv.factor
+                q[:, sel] *= iv.factor
         return np.clip(q, 0.0, 1.0)
 
     def table(self, year: int) -> OptionTable:
@@ -130,7 +154,7 @@ class OptionTables:
             icps.vertical[icp], icps.waiting_weeks[icp], trust_waiting[loc]
         )
         selection[loc, option] = icps.selection[icp]
-        quality = np.broadcast_to(self.care_quality(year), (n_loc, n_opt))
+        quality = self.care_quality(year)
         published = (
             np.broadcast_to(self.published_quality(year), (n_loc, n_opt))
             if self.scenario.quality.from_outcomes

@@ -91,7 +91,7 @@ class PatientPass:
         pop = self.population
         ledger = self.empty_ledger.copy()
         self.local = local = LocalOptions.from_table(table, self.scenario.choice, self.local)
-        quality = table.quality[0]
+        quality = table.quality  # (locality, option)
         threshold = self.scenario.behaviour.high_risk_threshold
         heads = np.zeros(ledger.cell_shape)
         if self.screen is not None:
@@ -134,7 +134,9 @@ class PatientPass:
         # quantities that are the same for everyone in a cell follow from its head count
         per_pair = (slice(None), None, None, None)
         ledger.add_cells("high_risk", heads * np.array([0.0, 1.0]))
-        ledger.add_cells("quality", heads * quality[ledger.pair_option][per_pair])
+        ledger.add_cells(
+            "quality", heads * quality[ledger.pair_locality, ledger.pair_option][per_pair]
+        )
         ledger.add_cells(
             "waiting", heads * table.waiting[ledger.pair_locality, ledger.pair_option][per_pair]
         )
@@ -183,7 +185,7 @@ class PatientPass:
             counts["acsc"],
             counts["readmission"],
             admitted,
-            table.quality[0][option],
+            table.quality[pop.locality[rows], option],
             (self.health.utility[key], self.health.death[key], self.health.qalys_left[key]),
         )
         pop.health_loss[rows] = h.health_loss
@@ -298,7 +300,7 @@ class PatientPass:
         )
         option, counts = pop.option[rows], activity.counts
         lived = YearLived(
-            quality=table.quality[0][option],
+            quality=table.quality[pop.locality[rows], option],
             emergency=activity.emergency_total > 0,
             avoidable=counts["acsc"] > 0,
             unmet_need=unmet_need,

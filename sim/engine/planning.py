@@ -24,6 +24,7 @@ from sim.patients.modifiers import RateModifiers
 from sim.providers.costs import HospitalCosts
 from sim.providers.partnership_table import Partnerships
 from sim.providers.practices import GPPractice
+from sim.providers.trusts import HospitalTrust
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class YearPlanner:
         trust_contracts: TrustContracts,
         option_tables: OptionTables,
         market: CommissionerMarket | None = None,
+        trusts: Sequence[HospitalTrust] = (),
     ):
         self.scenario = scenario
         self.calibration = calibration
@@ -61,6 +63,7 @@ class YearPlanner:
         self.partnerships = partnerships
         self.trust_contracts = trust_contracts
         self.option_tables = option_tables
+        self.trusts = list(trusts)
         self.options = list(scenario.option_names)
         self.market = market  # the commissioner's re-tenders, entry, rates and benefits
 
@@ -96,11 +99,15 @@ class YearPlanner:
         if self.practices:  # one contract pays them all, so every practice plans alike
             first, *others = self.practices
             first.plan(self.rules["gp"], self.costs, behaviour, self.high_risk_rates)
+            first.plan_quality(self.rules["gp"], behaviour, self.calibration.mean_gp_cost)
             for practice in others:
                 practice.follow(first)
             modifiers.apply(
                 first.rate_factors(behaviour), option=0, locality=self.practice_localities
             )
+        hospital_revenue = self.calibration.mean_expected_cost - self.calibration.mean_gp_cost
+        for trust in self.trusts:  # quality for the default's patients, if the contract pays
+            trust.plan_quality(self.rules["hospital"], behaviour, hospital_revenue)
         supplier_volume = self.trust_contracts.respond(modifiers, self.costs, behaviour)
         modifiers.apply(icps.rate_factors(open_icps), option=icps.option[open_icps])
         for iv in scenario.interventions:

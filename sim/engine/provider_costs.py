@@ -80,7 +80,7 @@ def trust_costs(market: Market, year: YearState) -> np.ndarray:
     """What trusts spend on each cell they are paid for (``market.trust_pairs``), less the
     care the cell's ICP makes in the community: its activity at average cost, plus its share
     (by that cost; the fragmented default's cell when the trust treated nobody) of its trust's
-    stranded cost."""
+    stranded cost, and, in the default's cell, what the trust spent on quality for them."""
     costs, (option, locality) = market.costs, market.trust_pairs
     activity = trust_activity(year.ledger, market.trust_pairs, market.partnerships, costs)
     outpatient, elective, emergency, ae, bed_days = activity.T
@@ -90,7 +90,12 @@ def trust_costs(market: Market, year: YearState) -> np.ndarray:
     stranded = stranded_costs(market)[0][host]
     total = np.bincount(host, weights=average, minlength=len(market.trusts))[host]
     share = np.divide(average, total, out=(option == 0).astype(float), where=total > 0)
-    return average + share * stranded
+    cost = average + share * stranded
+    quality = np.array([trust.quality_spend for trust in market.trusts])[host]
+    if quality.any():  # what a trust spends on quality for the default's patients
+        patients = year.ledger.table("population", keep=(0, 1))[0][locality]
+        cost = cost + np.where(option == 0, quality * patients, 0.0)
+    return cost
 
 
 def icp_care_costs(market: Market, year: YearState) -> np.ndarray:

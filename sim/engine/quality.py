@@ -1,21 +1,23 @@
 """Quality as an outcome: measured from each option's patients, published late and noisy.
 
 Each year, after the patients' pass and the waits, every option's quality is **measured**
-from its enrolees' outcomes, each against what the whole population's rates would give
-them (indirectly standardised by risk score, as SHMI is by case mix):
+from its enrolees' outcomes, each against what England's rates would give them
+(indirectly standardised by risk score, as SHMI is by case mix; the expectation is fixed at
+set-up, :mod:`sim.engine.quality_standard`, so every provider can improve at once):
 
 * amenable deaths, avoidable (ACSC) emergency admissions and readmissions: observed over
-  the count the population's rate per unit of risk expects for the option's summed risk;
-* waits: the mean elective wait of the option's enrolees over the population's;
-* unmet need: electives needed and not supplied over the option's need times the larger
-  of the population's unmet share and the tolerance monitoring allows.
+  the count England's rate per unit of risk expects for the option's summed risk;
+* waits: the mean elective wait of the option's enrolees over England's base wait;
+* unmet need: electives needed and not supplied over the option's need times the
+  tolerance monitoring allows (England meets need).
 
 Each indicator scores ``1 - observed / expected`` (clipped to [-1, 1]); the index is
 ``index_at_expected + index_per_ratio * weighted mean score``, clipped to [0, 1], with the
 weights of the scenario's ``[quality]`` section (:mod:`sim.config.quality_parameters`).
-So a provider whose patients fare as the population's rates expect scores 0.5, the index
-the fragmented default used to be fixed at, and the default's index now moves with its
-patients' outcomes too.
+So a provider whose patients fare as England's rates expect scores 0.5, the index the
+fragmented default used to be fixed at, and the default's index now moves with its
+patients' outcomes too. (Without a standard, :func:`quality_index` takes the whole
+population's rates, which hand-made tests use.)
 
 What is **published** is the same index computed from counts drawn with Poisson sampling
 noise (its own stream, ``quality_publication``), so the noise shrinks with the provider's
@@ -37,6 +39,7 @@ import numpy as np
 from sim.base.rng import stream
 from sim.config.quality_parameters import QualityMeasure
 from sim.engine.ledger import Ledger
+from sim.engine.quality_standard import QualityStandard
 
 COUNTED = ("amenable_deaths", "acsc", "readmission", "unmet_need")
 """Indicators that are counts of events, published with sampling noise."""
@@ -54,6 +57,18 @@ class Outcomes:
     def from_ledger(cls, ledger: Ledger) -> Outcomes:
         margins = ledger.option_margins(READ)[:, :, -1, -1, -1]
         return cls(dict(zip(READ, margins.astype(float), strict=True)))
+
+    @classmethod
+    def by_locality(cls, ledger: Ledger, option: int) -> Outcomes:
+        """``option``'s outcomes in each locality (everyone together last): what a trust or
+        practice paid on its own patients' quality is measured from."""
+        totals = ledger.option_margins(READ)[:, -1, -1, -1, -1].astype(float)
+        return cls(
+            {
+                k: np.append(ledger.table(k, keep=(0, 1))[option].astype(float), total)
+                for k, total in zip(READ, totals, strict=True)
+            }
+        )
 
 
 def _ratio_score(observed: np.ndarray, expected: np.ndarray, prior: float = 0.0) -> np.ndarray:
@@ -73,20 +88,27 @@ def quality_index(
     params: QualityMeasure,
     counts: dict[str, np.ndarray] | None = None,
     prior: float = 0.0,
+    standard: QualityStandard | None = None,
 ) -> np.ndarray:
     """Each option's quality index (0-1; NaN without enrolees) from ``outcomes``.
 
-    ``counts`` replaces the options' observed counts (not the population's, which set the
-    expectation) by published ones, drawn with sampling noise; ``prior`` events shrink each
-    counted ratio towards 1, as a publisher does (none for the true index).
+    Expected counts come from ``standard`` (England's rates,
+    :mod:`sim.engine.quality_standard`), or without one from the whole population's rates.
+    ``counts`` replaces the options' observed counts by published ones, drawn with sampling
+    noise; ``prior`` events shrink each counted ratio towards 1, as a publisher does (none
+    for the true index).
     """
     s = outcomes.sums
     observed = {k: s[k][:-1] for k in COUNTED} | (counts or {})
     risk, need, n = s["risk"][:-1], s["elective_need"][:-1], s["population"][:-1]
-    per_risk = {k: s[k][-1] / s["risk"][-1] if s["risk"][-1] > 0 else 0.0 for k in COUNTED}
-    total_need = s["elective_need"][-1]
-    unmet_share = s["unmet_need"][-1] / total_need if total_need > 0 else 0.0
-    mean_wait = s["waiting"][-1] / s["population"][-1] if s["population"][-1] > 0 else 0.0
+    if standard is not None:  # England meets need, so only the tolerance is expected unmet
+        per_risk = standard.per_risk
+        unmet_share, mean_wait = 0.0, standard.mean_wait_weeks
+    else:
+        per_risk = {k: s[k][-1] / s["risk"][-1] if s["risk"][-1] > 0 else 0.0 for k in COUNTED}
+        total_need = s["elective_need"][-1]
+        unmet_share = s["unmet_need"][-1] / total_need if total_need > 0 else 0.0
+        mean_wait = s["waiting"][-1] / s["population"][-1] if s["population"][-1] > 0 else 0.0
     scores = {
         "amenable_deaths": _ratio_score(
             observed["amenable_deaths"], per_risk["amenable_deaths"] * risk, prior
@@ -140,18 +162,26 @@ class QualityRecord:
     replicate: int
     measured: dict[int, np.ndarray] = field(default_factory=dict)
     sampled: dict[int, np.ndarray] = field(default_factory=dict)
+    default_by_locality: dict[int, np.ndarray] = field(default_factory=dict)
+    standard: QualityStandard | None = None  # England's expectation (set by the model)
 
     def measure(self, year: int, ledger: Ledger) -> np.ndarray:
-        """Measure ``year``'s quality from its ledger and draw what will be published."""
+        """Measure ``year``'s quality from its ledger and draw what will be published; the
+        fragmented default's is also measured locality by locality (its trusts and practices
+        are paid on their own patients' outcomes)."""
+        self.default_by_locality[year] = quality_index(
+            Outcomes.by_locality(ledger, 0), self.params, standard=self.standard
+        )
         return self.record(year, Outcomes.from_ledger(ledger))
 
     def record(self, year: int, outcomes: Outcomes) -> np.ndarray:
         """Measure ``year``'s quality from ``outcomes`` and draw what will be published."""
-        self.measured[year] = quality_index(outcomes, self.params)
+        standard = self.standard
+        self.measured[year] = quality_index(outcomes, self.params, standard=standard)
         rng = stream(self.seed, self.replicate, "quality_publication", year)
         counts = noisy_counts(outcomes, self.params.publication_noise, rng)
         prior = self.params.publication_prior_events
-        self.sampled[year] = quality_index(outcomes, self.params, counts, prior)
+        self.sampled[year] = quality_index(outcomes, self.params, counts, prior, standard)
         return self.measured[year]
 
     def published(self, year: int) -> np.ndarray:

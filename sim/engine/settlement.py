@@ -13,6 +13,7 @@ accounts and each ICP's expectations into the providers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import cached_property
 
@@ -194,16 +195,25 @@ class YearEndSettlement:
         practices, li = m.practices, m.practice_localities
         default = np.zeros_like(li)
         high_risk = L.pair_sums(("population",), default, li, high_risk=1)[0].tolist()
+        patients = L.pair_sums(("population",), default, li)[0].tolist()
         cost = (
             L.pair_sums(("gp_consultation",), default, li)[0] * m.costs.gp_consultation
-            + [p.own_costs(n) for p, n in zip(practices, high_risk, strict=True)]
+            + [
+                p.own_costs(n, everyone)
+                for p, n, everyone in zip(practices, high_risk, patients, strict=True)
+            ]
         ).tolist()
         if rule.has_settlement:
             for practice, c in zip(practices, cost, strict=True):
                 where = {"option": 0, "locality": practice.locality}
                 sums = self._sums(year, **where)
                 s = self._settlement(
-                    year, practice.name, sums, sums["gp_payment"], c, year.default_quality
+                    year,
+                    practice.name,
+                    sums,
+                    sums["gp_payment"],
+                    c,
+                    float(year.default_quality[practice.locality]),
                 )
                 amount = m.commissioner.settle("gp", rule, s)
                 year.settlements.spread(
@@ -211,6 +221,8 @@ class YearEndSettlement:
                 )
         revenue = year.paid_pairs("gp_payment", default, li)
         m.books.book(m.book_rows["practices"], revenue, cost)
+        for practice, paid, n in zip(practices, revenue.tolist(), patients, strict=True):
+            practice.revenue_per_patient = paid / n if n > 0 else math.nan
         return dict(zip(self._practice_names, revenue.tolist(), strict=True))
 
     def _settle_trusts(self, year: YearState) -> dict[str, float]:
@@ -234,7 +246,7 @@ class YearEndSettlement:
                     sums,
                     sums["hospital_payment"],
                     self._trust_cost(0, li),
-                    year.default_quality,
+                    float(year.default_quality[li]),
                 )
                 amount = m.commissioner.settle("hospital", rule, s)
                 year.settlements.spread(
@@ -248,6 +260,12 @@ class YearEndSettlement:
         )
         default_paid = np.where(m.trust_pairs[0] == 0, paid, 0.0)
         by_default = group_sums(default_paid, self._trust_members).tolist()
+        # each trust's default patients: those of every locality it serves (its successor's
+        # too, once a trust has exited)
+        default_patients = year.ledger.table("population", keep=(0, 1))[0]
+        patients = np.bincount(m.trust_hosts(), weights=default_patients, minlength=len(m.trusts))
+        for trust, amount, n in zip(m.trusts, by_default, patients.tolist(), strict=True):
+            trust.revenue_per_patient = amount / n if n > 0 else math.nan
         return dict(zip(self._trust_names, by_default, strict=True))
 
     def _settle_icps(self, year: YearState, residents: np.ndarray) -> dict[str, float]:

@@ -77,7 +77,7 @@ class YearState:
     year: int
     ledger: Ledger
     settlements: SettlementLedger
-    default_quality: float  # quality index of the fragmented default this year
+    default_quality: np.ndarray  # quality index of the fragmented default, by locality
     transaction_costs: np.ndarray  # GBP this year, by option
     quality: QualityRecord | None = None  # measured and published quality, every year so far
     # the year's books, as settlement leaves them (see sim.engine.money_metrics)

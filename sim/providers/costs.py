@@ -5,8 +5,9 @@ a hospital's capacity carries (:attr:`HospitalCosts.capacity_cost`, see
 :mod:`sim.providers.capacity`) and the marginal cost one more unit has under that cost
 function; the response functions turn a margin into a decision: how much discretionary
 volume to add (:meth:`HospitalCosts.volume_response`), how many readmissions to avoid
-(:func:`readmission_response`) and how much to spend on prevention
-(:func:`prevention_response`). Trusts, practices and partnerships all use them, so the
+(:func:`readmission_response`), how much to spend on prevention
+(:func:`prevention_response`) and how much quality a quality payment buys
+(:func:`paid_quality_gain`). Trusts, practices and partnerships all use them, so the
 same prices bring the same response whoever earns them.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from sim.config.parameters import Behaviour, Costs, Utilisation
 from sim.config.scenario import Prices
-from sim.contracts.payment import SPELL_ALIASES
+from sim.contracts.payment import SPELL_ALIASES, PaymentRule
 
 CAPACITY_ACTIVITIES = ("outpatient", "elective", "emergency", "ae", "bed_days")
 """What a hospital holds capacity for, in the order of an activity matrix's last axis
@@ -147,3 +148,27 @@ def elementwise(function, x: np.ndarray) -> np.ndarray:
     return np.fromiter(map(function, x.ravel().tolist()), dtype=float, count=x.size).reshape(
         x.shape
     )
+
+
+def paid_quality_gain(
+    rule: PaymentRule,
+    revenue_per_patient: float,
+    peer_quality: float | None,
+    b: Behaviour,
+    penalty: float = 0.0,
+) -> float:
+    """Quality gain (index points) a provider buys when ``rule`` pays for quality.
+
+    One more unit of the index earns ``rule.quality_reward`` a patient-year and costs
+    ``quality_cost_per_enrolee`` per 0.1; the provider reaches towards the contract's target
+    by the share ``reward / (reward + cost)`` of the way (none when quality is unpaid).
+    ICPs, trusts and practices all answer a quality payment this way.
+    """
+    reward = rule.quality_reward(max(revenue_per_patient, 0.0), peer_quality)
+    target = rule.quality_target(peer_quality)
+    if reward <= 0 or target is None:
+        return 0.0
+    cost_per_unit = b.quality_cost_per_enrolee / 0.1
+    needed = min(max(target - (b.quality_base - penalty), 0.0), b.quality_max_gain)
+    ratio = reward / cost_per_unit
+    return needed * ratio / (1 + ratio)

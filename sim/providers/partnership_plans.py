@@ -30,6 +30,7 @@ from sim.contracts.payment import PaymentRule
 from sim.providers.costs import (
     HospitalCosts,
     elementwise,
+    paid_quality_gain,
     prevention_response,
     readmission_response,
 )
@@ -310,15 +311,8 @@ class PartnershipPlanning:
         peers = self.peer_quality[rows[paid_for]].tolist()
         for k, i, peer in zip(paid_for.tolist(), rows[paid_for].tolist(), peers, strict=True):
             rule, peer = self.members[i].rule, None if math.isnan(peer) else peer
-            reward = rule.quality_reward(max(float(revenue[k]), 0.0), peer)
-            target = rule.quality_target(peer)
-            if reward > 0 and target is not None:  # reach towards the target
-                cost_per_unit = b.quality_cost_per_enrolee / 0.1
-                needed = min(
-                    max(target - (b.quality_base - float(penalty[k])), 0.0), b.quality_max_gain
-                )
-                ratio = reward / cost_per_unit
-                gain[k] = max(float(gain[k]), needed * ratio / (1 + ratio))
+            paid = paid_quality_gain(rule, float(revenue[k]), peer, b, float(penalty[k]))
+            gain[k] = max(float(gain[k]), paid)  # reach towards the target
         self.quality_spend[rows] = b.quality_cost_per_enrolee * gain / 0.1
         self.quality[rows] = np.minimum(np.maximum(b.quality_base + gain - penalty, 0.0), 1.0)
 

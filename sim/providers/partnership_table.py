@@ -33,6 +33,33 @@ class Expectations:
     other_emergency_high_risk: float
     bed_days_high_risk: float
 
+    @classmethod
+    def of_reference(
+        cls, rule, purchase_rule, reference: dict, counts: dict, costs: HospitalCosts
+    ) -> Expectations:
+        """What an ICP expects before any year is observed: the England reference population
+        (``reference``, with its expected ``counts``) paid under its contract's ``rule``,
+        cared for in its own hospital (``purchase_rule`` None: vertical) or bought under
+        ``purchase_rule``."""
+        age, sex, risk = reference["age"], reference["sex"], reference["risk"]
+        revenue = rule.patient_payments(counts, age, sex, risk)
+        care = counts["gp_consultation"] * costs.gp_consultation
+        if purchase_rule is None:
+            care = care + sum(costs.fixed[a] * counts[a] for a in costs.fixed)
+            care = care + reference["bed_days"] * costs.bed_day
+        else:
+            care = care + purchase_rule.patient_payments(counts, age, sex, risk)
+        hr = reference["high_risk"]
+        return cls(
+            revenue=float(revenue.mean()),
+            care_cost=float(care.mean()),
+            revenue_high_risk=float(revenue[hr].mean()),
+            care_cost_high_risk=float(care[hr].mean()),
+            acsc_high_risk=float(reference["acsc"][hr].mean()),
+            other_emergency_high_risk=float(reference["emergency"][hr].mean()),
+            bed_days_high_risk=float(reference["bed_days"][hr].mean()),
+        )
+
 
 EXPECTED = tuple(f.name for f in fields(Expectations))
 

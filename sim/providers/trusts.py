@@ -3,12 +3,17 @@
 A :class:`HospitalTrust` adds elective and outpatient volume where the margin is above the
 national-tariff reference (supplier-induced demand), lowers its threshold for emergency
 admission where admissions pay and avoids readmissions that earn it less than they cost.
+Where its contract pays for quality (a withhold paid on quality, as CQUIN makes a share
+of contract value conditional on quality goals: seed 002 L1262-1263), it buys quality
+(:func:`~sim.providers.costs.paid_quality_gain`) and books what that costs.
 Its capacity, cost and waits follow the model every hospital shares
 (:mod:`sim.providers.capacity`): capacity follows activity with a lag, fixed costs are
 stranded when activity leaves, and waits rise as capacity is released after a cut.
 """
 
 from __future__ import annotations
+
+import math
 
 import mesa
 import numpy as np
@@ -17,7 +22,7 @@ from sim.config.parameters import Behaviour, Hospital
 from sim.contracts.payment import PaymentRule
 from sim.providers.accounts import Provider
 from sim.providers.capacity import empty_staffing, follow_activity
-from sim.providers.costs import HospitalCosts, readmission_response
+from sim.providers.costs import HospitalCosts, paid_quality_gain, readmission_response
 
 
 class HospitalTrust(Provider):
@@ -36,6 +41,18 @@ class HospitalTrust(Provider):
         self.years_in_distress = 0  # year ends in a row below the exit threshold (exit rule)
         self.successor: int | None = None  # the trust taking over its patients, once it fails
         self.exited = False  # its localities are served by its successor
+        self.quality_gain = 0.0  # quality index points bought this year over the base
+        self.quality_spend = 0.0  # GBP per fragmented-default patient-year spent on quality
+        self.revenue_per_patient = math.nan  # GBP its default patients paid last year
+
+    def plan_quality(self, rule: PaymentRule, b: Behaviour, first_revenue: float) -> None:
+        """Quality effort for the fragmented default's patients, from what ``rule`` pays for
+        quality on last year's revenue per patient (``first_revenue`` before any)."""
+        revenue = (
+            first_revenue if math.isnan(self.revenue_per_patient) else self.revenue_per_patient
+        )
+        self.quality_gain = paid_quality_gain(rule, revenue, None, b)
+        self.quality_spend = b.quality_cost_per_enrolee * self.quality_gain / 0.1
 
     def induced_volume(
         self, rule: PaymentRule, activity: str, costs: HospitalCosts, elasticity: float

@@ -137,6 +137,6 @@ def year_state(m: Market) -> YearState:
         year=1,
         ledger=ledger(),
         settlements=SettlementLedger(1, 2),
-        default_quality=0.6,
+        default_quality=np.array([0.6, 0.6]),
         transaction_costs=np.zeros(1),
     )

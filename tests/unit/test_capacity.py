@@ -100,7 +100,7 @@ def hospital_market(vertical_icp: bool) -> tuple[Market, YearState]:
         year=2,
         ledger=ledger,
         settlements=SettlementLedger(n_options, 1),
-        default_quality=0.5,
+        default_quality=np.array([0.5]),
         transaction_costs=np.zeros(n_options),
     )
     return market, year
