@@ -59,7 +59,7 @@ from sim.config.scenario import (
 )
 from sim.engine.metrics import GROUPS, METRICS
 from sim.experiments.executor import RunSpec, execute
-from sim.experiments.inputs import Strict, validate
+from sim.experiments.inputs import Strict, validate, value_at
 from sim.experiments.record import command_overrides, run_record
 from sim.experiments.runs import combine
 from sim.experiments.sensitivity import normal_key
@@ -226,6 +226,13 @@ def plan_psa(path: str | Path, overrides: list[str] | None = None) -> PsaPlan:
             apply_override(d, key, value, source=f"{path} [set]")
         data.append(d)
     base = scenario_from_dict(copy.deepcopy(data[0]), source=f"{path} [set]")
+    resolved = base.model_dump(mode="python")
+    for key in [] if posterior is None else [k for k in posterior if k != "distance"]:
+        if value_at(resolved, normal_key(key)) is None:
+            raise ScenarioError(
+                f"{path}: field 'psa.posterior': column {key!r} of '{meta.posterior}' is not a "
+                "parameter of the scenario (see icsim params)"
+            )
     seed = base.run.seed if meta.seed is None else meta.seed
     patients, years = meta.patients or base.run.patients, meta.years or base.run.years
     draws = draw_parameters(spec, posterior, seed, meta.samples)
