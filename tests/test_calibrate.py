@@ -49,6 +49,7 @@ seed = {SEED}
 trials = {trials}
 batch = 4
 sampler_seed = 3
+start_at_defaults = false  # find the defaults, not start there
 
 [parameters."utilisation.elective_per_1000"]
 low = 150.0

@@ -30,8 +30,9 @@ results in a fixed order, so running the same file again proposes the same trial
 reuses every run on disk.
 
 The distance of a trial is the mean over targets of each target's mean squared distance in
-band half-widths over its years (:func:`sim.experiments.targets.distance`). The fitted
-value is the best trial's; its uncertainty is the spread of the best ``best_share`` of
+band half-widths over its years (:func:`sim.experiments.targets.distance`). The first trial is
+the scenario's own values (``start_at_defaults``), so a fit is never worse than the
+defaults it starts from. The fitted value is the best trial's; its uncertainty is the spread of the best ``best_share`` of
 trials (an approximate posterior, written to ``posterior.csv`` for ``icsim psa``).
 """
 
@@ -165,6 +166,8 @@ def run_calibration(
             constant_liar=True,
         )
     study = optuna.create_study(direction="minimize", sampler=sampler)
+    if plan.start is not None:
+        study.enqueue_trial(plan.start)
     dists = _distributions(plan)
     rows: list[dict[str, Any]] = []
     start = time.perf_counter()

@@ -41,6 +41,9 @@ class CalibrationMeta(Strict):
     batch: int = Field(4, ge=1, le=1_000)
     sampler_seed: int = Field(0, ge=0)
     best_share: float = Field(0.2, gt=0, le=1)
+    start_at_defaults: bool = Field(
+        True, description="First trial: the scenario's own values, so a fit is never worse."
+    )
 
 
 class FreeParameter(Strict):
@@ -87,6 +90,7 @@ class CalibrationPlan:
     batch: int
     sampler_seed: int
     best_share: float
+    start: dict[str, float] | None  # the first trial, or None to start from the prior
 
     def scenario(self, file: str, params: dict[str, float]) -> Scenario:
         data = copy.deepcopy(self.scenario_data[file])
@@ -172,6 +176,11 @@ def plan_calibration(path: str | Path, overrides: list[str] | None = None) -> Ca
         batch=meta.batch,
         sampler_seed=meta.sampler_seed,
         best_share=meta.best_share,
+        start={
+            k: min(max(float(value_at(resolved, k)), lo), hi) for k, (lo, hi, _) in bounds.items()
+        }
+        if meta.start_at_defaults
+        else None,
     )
     for key, (low, high, _) in bounds.items():  # a range end the scenario refuses fails now
         for end in (low, high):

@@ -75,7 +75,8 @@ def calibrate(
     fitted = result.fitted.set_index("parameter")[["default", "fitted", "best_trials_sd"]]
     print_table(console, fitted.map(lambda v: f"{v:.4g}"), "Fitted (spread of the best trials)")
     fit = result.fit.set_index("target")[["value", "model", "years_in_band", "distance"]]
-    print_table(console, fit.astype(str), "Fit: each target against the fitted model")
+    fit = fit.map(lambda v: f"{v:.4g}" if isinstance(v, float) else str(v))
+    print_table(console, fit, "Fit: each target against the fitted model")
     console.print(
         f"Wrote {out}/fitted.csv, fit.csv, fit_by_year.csv, trials.csv, posterior.csv, "
         "calibrated.toml and scenario.toml"
@@ -105,7 +106,9 @@ def psa(
         )
         summary = run_psa(plan, out, workers=workers, scheduler=scheduler)
     save(psa_figure(summary), out / "psa", ("png",))
-    shown = summary.set_index(["comparison", "metric"])
+    several = summary["scenario"].nunique() > 1
+    names = summary["metric"] + (" (" + summary["scenario"] + ")" if several else "")
+    shown = summary.set_index(names.rename("difference from " + plan.scenario_names[0]))
     view = shown.apply(
         lambda r: {
             "mean": f"{r['mean']:.4g}",

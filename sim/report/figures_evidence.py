@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.engine.metric_catalogue import METRIC_CATALOGUE
 from sim.experiments.targets import Measured, Target
 from sim.report.style import OKABE_ITO, YEAR_LABEL, label, new_figure, style, year_axis
 
@@ -120,6 +121,8 @@ def psa_figure(summary: pd.DataFrame) -> Figure:
             ax.set_yticks(y, [label(s) for s in part["comparison"]], fontsize=12)
             ax.set_ylim(-0.7, len(part) - 0.3)
             ax.set_title(label(metric), fontsize=14)
+            unit = METRIC_CATALOGUE[metric].unit if metric in METRIC_CATALOGUE else "its unit"
+            ax.set_xlabel(f"difference ({unit})", fontsize=13)
         handles, labels = axes[0].get_legend_handles_labels()
         unique = dict(zip(labels, handles, strict=True))
         axes[0].legend(unique.values(), unique.keys(), loc="best", fontsize=12)
