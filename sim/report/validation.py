@@ -184,19 +184,27 @@ def evaluate(
 
 
 def listed_references(path: Path = REFERENCES) -> dict[str, str]:
-    """Every ``- **key** ...: reference`` entry of docs/references.md, continuation lines joined."""
+    """Every ``- **key** (what; status): reference`` entry of docs/references.md, with its
+    continuation lines; an entry that reads "same" takes the reference of the one before."""
     entries: dict[str, str] = {}
-    key = None
+    key, previous = None, ""
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     for line in text.splitlines():
-        head = re.match(r"^- \*\*([^*]+)\*\*(.*)$", line)
+        head = re.match(r"^- \*\*([^*]+)\*\*:? ?(.*)$", line)
         if head:
             key = head.group(1)
-            entries[key] = head.group(2).split(": ", 1)[-1].strip()
+            entries[key] = head.group(2).strip()
         elif key and line.startswith("  ") and line.strip():
             entries[key] += " " + line.strip()
+            continue
         else:
             key = None
+            continue
+        cited = entries[key].split("): ", 1)[-1]
+        if cited.startswith("same") and previous:
+            entries[key] = entries[key].replace("): same", f"): {previous}", 1)
+        else:
+            previous = cited
     return entries
 
 
@@ -255,7 +263,7 @@ def markdown(table: pd.DataFrame, settings: Settings, figures: dict[int, str]) -
             lines.append(
                 f"Metric `{r.metric}`, scenario `{r.scenario}`, group `{r.group}`, "
                 f"{r.years}. Source: {r.source}."
-                + (f" {r['note'].rstrip('.')}." if r["note"] else "")
+                + (f" {r['note'][:1].upper()}{r['note'][1:].rstrip('.')}." if r["note"] else "")
             )
             lines.append("")
             text = f"**{r.verdict}**"
@@ -270,10 +278,15 @@ def markdown(table: pd.DataFrame, settings: Settings, figures: dict[int, str]) -
             lines += [text, ""]
             if i in figures:
                 lines += [f"![{r.row}]({figures[i]})", ""]
-    refs = full_references(list(table["source"]))
+    refs = full_references([f"{r.source} {r.note}" for r in table.itertuples()])
     if refs:
         lines += ["## Sources", ""]
-        lines += [f"- **{key}**: {text}" for key, text in sorted(refs.items())]
+        order = sorted(
+            refs, key=lambda k: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", k)]
+        )
+        lines += [
+            f"- **{key}**{'' if refs[key].startswith('(') else ':'} {refs[key]}" for key in order
+        ]
         lines.append("")
     return "\n".join(lines)
 
