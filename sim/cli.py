@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sim.config.scenario import STRICT_HELP, Scenario, ScenarioError, load_scenario, set_strict
+from sim.report.evidence_cli import register
 from sim.report.terminal import print_table
 
 app = typer.Typer(
@@ -386,6 +387,9 @@ def scenarios(
     if not folder.is_dir():
         fail(f"{folder}: no such folder of scenario files")
     console.print(scenario_table(folder))
+
+
+register(app)  # calibrate, psa, validate
 
 
 def main() -> None:  # pragma: no cover - entry point convenience

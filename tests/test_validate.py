@@ -1,0 +1,58 @@
+"""icsim validate: every row gets the model's value, its band and a plain verdict.
+
+The small report runs the shipped rows at a tiny size; the verdict logic is checked on
+hand-made values, so that a target missed only in a late year is reported as a miss.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.engine.metrics import METRICS
+from sim.experiments.targets import Measured, Target
+from sim.report.validation import read_rows, verdict
+
+ROW = Target(name="r", metric="m", value=100.0, relative=0.04, source="calibration_targets 4.8")
+
+
+def measured(by_year: dict[int, list[float]]) -> Measured:
+    rows = [(r, y, v) for y, vs in by_year.items() for r, v in enumerate(vs)]
+    return Measured(pd.DataFrame(rows, columns=["replicate", "year", "value"]))
+
+
+def test_a_target_missed_only_in_late_years_is_a_miss_naming_them() -> None:
+    assert verdict(ROW, measured({1: [99, 101], 2: [102, 103]})) == ("match", "")
+    status, where = verdict(
+        ROW, measured({1: [99, 101], 2: [103, 103], 3: [106, 108], 4: [110, 112]})
+    )
+    assert status == "miss" and where == "outside the band in years 3-4"
+    assert verdict(ROW, None) == ("not measured", "")
+
+
+def test_the_small_report_is_written_with_every_row(tmp_path: Path) -> None:
+    out = tmp_path / "validation"
+    args = ["validate", "--out", str(out), "--patients", "2000", "--years", "3"]
+    result = CliRunner().invoke(app, [*args, "--replicates", "2", "--workers", "0"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "validation.csv")
+    _, rows = read_rows()
+    assert len(table) == len(rows)
+    assert set(table["verdict"]) <= {"match", "miss", "not measured"}
+    # every calibration target is checked in every simulated year
+    calibration = table[table["section"] == "calibration"]
+    assert (calibration["years"] == "every year").all() and len(calibration) >= 4
+    # rows whose metric the model does not report yet are listed, not a crash
+    cost = table[table["section"] == "cost"]
+    unknown = ~cost["metric"].isin(METRICS)
+    assert len(cost) >= 6 and (cost.loc[unknown, "verdict"] == "not measured").all()
+    assert (table.loc[table["verdict"] != "not measured", "model"].notna()).all()
+    text = (out / "validation.md").read_text()
+    assert "## Published comparisons" in text and "## The cost distribution" in text
+    assert "Kelly E, Stoye G" in text, "sources are given in full"
+    assert (out / "validation.html").read_text().startswith("<!DOCTYPE html>")
+    measured_rows = (table["verdict"] != "not measured").sum()
+    assert len(list((out / "figures").glob("*.png"))) == measured_rows
