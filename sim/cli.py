@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from sim.base.files import error_text
 from sim.config.scenario import STRICT_HELP, Scenario, ScenarioError, load_scenario, set_strict
 from sim.report.terminal import print_table
 
@@ -85,8 +86,8 @@ def _experiment_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("[bold yellow]interrupted[/]; run the same command again to resume")
         raise typer.Exit(code=130) from None
-    except (ExperimentError, ScenarioError) as exc:
-        fail(str(exc))
+    except (ExperimentError, ScenarioError, OSError) as exc:  # OSError: a full disk, say
+        fail(error_text(exc))
 
 
 @app.command()
@@ -110,12 +111,12 @@ def run(
     holding the middle 90% of replicates, and summary.csv is written too.
     """
     from sim.experiments.record import named_variant
-    from sim.experiments.runs import RunSettings, run_scenario, summary_table
+    from sim.experiments.runs import RunSettings, output_folder, run_scenario, summary_table
 
     sc = named_variant(_load(scenario, set_), set_ or [])
     with _experiment_errors():
         s = RunSettings.of(sc, seed, patients, years, replicates)
-        out = out or Path("results") / sc.scenario.name
+        out = output_folder(out, Path("results"), sc.scenario.name)
         console.print(
             f"Running [bold]{sc.scenario.name}[/]: {s.patients:,} patients, "
             f"{s.years} years, {s.replicates} replicate(s), seed {s.seed}"
@@ -230,11 +231,12 @@ def sweep(
 ) -> None:
     """Run a sweep: every grid point x replicate, on Dask, resumable, into one Parquet table."""
     from sim.experiments.executor import where_runs
+    from sim.experiments.runs import output_folder
     from sim.experiments.sweep import n_runs, plan_sweep, run_sweep
 
     with _experiment_errors():
         plan = plan_sweep(sweep_file, set_ or [])
-        out = out or Path("results") / "sweeps" / plan.name
+        out = output_folder(out, Path("results") / "sweeps", plan.name)
         where = where_runs(workers, scheduler)
         console.print(
             f"Sweep [bold]{plan.name}[/]: {len(plan.points)} points x "
@@ -270,12 +272,13 @@ def sensitivity(
     set_: SetOption = None,
 ) -> None:
     """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a bar plot."""
+    from sim.experiments.runs import output_folder
     from sim.experiments.sensitivity import plan_sensitivity, run_sensitivity
     from sim.experiments.sensitivity_indices import INDEX, SHOWN
 
     with _experiment_errors():
         plan = plan_sensitivity(sensitivity_file, set_ or [], method=method, samples=samples)
-        out = out or Path("results") / "sensitivity" / plan.name
+        out = output_folder(out, Path("results") / "sensitivity", plan.name)
         console.print(
             f"Sensitivity [bold]{plan.name}[/]: {plan.method}, {len(plan.keys)} "
             f"parameters, {len(plan.scenarios)} sample points x {plan.replicates} "
