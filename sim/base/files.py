@@ -205,7 +205,7 @@ def folder_problem(folder: Path) -> str | None:
         with tempfile.NamedTemporaryFile(dir=base, prefix=".icsim-probe-"):
             pass
     except OSError as exc:
-        return f"{base}: {os_error_reason(exc)}"
+        return f"{base}: cannot create a file there ({os_error_reason(exc)})"
     return None
 
 

@@ -129,7 +129,8 @@ def failure_message(
     error = last_line(text)
     what = error if first.describe() in error else f"{first.describe()}: {error}"
     where = f"tracebacks in {runs_dir}/<id>.error.txt"
-    if len(failures) == attempted and len({last_line(t) for _, t in failures.values()}) == 1:
+    kinds = {last_line(t).replace(spec.describe(), "") for spec, t in failures.values()}
+    if len(failures) == attempted and len(kinds) == 1:
         return (
             f"every run failed the same way ({len(failures)} of {total} runs; {where}): "
             f"{what}; running again fails again until the input is changed"

@@ -12,9 +12,9 @@ The estimate's constants are measured on this model (``benchmarks/bench_scaling.
 peak resident memory of one process is about 0.22 GiB at 100,000 patients, and grows by
 about the population's own bytes per patient beyond that (0.49 GiB at 10 million, 1.56
 GiB at 56 million). Headroom on each (a quarter on the population, 300 MiB fixed) keeps
-the check from refusing a run that would fit; a metric row of a gathered table takes
-about 106 bytes in pandas (``DataFrame.memory_usage(deep=True)``), held about three
-times over while runs are combined and written.
+the check from refusing a run that would fit. A metric row of a gathered table takes
+about 106 bytes in pandas (``DataFrame.memory_usage(deep=True)``); combining 200 runs of
+10 years and writing the table peaked at 192 bytes a row, so a row is counted twice.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engine.metrics import GROUPS, METRICS
+from sim.engine.metric_catalogue import METRIC_CATALOGUE
+from sim.engine.metrics import GROUPS
 from sim.experiments.run_spec import RunSpec
 from sim.patients.attributes import FIELDS
 
@@ -38,7 +39,7 @@ PATIENT_HEADROOM = 1.25
 FIXED_BYTES = 300 * 2**20
 #: One metric row of a gathered table in pandas (measured), and the copies while combining.
 ROW_BYTES = 106
-GATHER_COPIES = 3
+GATHER_COPIES = 2
 
 GIB = 2**30
 
@@ -82,8 +83,14 @@ def run_bytes(patients: int) -> int:
 
 
 def metric_rows(years: int, n_options: int) -> int:
-    """At most how many metric rows a run writes: a row per group, system and metric a year."""
-    return years * len(GROUPS) * (n_options + 1) * len(METRICS)
+    """At most how many metric rows a run writes a year, by each metric's scope
+    (:mod:`sim.engine.metric_catalogue`): every group and system, group ``all`` of each
+    system, or one value for the market."""
+    scopes = [info.scope for info in METRIC_CATALOGUE.values()]
+    systems = n_options + 1
+    per_year = scopes.count("every") * len(GROUPS) * systems
+    per_year += scopes.count("population") * systems + scopes.count("market")
+    return years * per_year
 
 
 def gathered_bytes(runs: int, years: int, n_options: int) -> int:
@@ -140,4 +147,20 @@ def size_problem(
     return (
         f"this job needs about {gib(need)} of memory and this machine has {gib(machine.memory)} "
         f"free: {'; '.join(parts)}; lower the population, the replicates or the workers"
+    )
+
+
+def plan_problem(
+    runs: int, years: int, n_options: int, what: str, machine: Machine | None = None
+) -> str | None:
+    """Why a plan of ``runs`` runs is too large to gather here (``what`` names the fields
+    that set its size), or None; checked before the plan's scenarios are even built."""
+    machine = machine or this_machine()
+    need = gathered_bytes(runs, years, n_options)
+    if need <= machine.memory:
+        return None
+    return (
+        f"{what}: {runs:,} runs x {years} years of metrics take about {gib(need)} of memory "
+        f"to gather and this machine has {gib(machine.memory)} free; fewer points, samples "
+        "or replicates"
     )

@@ -239,7 +239,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     Attribute(
         "years_enrolled",
-        np.uint16,
+        np.uint8,
         "years with the current option",
         initial=lambda d: d.rng.integers(1, 11, d.size, dtype=np.uint8),
         entrant=lambda d: 0,
