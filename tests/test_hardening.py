@@ -36,6 +36,7 @@ from sim.experiments.run_files import checksum_path, completed_ids, load_run, ru
 from sim.experiments.run_size import GIB, Machine, size_problem
 from sim.experiments.run_spec import RunSpec, scenario_hash
 from sim.patients.attributes import FIELDS
+from sim.patients.population import Population
 
 TARIFF = SCENARIOS / "fragmented_tariff.toml"
 
@@ -204,6 +205,14 @@ def test_a_job_too_large_for_the_machine_is_refused_naming_the_setting() -> None
     assert size_problem([england], 8, "tcp://cluster:8786", small) is None  # the cluster's
 
 
+def test_england_fits_the_memory_target() -> None:
+    """The widened option index keeps England (56 million patients) inside the scaling
+    benchmark's 6 GB target (``benchmarks/bench_scaling.py``), by the same estimate that
+    refuses a run too large for the machine."""
+    assert Population(1_000).nbytes == 1_000 * run_size.PATIENT_BYTES
+    assert run_size.run_bytes(56_000_000) <= 6 * 10**9
+
+
 def test_icsim_run_too_large_stops_before_running(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -334,3 +343,52 @@ def test_plot_names_a_damaged_record(tmp_path: Path) -> None:
     metrics_folder(tmp_path / "run")
     (tmp_path / "run" / "run.json").write_text('{"patients": ')
     one_message(["plot", str(tmp_path / "run")], str(tmp_path / "run" / "run.json"), "JSON")
+
+
+# --------------------------------------------------------------------------- plans too large
+
+
+def plan_file(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    base = (SCENARIOS / "competing_icps_capitation.toml").as_posix()
+    path.write_text(text.replace("BASE", base))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "fields"),
+    [
+        (
+            "sweep",
+            '[sweep]\nscenario = "BASE"\nyears = 10\n[grid]\n'
+            '"choice.inertia" = { low = 1.0, high = 5.0, num = 1000 }\n'
+            '"choice.beta_experience" = { low = 0.5, high = 4.0, num = 1000 }\n',
+            "fields 'grid' and 'sweep.replicates'",
+        ),
+        (
+            "sweep",
+            '[sweep]\nscenario = "BASE"\nreplicates = 100000\n[grid]\n"choice.inertia" = [1.0, 2.0]\n',
+            "200,000 runs",
+        ),
+        (
+            "sensitivity",
+            '[sensitivity]\nscenario = "BASE"\nmethod = "sobol"\nsamples = 65536\n'
+            '[parameters]\n"choice.inertia" = "assumption"\n',
+            "fields 'sensitivity.samples' and 'sensitivity.replicates'",
+        ),
+        (
+            "sensitivity",
+            '[sensitivity]\nscenario = "BASE"\nmethod = "morris"\nsamples = 100000\n'
+            '[parameters]\n"choice.inertia" = "assumption"\n',
+            "200,000 runs",
+        ),
+    ],
+)
+def test_a_plan_too_large_is_refused_before_it_is_built(
+    tmp_path: Path, kind: str, text: str, fields: str
+) -> None:
+    """A 1000 x 1000 grid, 100,000 replicates or a huge sample: one message, in seconds,
+    instead of building every scenario until memory runs out."""
+    path = plan_file(tmp_path, f"{kind}.toml", text)
+    one_message([kind, str(path), "--workers", "0", "--out", str(tmp_path / "out")], fields, "GiB")
+    assert not (tmp_path / "out").exists()

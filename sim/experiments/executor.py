@@ -265,7 +265,7 @@ def execute(
     with writing(runs_dir):
         runs_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(runs_dir)
-        damaged = drop_untrusted(runs_dir)
+        damaged = drop_untrusted(runs_dir, {spec.run_id for spec in unique})
     if damaged and announce is not None:
         announce(
             f"{len(damaged)} saved run file(s) in {runs_dir} failed their checksum "

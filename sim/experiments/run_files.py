@@ -85,9 +85,11 @@ def completed_ids(runs_dir: Path) -> set[str]:
     return {run_id for run_id in stored_ids(runs_dir) if is_trusted(runs_dir, run_id)}
 
 
-def drop_untrusted(runs_dir: Path) -> list[str]:
-    """Remove results that fail their checksum (so their runs are made again); their ids."""
-    dropped = sorted(stored_ids(runs_dir) - completed_ids(runs_dir))
+def drop_untrusted(runs_dir: Path, run_ids: set[str]) -> list[str]:
+    """Remove the results of ``run_ids`` that fail their checksum, so those runs are made
+    again; their ids. Other runs' files are left as they are."""
+    stored = stored_ids(runs_dir) & run_ids
+    dropped = sorted(run_id for run_id in stored if not is_trusted(runs_dir, run_id))
     for run_id in dropped:
         for path in run_files(runs_dir, run_id):
             with contextlib.suppress(FileNotFoundError):
