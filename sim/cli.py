@@ -5,16 +5,21 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from sim.config.scenario import STRICT_HELP, Scenario, ScenarioError, load_scenario, set_strict
+from sim.report.cli_common import (
+    SchedulerOption,
+    SetOption,
+    WorkersOption,
+    console,
+    err_console,
+    experiment_errors,
+    fail,
+)
 from sim.report.evidence_cli import register
 from sim.report.terminal import print_table
 
@@ -23,30 +28,11 @@ app = typer.Typer(
     no_args_is_help=True,
     help="icsim: competing integrated care systems for the English NHS.",
 )
-console = Console()
-err_console = Console(stderr=True)
-
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set", help="Override a scenario key with a dotted path, e.g. --set choice.inertia=3.0"
-    ),
-]
 SeedOption = Annotated[int | None, typer.Option(help="Seed (default: the scenario's run.seed).")]
 PatientsOption = Annotated[int | None, typer.Option(help="Number of patients.")]
 YearsOption = Annotated[int | None, typer.Option(help="Number of simulated years.")]
 ReplicatesOption = Annotated[int | None, typer.Option(help="Replicates (default: run.replicates).")]
 PanelOption = Annotated[int, typer.Option(help="Patients to follow in panel.parquet (0: none).")]
-SchedulerOption = Annotated[
-    str | None,
-    typer.Option(
-        help="Address of a running Dask scheduler, e.g. tcp://HOST:8786 (default: a local cluster)."
-    ),
-]
-WorkersOption = Annotated[
-    int | None,
-    typer.Option(min=0, help="Local Dask workers (default: one per core; 0: in this process)."),
-]
 ReplicateWorkersOption = Annotated[
     int,
     typer.Option(
@@ -56,39 +42,12 @@ ReplicateWorkersOption = Annotated[
 ]
 
 
-def fail(message: str) -> None:
-    """Print one clear message and stop, without a traceback."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
-
-
 def _load(path: Path, overrides: list[str] | None) -> Scenario:
     try:
         return load_scenario(path, overrides or [])
     except ScenarioError as exc:
         fail(str(exc))
         raise  # unreachable
-
-
-@contextmanager
-def _experiment_errors() -> Iterator[None]:
-    """SIGTERM acts like Ctrl-C; both, and failed runs, end with one message and no traceback.
-
-    Results that landed before the stop are on disk, so the same command resumes.
-    """
-    from sim.experiments.executor import ExperimentError, Interrupted, interrupt_on_signals
-
-    try:
-        with interrupt_on_signals():
-            yield
-    except Interrupted as exc:
-        err_console.print(f"[bold yellow]{escape(str(exc))}[/]", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=130) from None
-    except KeyboardInterrupt:
-        err_console.print("[bold yellow]interrupted[/]; run the same command again to resume")
-        raise typer.Exit(code=130) from None
-    except (ExperimentError, ScenarioError) as exc:
-        fail(str(exc))
 
 
 @app.command()
@@ -113,12 +72,12 @@ def run(
     holding the middle 90% of replicates, and summary.csv is written too.
     """
     from sim.experiments.record import named_variant
-    from sim.experiments.runs import RunSettings, run_scenario, summary_table
+    from sim.experiments.runs import RunSettings, output_folder, run_scenario, summary_table
 
     sc = named_variant(_load(scenario, set_), set_ or [])
-    with _experiment_errors():
+    with experiment_errors():
         s = RunSettings.of(sc, seed, patients, years, replicates, panel)
-        out = out or Path("results") / sc.scenario.name
+        out = output_folder(out, Path("results"), sc.scenario.name)
         console.print(
             f"Running [bold]{sc.scenario.name}[/]: {s.patients:,} patients, "
             f"{s.years} years, {s.replicates} replicate(s), seed {s.seed}"
@@ -176,7 +135,7 @@ def compare(
     names = [sc.scenario.name for sc in loaded]
     if len(set(names)) != len(names):
         fail(f"scenario names must differ to be compared; got {', '.join(names)}")
-    with _experiment_errors():
+    with experiment_errors():
         base = RunSettings.of(loaded[0], seed, patients, years, replicates)
         console.print(
             f"Running {', '.join(names)}: {base.replicates} replicate(s) each, seed {base.seed} ..."
@@ -235,11 +194,12 @@ def sweep(
 ) -> None:
     """Run a sweep: every grid point x replicate, on Dask, resumable, into one Parquet table."""
     from sim.experiments.executor import where_runs
+    from sim.experiments.runs import output_folder
     from sim.experiments.sweep import n_runs, plan_sweep, run_sweep
 
-    with _experiment_errors():
+    with experiment_errors():
         plan = plan_sweep(sweep_file, set_ or [], panel=panel)
-        out = out or Path("results") / "sweeps" / plan.name
+        out = output_folder(out, Path("results") / "sweeps", plan.name)
         where = where_runs(workers, scheduler)
         console.print(
             f"Sweep [bold]{plan.name}[/]: {len(plan.points)} points x "
@@ -275,12 +235,13 @@ def sensitivity(
     set_: SetOption = None,
 ) -> None:
     """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a bar plot."""
+    from sim.experiments.runs import output_folder
     from sim.experiments.sensitivity import plan_sensitivity, run_sensitivity
     from sim.experiments.sensitivity_indices import INDEX, SHOWN
 
-    with _experiment_errors():
+    with experiment_errors():
         plan = plan_sensitivity(sensitivity_file, set_ or [], method=method, samples=samples)
-        out = out or Path("results") / "sensitivity" / plan.name
+        out = output_folder(out, Path("results") / "sensitivity", plan.name)
         console.print(
             f"Sensitivity [bold]{plan.name}[/]: {plan.method}, {len(plan.keys)} "
             f"parameters, {len(plan.scenarios)} sample points x {plan.replicates} "

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.config.scenario import load_scenario
-from sim.experiments import executor, record
+from sim.experiments import record, run_spec
 from sim.experiments.executor import RunSpec
 from sim.report.results import load_results
 
@@ -113,7 +113,7 @@ def test_editing_the_models_code_changes_run_ids(tmp_path: Path) -> None:
     spec |= dict(replicate=0, patients=100, years=1)
     original = RunSpec(**spec).run_id
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(executor, "code_hash", lambda: "edited")
+        mp.setattr(run_spec, "code_hash", lambda: "edited")
         assert RunSpec(**spec).run_id != original
 
 

@@ -5,13 +5,17 @@ it stopped. Files get the permissions the umask gives an ordinary new file (0666
 umask), so colleagues sharing a results folder can read them, and their bytes are on disk
 (fsync) before they take their final name. :func:`replaced_folder` does the same for a
 whole output folder: it is built beside the old one and swapped in whole, so a folder
-never holds files of two runs.
+never holds files of two runs. :func:`safe_name` turns a scenario's name into a folder
+name that cannot leave the output root, and :func:`folder_problem` says why an output
+folder cannot be written before a job starts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
+import hashlib
 import os
 import shutil
 import tempfile
@@ -152,3 +156,73 @@ def replaced_folder(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
+
+
+# --------------------------------------------------------------------------- output names and folders
+
+#: Longest folder name made from a scenario's name: well inside every file system's 255 bytes.
+NAME_LIMIT = 100
+
+
+def safe_name(name: str, limit: int = NAME_LIMIT) -> str:
+    """A folder name made from ``name`` that stays where it is put.
+
+    Letters, digits, ``.``, ``_`` and ``-`` are kept; anything else (path separators,
+    control characters, spaces) becomes ``_``, runs of dots become one and leading dots go
+    (so never ``..`` nor a hidden folder), and the result is at most ``limit`` characters. A name that had to
+    change gets a short digest of the original, so two names never end in one folder; a
+    name that needs no change is kept as it is.
+    """
+    kept = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in name)
+    while ".." in kept:
+        kept = kept.replace("..", ".")
+    kept = kept.lstrip(".")
+    if kept == name and 0 < len(kept) <= limit:
+        return kept
+    tag = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{kept[: limit - len(tag) - 1] or 'unnamed'}-{tag}"
+
+
+def nearest_existing(path: Path) -> Path:
+    """``path`` or its closest ancestor that exists."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot be made and written to (in words), or None if it can."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        return "is a file, not a folder"
+    base = nearest_existing(folder)
+    if not base.is_dir():
+        return f"{base} is a file, so no folder can be made under it"
+    if not os.access(base, os.W_OK | os.X_OK):
+        return f"{base} is not writable (read-only or not yours)"
+    try:
+        with tempfile.NamedTemporaryFile(dir=base, prefix=".icsim-probe-"):
+            pass
+    except OSError as exc:
+        return f"{base}: cannot create a file there ({os_error_reason(exc)})"
+    return None
+
+
+def os_error_reason(exc: OSError) -> str:
+    """What an operating-system error means for a writer, in words."""
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the disk"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or str(exc)
+
+
+def error_text(exc: Exception) -> str:
+    """An error as one line for the user: an operating-system error as its path and meaning."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{os_error_reason(exc)}"
+    return str(exc)

@@ -50,7 +50,7 @@ def payment_groups(
     payer - so England's 70-odd ICPs on one contract are paid in a call or two rather
     than one call each. ``age_sex`` scores each patient as the commissioner sees them.
     """
-    group_of = np.zeros(n_options, dtype=np.uint8)  # small ints sort in linear time
+    group_of = np.zeros(n_options, dtype=np.uint16)  # small ints sort in linear time
     payers: list[Payer] = []
     found: dict[tuple, int] = {}
     for o, rule, purchase_rule, fragmented in [(0, gp_rule, hospital_rule, True)] + [

@@ -4,10 +4,16 @@ A run is a :class:`RunSpec`: a resolved scenario plus seed, replicate, patients 
 years. Its id hashes all of these and the model's code, so the same run always has the
 same id and a result on disk can be trusted to belong to it. Each result is written to
 ``runs/<id>.parquet`` atomically (a temporary file, then ``os.replace``) the moment it
-lands (a patient panel first, :mod:`sim.experiments.panels`), so an interrupted job
-(Ctrl-C, a killed worker, a killed process) loses only the runs in flight, and running
-it again skips every id already on disk. Nothing half-written is ever read: temporary
-files have names no reader looks for, and are swept away on the next start.
+lands (a patient panel first, :mod:`sim.experiments.panels`), with its checksum beside it
+(:mod:`sim.experiments.run_files`), so an interrupted job (Ctrl-C, a killed worker, a
+killed process) loses only the runs in flight, and running it again skips every id whose
+result matches its checksum; a damaged or swapped file is made again. Nothing
+half-written is ever read: temporary files have names no reader looks for, and are swept
+away on the next start.
+
+Before anything starts the job is sized against the machine (:mod:`sim.experiments.run_size`);
+after a run, every metric must be finite (:func:`check_finite`), and a failed run is
+reported with its scenario and replicate.
 
 Results depend only on the spec (random streams come from ``(seed, replicate, process)``),
 so they are identical whatever the number of workers or the order runs finish in.
@@ -16,8 +22,6 @@ so they are identical whatever the number of workers or the order runs finish in
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import signal
@@ -25,34 +29,43 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from distributed import WorkerPlugin
 from tqdm import tqdm
 
-import sim
 from sim.base.files import atomic_write_parquet, atomic_write_text
-from sim.config.scenario import Scenario
-from sim.engine.run import Replicate, simulate_replicate
+from sim.engine.run import Replicate
 from sim.experiments.panels import panel_path
-from sim.experiments.record import code_hash
+from sim.experiments.run_files import (
+    ExperimentError,
+    completed_ids,
+    drop_untrusted,
+    failure_message,
+    load_run,
+    remove_stale_temps,
+    run_path,
+    save_run,
+    writing,
+)
+from sim.experiments.run_size import size_problem
+from sim.experiments.run_spec import RunSpec, check_finite, scenario_hash, simulate_spec
 
 if TYPE_CHECKING:
     from dask.distributed import Client, Future
 
 
-def scenario_hash(scenario: Scenario, **settings: object) -> str:
-    """A short fingerprint of a resolved scenario and run settings, for safe resumption."""
-    text = scenario.model_dump_json() + json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-class ExperimentError(RuntimeError):
-    """An experiment that cannot go on; the message is meant for the user as is."""
+__all__ = [  # read from here by the layers above, as before the split
+    "ExperimentError",
+    "RunSpec",
+    "check_finite",
+    "completed_ids",
+    "load_run",
+    "run_path",
+    "scenario_hash",
+    "simulate_spec",
+]
 
 
 class Interrupted(KeyboardInterrupt):
@@ -64,76 +77,6 @@ class Interrupted(KeyboardInterrupt):
             f"interrupted: {done} of {total} runs are saved in {self.runs_dir}; "
             "run the same command again to resume"
         )
-
-
-@dataclass(frozen=True, eq=False)
-class RunSpec:
-    """One run: everything that determines its result, and nothing else."""
-
-    scenario: Scenario
-    seed: int
-    replicate: int
-    patients: int
-    years: int
-    panel: int = 0  # patients followed in a panel (sim.engine.panel); 0 for none
-
-    @cached_property
-    def run_id(self) -> str:
-        """Stable id: a hash of the resolved scenario, seed, replicate, size, icsim version
-        and the model's code (:func:`sim.experiments.record.code_hash`), so a result made
-        by other code is never reused. A panel is hashed too, only when asked for."""
-        return scenario_hash(
-            self.scenario,
-            seed=int(self.seed),
-            replicate=int(self.replicate),
-            patients=int(self.patients),
-            years=int(self.years),
-            icsim=sim.__version__,
-            code=code_hash(),
-            **({"panel": int(self.panel)} if self.panel else {}),
-        )
-
-
-def simulate_spec(spec: RunSpec) -> Replicate:
-    """Run one spec (this is what a Dask worker executes): its metrics and any panel."""
-    return simulate_replicate(
-        spec.scenario,
-        seed=spec.seed,
-        replicate=spec.replicate,
-        patients=spec.patients,
-        years=spec.years,
-        panel=spec.panel,
-    )
-
-
-# --------------------------------------------------------------------------- results on disk
-
-
-def run_path(runs_dir: Path, run_id: str) -> Path:
-    return Path(runs_dir) / f"{run_id}.parquet"
-
-
-def completed_ids(runs_dir: Path) -> set[str]:
-    """Ids whose result is on disk under its final name (so whole, thanks to atomic writes)."""
-    runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
-        return set()
-    return {
-        p.name.removesuffix(".parquet")
-        for p in runs_dir.glob("*.parquet")
-        if not p.name.startswith(".")
-    }
-
-
-def load_run(runs_dir: Path, run_id: str) -> pd.DataFrame:
-    return pd.read_parquet(run_path(runs_dir, run_id))
-
-
-def _remove_stale_temps(runs_dir: Path) -> None:
-    """Temporary files left by a killed job: never read, so safe to delete on start."""
-    for tmp in Path(runs_dir).rglob(".*.tmp"):
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 # --------------------------------------------------------------------------- Dask
@@ -320,17 +263,28 @@ def execute(
     (their tracebacks are written to ``runs/<id>.error.txt``), and are retried next time.
     """
     runs_dir = Path(runs_dir)
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(runs_dir)
     unique = list({spec.run_id: spec for spec in specs}.values())
+    with writing(runs_dir):
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(runs_dir)
+        damaged = drop_untrusted(runs_dir, {spec.run_id for spec in unique})
+    if damaged and announce is not None:
+        announce(
+            f"{len(damaged)} saved run file(s) in {runs_dir} failed their checksum "
+            "(damaged, cut short or another run's); those runs are made again"
+        )
     already = completed_ids(runs_dir)
     pending = [spec for spec in unique if spec.run_id not in already]
+    remote = client is not None or bool(scheduler)
+    too_big = size_problem(pending, workers, "cluster" if remote else None)
+    if too_big:
+        raise ExperimentError(too_big)
     done = len(unique) - len(pending)
     if done and announce is not None:
         announce(
             f"reused {done} of {len(unique)} runs from an earlier run with the same code and inputs"
         )
-    failures: dict[str, str] = {}
+    failures: dict[str, tuple[RunSpec, str]] = {}
     bars: list[tqdm] = []
 
     def start_bar() -> None:
@@ -349,19 +303,22 @@ def execute(
 
     def landed(spec: RunSpec, result: Replicate) -> None:
         nonlocal done
-        if result.panel is not None:  # before the metrics, which mark the run done
-            atomic_write_parquet(panel_path(runs_dir, spec.run_id), result.panel)
-        atomic_write_parquet(run_path(runs_dir, spec.run_id), result.metrics)
-        with contextlib.suppress(FileNotFoundError):
-            (runs_dir / f"{spec.run_id}.error.txt").unlink()
+        with writing(run_path(runs_dir, spec.run_id)):
+            if result.panel is not None:  # before the metrics, which mark the run done
+                atomic_write_parquet(panel_path(runs_dir, spec.run_id), result.panel)
+            save_run(runs_dir, spec.run_id, result.metrics)
+            with contextlib.suppress(FileNotFoundError):
+                (runs_dir / f"{spec.run_id}.error.txt").unlink()
         done += 1
         bars[0].update(1)
         if on_done is not None:
             on_done(spec)
 
     def failed(spec: RunSpec, text: str) -> None:
-        failures[spec.run_id] = text
-        atomic_write_text(runs_dir / f"{spec.run_id}.error.txt", text)
+        failures[spec.run_id] = (spec, text)
+        error_file = runs_dir / f"{spec.run_id}.error.txt"
+        with writing(error_file):
+            atomic_write_text(error_file, f"{spec.describe()}\n\n{text}")
 
     try:
         if not pending:
@@ -390,11 +347,5 @@ def execute(
         for bar in bars:
             bar.close()
     if failures:
-        first_id, text = next(iter(failures.items()))
-        last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
-        raise ExperimentError(
-            f"{len(failures)} of {len(unique)} runs failed (tracebacks in {runs_dir}/"
-            f"<id>.error.txt; run {first_id}: {last}); the other results are saved, and "
-            "running the same command again retries only the failed runs"
-        )
+        raise ExperimentError(failure_message(failures, len(pending), len(unique), runs_dir))
     return len(pending)

@@ -58,9 +58,33 @@ def code_hash() -> str:
     return hash_files(source_files(PACKAGE_DIR), PACKAGE_DIR)
 
 
+def canonical(value: Any) -> Any:
+    """``value`` as plain JSON types in a fixed order: sets sorted, tuples as lists.
+
+    Floats stay floats, so :func:`canonical_json` writes NaN, Infinity, -Infinity and -0.0
+    as themselves; pydantic's JSON would write the first three as null, one value for three.
+    """
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((canonical(v) for v in value), key=repr)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def canonical_json(value: Any) -> str:
+    """One text for one value, and different texts for different values (see :func:`canonical`)."""
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="python")
+    return json.dumps(canonical(value), sort_keys=True, allow_nan=True, separators=(",", ":"))
+
+
 def resolved_scenario_hash(scenario: Scenario) -> str:
     """A short fingerprint of the resolved scenario alone."""
-    return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:16]
+    return hashlib.sha256(canonical_json(scenario).encode()).hexdigest()[:16]
 
 
 def variant_name(name: str, overrides: Sequence[str]) -> str:

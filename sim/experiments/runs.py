@@ -27,14 +27,17 @@ from sim.base.files import (
     atomic_write_csv,
     atomic_write_parquet,
     atomic_write_text,
+    folder_problem,
     replaced_folder,
+    safe_name,
 )
 from sim.config.scenario import RunConfig, Scenario, ScenarioError, scenario_to_toml
 from sim.engine.metrics import COLUMNS
 from sim.engine.panel import check_panel_size
-from sim.experiments.executor import ExperimentError, RunSpec, execute, load_run, run_path
+from sim.experiments.executor import ExperimentError, RunSpec, execute, load_run
 from sim.experiments.panels import PANEL_FILE, gather_panels, panel_path
 from sim.experiments.record import resolved_scenario_hash, run_record
+from sim.experiments.run_files import run_files, writing
 from sim.experiments.summary import difference_table, final_year_summary, fmt_interval
 
 # --------------------------------------------------------------------------- a run on disk
@@ -110,8 +113,9 @@ RESULT_MARKS = ("run.json", "replicates", "metrics.parquet", "comparison.csv")
 def check_output_folder(out: Path) -> None:
     """Refuse an ``--out`` folder holding other files: it is replaced whole by the results."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ExperimentError(f"--out {out}: is a file, not a folder")
+    problem = folder_problem(out)
+    if problem:
+        raise ExperimentError(f"--out {out}: {problem}")
     if out.is_dir() and any(out.iterdir()) and not any((out / m).exists() for m in RESULT_MARKS):
         raise ExperimentError(
             f"--out {out}: the folder holds files that are not icsim results, and an output "
@@ -136,13 +140,16 @@ def _publish(
     Runs of earlier, different runs in ``out`` go with the old folder, so nothing there
     can be read as belonging to this one.
     """
-    with replaced_folder(out) as staged:
+    with writing(out), replaced_folder(out) as staged:
         kept = staged / "replicates"
         kept.mkdir()
         for spec in {spec.run_id: spec for spec in specs}.values():
-            paths = [run_path] + ([panel_path] if spec.panel else [])
-            for path in paths:
-                source, copy = path(runs_dir, spec.run_id), path(kept, spec.run_id)
+            sources = list(run_files(runs_dir, spec.run_id))
+            copies = list(run_files(kept, spec.run_id))
+            if spec.panel:
+                sources.append(panel_path(runs_dir, spec.run_id))
+                copies.append(panel_path(kept, spec.run_id))
+            for source, copy in zip(sources, copies, strict=True):
                 copy.parent.mkdir(exist_ok=True)
                 try:
                     os.link(source, copy)
@@ -245,6 +252,9 @@ def run_comparison(
     """
     out = Path(out)
     check_output_folder(out)
+    folders = [safe_name(sc.scenario.name) for sc in scenarios]
+    if len(set(folders)) != len(folders):
+        raise ExperimentError(f"scenario names give the same folder name twice: {folders}")
     specs = {sc.scenario.name: replicate_specs(sc, settings) for sc in scenarios}
     every = [s for group in specs.values() for s in group]
     runs_dir = out / "replicates"
@@ -261,7 +271,14 @@ def run_comparison(
         for sc in scenarios:
             record = run_record(sc, overrides, reused=reused, runs=len(every))
             name = sc.scenario.name
-            write_run(folder / name, sc, frames[name], settings, wall_seconds=wall, record=record)
+            write_run(
+                folder / safe_name(name),
+                sc,
+                frames[name],
+                settings,
+                wall_seconds=wall,
+                record=record,
+            )
         info = {
             "comparison": list(specs),
             "seed": settings.seed,
@@ -366,3 +383,13 @@ def combine(
         .reset_index(drop=True)
     )
     return df
+
+
+def output_folder(out: Path | None, parent: Path, name: str) -> Path:
+    """``--out`` if given, else ``parent`` / the name made safe (:func:`safe_name`); checked
+    now, so a folder that cannot be written stops the job before any run, with one message."""
+    folder = Path(out) if out is not None else Path(parent) / safe_name(name)
+    problem = folder_problem(folder)
+    if problem:
+        raise ExperimentError(f"--out {folder}: {problem}")
+    return folder

@@ -68,6 +68,7 @@ from sim.engine.metrics import GROUPS, METRICS
 from sim.experiments.executor import execute
 from sim.experiments.inputs import Strict, validate, value_at
 from sim.experiments.record import command_overrides, run_record
+from sim.experiments.run_size import plan_problem
 from sim.experiments.runs import combine
 from sim.experiments.sensitivity_indices import analyse, figure, output_matrix
 from sim.experiments.sensitivity_plan import SensitivityPlan
@@ -225,6 +226,12 @@ def plan_sensitivity(
             scenario_from_dict(trial, source=f"{path} [parameters] {key}={end!r}")
     seed = base.run.seed if meta.seed is None else meta.seed
     keys, bounds = list(ranges), list(ranges.values())
+    runs = meta.samples * (len(keys) + (1 if meta.method == "morris" else 2)) * meta.replicates
+    fields = f"{path}: fields 'sensitivity.samples' and 'sensitivity.replicates'"
+    years = meta.years or base.run.years
+    too_big = plan_problem(runs, years, len(base.option_names), fields)
+    if too_big:
+        raise ScenarioError(too_big)
     problem = {"num_vars": len(keys), "names": keys, "bounds": [list(b) for b in bounds]}
     if meta.method == "morris":
         X = morris_sample.sample(problem, meta.samples, num_levels=meta.levels, seed=seed % 2**32)

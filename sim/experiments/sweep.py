@@ -38,6 +38,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 import platform
 import time
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ from sim.experiments.executor import RunSpec, execute
 from sim.experiments.inputs import Strict, validate, value_at
 from sim.experiments.panels import PANEL_FILE, gather_panels
 from sim.experiments.record import run_record
+from sim.experiments.run_size import plan_problem
 from sim.experiments.runs import combine
 from sim.experiments.summary import final_year_summary
 
@@ -219,6 +221,11 @@ def plan_sweep(path: str | Path, overrides: list[str] | None = None, panel: int 
     base = scenario_from_dict(base_data, source=f"{path} [set] on {base_path.name}")
     keys = list(spec.grid)
     values = [grid_values(k, spec.grid[k], base_data, str(path)) for k in keys]
+    runs = math.prod(len(v) for v in values) * (meta.replicates or base.run.replicates)
+    fields = f"{path}: fields 'grid' and 'sweep.replicates'"
+    too_big = plan_problem(runs, meta.years or base.run.years, len(base.option_names), fields)
+    if too_big:
+        raise ScenarioError(too_big)
     seed = base.run.seed if meta.seed is None else meta.seed
     points = []
     for index, combo in enumerate(itertools.product(*values)):

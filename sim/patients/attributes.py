@@ -222,7 +222,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     Attribute(
         "option",
-        np.uint8,
+        np.uint16,
         "current enrolment: index into scenario.option_names",
         initial=lambda d: d.origins.first_option(
             d["locality"], d.rng.random(d.size, dtype=np.float32)
@@ -231,7 +231,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     Attribute(
         "previous_option",
-        np.uint8,
+        np.uint16,
         "enrolment last year (for switching)",
         initial=lambda d: d["option"],
         entrant=lambda d: d["option"],
@@ -311,7 +311,7 @@ class InitialOptions:
         n_loc = len(uppers)
         width = max(len(b) for b in uppers)
         self.upper = np.full((n_loc, width), 2.0)  # 2.0: never reached by a uniform
-        self.option = np.zeros((n_loc, width + 1), dtype=np.uint8)
+        self.option = np.zeros((n_loc, width + 1), dtype=np.uint16)
         for li in range(n_loc):
             self.upper[li, : len(uppers[li])] = uppers[li]
             self.option[li, :] = choices[li][-1]
@@ -328,7 +328,7 @@ class InitialOptions:
 def entrant_options(scenario: Scenario) -> np.ndarray:
     """Where an entrant enrols first, by locality: the fragmented default, or the locality's
     first ICP."""
-    out = np.zeros(len(scenario.localities), dtype=np.uint8)
+    out = np.zeros(len(scenario.localities), dtype=np.uint16)
     for li, loc in enumerate(scenario.localities):
         if not loc.fragmented_default:
             out[li] = next(

@@ -69,12 +69,12 @@ class LocalOptions:
     ``column[l, o]`` is where option o sits in locality l's list, or -1.
     """
 
-    option: np.ndarray  # (k, L) uint8 option index (0 in padding)
+    option: np.ndarray  # (k, L) uint16 option index (0 in padding)
     fixed: np.ndarray  # (k, L) float32
     selection: np.ndarray  # (k, L) float32
     site: np.ndarray  # (k, L) float32 position of the main site (0 where none)
     site_km: np.ndarray  # (k, L) float32
-    column: np.ndarray  # (L, options) int8
+    column: np.ndarray  # (L, options) int16
 
     layout: _Layout | None = None  # what depends only on which options are open where
 
@@ -123,10 +123,10 @@ class _Layout:
     rows: np.ndarray  # (L, 1) locality index
     is_open: np.ndarray  # (L, k)
     practice_distance: np.ndarray  # (L, k) utility of the distance to a local practice, or 0
-    option_t: np.ndarray  # (k, L) uint8
+    option_t: np.ndarray  # (k, L) uint16
     site_t: np.ndarray  # (k, L) float32
     site_km_t: np.ndarray  # (k, L) float32
-    column: np.ndarray  # (L, options) int8
+    column: np.ndarray  # (L, options) int16
 
     @classmethod
     def build(cls, table: OptionTable, params: Choice) -> _Layout:
@@ -136,8 +136,8 @@ class _Layout:
         # a stable sort puts each locality's open options first, in option order
         order = np.argsort(~table.available, axis=1, kind="stable")[:, :k]
         is_open = np.arange(k)[None, :] < n_open[:, None]
-        option = np.where(is_open, order, 0).astype(np.uint8)
-        column = np.full((n_loc, n_opt), -1, dtype=np.int8)
+        option = np.where(is_open, order, 0).astype(np.uint16)
+        column = np.full((n_loc, n_opt), -1, dtype=np.int16)
         li, j = np.nonzero(is_open)
         column[li, option[li, j]] = j
         rows = np.arange(n_loc)[:, None]
@@ -216,7 +216,7 @@ class LogitChoice:
         utilities from their local options, and their choice from their uniform; ``high_risk``
         and ``uniform`` have an entry per row of the chunk. ``refused`` (k, patients among)
         marks the local columns that have refused each patient: those are never chosen.
-        Returns option indices (uint8).
+        Returns option indices (uint16).
         """
         pop = population
         locality = pop.locality[rows][among]
@@ -310,7 +310,7 @@ class LogitChoice:
     def choose_local(
         self, local: LocalOptions, locality: np.ndarray, utilities: np.ndarray, uniform: np.ndarray
     ) -> np.ndarray:
-        """Draw from :meth:`local_utilities` (shape (k, n)); returns option indices (uint8)."""
+        """Draw from :meth:`local_utilities` (shape (k, n)); returns option indices (uint16)."""
         k, n_loc = local.fixed.shape
         top = utilities.max(axis=0)
         weights = utilities - top
@@ -331,4 +331,4 @@ class LogitChoice:
         cdf = np.cumsum(weights, axis=1)
         cdf /= cdf[:, -1:]
         chosen = (uniform[:, None] > cdf).sum(axis=1)
-        return np.minimum(chosen, utilities.shape[1] - 1).astype(np.uint8)
+        return np.minimum(chosen, utilities.shape[1] - 1).astype(np.uint16)

@@ -7,49 +7,19 @@ They live here, beside the report they write, and :func:`register` adds them to 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-console = Console()
-err_console = Console(stderr=True)
-
-OutOption = Annotated[Path | None, typer.Option(help="Output folder; rerun with it to resume.")]
-WorkersOption = Annotated[
-    int | None,
-    typer.Option(min=0, help="Local Dask workers (default: one per core; 0: in this process)."),
-]
-SchedulerOption = Annotated[
-    str | None, typer.Option(help="Address of a running Dask scheduler (default: local).")
-]
-SetOption = Annotated[
-    list[str] | None, typer.Option("--set", help="Override a scenario key, e.g. choice.inertia=3")
-]
-
-
-@contextmanager
-def one_message() -> Iterator[None]:
-    """Scenario and experiment errors, and Ctrl-C, end with one line and no traceback."""
-    from sim.config.scenario import ScenarioError
-    from sim.experiments.executor import ExperimentError, Interrupted, interrupt_on_signals
-
-    try:
-        with interrupt_on_signals():
-            yield
-    except (Interrupted, KeyboardInterrupt) as exc:
-        text = str(exc) or "interrupted; run the same command again to resume"
-        err_console.print(f"[bold yellow]{escape(text)}[/]", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=130) from None
-    except (ExperimentError, ScenarioError) as exc:
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
-        raise typer.Exit(code=2) from None
+from sim.report.cli_common import (
+    OutOption,
+    SchedulerOption,
+    SetOption,
+    WorkersOption,
+    console,
+    experiment_errors,
+)
 
 
 def calibrate(
@@ -63,7 +33,7 @@ def calibrate(
     from sim.experiments.calibrate import plan_calibration, run_calibration
     from sim.report.terminal import print_table
 
-    with one_message():
+    with experiment_errors():
         plan = plan_calibration(calibration_file, set_ or [])
         out = out or Path("results") / "calibration" / plan.name
         console.print(
@@ -96,7 +66,7 @@ def psa(
     from sim.report.plots import save
     from sim.report.terminal import print_table
 
-    with one_message():
+    with experiment_errors():
         plan = plan_psa(psa_file, set_ or [])
         out = out or Path("results") / "psa" / plan.name
         console.print(
@@ -135,7 +105,7 @@ def validate(
     """Check every calibration target in every year and the published comparisons; write a report."""
     from sim.report.validation import ROWS, validate_model
 
-    with one_message():
+    with experiment_errors():
         table = validate_model(
             out,
             rows_file=rows or ROWS,

@@ -8,14 +8,13 @@ pooled (the note says so), so a parameter's effect is read along the x axis.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.engine.metric_catalogue import METRIC_CATALOGUE
-from sim.report.results import interval, system_names
+from sim.report.results import interval, read_json, read_metrics, system_names
 from sim.report.style import SOURCE, Palette, draw_line, label, legend_below, new_figure
 
 SWEEP_METRICS = (
@@ -34,8 +33,8 @@ def load_sweep(folder: str | Path) -> tuple[pd.DataFrame, list[str]] | None:
     root = Path(folder)
     if not ((root / "results.parquet").is_file() and (root / "sweep.json").is_file()):
         return None
-    keys = list(json.loads((root / "sweep.json").read_text()).get("swept", []))
-    results = pd.read_parquet(root / "results.parquet")
+    keys = list(read_json(root / "sweep.json").get("swept", []))
+    results = read_metrics(root / "results.parquet")
     for col in ("scenario", "system", "group", "metric"):
         results[col] = results[col].astype(str)
     return results, keys

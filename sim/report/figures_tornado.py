@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.engine.metric_catalogue import METRIC_CATALOGUE
+from sim.report.results import read_table
 from sim.report.style import OKABE_ITO, SOURCE, label, new_figure, panel_grid
 
 TOP = 10
@@ -24,7 +25,7 @@ TOP = 10
 def load_indices(folder: str | Path) -> pd.DataFrame | None:
     """A sensitivity folder's indices, or ``None`` if ``folder`` holds none."""
     path = Path(folder) / "indices.csv"
-    return pd.read_csv(path) if path.is_file() else None
+    return read_table(path, ["output", "parameter"]) if path.is_file() else None
 
 
 def tornado(indices: pd.DataFrame) -> Figure:

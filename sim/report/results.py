@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from sim.engine.metrics import COLUMNS
 from sim.experiments.summary import paired_differences
 from sim.report.style import SOURCE, Palette
 
@@ -88,25 +91,66 @@ def load_results(results_dir: str | Path) -> Results:
         )
     frames, patients = [], []
     for folder in folders:
-        frames.append(pd.read_parquet(folder / "metrics.parquet"))
+        frames.append(read_metrics(folder / "metrics.parquet"))
         info = folder / "run.json"
         if info.is_file():
-            patients.append(json.loads(info.read_text()).get("patients"))
+            patients.append(read_json(info).get("patients"))
     metrics = pd.concat(frames, ignore_index=True)
     for col in ("scenario", "system", "group", "metric"):
         metrics[col] = metrics[col].astype(str)
     results = from_metrics(metrics, max((p for p in patients if p), default=None))
     order = root / "comparison.csv"
     if order.is_file():
-        listed = [s for s in pd.read_csv(order)["scenario"].astype(str) if s in results.scenarios]
+        table = read_table(order, ["scenario"])
+        listed = [s for s in table["scenario"].astype(str) if s in results.scenarios]
         results.scenarios = listed + [s for s in results.scenarios if s not in listed]
     paired = root / "differences.csv"
     if paired.is_file():
-        diffs = pd.read_csv(paired)
+        diffs = read_table(paired, ["scenario", "system", "group", "metric", "year"])
         for col in ("scenario", "system", "group", "metric"):
             diffs[col] = diffs[col].astype(str)
         results.differences = diffs
     return results
+
+
+DAMAGED = "damaged, cut short or not written by icsim; run the command that made it again"
+
+
+def read_metrics(path: Path) -> pd.DataFrame:
+    """A metrics table, refused with one message naming the file if it cannot be plotted:
+    unreadable (cut short, empty, not Parquet), missing a column, or without a finite value."""
+    try:
+        metrics = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds for a damaged file
+        raise ValueError(f"{path}: cannot be read as a metrics table ({exc}); {DAMAGED}") from None
+    missing = [c for c in COLUMNS if c not in metrics.columns]
+    if missing:
+        raise ValueError(f"{path}: no column {', '.join(missing)}; {DAMAGED}")
+    values = pd.to_numeric(metrics["value"], errors="coerce").to_numpy(dtype=float)
+    if not len(values) or not np.isfinite(values).any():
+        raise ValueError(f"{path}: holds no finite metric value, so there is nothing to draw")
+    return metrics
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        info = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot be read as JSON ({exc}); {DAMAGED}") from None
+    if not isinstance(info, dict):
+        raise ValueError(f"{path}: expected a JSON object; {DAMAGED}")
+    return info
+
+
+def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:  # pandas' parser and encoding errors are ValueErrors
+        raise ValueError(f"{path}: cannot be read as a table ({exc}); {DAMAGED}") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: no column {', '.join(missing)}; {DAMAGED}")
+    return table
 
 
 def until_year(results: Results, year: int) -> Results:
