@@ -18,6 +18,7 @@ PROCESSES = {
     "experience": 5,  # patients' experience of care
     "geography": 6,  # positions within localities
     "quality_publication": 7,  # sampling noise of published quality
+    "cost_spread": 21,  # annual episode multipliers and lengths of stay (sim.patients.cost_spread)
 }
 
 CHUNK_SIZE = 1 << 18

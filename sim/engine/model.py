@@ -12,6 +12,7 @@ import numpy as np
 from sim.base.heap import keep_heap_warm
 from sim.config.scenario import Scenario
 from sim.contracts.payment import PaymentRule, RuleContext, build_rule
+from sim.engine.cost_concentration import CostRecord
 from sim.engine.failures import close_failed_icps
 from sim.engine.ledger import Ledger
 from sim.engine.metrics import MetricsLog
@@ -151,6 +152,8 @@ class ICSModel(mesa.Model):
             self.risk,
             Ledger(n_opt, n_loc, serves),
         )
+        self.patient_pass.costs = CostRecord(scenario, self.calibration, self.population.n)
+        self.cost_figures: dict[str, float] = {}  # the year's cost distribution (its metrics)
         self.ledger = self.patient_pass.empty_ledger.copy()  # the year's per-patient sums
         self.deaths = 0
         self.settlement_ledger = SettlementLedger(n_opt, n_loc)  # the year's settlements
@@ -244,6 +247,7 @@ class ICSModel(mesa.Model):
             self.calibration.age_sex_prediction,
         )
         self.ledger, self.deaths = self.patient_pass.run(self.year, table, self.modifiers, groups)
+        self.cost_figures = self.patient_pass.costs.figures(self.population)
 
     def year_state(self) -> YearState:
         """The year so far, as steps 4 to 6 read it (settlement first clears the settlement
@@ -256,6 +260,7 @@ class ICSModel(mesa.Model):
             default_quality=float(self.option_tables.quality(self.year)[0]),
             quality=self.option_tables.quality_record,
             transaction_costs=np.zeros(len(self.options)),
+            cost_figures=self.cost_figures,
         )
 
     def run(self) -> MetricsLog:

@@ -16,10 +16,12 @@ import numpy as np
 
 from sim.base.rng import chunks, stream
 from sim.config.scenario import Scenario
+from sim.engine.cost_concentration import CostRecord
 from sim.engine.ledger import Ledger
 from sim.engine.payments import Payer, chunk_payments
 from sim.engine.risk import RiskScorer
 from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
+from sim.patients.cost_spread import AnnualSpread
 from sim.patients.health import HealthTables, year_of_care
 from sim.patients.modifiers import RateModifiers
 from sim.patients.population import Deaths, Demography, Population
@@ -60,6 +62,7 @@ class PatientPass:
         self.risk = risk
         self.empty_ledger = empty_ledger  # each year starts a copy
         self.local: LocalOptions | None = None
+        self.costs: CostRecord | None = None  # keeps each sampled patient's cost of care
         self.health = HealthTables.build(
             scenario.health, scenario.demography, scenario.conditions.condition_weights
         )
@@ -94,6 +97,8 @@ class PatientPass:
             switched = self.choose(rows, year, table, high_risk, index, local)
             mods = modifiers.for_patients(pop.option[rows], pop.locality[rows], high_risk)
             activity = self.utilise(rows, year, expected, mods, index)
+            if self.costs is not None:
+                self.costs.record(rows, activity)
             payments = chunk_payments(pop, rows, activity, groups)
             self.experience(rows, year, quality, activity, index)
             health = self.year_of_care(rows, table, expected, mods["elective"], activity)
@@ -228,7 +233,12 @@ class PatientPass:
         rng = stream(self.seed, self.replicate, "utilisation", year, index)
         u = list(rng.random((len(COUNTED) + 1, m), dtype=np.float32))
         los = {kind: PerPatient(v, key) for kind, v in tables.los.items()}
-        return draw_counts(expected, mods, u, PerPatient(tables.readmission, key), los)
+        spread = AnnualSpread.draw(
+            self.scenario.utilisation,
+            stream(self.seed, self.replicate, "cost_spread", year, index),
+            self.population.episode[rows],
+        )
+        return draw_counts(expected, mods, u, PerPatient(tables.readmission, key), los, spread)
 
     def experience(
         self, rows: slice, year: int, quality: np.ndarray, activity: Activity, index: int

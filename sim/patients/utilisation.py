@@ -25,6 +25,7 @@ from functools import cached_property
 import numpy as np
 
 from sim.patients import epidemiology as epi
+from sim.patients.cost_spread import DAYS_IN_YEAR, HOSPITAL_RATES, AnnualSpread
 from sim.patients.poisson import poisson_from_uniform, poisson_many
 
 COUNTED = ("gp_consultation", "outpatient", "elective", "emergency", "acsc", "ae")
@@ -186,13 +187,16 @@ def draw_activity(
     weight: np.ndarray,
     modifiers: dict[str, np.ndarray],
     uniforms: np.ndarray | list[np.ndarray],
+    spread: AnnualSpread | None = None,
 ) -> Activity:
     """Draw counts given baseline expectations and per-patient modifier values.
 
     ``uniforms`` has one column (or one array) per counted activity plus one for
     readmissions. Readmission probability follows ``weight``.
     """
-    return draw_counts(expected, modifiers, uniforms, rates.readmission_probability(weight), los)
+    return draw_counts(
+        expected, modifiers, uniforms, rates.readmission_probability(weight), los, spread
+    )
 
 
 @dataclass
@@ -233,15 +237,21 @@ def draw_counts(
     uniforms: np.ndarray | list[np.ndarray],
     readmit_p: np.ndarray | PerPatient,
     los: dict[str, np.ndarray | PerPatient],
+    spread: AnnualSpread | None = None,
 ) -> Activity:
     """:func:`draw_activity` given each patient's readmission probability per discharge.
 
-    Readmissions and bed days are worked out only for patients with a spell.
+    Readmissions and bed days are worked out only for patients with a spell. ``spread``:
+    this year's episode multipliers and length-of-stay factors (:mod:`sim.patients.cost_spread`).
     """
     column = (lambda j: uniforms[j]) if isinstance(uniforms, list) else (lambda j: uniforms[:, j])
+    episode = 1.0 if spread is None else spread.episode()
     drawn = poisson_many(
         [column(j) for j in range(len(COUNTED))],
-        [_scaled(expected[a], modifiers[a]) for a in COUNTED],
+        [
+            _scaled(_scaled(expected[a], modifiers[a]), episode if a in HOSPITAL_RATES else 1.0)
+            for a in COUNTED
+        ],
     )
     counts = dict(zip(COUNTED, drawn, strict=True))
     discharges = counts["elective"] + counts["emergency"] + counts["acsc"]
@@ -257,6 +267,9 @@ def draw_counts(
     stay = emergency_spells[some] * los["emergency"][some]
     stay += counts["elective"][some] * los["elective"][some]
     stay *= _at(modifiers["los"], some)
+    if spread is not None:  # a long stay makes a year expensive, but a year has 365 days
+        stay *= spread.stay(some, emergency_spells[some] + counts["elective"][some])
+        np.minimum(stay, np.float32(DAYS_IN_YEAR), out=stay)
     bed_days[some] = stay
     activity = Activity(counts=counts, bed_days=bed_days)
     activity.emergency_total = emergency_spells

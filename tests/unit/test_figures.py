@@ -122,12 +122,13 @@ def test_a_metric_without_a_definition_is_named():
 
 
 def test_each_metric_is_reported_where_its_scope_says():
-    """A small run's rows hold each metric in the systems and groups the catalogue states."""
+    """A small run's rows hold each metric in the systems and groups the catalogue states
+    (two years: persistence of cost compares a year with the one before)."""
     from sim.config.scenario import load_scenario
     from sim.engine.run import simulate
 
     path = Path(__file__).resolve().parents[2] / "scenarios" / "competing_icps_capitation.toml"
-    df = simulate(load_scenario(path), seed=1, patients=2000, years=1)
+    df = simulate(load_scenario(path), seed=1, patients=2000, years=2)
     for metric, info in METRIC_CATALOGUE.items():
         rows = df[df["metric"] == metric]
         groups, systems = set(rows["group"]), set(rows["system"])
