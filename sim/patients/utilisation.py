@@ -11,6 +11,10 @@ by :mod:`sim.patients.calibration` so that the fragmented-tariff baseline reprod
 (calibration_targets section 4). Providers never edit these formulas: they change the
 named ``modifier`` tables (see :mod:`sim.patients.modifiers`).
 
+Each year an acute episode multiplies a patient's hospital rates and a stays' factor their
+bed days (:mod:`sim.patients.cost_spread`), both mean 1, so individual cost is as
+concentrated and persistent as English spending while every mean stays calibrated.
+
 Counts are drawn by inverse-CDF from one uniform per patient and activity, so two
 scenarios with the same seed use the same uniforms (common random numbers): a patient
 whose rate falls can only lose activity, never gain it by chance.
