@@ -7,7 +7,8 @@ the same rules as the engine's vectorised pass (:mod:`sim.engine.patients_year`)
 1. demography: new conditions, death (a newcomer takes the place), birthday;
 2. risk score: expected cost at national prices relative to the England mean;
 3. annual choice: logit with inertia over the options open in the locality;
-4. use of care: Poisson counts (inverse CDF from one uniform), readmissions, bed days;
+4. use of care: this year's episode multiplier on hospital rates, Poisson counts (inverse
+   CDF from one uniform), readmissions, bed days with their stays' spread;
 5. payments under the option's contracts;
 6. experience of care, which feeds next year's choice;
 7. the health state this year's care leaves (:mod:`sim.patients.health`): unmet elective
@@ -52,6 +53,13 @@ from sim.contracts.payment import (
 from sim.patients import epidemiology as epi
 from sim.patients.attributes import ATTRIBUTES, entrant_options
 from sim.patients.calibration import calibrate
+from sim.patients.cost_spread import (
+    DAYS_IN_YEAR,
+    HOSPITAL_RATES,
+    episode_chance,
+    episode_multiplier,
+    stay_factor,
+)
 from sim.patients.health import WEEKS_PER_MONTH, HealthTables
 from sim.patients.utilisation import COUNTED
 
@@ -106,6 +114,7 @@ class Patient(mesa.Agent):
             position=r.random(),
             health_loss=0.0,
             excess_death_risk=0.0,
+            episode=model.random.random() < model.params.utilisation.episode_probability,
         )
 
     # -- the year
@@ -309,7 +318,14 @@ class Patient(mesa.Agent):
             o, li, hr = cell
             return mods[rate][o][li][hr]
 
-        counts = {a: poisson(expected[a] * modifier(a), m.random.random()) for a in COUNTED}
+        self.episode, episode, stay_z = m.draw_spread(bool(self.episode))  # (cost_spread)
+        counts = {
+            a: poisson(
+                expected[a] * modifier(a) * (episode if a in HOSPITAL_RATES else 1.0),
+                m.random.random(),
+            )
+            for a in COUNTED
+        }
         discharges = counts["elective"] + counts["emergency"] + counts["acsc"]
         u = m.random.random()
         counts["readmission"] = (
@@ -325,6 +341,10 @@ class Patient(mesa.Agent):
         bed_days = (
             emergency_spells * los["emergency"] + counts["elective"] * los["elective"]
         ) * modifier("los")
+        spells = emergency_spells + counts["elective"]
+        if spells:
+            bed_days *= float(stay_factor(np.float32(stay_z), np.int32(spells), m.los_cv))
+            bed_days = min(bed_days, DAYS_IN_YEAR)
         return counts, bed_days
 
     def payments(self, counts: dict[str, int]) -> dict[str, float]:
@@ -378,6 +398,7 @@ class ReferenceModel(mesa.Model):
         self.age_curve = {k: v.tolist() for k, v in self.rates.age.items()}
         self.imd_factor = {k: v.tolist() for k, v in self.rates.imd.items()}
         self.condition_weights = list(scenario.conditions.condition_weights)
+        self.los_cv = scenario.utilisation.los_cv
         curves = epi.condition_curves(scenario.conditions)
         ages, quintiles = np.repeat(epi.AGES, 5), np.tile(np.arange(1, 6), len(epi.AGES))
         self.prevalence = (
@@ -418,6 +439,17 @@ class ReferenceModel(mesa.Model):
     def draw_conditions(self, age: int, imd: int) -> list[bool]:
         return [self.random.random() < p for p in self.prevalence[age][imd - 1]]
 
+    def draw_spread(self, episode_last_year: bool) -> tuple[bool, float, float]:
+        """Whether this year is an episode year, the multiplier it puts on hospital rates,
+        and the normal deviate of the stays' factor: the scalar twins of
+        :class:`sim.patients.cost_spread.AnnualSpread`."""
+        u = self.params.utilisation
+        episode = self.random.random() < float(episode_chance(u, episode_last_year))
+        stay_z = self.random.gauss(0.0, 1.0)
+        if u.episode_share == 0:
+            return episode, 1.0, stay_z
+        return episode, float(episode_multiplier(u, episode)), stay_z
+
     def draw_frailty(self) -> float:
         shape = self.params.utilisation.frailty_shape
         return self.random.gammavariate(shape, 1 / shape)
@@ -450,6 +482,7 @@ class ReferenceModel(mesa.Model):
                 position=r.random(),
                 health_loss=0.0,
                 excess_death_risk=0.0,
+                episode=r.random() < sc.utilisation.episode_probability,
             )
 
     def _initial_option(self, locality: int, u: float) -> int:

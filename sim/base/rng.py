@@ -20,6 +20,7 @@ PROCESSES = {
     "quality_publication": 7,  # sampling noise of published quality
     "panel": 8,  # which patients a patient panel follows (sim.engine.panel)
     "acceptance": 14,  # ICPs' refusals of applicants and the refused's second choices
+    "cost_spread": 21,  # annual episode multipliers and lengths of stay (sim.patients.cost_spread)
 }
 
 CHUNK_SIZE = 1 << 18

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.base.schema import Strict
 from sim.config.declare import P
@@ -186,19 +186,40 @@ class Utilisation(Strict):
         lt=1,
     )
     frailty_shape: float = P(
-        1.0,
-        "shape of the gamma-distributed unobserved frailty that scales "
-        "each patient's rates (mean 1)",
-        assumption=(0.5, 3.0),
-        note="gives over-dispersed (negative binomial) utilisation",
+        2.1,
+        "shape of the gamma-distributed lifelong frailty that scales each patient's rates (mean 1)",
+        "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
         gt=0,
+        note="persistent over-dispersion of use; the episode chain and stays add the "
+        "transient part (sim.patients.cost_spread)",
     )
-    spell_cost_cv: float = P(
-        1.5,
-        "coefficient of variation of spell cost across HRGs",
-        assumption=(1.0, 2.0),
-        note="used only to measure risk-adjustment R-squared against "
-        "realised cost, as published R-squared figures are",
+    episode_probability: float = P(
+        0.27,
+        "long-run probability that a year is a patient's acute episode year",
+        "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
+        gt=0,
+        lt=1,
+    )
+    episode_persistence: float = P(
+        0.55,
+        "probability of an episode year after an episode year",
+        "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
+        ge=0,
+        lt=1,
+    )
+    episode_share: float = P(
+        0.76,
+        "share of a patient's expected hospital use that comes in their episode years",
+        "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
+        ge=0,
+        le=1,
+    )
+    los_cv: float = P(
+        3.1,
+        "coefficient of variation of length of stay across a patient's spells",
+        "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
+        ge=0,
+        le=5,
     )
     ltc_los_weight: float = P(
         0.1,
@@ -219,6 +240,17 @@ class Utilisation(Strict):
         "log rate ratio per IMD quintile more deprived, ACSC",
         "calibration_targets 4.30 (most deprived >2x least; 4 steps with LTC gradient)",
     )
+
+    @model_validator(mode="after")
+    def _episodes_possible(self) -> Utilisation:
+        p, r = self.episode_probability, self.episode_persistence
+        if p * (1 - r) > 1 - p:
+            raise ValueError(
+                "utilisation.episode_persistence: with episode_probability "
+                f"{p:g} it must be at least {(2 * p - 1) / p:g}, or more than every patient "
+                "without an episode would need one next year"
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- choice

@@ -226,5 +226,68 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
         "Health money a pooled budget moved into social-care packages ([social_care] on).",
         "market",
     ),
+    "hospital_cost_top1_population_share": MetricInfo(
+        "share, 0-1",
+        "Hospital cost of the 1% of the population with the most, over all hospital cost, "
+        "this year (calibration_targets 9.1: 0.32).",
+        "market",
+    ),
+    "hospital_cost_top1_patient_share": MetricInfo(
+        "share, 0-1",
+        "The same for the 1% with the most among people with any hospital use "
+        "(calibration_targets 9.1: 0.18).",
+        "market",
+    ),
+    "hospital_cost_top1_population_share_65plus": MetricInfo(
+        "share, 0-1",
+        "The population share among people aged 65 and over (calibration_targets 9.1: 0.22).",
+        "market",
+    ),
+    "hospital_cost_top1_patient_share_65plus": MetricInfo(
+        "share, 0-1",
+        "The patient share among people aged 65 and over (calibration_targets 9.1: 0.13).",
+        "market",
+    ),
+    "cost_top1_share": MetricInfo(
+        "share, 0-1",
+        "All care cost (GP and hospital) of the 1% of the population with the most, over the "
+        "total (calibration_targets 9.3, US: over 0.20).",
+        "market",
+    ),
+    "cost_top5_share": MetricInfo(
+        "share, 0-1",
+        "All care cost of the 5% with the most, over the total (calibration_targets 9.2: "
+        "about 0.50).",
+        "market",
+    ),
+    "cost_top1_persistence": MetricInfo(
+        "share, 0-1",
+        "Of last year's top 1% by all care cost, the share in this year's top 1%, among "
+        "people registered both years (calibration_targets 9.4: 0.14-0.20).",
+        "market",
+    ),
+    "cost_top10_persistence": MetricInfo(
+        "share, 0-1",
+        "The same for the top 10% (calibration_targets 9.4: 0.43-0.45).",
+        "market",
+    ),
+    "cost_r2_age_sex": MetricInfo(
+        "R-squared, 0-1",
+        "Variance of individual annual cost explained by the age-sex formula "
+        "(calibration_targets 6.7-6.9: a few per cent).",
+        "market",
+    ),
+    "cost_r2_adjuster": MetricInfo(
+        "R-squared, 0-1",
+        "Variance of individual annual cost explained by the scenario's risk adjuster (its "
+        "ICP capitation's, else its GP contract's); a full adjuster asks for its r_squared.",
+        "market",
+    ),
+    "cost_r2_expected": MetricInfo(
+        "R-squared, 0-1",
+        "Variance of individual annual cost explained by each patient's true expected cost: "
+        "the most any formula could explain.",
+        "market",
+    ),
 }
 """Every metric's unit, definition and scope, in the order of the metric list."""

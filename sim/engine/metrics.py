@@ -53,6 +53,12 @@ books, group ``all`` only: ``trust_``, ``practice_`` and ``icp_`` ``revenue_per_
 its patients), ``trust_support_per_capita`` (bail-outs, write-offs and takeover costs) and
 ``trust_reserves``, ``practice_reserves``, ``icp_reserves`` (GBP at year end).
 
+The distribution of individual annual cost (:mod:`sim.engine.cost_concentration`, system
+and group ``all``): the shares of hospital and all care cost of the top 1% and 5%
+(calibration_targets 9.1-9.3), the share of the top 1% and 10% still there the next year
+(9.4), and the R-squared on annual cost of the age-sex formula, the scenario's risk adjuster
+and true expected cost (6.6-6.10).
+
 A model keeps its rows in a :class:`MetricsLog` (``model.metrics``): each year is one block
 of arrays, so recording a year costs the same few array operations whatever the number of
 systems, and :meth:`MetricsLog.frame` builds the tidy DataFrame in one go. Iterating the log
@@ -68,6 +74,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.engine.cost_concentration import COST_METRICS
 from sim.engine.fragmentation import SPEND, AccountableShares, fragmentation, registered_holders
 from sim.engine.health_metrics import HEALTH_METRICS, HEALTH_QUANTITIES, health_metrics
 from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
@@ -111,6 +118,7 @@ METRICS = (
     *MARKET_METRICS,
     "applicants_refused_share",
     *SOCIAL_CARE_METRICS,
+    *COST_METRICS,
 )
 SWITCHED_ON = frozenset({"applicants_refused_share"})
 """Metrics a run reports only when the mechanism they measure is switched on (selective
@@ -288,6 +296,9 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
     put_money_metrics(year, METRICS, value, defined, n)  # books, commissioner spend, resources
     put_market_metrics(year, METRICS, value, defined)  # margins, benefits, claw-back, rates
     put_social_care_metrics(year, METRICS, value, defined, n)  # with [social_care] on
+    for metric, x in year.cost_figures.items():  # the distribution of individual cost
+        value[_METRIC[metric], -1, 0] = x
+        defined[_METRIC[metric], -1, 0] = True
 
     rows = value.transpose(2, 1, 0).ravel()  # (group, system, metric): the order of rows
     index = np.flatnonzero(defined.transpose(2, 1, 0))

@@ -12,6 +12,7 @@ import numpy as np
 from sim.base.heap import keep_heap_warm
 from sim.config.scenario import Scenario
 from sim.contracts.payment import PaymentRule, RuleContext, build_rule
+from sim.engine.cost_concentration import CostRecord
 from sim.engine.discharge import discharge_year
 from sim.engine.failures import close_failed_icps, hand_over_failed_trusts
 from sim.engine.ledger import Ledger
@@ -164,6 +165,8 @@ class ICSModel(mesa.Model):
         self.option_tables.quality_record.standard = england_standard(
             self.population, self.risk, self.patient_pass.health, scenario
         )  # what quality is measured against: the starting population at England's rates
+        self.patient_pass.costs = CostRecord(scenario, self.calibration, self.population.n)
+        self.cost_figures: dict[str, float] = {}  # the year's cost distribution (its metrics)
         self.ledger = self.patient_pass.empty_ledger.copy()  # the year's per-patient sums
         self.panel = self.patient_pass.panel = self._panel(panel)  # None: no panel asked for
         self.deaths = 0
@@ -265,14 +268,10 @@ class ICSModel(mesa.Model):
     def patients_year(self) -> None:
         """Step 2: every patient's year, summed into :attr:`ledger` (deaths in :attr:`deaths`)."""
         table = self.option_table()
-        groups = payment_groups(
-            len(self.options),
-            self.rules["gp"],
-            self.rules["hospital"],
-            self.icps,
-            self.calibration.age_sex_prediction,
-        )
+        n, r, cal = len(self.options), self.rules, self.calibration
+        groups = payment_groups(n, r["gp"], r["hospital"], self.icps, cal.age_sex_prediction)
         self.ledger, self.deaths = self.patient_pass.run(self.year, table, self.modifiers, groups)
+        self.cost_figures = self.patient_pass.costs.figures(self.population)
 
     def discharges(self) -> None:
         """Step 2, last: social care for the year's discharges (none without ``[social_care]``)."""
@@ -293,6 +292,7 @@ class ICSModel(mesa.Model):
             quality=self.option_tables.quality_record,
             transaction_costs=np.zeros(len(self.options)),
             social_care=self.social_care,
+            cost_figures=self.cost_figures,
         )
 
     def run(self) -> MetricsLog:

@@ -19,11 +19,13 @@ import numpy as np
 from sim.base.rng import chunks, stream
 from sim.config.scenario import Scenario
 from sim.engine.acceptance import Applicants, ApplicantScreen
+from sim.engine.cost_concentration import CostRecord
 from sim.engine.ledger import Ledger
 from sim.engine.panel import PatientPanel
 from sim.engine.payments import PaymentGroups, chunk_payments
 from sim.engine.risk import RiskScorer
 from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
+from sim.patients.cost_spread import AnnualSpread
 from sim.patients.experience import YearLived, experience_of_care
 from sim.patients.health import HealthTables, year_of_care
 from sim.patients.modifiers import RateModifiers
@@ -67,6 +69,7 @@ class PatientPass:
         self.empty_ledger = empty_ledger  # each year starts a copy
         self.local: LocalOptions | None = None
         self.panel: PatientPanel | None = None  # sampled patients whose years are kept
+        self.costs: CostRecord | None = None  # keeps each sampled patient's cost of care
         self.health = HealthTables.build(
             scenario.health, scenario.demography, scenario.conditions.condition_weights
         )
@@ -108,6 +111,8 @@ class PatientPass:
             switched = self.choose(rows, year, table, high_risk, index, local, expected, ledger)
             mods = modifiers.for_patients(pop.option[rows], pop.locality[rows], high_risk)
             activity = self.utilise(rows, year, expected, mods, index)
+            if self.costs is not None:
+                self.costs.record(rows, activity)
             payments = chunk_payments(pop, rows, activity, groups)
             if self.panel is not None:
                 pay = payments["commissioner_payment"]
@@ -254,7 +259,12 @@ class PatientPass:
         rng = stream(self.seed, self.replicate, "utilisation", year, index)
         u = list(rng.random((len(COUNTED) + 1, m), dtype=np.float32))
         los = {kind: PerPatient(v, key) for kind, v in tables.los.items()}
-        return draw_counts(expected, mods, u, PerPatient(tables.readmission, key), los)
+        spread = AnnualSpread.draw(
+            self.scenario.utilisation,
+            stream(self.seed, self.replicate, "cost_spread", year, index),
+            self.population.episode[rows],
+        )
+        return draw_counts(expected, mods, u, PerPatient(tables.readmission, key), los, spread)
 
     def screen_applicants(
         self,

@@ -88,6 +88,8 @@ class YearState:
     trust_support: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
     takeover_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
     social_care: SocialCareYear | None = None  # each locality's, with [social_care] on
+    # the year's distribution of individual cost (sim.engine.cost_concentration)
+    cost_figures: dict[str, float] = field(default_factory=dict)
 
     def paid(self, quantity: str, **where) -> float:
         """GBP of ``quantity`` in the cells: payments as care happened plus settlements."""

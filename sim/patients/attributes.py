@@ -67,6 +67,7 @@ class Origins:
         self.scenario = scenario
         self.curves = epi.condition_curves(scenario.conditions)
         self.frailty_shape = scenario.utilisation.frailty_shape
+        self.episode_probability = scenario.utilisation.episode_probability
         self.birth_share = scenario.demography.entrant_birth_share
         self.entrant_option = entrant_options(scenario)
 
@@ -156,6 +157,12 @@ def _frailty(d: Draws) -> np.ndarray:
     f = d.rng.standard_gamma(shape, d.size, dtype=np.float32)
     f *= np.float32(1 / shape)
     return f
+
+
+def _episode(d: Draws) -> np.ndarray:
+    """Whether last year was an acute episode year: the long-run share, one uniform each
+    (next years follow the chain of :mod:`sim.patients.cost_spread`)."""
+    return d.rng.random(d.size, dtype=np.float32) < d.origins.episode_probability
 
 
 def _initial_experience(d: Draws) -> np.ndarray:
@@ -266,6 +273,13 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "(amenable; sim.patients.health); none at the start, as for an entrant",
         initial=lambda d: 0.0,
         entrant=lambda d: 0.0,
+    ),
+    Attribute(
+        "episode",
+        np.uint8,
+        "1 if the patient's latest year was an acute episode year (sim.patients.cost_spread)",
+        initial=_episode,
+        entrant=_episode,
     ),
 )
 """The population's columns, in the order they are drawn."""

@@ -11,6 +11,10 @@ by :mod:`sim.patients.calibration` so that the fragmented-tariff baseline reprod
 (calibration_targets section 4). Providers never edit these formulas: they change the
 named ``modifier`` tables (see :mod:`sim.patients.modifiers`).
 
+Each year an acute episode multiplies a patient's hospital rates and a stays' factor their
+bed days (:mod:`sim.patients.cost_spread`), both mean 1, so individual cost is as
+concentrated and persistent as English spending while every mean stays calibrated.
+
 Counts are drawn by inverse-CDF from one uniform per patient and activity, so two
 scenarios with the same seed use the same uniforms (common random numbers): a patient
 whose rate falls can only lose activity, never gain it by chance.
@@ -25,6 +29,8 @@ from functools import cached_property
 import numpy as np
 
 from sim.patients import epidemiology as epi
+from sim.patients.cost_spread import DAYS_IN_YEAR, HOSPITAL_RATES, AnnualSpread
+from sim.patients.poisson import poisson_from_uniform, poisson_many
 
 COUNTED = ("gp_consultation", "outpatient", "elective", "emergency", "acsc", "ae")
 """Activities drawn as counts. 'emergency' here means non-ACSC first emergency admissions."""
@@ -142,127 +148,6 @@ class RateTables:
         )
 
 
-POISSON_BLOCK = 1 << 15
-"""Patients searched at once: small enough that the search's arrays stay in cache."""
-MAX_COUNT = 400
-"""The search stops here (a rate would have to be far beyond any patient's to reach it)."""
-SCALAR_TAIL = 64
-"""Searches left at most this many are finished one by one rather than as arrays."""
-
-
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Poisson counts by inverse CDF: the smallest k with F(k; lam) >= u (vectorised).
-
-    Monotone in ``lam`` for fixed ``u``, which is what makes common random numbers work.
-    """
-    return poisson_many([u], [lam])[0]
-
-
-def poisson_many(uniforms: list[np.ndarray], lams: list[np.ndarray]) -> np.ndarray:
-    """:func:`poisson_from_uniform` for several activities at once; shape (activities, n).
-
-    Since exp(-lam) >= 1 - lam, anyone with u <= 1 - lam draws 0 without an exponential.
-    The rest, of every activity together, sum the CDF term by term (float64) in
-    cache-sized blocks; the few with long searches are then finished together.
-    """
-    n = len(uniforms[0])
-    k = np.zeros(len(uniforms) * n, dtype=np.int32)
-    idx, ua, la = [], [], []
-    for j, (u, lam) in enumerate(zip(uniforms, lams, strict=True)):
-        lam = np.asarray(lam)
-        some = np.flatnonzero(u > 1 - lam)
-        ua.append(u[some])
-        la.append(lam[some] if lam.ndim else np.full(some.size, lam))
-        some += j * n
-        idx.append(some)
-    idx, u_all, lam_all = (np.concatenate(x) for x in (idx, ua, la))
-    tails = []
-    for start in range(0, idx.size, POISSON_BLOCK):
-        block = slice(start, start + POISSON_BLOCK)
-        lam = lam_all[block].astype(np.float64)
-        p = np.exp(-lam)
-        search = _PoissonSearch(
-            idx[block], u_all[block] - p, lam, p, np.zeros(lam.size, dtype=np.int32)
-        )
-        search.run(k, stop=lam.size // 32)
-        if search.idx.size:
-            tails.append(search)
-    if tails:
-        tail = _PoissonSearch(
-            *(np.concatenate([getattr(t, f) for t in tails]) for f in _PoissonSearch.FIELDS)
-        )
-        tail.run(k, stop=0)
-    return k.reshape(len(uniforms), n)
-
-
-class _PoissonSearch:
-    """Patients still summing their CDF: after ``count`` terms the last term was ``p`` and
-    ``residual`` = u - F; the next term is p x lam / (count + 1)."""
-
-    FIELDS = ("idx", "residual", "lam", "p", "count")
-
-    def __init__(
-        self,
-        idx: np.ndarray,
-        residual: np.ndarray,
-        lam: np.ndarray,
-        p: np.ndarray,
-        count: np.ndarray,
-    ):
-        self.idx, self.residual, self.lam, self.p, self.count = idx, residual, lam, p, count
-
-    def run(self, k: np.ndarray, stop: int) -> None:
-        """Add terms until at most ``stop`` are still short of their uniform; write the finished.
-
-        Those still searching have all added ``count`` terms, so the next term divides by
-        ``count + 1``; within one block that is the same number for everyone.
-        """
-        live = np.empty(self.idx.size, dtype=bool)
-        same_term = self.count.size > 0 and self.count.min() == self.count.max()
-        term = int(self.count[0]) if same_term else 0
-        while True:
-            np.greater(self.residual, 0.0, out=live)
-            if not same_term or term >= MAX_COUNT:
-                live &= self.count < MAX_COUNT
-            n_live = int(np.count_nonzero(live))
-            if n_live <= stop or 2 * n_live < self.idx.size:
-                k[self.idx] = self.count  # finished ones are final; the rest are updated later
-                keep = np.flatnonzero(live)
-                for name in self.FIELDS:
-                    setattr(self, name, getattr(self, name)[keep])
-                if n_live <= stop:
-                    return
-                if stop == 0 and n_live <= SCALAR_TAIL:
-                    self._finish_one_by_one(k, same_term)
-                    return
-                live = np.ones(n_live, dtype=bool)
-            self.count += live
-            self.p *= self.lam
-            if same_term:
-                term += 1
-                self.p *= 1.0 / term
-            else:  # finished patients (not live) may carry a stale term: they stay finished
-                self.p /= np.maximum(self.count, 1)
-            self.residual -= self.p
-
-    def _finish_one_by_one(self, k: np.ndarray, same_term: bool) -> None:
-        """Finish the last few searches in plain Python: the same float64 steps, in the same
-        order, as the array loop, which for a handful of patients costs more per step in
-        overhead than in arithmetic."""
-        for i, residual, lam, p, count in zip(
-            *(getattr(self, f).tolist() for f in self.FIELDS), strict=True
-        ):
-            while residual > 0.0 and count < MAX_COUNT:
-                count += 1
-                p *= lam
-                if same_term:
-                    p *= 1.0 / count
-                else:
-                    p /= count
-                residual -= p
-            k[i] = count
-
-
 @dataclass
 class Activity:
     """One year's activity for a chunk of patients (one entry per patient)."""
@@ -306,13 +191,16 @@ def draw_activity(
     weight: np.ndarray,
     modifiers: dict[str, np.ndarray],
     uniforms: np.ndarray | list[np.ndarray],
+    spread: AnnualSpread | None = None,
 ) -> Activity:
     """Draw counts given baseline expectations and per-patient modifier values.
 
     ``uniforms`` has one column (or one array) per counted activity plus one for
     readmissions. Readmission probability follows ``weight``.
     """
-    return draw_counts(expected, modifiers, uniforms, rates.readmission_probability(weight), los)
+    return draw_counts(
+        expected, modifiers, uniforms, rates.readmission_probability(weight), los, spread
+    )
 
 
 @dataclass
@@ -353,15 +241,21 @@ def draw_counts(
     uniforms: np.ndarray | list[np.ndarray],
     readmit_p: np.ndarray | PerPatient,
     los: dict[str, np.ndarray | PerPatient],
+    spread: AnnualSpread | None = None,
 ) -> Activity:
     """:func:`draw_activity` given each patient's readmission probability per discharge.
 
-    Readmissions and bed days are worked out only for patients with a spell.
+    Readmissions and bed days are worked out only for patients with a spell. ``spread``:
+    this year's episode multipliers and length-of-stay factors (:mod:`sim.patients.cost_spread`).
     """
     column = (lambda j: uniforms[j]) if isinstance(uniforms, list) else (lambda j: uniforms[:, j])
+    episode = 1.0 if spread is None else spread.episode()
     drawn = poisson_many(
         [column(j) for j in range(len(COUNTED))],
-        [_scaled(expected[a], modifiers[a]) for a in COUNTED],
+        [
+            _scaled(_scaled(expected[a], modifiers[a]), episode if a in HOSPITAL_RATES else 1.0)
+            for a in COUNTED
+        ],
     )
     counts = dict(zip(COUNTED, drawn, strict=True))
     discharges = counts["elective"] + counts["emergency"] + counts["acsc"]
@@ -377,6 +271,9 @@ def draw_counts(
     stay = emergency_spells[some] * los["emergency"][some]
     stay += counts["elective"][some] * los["elective"][some]
     stay *= _at(modifiers["los"], some)
+    if spread is not None:  # a long stay makes a year expensive, but a year has 365 days
+        stay *= spread.stay(some, emergency_spells[some] + counts["elective"][some])
+        np.minimum(stay, np.float32(DAYS_IN_YEAR), out=stay)
     bed_days[some] = stay
     activity = Activity(counts=counts, bed_days=bed_days)
     activity.emergency_total = emergency_spells

@@ -122,7 +122,8 @@ def test_a_metric_without_a_definition_is_named():
 
 
 def test_each_metric_is_reported_where_its_scope_says():
-    """A small run's rows hold each metric in the systems and groups the catalogue states."""
+    """A small run's rows hold each metric in the systems and groups the catalogue states
+    (two years: persistence of cost compares a year with the one before)."""
     from sim.config.scenario import load_scenario, with_overrides
     from sim.engine.run import simulate
 
@@ -130,10 +131,10 @@ def test_each_metric_is_reported_where_its_scope_says():
     # metrics are reported too
     path = Path(__file__).resolve().parents[2] / "scenarios" / "competing_icps_rebasing.toml"
     sc = with_overrides(load_scenario(path), {"social_care.enabled": True})
-    df = simulate(sc, seed=1, patients=2000, years=1)
+    df = simulate(sc, seed=1, patients=2000, years=2)
     # refusals exist only where ICPs may refuse
     selective = with_overrides(sc, {"choice.acceptance": "selective"})
-    refusing = simulate(selective, seed=1, patients=2000, years=1)
+    refusing = simulate(selective, seed=1, patients=2000, years=2)
     switched_on = {metric: refusing for metric in SWITCHED_ON}
     for metric, info in METRIC_CATALOGUE.items():
         rows = switched_on.get(metric, df)
