@@ -24,6 +24,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from sim.base.files import atomic_write_bytes
+from sim.report.drawing import grouped_bars
 from sim.report.figures_final import COMPARISON_PANELS, comparison_panel, equity
 from sim.report.figures_outcomes import (
     FOREST_METRICS,
@@ -46,30 +47,35 @@ from sim.report.results import (
     Results,
     from_metrics,
     icp_share,
+    integration_of,
     interval,
     load_results,
+    read_integration,
     series,
     until_year,
 )
 from sim.report.style import (
+    BASELINE_GREY,
     FIXED_COLOURS,
     LABELS,
     MARKERS,
     OKABE_ITO,
+    SCENARIO_COLOURS,
     SOURCE,
-    SPARE_COLOURS,
     STYLE,
+    SYSTEM_COLOURS,
+    SYSTEM_CYCLE,
     YEAR_LABEL,
     Palette,
     draw_line,
     gbp,
-    grouped_bars,
     label,
     legend_below,
     new_figure,
     panel_grid,
     percent_axis,
     style,
+    system_colour,
     year_axis,
 )
 
@@ -87,7 +93,11 @@ __all__ = [
     "OKABE_ITO",
     "OUTCOME_FIGURES",
     "SOURCE",
-    "SPARE_COLOURS",
+    "SYSTEM_COLOURS",
+    "SYSTEM_CYCLE",
+    "SCENARIO_COLOURS",
+    "BASELINE_GREY",
+    "system_colour",
     "STYLE",
     "YEAR_LABEL",
     "Palette",
@@ -106,6 +116,7 @@ __all__ = [
     "health_outcomes",
     "hospital_use",
     "icp_share",
+    "integration_of",
     "interval",
     "label",
     "legend_below",
@@ -238,7 +249,7 @@ def plot_results(
         written = []
         for key in keys:
             with style():
-                fig = sweep_figure(frame, key, keys)
+                fig = sweep_figure(frame, key, keys, read_integration(Path(results_dir)))
             written += save(fig, out / f"sweep_{key.replace('.', '_')}", formats)
         return written
     results = load_results(results_dir)
