@@ -269,7 +269,7 @@ def sensitivity(
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
 ) -> None:
-    """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a bar plot."""
+    """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a tornado chart."""
     from sim.experiments.sensitivity import plan_sensitivity, run_sensitivity
     from sim.experiments.sensitivity_indices import INDEX, SHOWN
 
@@ -281,12 +281,18 @@ def sensitivity(
             f"parameters, {len(plan.scenarios)} sample points x {plan.replicates} "
             f"replicate(s) = {len(plan.runs)} runs; writing {out}"
         )
-        indices = run_sensitivity(plan, out, workers=workers, scheduler=scheduler)
+        from sim.report.plots import write_sensitivity_figure
+
+        indices = run_sensitivity(
+            plan, out, workers=workers, scheduler=scheduler, draw=write_sensitivity_figure
+        )
     index = INDEX[plan.method]
     for output in plan.outputs:
         top = indices[indices["output"] == output].head(10).set_index("parameter")
         print_table(console, top[SHOWN[plan.method]], f"{output}: parameters ranked by {index}")
-    console.print(f"Wrote {out}/indices.csv, sensitivity.png, samples.csv and results.parquet")
+    console.print(
+        f"Wrote {out}/indices.csv, sensitivity.png (.svg, .pdf), samples.csv and results.parquet"
+    )
 
 
 @app.command()

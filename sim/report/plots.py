@@ -21,6 +21,7 @@ import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.base.files import atomic_write_bytes
@@ -137,6 +138,7 @@ __all__ = [
     "switching",
     "sweep_figure",
     "tornado",
+    "write_sensitivity_figure",
     "year_axis",
 ]
 
@@ -208,6 +210,16 @@ def save(fig: Figure, stem: Path, formats: Iterable[str] = FORMATS) -> list[Path
         atomic_write_bytes(path, buf.getvalue())
         paths.append(path)
     return paths
+
+
+def write_sensitivity_figure(
+    indices: pd.DataFrame, folder: str | Path, formats: Iterable[str] = FORMATS
+) -> list[Path]:
+    """``sensitivity.png`` (and SVG, PDF) of an ``icsim sensitivity`` folder: the tornado
+    chart of its indices in the house style."""
+    with style():
+        fig = tornado(indices, title="Sensitivity: parameters ranked by their index, final year")
+    return save(fig, Path(folder) / "sensitivity", formats)
 
 
 def make_figures(results: Results, names: Iterable[str] | None = None) -> dict[str, Figure]:
