@@ -272,6 +272,7 @@ def sensitivity(
     """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a tornado chart."""
     from sim.experiments.sensitivity import plan_sensitivity, run_sensitivity
     from sim.experiments.sensitivity_indices import INDEX, SHOWN
+    from sim.report.plots import write_sensitivity_figure
 
     with _experiment_errors():
         plan = plan_sensitivity(sensitivity_file, set_ or [], method=method, samples=samples)
@@ -281,18 +282,13 @@ def sensitivity(
             f"parameters, {len(plan.scenarios)} sample points x {plan.replicates} "
             f"replicate(s) = {len(plan.runs)} runs; writing {out}"
         )
-        from sim.report.plots import write_sensitivity_figure
-
-        indices = run_sensitivity(
-            plan, out, workers=workers, scheduler=scheduler, draw=write_sensitivity_figure
-        )
+        draw = write_sensitivity_figure
+        indices = run_sensitivity(plan, out, workers=workers, scheduler=scheduler, draw=draw)
     index = INDEX[plan.method]
     for output in plan.outputs:
         top = indices[indices["output"] == output].head(10).set_index("parameter")
         print_table(console, top[SHOWN[plan.method]], f"{output}: parameters ranked by {index}")
-    console.print(
-        f"Wrote {out}/indices.csv, sensitivity.png (.svg, .pdf), samples.csv and results.parquet"
-    )
+    console.print(f"Wrote {out}/indices.csv, sensitivity.png/svg/pdf, samples.csv, results.parquet")
 
 
 @app.command()
