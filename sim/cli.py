@@ -338,9 +338,11 @@ def dashboard(
     """Start the live dashboard (Mesa SolaraViz) and serve it at http://HOST:PORT."""
     from importlib.util import find_spec
 
+    from sim.report.dashboard_model import SERVER_ARGS, SERVER_ENV
+
     if find_spec("solara") is None or find_spec("solara_assets") is None:
         fail('the dashboard needs its extra packages: pip install -e ".[dashboard]"')
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env = os.environ | SERVER_ENV
     if scenarios is not None:
         if not scenarios.is_dir():
             fail(f"{scenarios}: no such folder of scenario files")
@@ -348,23 +350,8 @@ def dashboard(
     console.print(f"icsim dashboard at http://{host}:{port} (Ctrl-C to stop)")
     sys.stdout.flush()
     # Replace this process with the server so that stopping it stops everything.
-    os.execve(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "solara",
-            "run",
-            "sim.app",
-            "--port",
-            str(port),
-            "--host",
-            host,
-            "--production",
-            "--no-open",
-        ],
-        env,
-    )
+    args = ["-m", "solara", "run", "sim.app", "--port", str(port), "--host", host, *SERVER_ARGS]
+    os.execve(sys.executable, [sys.executable, *args], env)
 
 
 @app.command()
