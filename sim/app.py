@@ -1,11 +1,15 @@
-"""The live dashboard: a Mesa SolaraViz page over :class:`sim.engine.model.ICSModel`.
+"""The live dashboard: a Mesa page over :class:`sim.report.dashboard_model.DashboardModel`.
 
-As in the Mesa examples, the model lives in :mod:`sim.engine.model` and this file only
-sets up the page. A presenter picks a scenario, moves the controls (payment regime, risk
-adjustment, choice inertia, number of ICPs), presses Reset to build the model with
-them, then Step or play: each step is one simulated year, and the plots of enrolment,
-hospital use and cost redraw from ``model.metrics`` (a :class:`sim.engine.metrics.MetricsLog`)
-after every year.
+A presenter picks a scenario, moves the controls (ICP payment regime, risk adjustment,
+choice inertia, number of urban ICPs, patients), presses Reset to build the model from
+exactly the values shown, then Step or play: each step is one simulated year of the
+scenario and, beside it, of the fragmented default with the same seed, each as a few
+replicates, and six panels redraw (:mod:`sim.report.dashboard_figures`).
+
+The page is built for a room: it fits 1280x720 with every panel visible, shows one legend
+that says which ICP is virtual and which vertical, puts the mean risk of each system's
+enrolees beside its cost, and shows none of Mesa's own controls (play and render
+intervals, threads, step counter, pages), only Mesa's Reset, play and Step buttons.
 
 Start it with ``icsim dashboard`` (or ``solara run sim.app``). Scenario files are read
 from the folder in ``$ICSIM_SCENARIOS``, else ``./scenarios``, else the scenarios beside
@@ -14,271 +18,274 @@ the package in a source checkout; with none found the built-in defaults are offe
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
 
-import pandas as pd
-import solara
-from matplotlib.figure import Figure
-from mesa.visualization import Slider, SolaraViz
+# Mesa's own page component trips one of Solara's hook-order checks, and a server on
+# 127.0.0.1 falls back to lax cookies with a warning; neither is anything to act on.
+warnings.filterwarnings("ignore", message=r".*found despite early return", category=UserWarning)
+warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
 
-from sim.config.controls import (  # noqa: F401  (re-exported: the page's scenario)
+from typing import Any  # noqa: E402
+
+import solara  # noqa: E402
+from mesa.visualization.solara_viz import ModelController  # noqa: E402
+from mesa.visualization.utils import update_counter  # noqa: E402
+
+from sim.config.controls import (  # noqa: E402, F401  (re-exported: the page's scenario)
     AS_IN_SCENARIO,
     BUILT_IN,
     DEFAULT_SCENARIO,
-    INERTIA,
     REGIMES,
     RISK_ADJUSTMENTS,
     dashboard_scenario,
     scenario_files,
-    urban_icp_count,
 )
-from sim.config.scenario import RunConfig
-from sim.engine.model import ICSModel
-from sim.report import plots
+from sim.report.dashboard_figures import PANELS, legend_entries, panel_figure  # noqa: E402
+from sim.report.dashboard_model import (  # noqa: E402, F401
+    MAX_ICPS,
+    PATIENTS,
+    REPLICATES,
+    YEARS,
+    DashboardModel,
+    scenario_controls,
+)
+from sim.report.style import Palette  # noqa: E402
 
-MAX_ICPS = 4
-YEARS = RunConfig.model_fields["years"].default
-PATIENTS = 10_000
-"""A tenth of ``run.patients``, so that each simulated year redraws while the audience watches."""
+PLAY_INTERVAL_MS = 400
+"""Pause between years when playing, so the room can follow each redraw."""
 
-
-class DashboardModel(ICSModel):
-    """:class:`ICSModel` built from the dashboard's controls, stopping after the last year."""
-
-    def __init__(
-        self,
-        scenario: str = DEFAULT_SCENARIO,
-        payment_regime: str = AS_IN_SCENARIO,
-        risk_adjustment: str = AS_IN_SCENARIO,
-        inertia: float = INERTIA,
-        n_icps: int | None = None,
-        patients: int = PATIENTS,
-        years: int = YEARS,
-    ):
-        resolved = dashboard_scenario(scenario, payment_regime, risk_adjustment, inertia, n_icps)
-        super().__init__(resolved, patients=int(patients), years=int(years))
-        self.settings = {
-            "scenario": scenario,
-            "payment_regime": payment_regime,
-            "risk_adjustment": risk_adjustment,
-            "inertia": float(inertia),
-            "n_icps": None if n_icps is None else int(n_icps),
-            "patients": int(patients),
-        }
-
-    def step(self) -> None:
-        """One simulated year; the model stops (Mesa's ``running``) after the last."""
-        if self.year < self.n_years:
-            super().step()
-        self.running = self.year < self.n_years
-
-    def frame(self) -> pd.DataFrame:
-        """The metrics so far, as a tidy frame (built from the log's arrays each redraw)."""
-        return self.metrics.frame()
-
-    def contract_text(self) -> str:
-        """How the ICPs are paid, in words."""
-        c = self.scenario.contracts["icp"]
-        cap = c if c.kind == "capitation" else getattr(c, "capitation", None)
-        adjust = f" (risk adjustment {cap.risk_adjustment})" if cap is not None else ""
-        if c.kind == "tariff":
-            return "ICPs paid by national tariff"
-        if c.kind == "capitation":
-            return f"ICPs paid by capitation{adjust}"
-        if c.kind == "blended":
-            return f"ICPs paid {c.capitation_share:.0%} capitation{adjust}, rest tariff"
-        return f"ICPs paid under a {c.kind.replace('_', ' ')} contract{adjust}"
+CSS = """
+.icsim-page { display: grid; grid-template-columns: 264px 1fr; gap: 10px; padding: 6px; }
+.icsim-controls .v-input { margin-top: 0; padding-top: 2px; }
+.icsim-controls .v-messages { min-height: 0; }
+.icsim-controls h2 { font-size: 17px; margin: 0 0 10px 0; line-height: 1.2; }
+.icsim-note { font-size: 12.5px; color: #444; margin: -6px 0 6px 0; }
+.icsim-summary { font-size: 14px; line-height: 1.3; margin: 0 0 2px 0; }
+.icsim-summary p { margin: 0 0 2px 0; }
+.icsim-legend { display: flex; flex-wrap: wrap; gap: 2px 14px; font-size: 13px; margin: 0 0 4px 0; }
+.icsim-legend span.swatch { display: inline-block; width: 22px; vertical-align: middle;
+  margin-right: 4px; border-top-width: 3px; }
+.icsim-panels { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 6px; }
+.icsim-panels img { width: 100%; height: auto; max-height: 245px; object-fit: contain; }
+"""
 
 
-# --------------------------------------------------------------------------- page parts
-
-
-def _figure(title: str, ylabel: str) -> tuple[Figure, Any]:
-    fig = Figure(figsize=(6.6, 4.3), layout="constrained")
-    ax = fig.subplots()
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    plots.year_axis(ax)
-    return fig, ax
-
-
-def _render(fig: Figure, model: DashboardModel) -> solara.Element:
-    """The figure as a PNG, redrawn only when the model or its year changes."""
-    return solara.FigureMatplotlib(
-        fig,
-        format="png",
-        dpi=100,
-        dependencies=[id(model), model.year, tuple(model.settings.items())],
-    )
-
-
-def _lines(
-    model: DashboardModel,
-    metric: str,
-    title: str,
-    ylabel: str,
-    *,
-    scale: float = 1.0,
-    with_all: bool = True,
-) -> Figure:
-    """One line per system (dashed: whole population) for the years simulated so far."""
-    with plots.style():
-        fig, ax = _figure(title, ylabel)
-        ax.set_xlim(0.5, model.n_years + 0.5)
-        df = model.frame()
-        if df.empty:
-            ax.text(
-                0.5,
-                0.5,
-                "Press Step or \u25b6 to simulate a year",
-                ha="center",
-                va="center",
-                transform=ax.transAxes,
-                fontsize=16,
-            )
-            return fig
-        results = plots.from_metrics(df)
-        for name, stats in plots.series(results, metric).items():
-            if with_all or name != "all":
-                plots.draw_line(ax, stats, name, PALETTE, scale=scale)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=11)
-    return fig
-
-
-PALETTE = plots.Palette()
-
-
-def EnrolmentPlot(model: DashboardModel) -> solara.Element:
-    """Enrolment share of each system, year by year."""
-    fig = _lines(
-        model,
-        "enrolment_share",
-        "Enrolment share",
-        "Share of population (%)",
-        scale=100,
-        with_all=False,
-    )
-    fig.axes[0].set_ylim(-2, 102)
-    plots.percent_axis(fig.axes[0])
-    return _render(fig, model)
-
-
-def HospitalPlot(model: DashboardModel) -> solara.Element:
-    """Emergency admissions per 1,000 by system (solid) and the whole population."""
-    fig = _lines(
-        model,
-        "emergency_admissions_per_1000",
-        "Emergency admissions",
-        "Admissions per 1,000 per year",
-    )
-    return _render(fig, model)
-
-
-def BedDaysPlot(model: DashboardModel) -> solara.Element:
-    """Bed days per 1,000 by system and for the whole population."""
-    fig = _lines(model, "bed_days_per_1000", "Hospital bed days", "Bed days per 1,000 per year")
-    return _render(fig, model)
-
-
-def CostPlot(model: DashboardModel) -> solara.Element:
-    """Commissioner spend per head by system and for the whole population."""
-    fig = _lines(model, "cost_per_capita", "Cost per capita", "Spend per head (GBP per year)")
-    fig.axes[0].yaxis.set_major_formatter(plots.gbp())
-    return _render(fig, model)
-
-
-def HealthPlot(model: DashboardModel) -> solara.Element:
-    """Deaths timely care would have avoided, per 1,000, by system: what cutting care costs."""
-    fig = _lines(model, "amenable_deaths_per_1000", "Amenable deaths", "Deaths per 1,000 per year")
-    return _render(fig, model)
-
-
-def UnmetNeedPlot(model: DashboardModel) -> solara.Element:
-    """Electives patients' conditions call for but did not get, per 1,000, by system."""
-    fig = _lines(model, "unmet_need_per_1000", "Unmet elective need", "Electives per 1,000")
-    return _render(fig, model)
-
-
-def Summary(model: DashboardModel) -> solara.Element:
-    """What is running and the latest year's whole-population numbers, as text."""
-    lines = [
-        f"**Year {model.year} of {model.n_years}** \u00b7 {model.population.n:,} patients "
-        f"\u00b7 scenario {model.settings['scenario']}",
-        f"Options: {', '.join(plots.label(o) for o in model.options)}",
-        f"{model.contract_text()} \u00b7 choice inertia {model.scenario.choice.inertia:.1f}",
-    ]
-    df = model.frame()
-    if not df.empty:
-        last = df[(df["year"] == model.year) & (df["group"] == "all")]
-        value = last.set_index(["system", "metric"])["value"]
-        icp = 1 - value.get(("fragmented", "enrolment_share"), 1.0)
-        lines.append(
-            f"Whole population, year {model.year}: emergency admissions "
-            f"{value[('all', 'emergency_admissions_per_1000')]:.1f} per 1,000 \u00b7 bed days "
-            f"{value[('all', 'bed_days_per_1000')]:,.0f} per 1,000 \u00b7 spend "
-            f"\u00a3{value[('all', 'cost_per_capita')]:,.0f} per head \u00b7 in an ICP {icp:.1%}"
-        )
-        lines.append(
-            f"Health: amenable deaths {value[('all', 'amenable_deaths_per_1000')]:.2f} per 1,000 "
-            f"\u00b7 QALYs lost {value[('all', 'qalys_lost_per_capita')]:.4f} per head "
-            f"\u00b7 unmet elective need {value[('all', 'unmet_need_per_1000')]:.1f} per 1,000 "
-            f"\u00b7 resource cost \u00a3{value[('all', 'resource_cost_per_capita')]:,.0f} per head"
-        )
-    else:
-        lines.append("Move the controls, press Reset to apply them, then Step or \u25b6.")
-    return solara.Markdown("\n\n".join(lines), style={"font-size": "18px"})
-
-
-def _drop_down(label: str, values: list[str], value: str = AS_IN_SCENARIO) -> dict[str, Any]:
-    """A drop-down control, in the form Mesa's SolaraViz reads."""
-    return {"type": "Select", "value": value, "values": values, "label": label}
-
-
-def model_params() -> dict[str, Any]:
-    """The controls: Mesa builds ``DashboardModel(**values)`` from them on Reset."""
-    files = scenario_files()
-    names = list(files)
-    default = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
-    urban_icps = min(urban_icp_count(files[default]), MAX_ICPS)
+def initial_settings(scenario: str | None = None) -> dict[str, Any]:
+    """The controls' values when the page opens or a scenario is picked: everything as in
+    the scenario (its own choice inertia and number of urban ICPs on the sliders)."""
+    names = list(scenario_files())
+    if scenario is None:
+        scenario = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
     return {
-        "scenario": _drop_down("Scenario", names, default),
-        "payment_regime": _drop_down("ICP payment regime", [AS_IN_SCENARIO, *REGIMES]),
-        "risk_adjustment": _drop_down("Risk adjustment", [AS_IN_SCENARIO, *RISK_ADJUSTMENTS]),
-        "inertia": Slider(
-            "Choice inertia (utility of staying)", value=INERTIA, min=0.0, max=5.0, step=0.2
-        ),
-        "n_icps": Slider(
-            "ICPs in the urban locality", value=urban_icps, min=0, max=MAX_ICPS, step=1
-        ),
-        "patients": Slider("Patients", value=PATIENTS, min=2_000, max=50_000, step=1_000),
+        "scenario": scenario,
+        "payment_regime": AS_IN_SCENARIO,
+        "risk_adjustment": AS_IN_SCENARIO,
+        **scenario_controls(scenario),
+        "patients": PATIENTS,
     }
 
 
-COMPONENTS = [
-    (Summary, 0),
-    (EnrolmentPlot, 0),
-    (HospitalPlot, 0),
-    (BedDaysPlot, 0),
-    (CostPlot, 0),
-    (HealthPlot, 0),
-    (UnmetNeedPlot, 0),
-]
+def _note(value: float, own: float, fmt: str = "{:g}") -> str:
+    """What a numeric control says beside its value: as in scenario, or the scenario's."""
+    if abs(float(value) - float(own)) < 1e-6:
+        return f"{fmt.format(value)}, as in scenario"
+    return f"{fmt.format(value)}, changed (scenario: {fmt.format(own)})"
 
 
-def make_page(model: DashboardModel | None = None) -> solara.Element:
-    """The SolaraViz page; ``solara run sim.app`` serves :data:`page`."""
-    params = model_params()
-    if model is None:
-        model = DashboardModel(
-            **{k: v["value"] if isinstance(v, dict) else v.value for k, v in params.items()}
+@solara.component
+def Controls(settings: solara.Reactive[dict[str, Any]], built: dict[str, Any]) -> None:
+    """The presenter's controls, each showing exactly the value the model will be built with."""
+    values = settings.value
+    own = scenario_controls(values["scenario"])
+
+    def change(key: str):
+        return lambda value: settings.set({**settings.value, key: value})
+
+    def pick_scenario(name: str) -> None:
+        settings.set(initial_settings(name) | {"patients": settings.value["patients"]})
+
+    with solara.Column(classes=["icsim-controls"], gap="0px"):
+        solara.HTML("h2", "icsim: competing integrated care systems")
+        solara.Select(
+            "Scenario",
+            values=list(scenario_files()),
+            value=values["scenario"],
+            on_value=pick_scenario,
         )
-    return SolaraViz(
-        model,
-        components=COMPONENTS,
-        model_params=params,
-        name="icsim: competing integrated care systems",
-        play_interval=300,
-    )
+        solara.Select(
+            "ICP payment regime",
+            values=[AS_IN_SCENARIO, *REGIMES],
+            value=values["payment_regime"],
+            on_value=change("payment_regime"),
+        )
+        solara.Select(
+            "Risk adjustment",
+            values=[AS_IN_SCENARIO, *RISK_ADJUSTMENTS],
+            value=values["risk_adjustment"],
+            on_value=change("risk_adjustment"),
+        )
+        solara.SliderFloat(
+            "Choice inertia",
+            value=values["inertia"],
+            min=0.0,
+            max=5.0,
+            step=0.2,
+            on_value=change("inertia"),
+        )
+        solara.Text(
+            f"Utility of staying: {_note(values['inertia'], own['inertia'])}",
+            classes=["icsim-note"],
+        )
+        solara.SliderInt(
+            "Urban ICPs",
+            value=values["n_icps"],
+            min=0,
+            max=MAX_ICPS,
+            on_value=change("n_icps"),
+        )
+        solara.Text(
+            f"ICPs in the urban locality: {_note(values['n_icps'], own['n_icps'])}",
+            classes=["icsim-note"],
+        )
+        solara.SliderInt(
+            "Patients",
+            value=values["patients"],
+            min=2_000,
+            max=50_000,
+            step=1_000,
+            on_value=change("patients"),
+        )
+        solara.Text(
+            f"{values['patients']:,} patients per replicate, {REPLICATES} replicates per arm",
+            classes=["icsim-note"],
+        )
+        pending = any(
+            abs(float(v) - float(built[k])) > 1e-6 if isinstance(v, int | float) else v != built[k]
+            for k, v in values.items()
+        )
+        solara.Text(
+            "Press Reset to build the model from these controls"
+            if pending
+            else "The model shown is built from these controls",
+            classes=["icsim-note"],
+            style={"font-weight": "bold" if pending else "normal"},
+        )
 
 
-page = make_page()
+def _value(model: DashboardModel, arm: list, metric: str) -> float | None:
+    """The latest year's whole-population mean of a metric over an arm's replicates."""
+    values = []
+    for m in arm:
+        frame = m.metrics.frame()
+        rows = frame[
+            (frame["year"] == m.year)
+            & (frame["system"] == "all")
+            & (frame["group"] == "all")
+            & (frame["metric"] == metric)
+        ]
+        values += list(rows["value"])
+    return sum(values) / len(values) if values else None
+
+
+SUMMARY = (
+    ("emergency_admissions_per_1000", "emergency admissions", "{:.1f} per 1,000"),
+    ("cost_per_capita", "spend", "\u00a3{:,.0f} per head"),
+    ("amenable_deaths_per_1000", "amenable deaths", "{:.2f} per 1,000"),
+    ("unmet_need_per_1000", "unmet need", "{:.1f} per 1,000"),
+)
+"""Whole-population numbers the summary gives for the latest year, scenario then baseline."""
+
+
+def summary_lines(model: DashboardModel) -> list[str]:
+    """What is running, and the latest year's whole-population numbers beside the baseline."""
+    s = model.settings
+    lines = [
+        f"**Year {model.year} of {model.n_years}** \u00b7 scenario {s['scenario']} \u00b7 "
+        f"{model.population.n:,} patients \u00d7 {len(model.replicates)} replicates \u00b7 "
+        f"{model.contract_text()} \u00b7 choice inertia {s['inertia']:g}"
+    ]
+    if model.year == 0:
+        lines.append("Press Step or \u25b6 to simulate a year; Reset applies the controls.")
+        return lines
+    parts = []
+    for metric, name, fmt in SUMMARY:
+        ours = _value(model, model.replicates, metric)
+        base = _value(model, model.baseline, metric)
+        if ours is None:
+            continue
+        value, _, unit = fmt.format(ours).partition(" ")
+        if base is not None:
+            value += f" ({fmt.format(base).partition(' ')[0]})"
+        parts.append(f"{name} {value} {unit}")
+    brackets = " (baseline in brackets)" if model.baseline else ""
+    lines.append(f"Year {model.year}, whole population{brackets}: " + " \u00b7 ".join(parts))
+    return lines
+
+
+@solara.component
+def Results(model: DashboardModel) -> None:
+    """Summary, one legend and the six panels; redrawn after every simulated year."""
+    update_counter.get()
+    frame = model.frame()
+    palette = Palette(integration=model.integration)
+    baseline = None if model.is_baseline or not model.baseline else model.baseline_name
+    with solara.Column(gap="0px"):
+        solara.Markdown("\n\n".join(summary_lines(model)), style={"font-size": "14px"})
+        entries = legend_entries(model.options, palette, baseline=baseline is not None)
+        items = "".join(
+            f'<span><span class="swatch" style="border-top: 3px {style} {colour}"></span>'
+            f"{name}</span>"
+            for name, colour, style in entries
+        )
+        items += (
+            f"<span>Bands: 90% of {len(model.replicates)} replicates \u00b7 "
+            "across: simulated year</span>"
+        )
+        solara.HTML("div", items, classes=["icsim-legend"])
+        with solara.Div(classes=["icsim-panels"]):
+            for panel in PANELS:
+                fig = panel_figure(
+                    panel,
+                    frame,
+                    scenario=model.scenario.scenario.name,
+                    baseline=baseline,
+                    years=model.n_years,
+                    palette=palette,
+                )
+                solara.FigureMatplotlib(
+                    fig,
+                    format="png",
+                    dependencies=[id(model), model.year, panel.metric],
+                )
+
+
+@solara.component
+def Page() -> None:
+    """The whole dashboard: controls and Mesa's Reset, play and Step buttons on the left,
+    the results on the right."""
+    solara.Title("icsim dashboard")
+    solara.Style(CSS)
+    settings = solara.use_reactive(solara.use_memo(initial_settings, []))
+    first = solara.use_memo(lambda: DashboardModel(**settings.value), [])
+    model = solara.use_reactive(first)
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+    built = {k: model.value.settings[k] for k in settings.value}
+    with solara.Div(classes=["icsim-page"]):
+        with solara.Column(gap="4px"):
+            Controls(settings, built)
+            ModelController(
+                model,
+                model_parameters=settings,
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=use_threads,
+            )
+        Results(model.value)
+
+
+page = Page
+"""What ``solara run sim.app`` serves."""
+
+__all__ = ["DashboardModel", "Page", "dashboard_scenario", "initial_settings", "page"]

@@ -234,10 +234,12 @@ def sensitivity(
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
 ) -> None:
-    """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a bar plot."""
+    """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a tornado
+    chart."""
     from sim.experiments.runs import output_folder
     from sim.experiments.sensitivity import plan_sensitivity, run_sensitivity
     from sim.experiments.sensitivity_indices import INDEX, SHOWN
+    from sim.report.plots import write_sensitivity_figure
 
     with experiment_errors():
         plan = plan_sensitivity(sensitivity_file, set_ or [], method=method, samples=samples)
@@ -247,12 +249,13 @@ def sensitivity(
             f"parameters, {len(plan.scenarios)} sample points x {plan.replicates} "
             f"replicate(s) = {len(plan.runs)} runs; writing {out}"
         )
-        indices = run_sensitivity(plan, out, workers=workers, scheduler=scheduler)
+        draw = write_sensitivity_figure
+        indices = run_sensitivity(plan, out, workers=workers, scheduler=scheduler, draw=draw)
     index = INDEX[plan.method]
     for output in plan.outputs:
         top = indices[indices["output"] == output].head(10).set_index("parameter")
         print_table(console, top[SHOWN[plan.method]], f"{output}: parameters ranked by {index}")
-    console.print(f"Wrote {out}/indices.csv, sensitivity.png, samples.csv and results.parquet")
+    console.print(f"Wrote {out}/indices.csv, sensitivity.png/svg/pdf, samples.csv, results.parquet")
 
 
 @app.command()
@@ -302,9 +305,11 @@ def dashboard(
     """Start the live dashboard (Mesa SolaraViz) and serve it at http://HOST:PORT."""
     from importlib.util import find_spec
 
+    from sim.report.dashboard_model import SERVER_ARGS, SERVER_ENV
+
     if find_spec("solara") is None or find_spec("solara_assets") is None:
         fail('the dashboard needs its extra packages: pip install -e ".[dashboard]"')
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env = os.environ | SERVER_ENV
     if scenarios is not None:
         if not scenarios.is_dir():
             fail(f"{scenarios}: no such folder of scenario files")
@@ -312,23 +317,8 @@ def dashboard(
     console.print(f"icsim dashboard at http://{host}:{port} (Ctrl-C to stop)")
     sys.stdout.flush()
     # Replace this process with the server so that stopping it stops everything.
-    os.execve(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "solara",
-            "run",
-            "sim.app",
-            "--port",
-            str(port),
-            "--host",
-            host,
-            "--production",
-            "--no-open",
-        ],
-        env,
-    )
+    args = ["-m", "solara", "run", "sim.app", "--port", str(port), "--host", host, *SERVER_ARGS]
+    os.execve(sys.executable, [sys.executable, *args], env)
 
 
 @app.command()

@@ -1,8 +1,13 @@
-"""The live dashboard: its model wrapper, and the real page driven in headless Chromium.
+"""The live dashboard: its model, its panels, and the real page driven in headless Chromium.
 
-The browser test starts ``icsim dashboard`` as a user would, from a folder outside the
-repository, then uses Debian's Chromium through Playwright to move a slider, pick a
-payment regime, rebuild the model, step it and check that the plots redraw.
+The model tests check what the room is shown: controls left as in the scenario build the
+scenario file itself, the baseline arm is the fragmented default with the same seed, and
+the replicates differ. The browser test starts ``icsim dashboard`` as a user would, from a
+folder outside the repository, and uses Debian's Chromium through Playwright at 1280x720:
+every panel inside the window and uncovered, none of Mesa's internal controls, a legend
+naming virtual and vertical ICPs, quick key presses on a slider building exactly the
+value shown, and the panels redrawing year by year. Screenshots go to pytest's temporary
+folder, never the repository.
 """
 
 from __future__ import annotations
@@ -14,15 +19,23 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from browser import LAUNCH_ARGS, ensure_chromium
 
 REPO = Path(__file__).resolve().parent.parent
-# Mesa's own SolaraViz trips one of Solara's hook-order lint checks; nothing to act on here.
-pytestmark = pytest.mark.filterwarnings("ignore:.*found despite early return:UserWarning")
+SCENARIOS = REPO / "scenarios"
+WIDTH, HEIGHT = 1280, 720
 
 
-# --------------------------------------------------------------------------- the model wrapper
+@pytest.fixture(autouse=True)
+def shipped_scenarios(monkeypatch):
+    """The dashboard offers the repository's scenario files, wherever pytest runs from."""
+    monkeypatch.setenv("ICSIM_SCENARIOS", str(SCENARIOS))
+
+
+# --------------------------------------------------------------------------- the model
 
 
 def test_controls_build_the_scenario_they_describe():
@@ -44,10 +57,67 @@ def test_controls_build_the_scenario_they_describe():
     assert dashboard_scenario("blended", "tariff").contracts["icp"].kind == "tariff"
 
 
+@pytest.mark.parametrize("name", ["competing_icps_capitation", "pbc_hard_budget", "blended"])
+def test_controls_left_as_in_scenario_build_the_scenario_file(name):
+    """What the sliders show for a scenario, passed back unchanged, is the scenario file."""
+    from sim.app import DashboardModel, initial_settings
+    from sim.config.scenario import load_scenario
+
+    settings = initial_settings(name) | {"patients": 2_000}
+    model = DashboardModel(**settings, years=2, replicates=1, with_baseline=False)
+    expected = load_scenario(SCENARIOS / f"{name}.toml").model_dump(mode="json")
+    assert model.scenario.model_dump(mode="json") == expected
+    assert model.changed == set()
+    # a moved slider is applied exactly as shown
+    moved = DashboardModel(**settings | {"inertia": 1.2, "n_icps": 3}, years=2, replicates=1)
+    assert moved.scenario.choice.inertia == pytest.approx(1.2)
+    assert sum(i.localities == ["urban"] for i in moved.scenario.icps) == 3
+    assert moved.changed == {"inertia", "n_icps"}
+
+
+def test_a_scenario_without_icps_offers_none_on_its_slider():
+    from sim.app import initial_settings
+
+    assert initial_settings("pbc_hard_budget")["n_icps"] == 0
+    assert initial_settings("competing_icps_capitation")["n_icps"] == 2
+
+
+def test_the_baseline_arm_is_the_fragmented_default_with_the_same_seed():
+    from sim.app import DashboardModel
+    from sim.config.scenario import load_scenario
+    from sim.engine.model import ICSModel
+
+    model = DashboardModel(patients=2_000, years=3, replicates=2)
+    for _ in range(3):
+        model.step()
+    assert not model.running and model.year == 3
+    frame = model.frame()
+    assert set(frame["scenario"]) == {"competing_icps_capitation", "fragmented_tariff"}
+    assert set(frame["replicate"]) == {0, 1}
+    base = load_scenario(SCENARIOS / "fragmented_tariff.toml")
+    alone = ICSModel(base, seed=model.seed_value, replicate=1, patients=2_000, years=3)
+    for _ in range(3):
+        alone.step()
+    arm = frame[(frame["scenario"] == "fragmented_tariff") & (frame["replicate"] == 1)]
+    expected = alone.metrics.frame()
+    pd.testing.assert_series_equal(
+        arm["value"].reset_index(drop=True), expected["value"].reset_index(drop=True)
+    )
+    # the replicates are different draws, so their spread is a band, not a line
+    cost = frame[
+        (frame["metric"] == "cost_per_capita")
+        & (frame["system"] == "all")
+        & (frame["group"] == "all")
+        & (frame["scenario"] == "competing_icps_capitation")
+    ]
+    spread = cost.groupby("year")["value"].agg(np.ptp)
+    assert (spread > 0).all()
+
+
 def test_model_steps_year_by_year_and_stops_after_the_last():
     from sim.app import DashboardModel
 
-    model = DashboardModel(n_icps=1, patients=2_000, years=3)
+    model = DashboardModel(n_icps=1, patients=2_000, years=3, replicates=1)
     assert model.options == ["fragmented", "icp_north", "icp_rural"]
     for year in (1, 2, 3):
         assert model.running
@@ -57,6 +127,35 @@ def test_model_steps_year_by_year_and_stops_after_the_last():
     model.step()  # a step after the last year changes nothing
     assert model.year == 3
     assert set(model.frame()["year"]) == {1, 2, 3}
+
+
+def test_panels_draw_each_system_the_whole_population_and_the_baseline():
+    from sim.app import DashboardModel
+    from sim.report.dashboard_figures import PANELS, Panel, panel_figure
+    from sim.report.style import BASELINE_GREY, Palette, system_colour
+
+    model = DashboardModel(patients=2_000, years=3, replicates=2)
+    model.step()
+    model.step()
+    palette = Palette(integration=model.integration)
+    args = dict(scenario=model.scenario.scenario.name, years=3, palette=palette)
+    metrics = [p.metric for p in PANELS]
+    assert (
+        "mean_risk" in metrics
+        and metrics.index("mean_risk") == metrics.index("cost_per_capita") + 1
+    )
+    cost = next(p for p in PANELS if p.metric == "cost_per_capita")
+    ax = panel_figure(cost, model.frame(), baseline=model.baseline_name, **args).axes[0]
+    lines = ax.get_lines()
+    colours = [ln.get_color() for ln in lines]
+    assert colours[:4] == [system_colour(s) for s in model.options]
+    assert colours[4:] == ["#000000", BASELINE_GREY]  # whole population, then the baseline
+    assert lines[-1].get_linestyle() == "--"
+    faces = {s: ln.get_markerfacecolor() for s, ln in zip(model.options, lines, strict=False)}
+    assert faces["icp_north"] == "white" and faces["icp_south"] != "white"  # virtual hollow
+    assert len(ax.collections) == 6  # a band for each line: two replicates
+    unknown = panel_figure(Panel("no_such_metric", "t", "u"), model.frame(), baseline=None, **args)
+    assert unknown.axes[0].texts[0].get_text() == "not in these results"
 
 
 # --------------------------------------------------------------------------- the browser
@@ -77,11 +176,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(tmp_path_factory):
-    """``icsim dashboard`` on a free localhost port; always stopped afterwards."""
+def dashboard(tmp_path_factory):
+    """``icsim dashboard`` on a free localhost port: (url, its terminal log); always stopped."""
     folder = tmp_path_factory.mktemp("dashboard")
     port = _free_port()
-    log = (folder / "server.log").open("wb")
+    log_path = folder / "server.log"
+    log = log_path.open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -93,7 +193,7 @@ def dashboard_url(tmp_path_factory):
             "--host",
             "127.0.0.1",
             "--scenarios",
-            str(REPO / "scenarios"),
+            str(SCENARIOS),
         ],
         cwd=folder,
         stdout=log,
@@ -104,10 +204,7 @@ def dashboard_url(tmp_path_factory):
         deadline = time.monotonic() + 180
         while True:
             if proc.poll() is not None:
-                pytest.fail(
-                    f"dashboard exited with {proc.returncode}:\n"
-                    + (folder / "server.log").read_text()[-3000:]
-                )
+                pytest.fail(f"dashboard exited with {proc.returncode}:\n{log_path.read_text()}")
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:
                     if response.status == 200:
@@ -115,12 +212,9 @@ def dashboard_url(tmp_path_factory):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(
-                    "dashboard did not start serving:\n"
-                    + (folder / "server.log").read_text()[-3000:]
-                )
+                pytest.fail(f"dashboard did not start serving:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield url
+        yield url, log_path
     finally:
         proc.terminate()
         try:
@@ -131,59 +225,101 @@ def dashboard_url(tmp_path_factory):
         log.close()
 
 
-def test_dashboard_in_chromium(chromium, dashboard_url, tmp_path):
+MESA_INTERNALS = ("Play Interval", "Render Interval", "Use Threads", "Step:", "Page 0")
+
+
+def _assert_every_panel_in_view(page, panels) -> None:
+    """Each panel lies wholly inside the 1280x720 window and nothing covers its centre."""
+    for i in range(panels.count()):
+        box = panels.nth(i).bounding_box()
+        assert box is not None, f"panel {i} is not laid out"
+        assert box["x"] >= 0 and box["y"] >= 0, f"panel {i} starts off screen: {box}"
+        assert box["x"] + box["width"] <= WIDTH + 0.5, f"panel {i} runs off the right: {box}"
+        assert box["y"] + box["height"] <= HEIGHT + 0.5, f"panel {i} runs off the bottom: {box}"
+        assert box["width"] >= 250 and box["height"] >= 180, f"panel {i} too small: {box}"
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        on_top = page.evaluate(f"document.elementFromPoint({x}, {y}).tagName")
+        assert on_top == "IMG", f"panel {i} is covered by a {on_top}"
+
+
+def test_dashboard_in_chromium_at_1280x720(chromium, dashboard, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
+    url, log_path = dashboard
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1400})
-            page.goto(dashboard_url)
-            summary = page.locator("main, .v-content, .v-main").first
-            expect(summary.get_by_text("Year 0 of 10")).to_be_visible(timeout=90_000)
+            page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+            page.set_default_timeout(90_000)
+            expect.set_options(timeout=90_000)  # a loaded machine may take a while per year
+            page.goto(url)
+            expect(page.get_by_text("Year 0 of 10")).to_be_visible(timeout=120_000)
+            legend = page.locator(".icsim-legend")
+            for entry in ("ICP north (virtual)", "ICP south (vertical)", "Baseline"):
+                expect(legend).to_contain_text(entry)
+            for text in MESA_INTERNALS + ("runs on Solara",):
+                expect(page.get_by_text(text)).to_have_count(0)
+            panels = page.locator(".icsim-panels img")
+            expect(panels).to_have_count(6, timeout=60_000)
+            _assert_every_panel_in_view(page, panels)
+            page.screenshot(path=str(tmp_path / "dashboard_opened.png"))
+
+            # Every control starts as in the scenario.
+            expect(page.get_by_text("Utility of staying: 2.6, as in scenario")).to_be_visible()
+            icps = page.locator(".v-input", has_text="Urban ICPs").get_by_role("slider")
+            expect(icps).to_have_attribute("aria-valuenow", "2")
             expect(
-                summary.get_by_text("Options: Fragmented default, ICP north, ICP south, ICP rural")
+                page.get_by_text("ICPs in the urban locality: 2, as in scenario")
             ).to_be_visible()
 
-            # Move the ICP slider from 2 to 3 and pick blended payment.
-            slider = page.locator(".v-input", has_text="ICPs in the urban locality").get_by_role(
-                "slider"
-            )
-            expect(slider).to_have_attribute("aria-valuenow", "2")
-            slider.focus()
-            slider.press("ArrowRight")
-            expect(slider).to_have_attribute("aria-valuenow", "3")
+            # Quick key presses, then Reset: the model has exactly the value shown.
+            icps.focus()
+            icps.press("ArrowRight")
+            icps.press("ArrowRight")
+            icps.press("ArrowLeft")
+            icps.press("ArrowRight")
+            expect(icps).to_have_attribute("aria-valuenow", "4")
+            shown = page.get_by_text("ICPs in the urban locality: 4, changed (scenario: 2)")
+            expect(shown).to_be_visible()
+            expect(page.get_by_text("Press Reset to build the model")).to_be_visible()
             page.locator(".v-select", has_text="ICP payment regime").click()
             page.get_by_role("option", name="blended").click()
-
-            # Reset builds the model from the controls.
             page.get_by_role("button", name="Reset").click()
-            expect(summary.get_by_text("ICP urban 3")).to_be_visible(timeout=60_000)
-            expect(summary.get_by_text("ICPs paid 50% capitation")).to_be_visible()
+            expect(page.get_by_text("The model shown is built from these controls")).to_be_visible()
+            expect(page.get_by_text("ICPs paid 50% capitation")).to_be_visible()
+            expect(legend).to_contain_text("ICP urban 4")
+            expect(legend).to_contain_text("ICP urban 3")
+            expect(legend).not_to_contain_text("ICP urban 5")
 
-            plots = summary.locator("img")
-            shown = (
-                6  # enrolment, emergency admissions, bed days, cost, amenable deaths, unmet need
-            )
-            expect(plots).to_have_count(shown, timeout=30_000)
-            before = [plots.nth(i).screenshot() for i in range(shown)]
-
+            before = [panels.nth(i).screenshot() for i in range(6)]
             step = page.get_by_role("button", name="Step")
             for year in (1, 2, 3):
                 step.click()
-                expect(summary.get_by_text(f"Year {year} of 10")).to_be_visible(timeout=60_000)
+                expect(page.get_by_text(f"Year {year} of 10")).to_be_visible()
             expect(
-                summary.get_by_text("Whole population, year 3: emergency admissions")
+                page.get_by_text("Year 3, whole population (baseline in brackets)")
             ).to_be_visible()
-            expect(page.get_by_text("Step: 3")).to_be_visible()
-            expect(summary.get_by_text("Health: amenable deaths")).to_be_visible()
-            after = [plots.nth(i).screenshot() for i in range(shown)]
-            changed = [b != a for b, a in zip(before, after, strict=True)]
-            assert all(changed), f"plots that did not redraw: {changed}"
+            expect(panels).to_have_count(6)
+            _assert_every_panel_in_view(page, panels)
+            after = [panels.nth(i).screenshot() for i in range(6)]
+            unchanged = [i for i in range(6) if before[i] == after[i]]
+            assert not unchanged, f"panels that did not redraw: {unchanged}"
+            shot = tmp_path / "dashboard_year_3.png"
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 20_000
+            print(f"dashboard screenshots: {tmp_path}")
 
-            shot = tmp_path / "dashboard.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 10_000
-            print(f"dashboard screenshot: {shot}")
+            # A scenario without ICPs: its slider shows none, and none are built.
+            page.locator(".v-select").first.click()  # the scenario, first of the controls
+            page.get_by_role("option", name="pbc_hard_budget").click()
+            expect(icps).to_have_attribute("aria-valuenow", "0")
+            page.get_by_role("button", name="Reset").click()
+            expect(page.get_by_text("scenario pbc_hard_budget")).to_be_visible()
+            expect(page.get_by_text("No ICPs")).to_be_visible()
+            expect(legend).not_to_contain_text("ICP")
         finally:
             browser.close()
+    log = log_path.read_text()
+    noise = [line for line in log.splitlines() if line.strip() and "dashboard at" not in line]
+    noise = [line for line in noise if "server is starting" not in line]
+    assert not noise, "the terminal should stay quiet:\n" + "\n".join(noise[:20])

@@ -324,9 +324,12 @@ def test_sobol_sensitivity_end_to_end(tmp_path: Path) -> None:
     path.write_text(SENSITIVITY.format(name="s", base=str(BASE), method="sobol", samples=4))
     plan = plan_sensitivity(path)
     assert len(plan.runs) == 4 * (3 + 2)
-    indices = run_sensitivity(plan, tmp_path / "out", workers=0, progress=False)
+    from sim.report.plots import write_sensitivity_figure
+
+    out = tmp_path / "out"
+    indices = run_sensitivity(plan, out, workers=0, progress=False, draw=write_sensitivity_figure)
     assert {"S1", "S1_conf", "ST", "ST_conf", "rank"} <= set(indices.columns)
-    assert (tmp_path / "out" / "sensitivity.png").is_file()
+    assert all((out / f"sensitivity.{fmt}").is_file() for fmt in ("png", "svg", "pdf"))
 
 
 def test_sensitivity_defaults_to_declared_assumption_ranges(tmp_path: Path) -> None:

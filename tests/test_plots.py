@@ -180,11 +180,56 @@ def test_style_is_large_and_colour_blind_safe():
     )
     palette = plots.Palette(frozenset({"fragmented_tariff", "new_scenario"}))
     assert palette.colour("fragmented") == plots.OKABE_ITO["vermillion"]
-    assert palette.colour("fragmented_tariff") == plots.OKABE_ITO["vermillion"]
-    # the same name keeps its colour; new names take unused Okabe-Ito colours
+    # the same name keeps its colour; systems new to the table take Okabe-Ito colours
     assert palette.colour("icp_new") == palette.colour("icp_new")
-    colours = {palette.colour(n) for n in ("fragmented", "icp_north", "icp_new", "icp_other")}
+    colours = {palette.colour(n) for n in ("fragmented", "icp_north", "icp_south", "icp_rural")}
     assert len(colours) == 4 and colours <= set(plots.OKABE_ITO.values())
+    assert palette.colour("icp_new") in plots.OKABE_ITO.values()
+
+
+def test_a_system_has_one_colour_everywhere_and_no_scenario_shares_it():
+    # the order and company a system is met in do not change its colour
+    first, second = plots.Palette(), plots.Palette(frozenset({"competing_icps_capitation"}))
+    for name in ("icp_rural", "fragmented", "icp_north"):
+        first(name)
+    assert all(
+        first.colour(n) == second.colour(n) == plots.system_colour(n)
+        for n in ("fragmented", "icp_north", "icp_south", "icp_rural", "insurer_4", "kaiser")
+    )
+    scenarios = ["fragmented_tariff", "competing_icps_capitation", "blended", "a", "b", "c"]
+    palette = plots.Palette(frozenset(scenarios))
+    scenario_colours = [palette.colour(s) for s in scenarios]
+    assert len(set(scenario_colours)) == len(scenarios)
+    every_system_colour = set(plots.SYSTEM_COLOURS.values()) | set(plots.OKABE_ITO.values())
+    assert not set(scenario_colours) & every_system_colour
+    assert palette.colour("fragmented_tariff") == plots.BASELINE_GREY
+
+
+@pytest.mark.parametrize("scenario", sorted(p.stem for p in SCENARIOS.glob("*.toml")))
+def test_the_systems_of_each_shipped_scenario_have_their_own_colours(scenario):
+    from sim.config.scenario import load_scenario
+
+    names = load_scenario(SCENARIOS / f"{scenario}.toml").option_names
+    if len(names) > len(plots.SYSTEM_CYCLE) + 1:  # England's 84 areas: markers tell them apart
+        pytest.skip("more systems than colours")
+    colours = [plots.system_colour(n) for n in [*names, "all"]]
+    assert len(set(colours)) == len(colours), dict(zip(names, colours, strict=False))
+
+
+def test_legends_say_which_icp_is_virtual_and_which_vertical(comparison):
+    results = plots.load_results(comparison / "competing_icps_capitation")
+    assert results.palette.integration == {
+        "icp_north": "virtual",
+        "icp_south": "vertical",
+        "icp_rural": "vertical",
+    }
+    fig = plots.make_figures(results, ["hospital_use"])["hospital_use"]
+    legend = [t.get_text() for sub in fig.subfigs for leg in sub.legends for t in leg.texts]
+    assert "ICP north (virtual)" in legend and "ICP south (vertical)" in legend
+    assert "Fragmented default" in legend
+    lines = {ln.get_label(): ln for ax in fig.axes for ln in ax.get_lines()}
+    assert lines["ICP north (virtual)"].get_markerfacecolor() == "white"  # hollow: virtual
+    assert lines["ICP south (vertical)"].get_markerfacecolor() != "white"
 
 
 def test_every_axis_has_units_and_every_figure_a_source(comparison):

@@ -131,12 +131,13 @@ def dashboard_scenario(
     scenario: str = DEFAULT_SCENARIO,
     payment_regime: str = AS_IN_SCENARIO,
     risk_adjustment: str = AS_IN_SCENARIO,
-    inertia: float = INERTIA,
+    inertia: float | None = None,
     n_icps: int | None = None,
 ) -> Scenario:
     """The scenario the dashboard controls describe, validated like any scenario file.
 
-    ``n_icps`` None keeps the scenario's own ICPs, as "as in scenario" keeps its contracts.
+    ``inertia`` and ``n_icps`` None keep the scenario's own, as "as in scenario" keeps its
+    contracts.
     """
     files = scenario_files()
     path = files.get(scenario)
@@ -145,9 +146,10 @@ def dashboard_scenario(
         data["contracts"] = Scenario().model_dump(mode="json")["contracts"]
     if n_icps is not None:
         data["icps"] = _urban_icps(data, int(n_icps))
-    for name in {"icp", *(icp.get("contract", "icp") for icp in data["icps"])}:
+    for name in {"icp", *(icp.get("contract", "icp") for icp in data.get("icps", []))}:
         data["contracts"][name] = _contract(
             data["contracts"].get(name, {"kind": "capitation"}), payment_regime, risk_adjustment
         )
-    apply_override(data, "choice.inertia", float(inertia), source="dashboard")
+    if inertia is not None:
+        apply_override(data, "choice.inertia", float(inertia), source="dashboard")
     return scenario_from_dict(data, source=f"dashboard scenario '{scenario}'")

@@ -29,12 +29,13 @@ sample points share one seed (common random numbers), so indices measure the par
 effects, not the noise between differently seeded runs.
 
 Runs go through the same resumable executor as sweeps. The folder gets ``indices.csv``
-(one row per output and parameter, ranked), ``sensitivity.png`` (ranked horizontal bars),
+(one row per output and parameter, ranked), ``sensitivity.png``/``.svg``/``.pdf`` (the
+report's tornado chart, drawn by ``icsim sensitivity``),
 ``samples.csv`` (the sampled values and outputs), ``results.parquet`` (every run's
 metrics with one column per parameter) and ``sensitivity.json``.
 
 This module reads the file and draws the sample; :mod:`sim.experiments.sensitivity_indices`
-turns the runs' outputs into indices and the figure.
+turns the runs' outputs into indices.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import json
 import platform
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -70,7 +72,7 @@ from sim.experiments.inputs import Strict, validate, value_at
 from sim.experiments.record import command_overrides, run_record
 from sim.experiments.run_size import plan_problem
 from sim.experiments.runs import combine
-from sim.experiments.sensitivity_indices import analyse, figure, output_matrix
+from sim.experiments.sensitivity_indices import analyse, output_matrix
 from sim.experiments.sensitivity_plan import SensitivityPlan
 
 EXCLUDED_BY_DEFAULT = ("run.", "localities.")
@@ -271,8 +273,13 @@ def run_sensitivity(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    draw: Callable[[pd.DataFrame, Path], object] | None = None,
 ) -> pd.DataFrame:
-    """Run (or resume) the sample's runs, then write indices, plot and samples; return indices."""
+    """Run (or resume) the sample's runs, then write indices and samples; return indices.
+
+    ``draw(indices, out)`` writes the figure (``icsim sensitivity`` passes the report's
+    :func:`sim.report.plots.write_sensitivity_figure`, which this layer cannot import).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "sensitivity.toml", plan.text)
@@ -297,7 +304,8 @@ def run_sensitivity(
     atomic_write_csv(out / "samples.csv", samples)
     indices = analyse(plan, Y)
     atomic_write_csv(out / "indices.csv", indices)
-    figure(indices, out / "sensitivity.png")
+    if draw is not None:
+        draw(indices, out)
     info = {
         "icsim_version": sim.__version__,
         "name": plan.name,

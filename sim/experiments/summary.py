@@ -107,11 +107,21 @@ def final_year_summary(
     group: str = "all",
     level: float = LEVEL,
 ) -> pd.DataFrame:
-    """:func:`replicate_summary` of the final year for one population group."""
-    sel = metrics[(metrics["year"] == metrics["year"].max()) & (metrics["group"] == group)]
+    """:func:`replicate_summary` of the final year for one population group.
+
+    The year and group are columns of the result (``year`` before ``system``, ``group``
+    after it, as in ``differences.csv``), so a ``summary.csv`` says which cells it holds.
+    """
+    last = metrics["year"].max()
+    sel = metrics[(metrics["year"] == last) & (metrics["group"] == group)]
     if metrics_shown is not None:
         sel = sel[sel["metric"].isin(list(metrics_shown))]
-    return replicate_summary(sel, by=list(by), level=level)
+    out = replicate_summary(sel, by=list(by), level=level)
+    columns = list(out.columns)
+    where = columns.index("system") if "system" in columns else 0
+    out.insert(where, "year", int(last) if pd.notna(last) else pd.NA)
+    out.insert(columns.index("system") + 2 if "system" in columns else 1, "group", group)
+    return out
 
 
 def difference_table(

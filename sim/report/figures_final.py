@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.report.drawing import dot_rows, grouped_bars
 from sim.report.results import (
     Results,
     final_by_group,
@@ -15,15 +16,7 @@ from sim.report.results import (
     metric_rows,
     system_names,
 )
-from sim.report.style import (
-    dot_rows,
-    gbp,
-    grouped_bars,
-    label,
-    legend_below,
-    new_figure,
-    percent_axis,
-)
+from sim.report.style import gbp, label, legend_below, new_figure, percent_axis
 
 
 def equity(results: Results) -> Figure:

@@ -13,8 +13,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.engine.metric_catalogue import METRIC_CATALOGUE
+from sim.report.drawing import dot_rows
 from sim.report.results import Results, interval, series, system_names
-from sim.report.style import dot_rows, draw_line, label, legend_below, new_figure, year_axis
+from sim.report.style import draw_line, label, legend_below, new_figure, year_axis
 
 HEALTH_PANELS = (
     ("deaths_per_1000", "Deaths", "per 1,000 people per year", 1.0, "{:.2f}"),

@@ -40,7 +40,9 @@ def load_sweep(folder: str | Path) -> tuple[pd.DataFrame, list[str]] | None:
     return results, keys
 
 
-def sweep_figure(results: pd.DataFrame, key: str, keys: list[str]) -> Figure:
+def sweep_figure(
+    results: pd.DataFrame, key: str, keys: list[str], integration: dict[str, str] | None = None
+) -> Figure:
     """The headline metrics against one swept key, final year, whole population."""
     last = int(results["year"].max())
     final = results[(results["year"] == last) & (results["group"] == "all")]
@@ -60,7 +62,7 @@ def sweep_figure(results: pd.DataFrame, key: str, keys: list[str]) -> Figure:
         f"across replicates).{pooled}",
     )
     axes = panel.subplots(2, 3).ravel()
-    palette = Palette()
+    palette = Palette(integration=dict(integration or {}))
     systems = system_names(final, with_all=True)
     for ax, metric in zip(axes, SWEEP_METRICS, strict=True):
         rows = final[final["metric"] == metric]

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.report.drawing import grouped_bars
 from sim.report.results import (
     Results,
     final_by_group,
@@ -27,7 +28,6 @@ from sim.report.results import (
 from sim.report.style import (
     draw_line,
     gbp,
-    grouped_bars,
     label,
     legend_below,
     new_figure,

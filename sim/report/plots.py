@@ -21,9 +21,11 @@ import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.base.files import atomic_write_bytes
+from sim.report.drawing import grouped_bars
 from sim.report.figures_final import COMPARISON_PANELS, comparison_panel, equity
 from sim.report.figures_outcomes import (
     FOREST_METRICS,
@@ -46,30 +48,35 @@ from sim.report.results import (
     Results,
     from_metrics,
     icp_share,
+    integration_of,
     interval,
     load_results,
+    read_integration,
     series,
     until_year,
 )
 from sim.report.style import (
+    BASELINE_GREY,
     FIXED_COLOURS,
     LABELS,
     MARKERS,
     OKABE_ITO,
+    SCENARIO_COLOURS,
     SOURCE,
-    SPARE_COLOURS,
     STYLE,
+    SYSTEM_COLOURS,
+    SYSTEM_CYCLE,
     YEAR_LABEL,
     Palette,
     draw_line,
     gbp,
-    grouped_bars,
     label,
     legend_below,
     new_figure,
     panel_grid,
     percent_axis,
     style,
+    system_colour,
     year_axis,
 )
 
@@ -87,7 +94,11 @@ __all__ = [
     "OKABE_ITO",
     "OUTCOME_FIGURES",
     "SOURCE",
-    "SPARE_COLOURS",
+    "SYSTEM_COLOURS",
+    "SYSTEM_CYCLE",
+    "SCENARIO_COLOURS",
+    "BASELINE_GREY",
+    "system_colour",
     "STYLE",
     "YEAR_LABEL",
     "Palette",
@@ -106,6 +117,7 @@ __all__ = [
     "health_outcomes",
     "hospital_use",
     "icp_share",
+    "integration_of",
     "interval",
     "label",
     "legend_below",
@@ -126,6 +138,7 @@ __all__ = [
     "switching",
     "sweep_figure",
     "tornado",
+    "write_sensitivity_figure",
     "year_axis",
 ]
 
@@ -199,6 +212,16 @@ def save(fig: Figure, stem: Path, formats: Iterable[str] = FORMATS) -> list[Path
     return paths
 
 
+def write_sensitivity_figure(
+    indices: pd.DataFrame, folder: str | Path, formats: Iterable[str] = FORMATS
+) -> list[Path]:
+    """``sensitivity.png`` (and SVG, PDF) of an ``icsim sensitivity`` folder: the tornado
+    chart of its indices in the house style."""
+    with style():
+        fig = tornado(indices, title="Sensitivity: parameters ranked by their index, final year")
+    return save(fig, Path(folder) / "sensitivity", formats)
+
+
 def make_figures(results: Results, names: Iterable[str] | None = None) -> dict[str, Figure]:
     """Build the named figures (default: all) in the shared style."""
     with style():
@@ -238,7 +261,7 @@ def plot_results(
         written = []
         for key in keys:
             with style():
-                fig = sweep_figure(frame, key, keys)
+                fig = sweep_figure(frame, key, keys, read_integration(Path(results_dir)))
             written += save(fig, out / f"sweep_{key.replace('.', '_')}", formats)
         return written
     results = load_results(results_dir)

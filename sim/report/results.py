@@ -7,6 +7,7 @@ systems in order, ICP enrolment, final-year values by group) are shared by all o
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,15 +65,55 @@ class Results:
         return self.differences
 
 
-def from_metrics(metrics: pd.DataFrame, patients: int | None = None) -> Results:
-    """Wrap a tidy metrics frame (as :func:`sim.engine.run.simulate` returns) for plotting."""
+def integration_of(*scenarios: Any) -> dict[str, str]:
+    """Each ICP's integration (``virtual`` or ``vertical``) by system name, for legends.
+
+    Takes :class:`~sim.config.scenario.Scenario` objects or resolved scenario dicts (as read
+    from a result folder's ``scenario.toml``); a later scenario's ICP of the same name wins.
+    """
+    out: dict[str, str] = {}
+    for scenario in scenarios:
+        icps = scenario.get("icps", []) if isinstance(scenario, dict) else scenario.icps
+        for icp in icps:
+            name, kind = (
+                (icp.get("name"), icp.get("integration"))
+                if isinstance(icp, dict)
+                else (icp.name, icp.integration)
+            )
+            if name and kind:
+                out[str(name)] = str(kind)
+    return out
+
+
+def read_integration(folder: Path) -> dict[str, str]:
+    """:func:`integration_of` the resolved ``scenario.toml`` in ``folder`` (none: empty)."""
+    path = folder / "scenario.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return integration_of(tomllib.loads(path.read_text()))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+
+
+def from_metrics(
+    metrics: pd.DataFrame,
+    patients: int | None = None,
+    integration: dict[str, str] | None = None,
+) -> Results:
+    """Wrap a tidy metrics frame (as :func:`sim.engine.run.simulate` returns) for plotting.
+
+    ``integration`` (see :func:`integration_of`) makes legends say which ICP is virtual and
+    which vertical.
+    """
     scenarios = list(dict.fromkeys(metrics["scenario"].astype(str)))
     reps = (
         int(metrics.groupby("scenario", observed=True)["replicate"].nunique().min())
         if len(metrics)
         else 1
     )
-    return Results(metrics, scenarios, patients, reps, Palette(frozenset(scenarios)))
+    palette = Palette(frozenset(scenarios), dict(integration or {}))
+    return Results(metrics, scenarios, patients, reps, palette)
 
 
 def load_results(results_dir: str | Path) -> Results:
@@ -89,16 +130,17 @@ def load_results(results_dir: str | Path) -> Results:
             f"{root}: no metrics.parquet here or in its subfolders; give the output folder of "
             "'icsim run' or 'icsim compare'"
         )
-    frames, patients = [], []
+    frames, patients, integration = [], [], {}
     for folder in folders:
         frames.append(read_metrics(folder / "metrics.parquet"))
+        integration |= read_integration(folder)
         info = folder / "run.json"
         if info.is_file():
             patients.append(read_json(info).get("patients"))
     metrics = pd.concat(frames, ignore_index=True)
     for col in ("scenario", "system", "group", "metric"):
         metrics[col] = metrics[col].astype(str)
-    results = from_metrics(metrics, max((p for p in patients if p), default=None))
+    results = from_metrics(metrics, max((p for p in patients if p), default=None), integration)
     order = root / "comparison.csv"
     if order.is_file():
         table = read_table(order, ["scenario"])

@@ -11,6 +11,7 @@ names); the dashboard and notebooks draw their own panels with the same helpers.
 from __future__ import annotations
 
 import textwrap
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,22 +38,90 @@ OKABE_ITO = {
 }
 """Okabe & Ito (2008) palette, distinguishable with the common colour-vision deficiencies."""
 
-FIXED_COLOURS = {
+SYSTEM_COLOURS = {
     "all": OKABE_ITO["black"],
     "fragmented": OKABE_ITO["vermillion"],
+    # the competing-ICP scenarios and their analogues elsewhere
     "icp_north": OKABE_ITO["blue"],
     "icp_south": OKABE_ITO["green"],
     "icp_rural": OKABE_ITO["orange"],
-    "fragmented_tariff": OKABE_ITO["vermillion"],
-    "competing_icps_capitation": OKABE_ITO["blue"],
-    "blended": OKABE_ITO["green"],
+    "icp_urban_3": OKABE_ITO["purple"],
+    "icp_urban_4": OKABE_ITO["sky_blue"],
+    "urban_north": OKABE_ITO["blue"],
+    "urban_south": OKABE_ITO["green"],
+    "rural": OKABE_ITO["orange"],
+    "established": OKABE_ITO["blue"],
+    "entrant": OKABE_ITO["green"],
+    "underbidder": OKABE_ITO["purple"],
+    # single-ICP scenarios: each its own colour, so two of them never look alike
+    "kaiser": OKABE_ITO["purple"],
+    "health_board": OKABE_ITO["sky_blue"],
+    "partnership": OKABE_ITO["green"],
+    "lead_provider": OKABE_ITO["orange"],
+    "torbay_care_trust": OKABE_ITO["blue"],
+    "bolton_pct": OKABE_ITO["purple"],
+    "edics": OKABE_ITO["sky_blue"],
+    "cvd_pathway": OKABE_ITO["green"],
 }
-"""The same system or scenario keeps its colour in every figure and on the dashboard."""
+"""The one colour of each system, in every figure, notebook and on the dashboard.
 
-SPARE_COLOURS = tuple(
-    OKABE_ITO[c] for c in ("purple", "sky_blue", "orange", "blue", "green", "vermillion", "yellow")
+Systems of the same scenario never share a colour. A system not listed takes
+:func:`system_colour`'s stable choice, from its number (``insurer_3``) or its name.
+"""
+
+SYSTEM_CYCLE = tuple(
+    OKABE_ITO[c] for c in ("blue", "green", "orange", "purple", "sky_blue", "yellow")
 )
+"""Colours for systems not listed in :data:`SYSTEM_COLOURS` (never black or vermillion,
+which mean the whole population and the fragmented default)."""
+
+TOL_MUTED = {
+    "indigo": "#332288",
+    "teal": "#44AA99",
+    "rose": "#CC6677",
+    "wine": "#882255",
+    "olive": "#999933",
+    "purple": "#AA4499",
+    "green": "#117733",
+    "cyan": "#88CCEE",
+    "sand": "#DDCC77",
+}
+"""Paul Tol's colour-blind-safe 'muted' scheme (SRON technical note SRON/EPS/TN/09-002,
+2021): scenarios are drawn in these, so no scenario shares a colour with a system."""
+
+BASELINE_GREY = "#595959"
+"""The fragmented default as a scenario, and the dashboard's baseline arm."""
+
+SCENARIO_COLOURS = {
+    "fragmented_tariff": BASELINE_GREY,
+    "competing_icps_capitation": TOL_MUTED["indigo"],
+    "blended": TOL_MUTED["teal"],
+}
+"""Shipped scenarios compared most often keep their colour; others take the next free one
+of :data:`SCENARIO_CYCLE` in the order given."""
+
+SCENARIO_CYCLE = tuple(TOL_MUTED.values())
+
+FIXED_COLOURS = {**SYSTEM_COLOURS, **SCENARIO_COLOURS}
+"""Every fixed colour, systems and scenarios (kept for code that looks one up by name)."""
+
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+SCENARIO_MARKERS = ("s", "D", "P", "X", "^", "v", "*", "o")
+"""Scenarios are drawn with squares and diamonds first, systems with circles first."""
+
+
+def system_colour(name: str) -> str:
+    """The colour of a system: its entry in :data:`SYSTEM_COLOURS`, else a stable pick.
+
+    A numbered name (``insurer_3``, ``network_3_icp``) takes the cycle's colour for its first
+    number, so numbered rivals differ; any other name a pick fixed by its characters.
+    """
+    if name in SYSTEM_COLOURS:
+        return SYSTEM_COLOURS[name]
+    digits = "".join(c if c.isdigit() else " " for c in name).split()
+    index = int(digits[0]) - 1 if digits else zlib.crc32(name.encode())
+    return SYSTEM_CYCLE[index % len(SYSTEM_CYCLE)]
+
 
 LABELS = {
     "all": "Whole population",
@@ -81,7 +150,7 @@ STYLE: dict[str, object] = {
     "grid.linewidth": 1.0,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": cycler(color=list(SPARE_COLOURS)),
+    "axes.prop_cycle": cycler(color=list(SYSTEM_CYCLE)),
     "legend.frameon": False,
     "savefig.dpi": 150,
     "savefig.facecolor": "white",
@@ -119,27 +188,33 @@ def label(name: str) -> str:
 
 @dataclass
 class Palette:
-    """Fixed colours and markers: known names keep theirs, others take free ones in turn.
+    """Colours, markers and legend names: systems by :func:`system_colour`, scenarios apart.
 
-    Scenarios and systems are coloured separately (a figure compares one or the other),
-    so a scenario never takes a colour just because a system elsewhere used it. Yellow,
-    faint on white, is used only when every other colour is taken.
+    A system's colour is the same in every figure; scenarios take colours no system uses,
+    fixed for the shipped ones and otherwise the next free one in the order they are met.
+    ``integration`` (system name: ``virtual`` or ``vertical``) puts the ICP's kind in its
+    legend name and draws a virtual ICP's markers hollow.
     """
 
     scenarios: frozenset[str] = frozenset()
+    integration: dict[str, str] = field(default_factory=dict)
     assigned: dict[tuple[bool, str], tuple[str, str]] = field(default_factory=dict)
 
     def __call__(self, name: str) -> tuple[str, str]:
-        key = (name in self.scenarios, name)
+        is_scenario = name in self.scenarios
+        key = (is_scenario, name)
         if key not in self.assigned:
-            same = [v for (kind, _), v in self.assigned.items() if kind == key[0]]
-            used = {c for c, _ in same}
-            if name in FIXED_COLOURS:
-                colour = FIXED_COLOURS[name]
+            same = [v for (kind, _), v in self.assigned.items() if kind == is_scenario]
+            markers = SCENARIO_MARKERS if is_scenario else MARKERS
+            if not is_scenario:
+                colour = system_colour(name)
+            elif name in SCENARIO_COLOURS:
+                colour = SCENARIO_COLOURS[name]
             else:
-                free = [c for c in SPARE_COLOURS if c not in used]
-                colour = free[0] if free else SPARE_COLOURS[len(same) % (len(SPARE_COLOURS) - 1)]
-            self.assigned[key] = (colour, MARKERS[len(same) % len(MARKERS)])
+                used = {c for c, _ in same} | set(SCENARIO_COLOURS.values())
+                free = [c for c in SCENARIO_CYCLE if c not in used]
+                colour = free[0] if free else SCENARIO_CYCLE[len(same) % len(SCENARIO_CYCLE)]
+            self.assigned[key] = (colour, markers[len(same) % len(markers)])
         return self.assigned[key]
 
     def colour(self, name: str) -> str:
@@ -147,6 +222,16 @@ class Palette:
 
     def marker(self, name: str) -> str:
         return self(name)[1]
+
+    def label(self, name: str) -> str:
+        """The legend name: readable, with ``(virtual)`` or ``(vertical)`` for an ICP."""
+        kind = self.integration.get(name) if name not in self.scenarios else None
+        return f"{label(name)} ({kind})" if kind else label(name)
+
+    def face(self, name: str) -> str:
+        """Marker fill: hollow (white) for a virtual ICP, filled otherwise."""
+        kind = self.integration.get(name) if name not in self.scenarios else None
+        return "white" if kind == "virtual" else self.colour(name)
 
 
 # --------------------------------------------------------------------------- drawing helpers
@@ -184,7 +269,8 @@ def draw_line(
         stats["mean"] * scale,
         color=colour,
         marker=marker,
-        label=label(name),
+        markerfacecolor=palette.face(name),
+        label=palette.label(name),
         linestyle="-" if name != "all" else "--",
     )
     if (stats["n"] > 1).any():
@@ -202,44 +288,6 @@ def percent_axis(ax: Axes) -> None:
 def year_axis(ax: Axes) -> None:
     ax.set_xlabel(YEAR_LABEL)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-
-
-def grouped_bars(
-    ax: Axes,
-    categories: list[str],
-    stats: dict[str, pd.DataFrame],
-    palette: Palette,
-    *,
-    scale: float = 1.0,
-) -> None:
-    """Bars per category, one colour per series, with 90% interval whiskers."""
-    names = list(stats)
-    width = 0.8 / max(len(names), 1)
-    x = np.arange(len(categories))
-    for i, name in enumerate(names):
-        df = stats[name].set_index("category").reindex(categories)
-        colour, _ = palette(name)
-        mean = df["mean"].to_numpy() * scale
-        err = None
-        if (df["n"] > 1).any():
-            err = np.vstack(
-                [mean - df["lo"].to_numpy() * scale, df["hi"].to_numpy() * scale - mean]
-            )
-        ax.bar(
-            x + (i - (len(names) - 1) / 2) * width,
-            mean,
-            width * 0.92,
-            color=colour,
-            label=label(name),
-            yerr=err,
-            capsize=5 if err is not None else 0,
-            error_kw={"elinewidth": 2, "ecolor": "#222222"},
-            hatch=None if i % 2 == 0 else "//",
-            edgecolor="white",
-            linewidth=0,
-        )
-    ax.set_xticks(x, categories)
-    ax.grid(axis="x", visible=False)
 
 
 def legend_below(fig: Figure | SubFigure, axes: Iterable[Axes], ncols: int | None = None) -> None:
@@ -261,60 +309,3 @@ def panel_grid(fig: Figure | SubFigure, n: int, max_cols: int = 3) -> list[Axes]
     for ax in axes[n:]:
         ax.set_visible(False)
     return list(axes[:n])
-
-
-def dot_rows(
-    ax: Axes,
-    stats: pd.DataFrame,
-    keys: list[str],
-    palette: Palette,
-    *,
-    scale: float = 1.0,
-    fmt: str = "{:,.1f}",
-    reference: str | None = None,
-    zero: bool = False,
-) -> None:
-    """One row per key: the mean as a dot, its 90% interval as a whisker, the value beside it.
-
-    ``stats`` is indexed by key with ``mean``, ``lo``, ``hi`` and ``n``. Dots, unlike bars,
-    need no axis from zero, so the axis spans the values and small differences stay visible;
-    ``reference`` (a key) draws its value as a dashed line and labels every other row with
-    its difference from it in percent, so the size of a difference is read as a number, not
-    a length. ``zero`` draws a line at zero instead (for differences).
-    """
-    keys = [k for k in keys if k in stats.index]
-    y = np.arange(len(keys))[::-1]
-    base = stats.loc[reference, "mean"] * scale if reference in stats.index else None
-    for yi, key in zip(y, keys, strict=True):
-        row = stats.loc[key]
-        colour, marker = palette(key)
-        mean = row["mean"] * scale
-        err = None
-        if row["n"] > 1:
-            err = [[mean - row["lo"] * scale], [row["hi"] * scale - mean]]
-        ax.errorbar(
-            mean,
-            yi,
-            xerr=err,
-            fmt=marker,
-            color=colour,
-            markersize=13,
-            elinewidth=3,
-            capsize=6 if err else 0,
-            label=label(key),
-        )
-        text = fmt.format(mean)
-        if base is not None and key != reference and base != 0:
-            text += f" ({(mean - base) / abs(base):+.1%})"
-        end = row["hi"] * scale if err else mean
-        ax.annotate(
-            text, (end, yi), xytext=(9, 0), textcoords="offset points", va="center", fontsize=13
-        )
-    if base is not None:
-        ax.axvline(base, color="#555555", linestyle="--", linewidth=1.5, zorder=0)
-    if zero:
-        ax.axvline(0.0, color="#222222", linewidth=1.5, zorder=0)
-    ax.set_yticks([])
-    ax.set_ylim(-0.7, len(keys) - 0.3)
-    ax.grid(axis="y", visible=False)
-    ax.margins(x=0.45)

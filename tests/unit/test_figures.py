@@ -222,4 +222,31 @@ def test_plot_on_a_sensitivity_folder_draws_a_tornado(tmp_path: Path):
     ax = fig.axes[0]
     ends = [seg[:, 0].min() for c in ax.collections for seg in c.get_segments()]
     assert min(ends) >= 0.0
-    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "utilisation.emergency_per_1000"
+    # readable names with their declared units, the largest on top
+    top = [t.get_text() for t in ax.get_yticklabels()][-1]
+    assert top == "Utilisation: emergency per 1000\n(emergency admissions per 1,000 per year)"
+    assert plots.tornado(indices, units={}).axes[0].get_yticklabels()[0].get_text() == "Costs: x"
+
+
+def test_sensitivity_png_is_the_tornado_in_every_format(tmp_path: Path):
+    """Sobol indices: ST bars with S1 inside, written as sensitivity.png, .svg and .pdf."""
+    indices = pd.DataFrame(
+        {
+            "parameter": ["choice.inertia", "contracts.icp.rate_ratio"],
+            "output": ["cost_per_capita"] * 2,
+            "ST": [0.6, -0.02],
+            "ST_conf": [0.1, 0.05],
+            "S1": [0.4, -0.01],
+            "S1_conf": [0.1, 0.05],
+        }
+    )
+    written = plots.write_sensitivity_figure(indices, tmp_path)
+    assert sorted(p.name for p in written) == [f"sensitivity.{f}" for f in ("pdf", "png", "svg")]
+    ax = plots.tornado(indices).axes[0]
+    widths = sorted(round(p.get_width(), 3) for p in ax.patches)
+    assert widths == [0.0, 0.0, 0.4, 0.6]  # negative estimates clipped at zero
+    assert ax.get_xlim()[0] == 0.0
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Sobol total index ST",
+        "first order S1",
+    ]
