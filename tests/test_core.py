@@ -12,6 +12,7 @@ from sim.engine.market import MARKET_METRICS
 from sim.engine.metrics import COLUMNS, DTYPES, GROUPS, METRICS, SWITCHED_ON, MetricsLog
 from sim.engine.model import ICSModel
 from sim.engine.run import metrics_frame, simulate
+from sim.engine.social_care_metrics import SOCIAL_CARE_METRICS
 from sim.patients.calibration import REFERENCE_SEED, calibrate
 from sim.patients.population import synthesize
 
@@ -56,8 +57,9 @@ def test_metrics_schema(competing_model: ICSModel) -> None:
     assert tuple(df.columns) == COLUMNS
     assert set(df["group"]) == set(GROUPS)
     assert set(df["system"]) == {*competing_model.options, "all"}
-    # fixed capitation and mandatory acceptance: neither the market's nor refusals' rows
-    assert set(df["metric"]) == set(METRICS) - SWITCHED_ON - set(MARKET_METRICS)
+    # fixed capitation, mandatory acceptance, no social care: none of their rows
+    off = SWITCHED_ON | set(MARKET_METRICS) | set(SOCIAL_CARE_METRICS)
+    assert set(df["metric"]) == set(METRICS) - off
 
 
 def test_metrics_log_reads_like_the_rows_it_keeps(competing_model: ICSModel) -> None:

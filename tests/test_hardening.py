@@ -30,6 +30,7 @@ from sim.cli import app
 from sim.config.scenario import RunConfig, load_scenario, read_scenario_dict, scenario_from_dict
 from sim.engine.metrics import COLUMNS
 from sim.engine.model import ICSModel
+from sim.engine.run import Replicate
 from sim.experiments import run_size, run_spec
 from sim.experiments.executor import ExperimentError, execute
 from sim.experiments.run_files import checksum_path, completed_ids, load_run, run_path
@@ -147,15 +148,16 @@ def test_damaged_or_swapped_run_files_are_made_again(tmp_path: Path) -> None:
 def test_a_non_finite_metric_stops_the_run_naming_metric_year_and_scenario(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = run_spec.simulate
+    real = run_spec.simulate_replicate
 
-    def with_a_nan(*args, **kwargs) -> pd.DataFrame:
-        df = real(*args, **kwargs)
+    def with_a_nan(*args, **kwargs) -> Replicate:
+        result = real(*args, **kwargs)
+        df = result.metrics
         hit = (df["metric"] == "waiting_weeks") & (df["year"] == 1) & (df["system"] == "all")
         df.loc[hit, "value"] = np.nan
-        return df
+        return result
 
-    monkeypatch.setattr(run_spec, "simulate", with_a_nan)
+    monkeypatch.setattr(run_spec, "simulate_replicate", with_a_nan)
     with pytest.raises(ExperimentError) as err:
         execute(tiny_specs(), tmp_path / "runs", workers=0, progress=False, announce=None)
     message = str(err.value)
@@ -168,14 +170,14 @@ def test_a_non_finite_metric_stops_the_run_naming_metric_year_and_scenario(
 def test_a_failed_run_names_its_scenario_and_replicate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = run_spec.simulate
+    real = run_spec.simulate_replicate
 
-    def fails_for_replicate_1(*args, **kwargs) -> pd.DataFrame:
+    def fails_for_replicate_1(*args, **kwargs) -> Replicate:
         if kwargs["replicate"] == 1:
             raise OverflowError("math range error")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(run_spec, "simulate", fails_for_replicate_1)
+    monkeypatch.setattr(run_spec, "simulate_replicate", fails_for_replicate_1)
     with pytest.raises(ExperimentError) as err:
         execute(tiny_specs(), tmp_path / "runs", workers=0, progress=False, announce=None)
     message = str(err.value)

@@ -20,7 +20,7 @@ from sim.config.scenario import ScenarioError
 from sim.experiments.psa import plan_psa, run_psa
 
 SAMPLES, REPS = 6, 3
-METRIC = "elective_admissions_per_1000"
+METRIC = "switching_rate"  # moved strongly by the inertia drawn
 
 
 def psa_file(folder: Path, parameter: str) -> Path:
@@ -39,7 +39,7 @@ years = 3
 seed = 5
 outputs = ["{METRIC}", "bed_days_per_1000"]
 
-[parameters."behaviour.induced_demand_elasticity"]
+[parameters."choice.inertia"]
 {parameter}
 source = "assumption range (test)"
 """
@@ -61,37 +61,37 @@ CRITICAL = stats.f.ppf(0.999, SAMPLES - 1, SAMPLES * (REPS - 1))
 
 
 def test_uncertain_parameters_widen_the_interval_beyond_replicate_spread(tmp_path: Path) -> None:
-    row = run(tmp_path, 'distribution = "uniform"\nlow = 0.0\nhigh = 1.0')
+    row = run(tmp_path, 'distribution = "uniform"\nlow = 0.5\nhigh = 6.0')
     assert f_statistic(row) > CRITICAL, row
     assert row.combined_high - row.combined_low > row.stochastic_high - row.stochastic_low
     assert row.parameter_share > 0.5
     written = pd.read_csv(tmp_path / "out" / "psa_summary.csv")
     assert {"var_parameter", "var_stochastic", "combined_low", "stochastic_low"} <= set(written)
     samples = pd.read_csv(tmp_path / "out" / "samples.csv")
-    assert samples["behaviour.induced_demand_elasticity"].nunique() == SAMPLES
+    assert samples["choice.inertia"].nunique() == SAMPLES
 
 
 def test_degenerate_distributions_leave_only_replicate_spread(tmp_path: Path) -> None:
-    row = run(tmp_path, 'distribution = "fixed"\nvalue = 0.4')
+    row = run(tmp_path, 'distribution = "fixed"\nvalue = 2.6')
     assert f_statistic(row) < CRITICAL, row
     width = row.combined_high - row.combined_low
     assert width == pytest.approx(row.stochastic_high - row.stochastic_low, rel=0.5)
 
 
 def test_draws_come_from_one_seeded_stream_and_a_posterior(tmp_path: Path) -> None:
-    path = psa_file(tmp_path, 'distribution = "normal"\nmean = 0.4\nsd = 0.1\nlow = 0.0')
+    path = psa_file(tmp_path, 'distribution = "normal"\nmean = 2.6\nsd = 0.5\nlow = 0.0')
     a, b = plan_psa(path), plan_psa(path)
     pd.testing.assert_frame_equal(a.draws, b.draws)
-    assert (a.draws["behaviour.induced_demand_elasticity"] >= 0).all()
+    assert (a.draws["choice.inertia"] >= 0).all()
     posterior = tmp_path / "posterior.csv"
-    pd.DataFrame({"choice.inertia": [2.0, 3.0], "distance": [0.1, 0.2]}).to_csv(
-        posterior, index=False
-    )
+    pd.DataFrame(
+        {"behaviour.induced_demand_elasticity": [0.2, 0.3], "distance": [0.1, 0.2]}
+    ).to_csv(posterior, index=False)
     path.write_text(
         path.read_text().replace('name = "tiny"', 'name = "tiny"\nposterior = "posterior.csv"')
     )
-    drawn = plan_psa(path).draws["choice.inertia"]
-    assert set(np.unique(drawn)) <= {2.0, 3.0}
+    drawn = plan_psa(path).draws["behaviour.induced_demand_elasticity"]
+    assert set(np.unique(drawn)) <= {0.2, 0.3}
     # the same replicate numbers run in every scenario of a set, different ones across sets
     reps = {(p["sample"], s.replicate) for p, s in plan_psa(path).runs}
     assert len(reps) == SAMPLES * REPS

@@ -17,11 +17,7 @@ Side-effects the seeds warn about are reported beside the core metrics:
   need, or need left unmet, as a share of need (:mod:`sim.engine.health_metrics`):
   supplier-induced demand under tariff (seed 004 L1234-1239) and care withheld under
   capitation (seed 002 L1293-1295, seed 004 L1352-1353);
-* health (:mod:`sim.engine.health_metrics`): ``deaths_per_1000``,
-  ``amenable_deaths_per_1000``, ``qalys_per_capita``, ``qalys_lost_per_capita`` and
-  ``unmet_need_per_1000``;
-* ``transaction_costs_per_capita`` - contract administration, ICP running and fixed
-  costs and procurement of new ICPs (seed 000:187-188, seed 004 L748-750);
+* health (:mod:`sim.engine.health_metrics`): deaths, amenable deaths, QALYs and unmet need;
 * quality (:mod:`sim.engine.quality`): ``quality`` - the quality of care given (0-1, the
   providers' effort index after interventions, what moves patients' health);
   ``measured_quality`` - each option's index (0-1) measured from its enrolees' outcomes this
@@ -34,9 +30,10 @@ Side-effects the seeds warn about are reported beside the core metrics:
   organisation its patients are registered with is not financially accountable for
   (seed 001:371-372; seed 004 L1417-1423): about 0.8 for practices beside tariff-paid
   hospitals, 0 for an ICP holding the whole budget;
-* ``settlement_per_capita`` (year-end contract adjustments), ``trust_income_per_capita``
-  (payments to acute trusts), ``provider_reserves``; and for the whole market
-  ``icps_open`` and ``market_concentration`` (Herfindahl index of enrolment shares).
+* settlements, trusts' income, reserves, and for the whole market ``icps_open`` and
+  ``market_concentration`` (Herfindahl index of enrolment shares).
+
+Each metric's unit and definition are in :mod:`sim.engine.metric_catalogue` (``docs/metrics.md``).
 
 Social care (:mod:`sim.engine.social_care_metrics`, with ``[social_care]`` on): spend,
 delayed transfers of care and the costs shifted between health and social care.

@@ -157,4 +157,4 @@ def test_one_call_chooses_as_the_three_steps_do(among):
     )
     steps = RULE.choose_local(local, pop.locality[rows][among], utilities, uniform[among])
     one = RULE.choose_patients(local, pop, rows, high_risk, uniform, among=among)
-    assert one.dtype == np.uint8 and one.tobytes() == steps.tobytes()
+    assert one.dtype == np.uint16 and one.tobytes() == steps.tobytes()
