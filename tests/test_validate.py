@@ -9,12 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.config.scenario import ScenarioError
 from sim.engine.metrics import METRICS
 from sim.experiments.targets import Measured, Target
-from sim.report.validation import read_rows, verdict
+from sim.report.validation import ROWS, read_rows, verdict
 
 ROW = Target(name="r", metric="m", value=100.0, relative=0.04, source="calibration_targets 4.8")
 
@@ -33,6 +35,26 @@ def test_a_target_missed_only_in_late_years_is_a_miss_naming_them() -> None:
     assert verdict(ROW, None) == ("not measured", "")
 
 
+def test_every_shipped_row_names_a_metric_the_model_writes() -> None:
+    _, rows = read_rows()
+    for row, _, _ in rows:
+        assert row.metric in METRICS, row.name
+        assert row.denominator is None or row.denominator in METRICS, row.name
+
+
+def test_a_misspelt_metric_is_refused_naming_the_row(tmp_path: Path) -> None:
+    text = ROWS.read_text().replace(
+        'metric = "cost_top5_share"', 'metric = "cost_top5_share_patients"'
+    )
+    path = tmp_path / "validation.toml"
+    path.write_text(text.replace('"../', f'"{ROWS.parent.parent.as_posix()}/'))
+    with pytest.raises(ScenarioError) as refused:
+        read_rows(path)
+    message = str(refused.value)
+    assert str(path) in message and "field 'metric'" in message
+    assert "cost_top5_share_patients" in message and "Top 5% of patients" in message
+
+
 def test_the_small_report_is_written_with_every_row(tmp_path: Path) -> None:
     out = tmp_path / "validation"
     args = ["validate", "--out", str(out), "--patients", "2000", "--years", "3"]
@@ -45,10 +67,9 @@ def test_the_small_report_is_written_with_every_row(tmp_path: Path) -> None:
     # every calibration target is checked in every simulated year
     calibration = table[table["section"] == "calibration"]
     assert (calibration["years"] == "every year").all() and len(calibration) >= 4
-    # rows whose metric the model does not report yet are listed, not a crash
+    # the cost-distribution rows are measured, every one
     cost = table[table["section"] == "cost"]
-    unknown = ~cost["metric"].isin(METRICS)
-    assert len(cost) >= 6 and (cost.loc[unknown, "verdict"] == "not measured").all()
+    assert len(cost) >= 8 and (cost["verdict"] != "not measured").all(), cost
     assert (table.loc[table["verdict"] != "not measured", "model"].notna()).all()
     text = (out / "validation.md").read_text()
     assert "## Published comparisons" in text and "## The cost distribution" in text

@@ -22,11 +22,10 @@ from sim.config.scenario import (
     read_toml,
     scenario_from_dict,
 )
-from sim.engine.metrics import GROUPS, METRICS
 from sim.experiments.executor import RunSpec
 from sim.experiments.inputs import Strict, validate, value_at
 from sim.experiments.sensitivity import declared_ranges, normal_key
-from sim.experiments.targets import Target, resolve_file
+from sim.experiments.targets import Target, check_names, resolve_file
 
 
 class CalibrationMeta(Strict):
@@ -110,15 +109,7 @@ class CalibrationPlan:
 
 
 def _check_target(target: Target, where: str) -> None:
-    for metric in (target.metric, target.denominator):
-        if metric is not None and metric not in METRICS:
-            raise ScenarioError(
-                f"{where}: unknown metric {metric!r}; allowed: {', '.join(METRICS)}"
-            )
-    if target.group not in GROUPS:
-        raise ScenarioError(
-            f"{where}: unknown group {target.group!r}; allowed: {', '.join(GROUPS)}"
-        )
+    check_names(target, where)
     if target.centre_and_scale() is None:
         raise ScenarioError(f"{where}: a calibration target needs a value or both low and high")
     if target.baseline is not None:

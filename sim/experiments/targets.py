@@ -112,6 +112,24 @@ class Target(Strict):
         return f"{low:.4g} to {high:.4g}"
 
 
+def check_names(target: Target, where: str, *, groups: bool = True) -> None:
+    """Refuse a metric or denominator (and, with ``groups``, a group) the model does not
+    write: a misspelt name would otherwise read as "not measured" and hide the row."""
+    from sim.config.scenario import ScenarioError
+    from sim.engine.metrics import GROUPS, METRICS
+
+    for field, metric in (("metric", target.metric), ("denominator", target.denominator)):
+        if metric is not None and metric not in METRICS:
+            raise ScenarioError(
+                f"{where}: field '{field}': unknown metric {metric!r}; allowed: "
+                f"{', '.join(METRICS)}"
+            )
+    if groups and target.group not in GROUPS:
+        raise ScenarioError(
+            f"{where}: field 'group': unknown group {target.group!r}; allowed: {', '.join(GROUPS)}"
+        )
+
+
 def resolve_file(folder: Path, name: str | None, default: Path, source: str, field: str) -> Path:
     """A scenario file named in an experiment file, relative to it (``default`` if unnamed)."""
     if name is None:

@@ -6,8 +6,9 @@ of each published figure. :func:`run_validation` runs every scenario the rows na
 same seed and replicates (common random numbers, through the resumable executor), and
 :func:`evaluate` gives each row the model's value with its 90% interval across replicates
 and a plain verdict: **match** when the replicate mean lies in the band in every checked
-year, **miss** otherwise (naming the years), **not measured** when the model does not
-report the metric. Nothing is tuned here: a miss stays in the report, with the sentence
+year, **miss** otherwise (naming the years), **not measured** when the scenario's runs
+hold no value of the metric for that system, group and years (a metric name the model does
+not write is refused when the file is read). Nothing is tuned here: a miss stays in the report, with the sentence
 its row carries on what it suggests.
 
 The full report is committed under ``docs/validation/``::
@@ -28,9 +29,10 @@ from pydantic import Field
 
 from sim.base.files import atomic_write_csv, atomic_write_text
 from sim.config.scenario import load_scenario, read_toml
+from sim.engine.metrics import GROUPS
 from sim.experiments.executor import RunSpec, execute, load_run
 from sim.experiments.inputs import Strict, validate
-from sim.experiments.targets import Measured, Target, measure, resolve_file
+from sim.experiments.targets import Measured, Target, check_names, measure, resolve_file
 from sim.report.figures_evidence import row_figure
 from sim.report.plots import save
 
@@ -70,6 +72,8 @@ def read_rows(path: Path = ROWS) -> tuple[ValidationFile, list[tuple[Target, Pat
     spec: ValidationFile = validate(ValidationFile, read_toml(path, "validation"), str(path))
     resolved = []
     for i, row in enumerate(spec.rows):
+        # a group the model has no people in (Torbay's 85+) stays a row, "not measured"
+        check_names(row, f"{path}: row {i + 1} ({row.name})", groups=False)
         scenario = resolve_file(path.parent, row.scenario, path, str(path), f"rows.{i}.scenario")
         if scenario == path:
             from sim.config.scenario import ScenarioError
@@ -267,8 +271,10 @@ def markdown(table: pd.DataFrame, settings: Settings, figures: dict[int, str]) -
             )
             lines.append("")
             text = f"**{r.verdict}**"
-            if r.verdict == "not measured":
-                text += ": the model does not report this metric yet."
+            if r.verdict == "not measured" and r.group not in GROUPS:
+                text += f": the model has no group `{r.group}`."
+            elif r.verdict == "not measured":
+                text += ": the runs hold no value of this metric for that system, group and years."
             elif r.verdict == "miss":
                 text += f": {r['where']}; furthest {r['furthest_year']}."
                 if r.if_missed:
