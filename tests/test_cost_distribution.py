@@ -34,20 +34,7 @@ def replicates() -> dict[str, np.ndarray]:
     return {k: np.array(v) for k, v in values.items()}
 
 
-KNOWN_MISSES = {"cost_top1_persistence"}
-"""Figures the shipped fit leaves outside 20% (about +45%): the lifelong frailty that keeps
-the top 10% in place also keeps too many of the top 1%."""
-
-
-@pytest.mark.parametrize(
-    "metric",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(strict=True, reason="known miss of the fit"))
-        if m in KNOWN_MISSES
-        else m
-        for m in sorted(TARGETS)
-    ],
-)
+@pytest.mark.parametrize("metric", sorted(TARGETS))
 def test_concentration_and_persistence_within_20_percent(replicates, metric: str) -> None:
     target = TARGETS[metric]
     x = replicates[metric]
@@ -59,7 +46,7 @@ def test_concentration_and_persistence_within_20_percent(replicates, metric: str
 @pytest.mark.xfail(
     strict=True,
     reason="known miss: with the calibrated age profiles the section 9 shapes leave the "
-    "age-sex formula about 0.09",
+    "age-sex formula about 0.09-0.10 (it is measured, not fitted: sim.patients.cost_fit)",
 )
 def test_age_sex_r_squared_a_few_per_cent(replicates) -> None:
     low, high = AGE_SEX_R2_BAND

@@ -186,7 +186,7 @@ class Utilisation(Strict):
         lt=1,
     )
     frailty_shape: float = P(
-        2.1,
+        0.85,
         "shape of the gamma-distributed lifelong frailty that scales each patient's rates (mean 1)",
         "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
         gt=0,
@@ -194,28 +194,28 @@ class Utilisation(Strict):
         "transient part (sim.patients.cost_spread)",
     )
     episode_probability: float = P(
-        0.27,
+        0.47,
         "long-run probability that a year is a patient's acute episode year",
         "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
         gt=0,
         lt=1,
     )
     episode_persistence: float = P(
-        0.55,
+        0.27,
         "probability of an episode year after an episode year",
         "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
         ge=0,
         lt=1,
     )
     episode_share: float = P(
-        0.76,
+        0.7,
         "share of a patient's expected hospital use that comes in their episode years",
         "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
         ge=0,
         le=1,
     )
     los_cv: float = P(
-        3.1,
+        2.7,
         "coefficient of variation of length of stay across a patient's spells",
         "fitted to calibration_targets 9.1-9.4 by sim.patients.cost_fit.fit_spread",
         ge=0,
