@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import tomli_w
 from helpers import SCENARIOS, scenario
 from typer.testing import CliRunner
 
@@ -127,3 +128,51 @@ def test_a_bad_calibration_file_gets_one_message(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["calibrate", str(path)])
     assert result.exit_code == 2 and "unknown metric" in result.output
     assert "Traceback" not in result.output
+
+
+SHIPPED = sorted((SCENARIOS / "calibration").glob("*.toml"))
+FULL_SIZE = Path(__file__).resolve().parent.parent / "docs" / "validation" / "calibration"
+
+
+SMALL = {
+    # year-one rates hold early; 20,000 patients keep elective noise well inside the band
+    "baseline": {"patients": 20_000, "years": 3},
+    # switching settles over the years and depends on how many ICPs a locality can hold,
+    # so the shipped size is kept and only the trials are fewer
+    "choice": {"patients": 20_000, "years": 10},
+}
+
+
+def shipped_at_small_size(path: Path, folder: Path) -> Path:
+    """The shipped calibration file as it is, but small: fewer patients or years, 6 trials."""
+    data = tomllib.loads(path.read_text())
+    meta = data["calibration"]
+    meta["scenario"] = (path.parent / meta["scenario"]).resolve().as_posix()
+    meta.update(SMALL[path.stem], replicates=2, trials=6, batch=3)
+    small = folder / path.name
+    small.write_bytes(tomli_w.dumps(data).encode())
+    return small
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_the_shipped_calibration_files_reproduce_the_shipped_defaults(
+    tmp_path: Path, path: Path
+) -> None:
+    """At full size (the committed run) the fit lands on the defaults within the spread of
+    its best trials; at small size the shipped file runs and its best trials bracket them."""
+    full = pd.read_csv(FULL_SIZE / path.stem / "fitted.csv").set_index("parameter")
+    plan = plan_calibration(path)
+    assert set(full.index) == set(plan.bounds), "the committed run is of this file"
+    defaults = plan.start
+    assert defaults is not None, "shipped files start at the defaults"
+    for parameter, row in full.iterrows():
+        assert row.default == pytest.approx(defaults[parameter]), "committed run is current"
+        assert abs(row.fitted - row.default) <= row.best_trials_sd, parameter
+    result = run_calibration(
+        plan_calibration(shipped_at_small_size(path, tmp_path)),
+        tmp_path / "out",
+        workers=0,
+        progress=False,
+    )
+    for parameter, row in result.fitted.set_index("parameter").iterrows():
+        assert row.best_trials_low <= defaults[parameter] <= row.best_trials_high, parameter

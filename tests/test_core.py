@@ -123,7 +123,8 @@ def test_same_seed_identical_different_seed_differs() -> None:
 
 
 def test_baseline_reproduces_england() -> None:
-    """Year-one fragmented-tariff rates match calibration_targets section 4."""
+    """Year-one fragmented-tariff rates match calibration_targets section 4 (the year-one
+    inputs are fitted to every year, so year 1 sits inside the band, not at its centre)."""
     runs = [
         simulate(scenario("fragmented_tariff"), seed=s, patients=40_000, years=1) for s in (1, 2, 3)
     ]
