@@ -17,7 +17,8 @@ from sim.config.parameters import Hospital
 from sim.engine.ledger import Ledger
 from sim.engine.planning import YearPlan
 from sim.engine.provider_costs import trust_activity, vertical_activity
-from sim.providers.capacity import ELECTIVE
+from sim.providers.capacity import ELECTIVE, adjusted_staffing, take_over_idle
+from sim.providers.costs import HospitalCosts
 from sim.providers.partnership_table import Partnerships
 from sim.providers.trusts import HospitalTrust
 
@@ -49,10 +50,49 @@ def set_waiting_times(
     referred = np.bincount(
         locality, weights=by_pair[:, ELECTIVE] / plan.supplier_volume, minlength=len(trusts)
     )
-    HospitalTrust.update_capacity(list(trusts), activity, referred, costs, hospital)
     icps = partnerships
     own = np.flatnonzero(icps.vertical & icps.is_open)
+    treated = vertical_activity(ledger, icps, own)
+    demand = treated[:, ELECTIVE] / np.maximum(icps.elective_volume[own], 1e-9)
+    hosts = np.arange(len(trusts)) if hosts is None else hosts
+    served = [sorted({int(hosts[li]) for li in icps.members[i].localities}) for i in own]
+    to_trusts, to_icps = capacity_following_patients(
+        (np.array([trust.staffed for trust in trusts]), activity, referred),
+        (icps.staffed[own], treated, demand),
+        served,
+        costs,
+    )
+    HospitalTrust.update_capacity(list(trusts), activity, referred, costs, hospital, to_trusts)
     if len(own):
-        treated = vertical_activity(ledger, icps, own)
-        demand = treated[:, ELECTIVE] / np.maximum(icps.elective_volume[own], 1e-9)
-        icps.update_capacity(own, treated, demand, hospital)
+        icps.update_capacity(own, treated, demand, hospital, to_icps)
+
+
+Hospitals = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Some hospitals' staffed capacity last year, activity this year (a row each, a column per
+capacity activity) and electives referred to them."""
+
+
+def capacity_following_patients(
+    trusts: Hospitals, own: Hospitals, served: list[list[int]], costs: HospitalCosts
+) -> tuple[np.ndarray, np.ndarray]:
+    """Capacity each trust and each vertical ICP's own hospital takes over (positive) or
+    hands over (negative) this year, a row each: between every own hospital and each trust
+    serving its localities (``served``, one list per own hospital), in that order, the
+    capacity one holds idle passes to the other where it is short
+    (:func:`~sim.providers.capacity.take_over_idle`)."""
+    trust_now, own_now = adjusted_staffing(*trusts, costs), adjusted_staffing(*own, costs)
+    to_trusts, to_own = np.zeros_like(trust_now), np.zeros_like(own_now)
+    share = costs.takeover_share
+    if share == 0:
+        return to_trusts, to_own
+    for i, trust_rows in enumerate(served):
+        for k in trust_rows:
+            moved = take_over_idle(trust_now[k], trusts[1][k], own_now[i], own[1][i], share)
+            moved = moved - take_over_idle(
+                own_now[i] + moved, own[1][i], trust_now[k] - moved, trusts[1][k], share
+            )  # then the other way, where the own hospital is the one left idle
+            trust_now[k] -= moved
+            own_now[i] += moved
+            to_trusts[k] -= moved
+            to_own[i] += moved
+    return to_trusts, to_own
