@@ -4,7 +4,9 @@ Trusts and the hospitals vertical ICPs run share one model
 (:mod:`sim.providers.capacity`): staffed capacity follows what the hospital treats with a
 lag, the fixed cost of capacity left unused is its stranded cost (booked with its costs,
 :mod:`sim.engine.provider_costs`), and its elective wait is set by the electives referred
-to it against the elective capacity it holds.
+to it against the elective capacity it holds. Capacity follows patients between the
+hospitals of a locality: part of what one holds idle passes to another short of capacity
+for its activity (``capacity_takeover_share``), the hospital of an ICP that closed included.
 """
 
 from __future__ import annotations
@@ -54,17 +56,28 @@ def set_waiting_times(
     own = np.flatnonzero(icps.vertical & icps.is_open)
     treated = vertical_activity(ledger, icps, own)
     demand = treated[:, ELECTIVE] / np.maximum(icps.elective_volume[own], 1e-9)
+    # a closed ICP's hospital treats nobody: it hands capacity to its localities' trusts once
+    closed = np.flatnonzero(icps.vertical & ~icps.is_open & ~np.isnan(icps.staffed).all(axis=1))
     hosts = np.arange(len(trusts)) if hosts is None else hosts
-    served = [sorted({int(hosts[li]) for li in icps.members[i].localities}) for i in own]
+    served = [
+        sorted({int(hosts[li]) for li in icps.members[i].localities})
+        for i in np.concatenate([own, closed])
+    ]
+    idle = np.zeros((len(closed), treated.shape[1]))
     to_trusts, to_icps = capacity_following_patients(
         (np.array([trust.staffed for trust in trusts]), activity, referred),
-        (icps.staffed[own], treated, demand),
+        (
+            np.concatenate([icps.staffed[own], icps.staffed[closed]]),
+            np.concatenate([treated, idle]),
+            np.concatenate([demand, idle[:, ELECTIVE]]),
+        ),
         served,
         costs,
     )
     HospitalTrust.update_capacity(list(trusts), activity, referred, costs, hospital, to_trusts)
     if len(own):
-        icps.update_capacity(own, treated, demand, hospital, to_icps)
+        icps.update_capacity(own, treated, demand, hospital, to_icps[: len(own)])
+    icps.staffed[closed] = np.nan  # what did not pass to a trust has closed
 
 
 Hospitals = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -79,7 +92,8 @@ def capacity_following_patients(
     hands over (negative) this year, a row each: between every own hospital and each trust
     serving its localities (``served``, one list per own hospital), in that order, the
     capacity one holds idle passes to the other where it is short
-    (:func:`~sim.providers.capacity.take_over_idle`)."""
+    (:func:`~sim.providers.capacity.take_over_idle`). The hospital of an ICP that has
+    closed comes last, treating nothing: its trusts take over what they lack of it."""
     trust_now, own_now = adjusted_staffing(*trusts, costs), adjusted_staffing(*own, costs)
     to_trusts, to_own = np.zeros_like(trust_now), np.zeros_like(own_now)
     share = costs.takeover_share

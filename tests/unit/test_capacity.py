@@ -234,3 +234,16 @@ def test_capacity_follows_patients_from_the_trust_they_left_to_the_hospital_they
     assert to_own == pytest.approx(np.minimum(short, idle))
     none = HospitalCosts(Costs(capacity_takeover_share=0.0), Utilisation())
     assert not np.any(capacity_following_patients(trust, own, [[0]], none)[1])
+
+
+def test_a_closed_icps_hospital_hands_what_its_trust_lacks_to_it() -> None:
+    """A closed ICP's hospital treats nobody; its trust, short of capacity for the patients
+    who came back, takes over the takeover share of what it staffs, up to what it lacks."""
+    activity = np.array([[300.0, 100.0, 90.0, 400.0, 1200.0]])
+    trust = (activity / 2, activity, activity[:, ELECTIVE])  # staffed to half its patients
+    closed = (activity / 2, np.zeros_like(activity), np.zeros(1))
+    to_trust, to_closed = capacity_following_patients(trust, closed, [[0]], COSTS)
+    own_staffing = activity / 2 + COSTS.adjustment_speed * (activity - activity / 2)
+    left = (1 - COSTS.adjustment_speed) * activity / 2  # what the closed one staffs on its own
+    expected = np.minimum(COSTS.takeover_share * left, activity - own_staffing)
+    assert to_trust == pytest.approx(expected) and to_closed == pytest.approx(-expected)
