@@ -27,6 +27,7 @@ ARMS = {
     "bidding": ("competing_icps_bidding", None),
     "profit_cap": ("competing_icps_profit_cap", None),
     "fixed_benefits": ("competing_icps_capitation", {"commissioner.benefits.enabled": True}),
+    "fixed_capacity_stays": ("competing_icps_capitation", {"costs.capacity_takeover_share": 0.0}),
 }
 RULES = ("rebasing", "bidding", "profit_cap")
 
@@ -168,6 +169,23 @@ def test_extra_benefits_win_members_and_pass_overpayment_on(runs) -> None:
         icp_margin(with_benefits, AFTER_THE_FIRST),
         what=f"margin kept, years 2-{YEARS}",
     )
+
+
+def test_capacity_following_patients_cuts_what_trusts_strand_and_the_bail_outs(runs) -> None:
+    """When members leave a trust for a vertical ICP's own hospital, part of the capacity the
+    trust is left holding idle passes to that hospital, which lacked it: trusts strand less
+    fixed cost, so the care costs less and the commissioner bails trusts out less, years
+    2-10, than when each hospital only sheds and builds capacity on its own."""
+
+    def total(arm: str, metric: str) -> list[float]:
+        return [sum(value(d, metric, years=[y]) for y in AFTER_THE_FIRST) for d in runs[arm]]
+
+    for metric in ("resource_cost_per_capita", "trust_support_per_capita"):
+        assert_greater(
+            total("fixed_capacity_stays", metric),
+            total("fixed", metric),
+            what=f"{metric} summed over years 2-{YEARS} without capacity following patients",
+        )
 
 
 def _small(name: str, overrides: dict | None = None) -> pd.DataFrame:
