@@ -6,8 +6,9 @@ the end. Quality measured from outcomes, on which patients choose and contracts 
 those margins down too (to about 7% by year 10), but rebasing capitation towards observed
 cost, paying ICPs their own bids, or capping profit brings them lower, and to single figures
 by year 10 beyond three standard errors; under rebasing the commissioner's spend is then no
-higher than the fragmented default's beyond three standard errors (under bidding it is: a
-known miss, marked below). Every arm runs the same seeds and replicates (common random numbers), on a fifth of
+higher than the fragmented default's beyond three standard errors (under bidding and the
+profit cap it is: known misses, marked below, though capacity now follows the patients who
+leave a trust). Every arm runs the same seeds and replicates (common random numbers), on a fifth of
 the scenarios' population but over their full ten years.
 """
 
@@ -26,6 +27,7 @@ ARMS = {
     "bidding": ("competing_icps_bidding", None),
     "profit_cap": ("competing_icps_profit_cap", None),
     "fixed_benefits": ("competing_icps_capitation", {"commissioner.benefits.enabled": True}),
+    "fixed_capacity_stays": ("competing_icps_capitation", {"costs.capacity_takeover_share": 0.0}),
 }
 RULES = ("rebasing", "bidding", "profit_cap")
 
@@ -91,15 +93,35 @@ BIDDING_SPENDS_MORE = pytest.mark.xfail(
     strict=True,
     reason=(
         "a known miss: under pay-as-bid the market consolidates to one or two ICPs on margins "
-        "near 2%, but the trusts they leave keep their capacity and are bailed out (trust "
-        "support about GBP 30 a head against 14 in the fragmented default), so spend stays "
-        "about GBP 20 a head above the fragmented default's in year 10"
+        "near 3%, and with capacity following patients the trusts they leave strand little "
+        "(about GBP 2 a head more than in the fragmented default), but ICPs' bids pass on "
+        "what they spend on quality (about GBP 18 a head of the population) and their running "
+        "costs (about 5), against care about 12 a head cheaper, so spend stays about GBP 17 "
+        "a head above the fragmented default's in year 10"
     ),
 )
 
 
-@pytest.mark.parametrize("rule", ("rebasing", pytest.param("bidding", marks=BIDDING_SPENDS_MORE)))
-def test_rebasing_and_bidding_spend_no_more_than_the_fragmented_default(runs, rule: str) -> None:
+PROFIT_CAP_SPENDS_MORE = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "a known miss: under the 7.5% profit cap all three ICPs stay open on margins near 6%, "
+        "keeping about GBP 19 a head of the population and spending about 28 on quality and 7 "
+        "on running costs, so spend stays about GBP 34 a head above the fragmented default's "
+        "in year 10"
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    (
+        "rebasing",
+        pytest.param("bidding", marks=BIDDING_SPENDS_MORE),
+        pytest.param("profit_cap", marks=PROFIT_CAP_SPENDS_MORE),
+    ),
+)
+def test_each_rule_spends_no_more_than_the_fragmented_default(runs, rule: str) -> None:
     d = final(runs[rule], "cost_per_capita") - final(runs["fragmented"], "cost_per_capita")
     mean, se = mean_and_se(d)
     assert mean <= 3 * se, f"{rule}: spend per head above the fragmented default by {d}"
@@ -131,7 +153,8 @@ def test_profit_cap_claws_back_and_cuts_spend_against_fixed_capitation(runs) -> 
 
 def test_extra_benefits_win_members_and_pass_overpayment_on(runs) -> None:
     """Under fixed capitation, ICPs that pass surplus on as benefits enrol more people and
-    keep less of it (as Medicare Advantage plans pass part of overpayment on)."""
+    keep less of it over the years after the first (as Medicare Advantage plans pass part of
+    overpayment on)."""
     with_benefits, without = runs["fixed_benefits"], runs["fixed"]
     assert (final(with_benefits, "icp_benefits_per_capita") > 0).all()
     icp_share = [
@@ -141,7 +164,28 @@ def test_extra_benefits_win_members_and_pass_overpayment_on(runs) -> None:
         1 - value(d, "enrolment_share", system="fragmented", years=[YEARS]) for d in without
     ]
     assert_greater(icp_share, base_share, what="ICPs' enrolment share with extra benefits")
-    assert_greater(icp_margin(without), icp_margin(with_benefits), what="margin kept")
+    assert_greater(
+        icp_margin(without, AFTER_THE_FIRST),
+        icp_margin(with_benefits, AFTER_THE_FIRST),
+        what=f"margin kept, years 2-{YEARS}",
+    )
+
+
+def test_capacity_following_patients_cuts_what_trusts_strand_and_the_bail_outs(runs) -> None:
+    """When members leave a trust for a vertical ICP's own hospital, part of the capacity the
+    trust is left holding idle passes to that hospital, which lacked it: trusts strand less
+    fixed cost, so the care costs less and the commissioner bails trusts out less, years
+    2-10, than when each hospital only sheds and builds capacity on its own."""
+
+    def total(arm: str, metric: str) -> list[float]:
+        return [sum(value(d, metric, years=[y]) for y in AFTER_THE_FIRST) for d in runs[arm]]
+
+    for metric in ("resource_cost_per_capita", "trust_support_per_capita"):
+        assert_greater(
+            total("fixed_capacity_stays", metric),
+            total("fixed", metric),
+            what=f"{metric} summed over years 2-{YEARS} without capacity following patients",
+        )
 
 
 def _small(name: str, overrides: dict | None = None) -> pd.DataFrame:

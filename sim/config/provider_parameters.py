@@ -52,6 +52,21 @@ class Costs(Strict):
         "30-50% stranded and about half recovered in 2-3 years judged from staff turnover "
         "of about 10% a year, redeployment and estate that cannot shrink quickly",
     )
+    capacity_takeover_share: float = P(
+        0.5,
+        "share of the capacity a hospital holds idle, after the year's adjustment, that a "
+        "hospital serving the same locality and short of capacity for its own activity "
+        "takes over within the year (staff transferring with their service, beds and "
+        "theatres leased), up to that shortfall",
+        assumption=(0.0, 0.9),
+        ge=0,
+        le=1,
+        note="no published share found; staff whose principal work moves to another NHS-"
+        "funded provider transfer with it under the Transfer of Undertakings (Protection of "
+        "Employment) Regulations 2006 (NHS Social Partnership Forum, Staff transfer guides, "
+        "2021), but not all of a service's staff, sites or equipment move; 0 reproduces "
+        "hospitals that only shed and build capacity on their own",
+    )
     management_per_enrolee: float = P(
         20.0,
         "GBP per enrolee-year, ICP running cost",

@@ -17,8 +17,14 @@ of activity (:data:`CAPACITY_ACTIVITIES`). Each year, for each activity:
   less what electives beyond referred demand (supplier-induced) take up: those spells use
   theatres and staff but treat nobody on the waiting list.
 
+* when patients move between hospitals serving the same locality (a trust and a vertical
+  ICP's own hospital), part of the capacity the one they left holds idle passes to the
+  one they joined, where it lacks capacity for them (``capacity_takeover_share``,
+  :func:`take_over_idle`): capacity follows its patients.
+
 So cutting activity saves at once only its variable cost, and the fixed cost as capacity
-is released; and the same cut gives the same wait, cost and stranded cost whoever makes it.
+is released or taken over; and the same cut gives the same wait, cost and stranded cost
+whoever makes it.
 """
 
 from __future__ import annotations
@@ -56,24 +62,38 @@ def waiting_weeks(load: np.ndarray, params: Hospital) -> np.ndarray:
     return params.waiting_weeks_base * elementwise(math.exp, np.minimum(growth, ceiling))
 
 
+def adjusted_staffing(
+    staffed: np.ndarray, activity: np.ndarray, elective_demand: np.ndarray, costs: HospitalCosts
+) -> np.ndarray:
+    """What hospitals that staffed ``staffed`` last year (NaN rows: their first year) staff
+    this year on their own, moving ``adjustment_speed`` of the way to ``activity``."""
+    activity = np.asarray(activity, dtype=float)
+    start = activity.copy()
+    start[:, ELECTIVE] = np.asarray(elective_demand, dtype=float)  # first year: referred demand
+    last = np.where(np.isnan(staffed), start, staffed)
+    return last + costs.adjustment_speed * (activity - last)
+
+
 def follow_activity(
     staffed: np.ndarray,
     activity: np.ndarray,
     elective_demand: np.ndarray,
     costs: HospitalCosts,
     params: Hospital,
+    taken_over: np.ndarray | None = None,
 ) -> CapacityYear:
     """This year's capacity of hospitals that staffed ``staffed`` last year (NaN rows: their
     first year), treat ``activity`` and are referred ``elective_demand`` electives.
 
-    ``activity`` has a row per hospital and a column per :data:`CAPACITY_ACTIVITIES`.
+    ``activity`` has a row per hospital and a column per :data:`CAPACITY_ACTIVITIES`;
+    ``taken_over``, of the same shape, is capacity each took over from (positive) or handed
+    to (negative) another hospital of its localities this year (:func:`take_over_idle`).
     """
     activity = np.asarray(activity, dtype=float)
     demand = np.asarray(elective_demand, dtype=float)
-    start = activity.copy()
-    start[:, ELECTIVE] = demand  # first year: staffed to referred elective demand
-    last = np.where(np.isnan(staffed), start, staffed)
-    now = last + costs.adjustment_speed * (activity - last)
+    now = adjusted_staffing(staffed, activity, demand, costs)
+    if taken_over is not None:
+        now = now + taken_over
     held = np.maximum(now, activity)
     idle = held - activity
     induced = np.maximum(0.0, activity[:, ELECTIVE] - demand)
@@ -110,6 +130,28 @@ def transfer_capacity(
     """
     moved = share * np.nan_to_num(np.asarray(leaving, dtype=float))
     return np.nan_to_num(np.asarray(receiving, dtype=float)) + moved, np.zeros_like(moved)
+
+
+def take_over_idle(
+    giving: np.ndarray,
+    giving_activity: np.ndarray,
+    taking: np.ndarray,
+    taking_activity: np.ndarray,
+    share: float,
+) -> np.ndarray:
+    """Capacity passing from one hospital to another serving the same patients, by activity.
+
+    ``giving`` and ``taking`` are what each staffs this year on its own
+    (:func:`adjusted_staffing`). When patients move, the staff, beds and theatres that
+    treated them need not stay idle at the hospital they left while the one they joined
+    buys capacity in: ``share`` of the giving hospital's idle capacity passes to the taking
+    one, up to what the taking one lacks for its activity. The taker's capacity held is
+    unchanged (it was buying that capacity in at average cost), and the giver's stranded
+    cost falls by the fixed cost of what passed.
+    """
+    idle = np.maximum(np.asarray(giving) - giving_activity, 0.0)
+    short = np.maximum(np.asarray(taking_activity) - taking, 0.0)
+    return np.minimum(share * idle, short)
 
 
 def empty_staffing(hospitals: int) -> np.ndarray:

@@ -56,6 +56,7 @@ class HospitalCosts:
         self.gp_consultation = prices["gp_consultation"]
         self.fixed_share = costs.hospital_fixed_share
         self.adjustment_speed = costs.capacity_adjustment_speed
+        self.takeover_share = costs.capacity_takeover_share
         unit = {**self.fixed, "bed_days": self.bed_day}
         self.capacity_cost = np.array([self.fixed_share * unit[a] for a in CAPACITY_ACTIVITIES])
         """GBP of fixed cost a year per unit of each :data:`CAPACITY_ACTIVITIES` held."""

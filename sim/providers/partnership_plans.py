@@ -44,6 +44,7 @@ class PartnershipMember(Protocol):
     IntegratedCarePartnership`): its contract, what it buys from trusts, its fixed terms."""
 
     option: int
+    localities: list[int]
     config: Any
     rule: PaymentRule
     purchase_rule: PartialPurchaseRule | None

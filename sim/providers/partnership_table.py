@@ -218,13 +218,21 @@ class Partnerships(PartnershipPlanning):
         )
 
     def update_capacity(
-        self, rows: np.ndarray, activity: np.ndarray, elective_demand: np.ndarray, params: Hospital
+        self,
+        rows: np.ndarray,
+        activity: np.ndarray,
+        elective_demand: np.ndarray,
+        params: Hospital,
+        taken_over: np.ndarray | None = None,
     ) -> None:
         """The own hospitals of the vertical ICPs in ``rows``: capacity, stranded cost and
         wait this year from what each treated (``activity``: a row each, a column per
-        capacity activity) and the electives referred to it, as every trust's
+        capacity activity), the electives referred to it and the capacity it took over from,
+        or handed to, its localities' trusts, as every trust's
         (:func:`~sim.providers.capacity.follow_activity`)."""
-        year = follow_activity(self.staffed[rows], activity, elective_demand, self.costs, params)
+        year = follow_activity(
+            self.staffed[rows], activity, elective_demand, self.costs, params, taken_over
+        )
         self.staffed[rows] = year.staffed
         self.stranded_cost[rows] = year.stranded_cost
         self.waiting_weeks[rows] = year.waiting_weeks

@@ -75,16 +75,19 @@ class HospitalTrust(Provider):
         elective_demand: np.ndarray,
         costs: HospitalCosts,
         params: Hospital,
+        taken_over: np.ndarray | None = None,
     ) -> None:
         """Each trust's capacity, stranded cost and wait this year, all trusts at once, from
-        what it treated (``activity``: a row per trust, a column per capacity activity) and
-        the electives referred to it (:func:`~sim.providers.capacity.follow_activity`)."""
+        what it treated (``activity``: a row per trust, a column per capacity activity), the
+        electives referred to it and the capacity it took over from, or handed to, the
+        hospitals its patients moved to (:func:`~sim.providers.capacity.follow_activity`)."""
         year = follow_activity(
             np.array([trust.staffed for trust in trusts]),
             activity,
             elective_demand,
             costs,
             params,
+            taken_over,
         )
         for k, trust in enumerate(trusts):
             trust.staffed = year.staffed[k]

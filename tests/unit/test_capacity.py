@@ -15,7 +15,7 @@ from sim.engine.planning import YearPlan
 from sim.engine.provider_costs import icp_care_costs, stranded_costs, trust_costs
 from sim.engine.settlement_ledger import SettlementLedger
 from sim.engine.state import Market, YearState
-from sim.engine.waiting import set_waiting_times
+from sim.engine.waiting import capacity_following_patients, set_waiting_times
 from sim.patients.modifiers import RateModifiers
 from sim.providers.accounts import ProviderAccounts
 from sim.providers.capacity import ELECTIVE, follow_activity, waiting_weeks
@@ -60,6 +60,7 @@ def hospital_market(vertical_icp: bool) -> tuple[Market, YearState]:
         member = SimpleNamespace(
             config=config,
             option=1,
+            localities=[0],
             purchase_rule=None,
             management_cost=0.0,
             fixed_cost_per_resident=0.0,
@@ -208,3 +209,41 @@ def test_the_marginal_cost_providers_plan_on_is_what_their_books_save():
     assert COSTS.marginal("elective") == pytest.approx(
         (1 - 0.5 * (1 - 0.25)) * COSTS.average("elective")
     )
+
+
+def test_capacity_follows_patients_from_the_trust_they_left_to_the_hospital_they_joined() -> None:
+    """A third of a trust's patients move to a vertical ICP's own hospital: the trust's idle
+    capacity passes to the ICP up to what it lacks, so the trust strands less while the ICP
+    holds what it did (it bought that capacity in before), and no capacity is made or lost;
+    with a takeover share of 0 nothing passes."""
+    before = np.array([[300.0, 100.0, 90.0, 400.0, 1200.0]])
+    trust = (before, before * 2 / 3, before[:, ELECTIVE] * 2 / 3)
+    own = (before / 6, before / 3, before[:, ELECTIVE] / 3)  # staffed to half its new patients
+    to_trust, to_own = capacity_following_patients(trust, own, [[0]], COSTS)
+    assert (to_own > 0).all() and to_trust == pytest.approx(-to_own)
+    alone = [follow_activity(*h, COSTS, HOSPITAL) for h in (trust, own)]
+    moved = [
+        follow_activity(*h, COSTS, HOSPITAL, taken_over=t)
+        for h, t in ((trust, to_trust), (own, to_own))
+    ]
+    assert moved[0].stranded_cost[0] < alone[0].stranded_cost[0]
+    assert moved[1].held == pytest.approx(alone[1].held)  # what the ICP uses is unchanged
+    assert moved[1].stranded_cost == pytest.approx(alone[1].stranded_cost)
+    short = own[1] - alone[1].staffed  # what the ICP lacked, or the trust's idle share
+    idle = COSTS.takeover_share * (alone[0].staffed - trust[1])
+    assert to_own == pytest.approx(np.minimum(short, idle))
+    none = HospitalCosts(Costs(capacity_takeover_share=0.0), Utilisation())
+    assert not np.any(capacity_following_patients(trust, own, [[0]], none)[1])
+
+
+def test_a_closed_icps_hospital_hands_what_its_trust_lacks_to_it() -> None:
+    """A closed ICP's hospital treats nobody; its trust, short of capacity for the patients
+    who came back, takes over the takeover share of what it staffs, up to what it lacks."""
+    activity = np.array([[300.0, 100.0, 90.0, 400.0, 1200.0]])
+    trust = (activity / 2, activity, activity[:, ELECTIVE])  # staffed to half its patients
+    closed = (activity / 2, np.zeros_like(activity), np.zeros(1))
+    to_trust, to_closed = capacity_following_patients(trust, closed, [[0]], COSTS)
+    own_staffing = activity / 2 + COSTS.adjustment_speed * (activity - activity / 2)
+    left = (1 - COSTS.adjustment_speed) * activity / 2  # what the closed one staffs on its own
+    expected = np.minimum(COSTS.takeover_share * left, activity - own_staffing)
+    assert to_trust == pytest.approx(expected) and to_closed == pytest.approx(-expected)
