@@ -177,6 +177,10 @@ def test_patient_view_is_readable() -> None:
     assert set(view.as_dict()) >= {"age", "sex", "imd", "conditions", "risk", "option"}
     m.population.age[10] = 77
     assert m.population.patient(10).age == 77
+    # localities and options by name, not by the indices the arrays hold
+    assert f"{view.locality_name} locality" in text and f"with {view.option_name} for" in text
+    assert view.locality_name == m.scenario.localities[view.locality].name
+    assert view.option_name == m.options[view.option]
 
 
 def test_switching_in_published_range_and_lower_for_older_people() -> None:

@@ -12,6 +12,7 @@ the population stays about stable and arrays never grow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,11 +28,15 @@ class Population:
     """Struct of arrays holding every patient: one array per attribute of
     :data:`~sim.patients.attributes.ATTRIBUTES`, named as it is (``pop.age``, ``pop.risk``)."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, localities: Sequence[str] = (), options: Sequence[str] = ()):
         self.n = int(n)
         for attribute in ATTRIBUTES:
             setattr(self, attribute.name, np.zeros(self.n, dtype=attribute.dtype))
         self.next_pid = 0
+        # names of the scenario's localities and options, so a patient reads as a sentence
+        # ("urban", "icp_north") rather than as the indices the arrays hold
+        self.locality_names = tuple(localities)
+        self.option_names = tuple(options)
 
     @property
     def nbytes(self) -> int:
@@ -67,6 +72,16 @@ class PatientView:
         mask = int(self.population.conditions[self.row])
         return [c for i, c in enumerate(epi.CONDITIONS) if mask >> i & 1]
 
+    @property
+    def locality_name(self) -> str:
+        """The name of the patient's locality (its index when the population has no names)."""
+        return _name(self.population.locality_names, self.locality)
+
+    @property
+    def option_name(self) -> str:
+        """The name of the option the patient is enrolled with (else its index)."""
+        return _name(self.population.option_names, self.option)
+
     def as_dict(self) -> dict[str, object]:
         """Every attribute, in the order of the table; conditions by name."""
         out: dict[str, object] = {name: getattr(self, name) for name in FIELDS}
@@ -78,9 +93,14 @@ class PatientView:
         conds = ", ".join(self.condition_names) or "no long-term condition"
         return (
             f"Patient {self.pid}: {self.age}-year-old {sex}, IMD quintile {self.imd}, "
-            f"locality {self.locality}, {conds}; risk {self.risk:.2f}; option "
-            f"{self.option} for {self.years_enrolled} years; experience {self.experience:.2f}"
+            f"{self.locality_name} locality, {conds}; risk {self.risk:.2f}; with "
+            f"{self.option_name} for {self.years_enrolled} years; "
+            f"experience {self.experience:.2f}"
         )
+
+
+def _name(names: tuple[str, ...], index: int) -> str:
+    return names[index] if 0 <= index < len(names) else str(index)
 
 
 # --------------------------------------------------------------------------- synthesis
@@ -94,7 +114,7 @@ def synthesize(scenario: Scenario, n: int, seed: int, replicate: int = 0) -> Pop
     Each attribute is drawn by its ``initial`` draw (:data:`~sim.patients.attributes.ATTRIBUTES`).
     """
     keep_heap_warm()
-    pop = Population(n)
+    pop = Population(n, [loc.name for loc in scenario.localities], scenario.option_names)
     origins = Origins(scenario)
     for index, rows in chunks(n):
         Draws(
