@@ -77,7 +77,7 @@ PUBLISHED = (("quality.from_outcomes", True),)
 def test_noisier_published_quality_weakens_the_link_between_quality_and_enrolment() -> None:
     """The same markets with published counts 6 times noisier: enrolment follows last
     year's true (measured) quality less closely, in every replicate."""
-    reps, patients, years = 6, 20_000, 8
+    reps, patients, years = 10, 20_000, 8
     sharp, noisy = (
         [
             quality_enrolment_link(
@@ -94,7 +94,7 @@ def test_noisier_published_quality_weakens_the_link_between_quality_and_enrolmen
 def test_word_of_mouth_ties_enrolment_back_to_the_quality_of_care() -> None:
     """Under noisy publication, patients who also hear what members say of each option
     (choice.beta_word_of_mouth at the top of its range) follow the quality of care more."""
-    reps, patients, years = 6, 20_000, 8
+    reps, patients, years = 10, 20_000, 8
     noisy = (*PUBLISHED, ("quality.publication_noise", 3.0))
     links = [
         [

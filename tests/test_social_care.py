@@ -15,7 +15,7 @@ from sim.config.social_care_parameters import SocialCare
 from sim.engine.model import ICSModel
 from sim.providers.social_care import delayed_days, pooled_packages, social_care_year
 
-REPLICATES = 4
+REPLICATES = 8
 PATIENTS = 3_000
 PAIRED = 10_000  # patients in each of the paired runs, over four localities
 YEARS = 3

@@ -117,7 +117,7 @@ class Utilisation(Strict):
     )
     elective_per_1000: float = P(
         177.0,
-        "elective spells per 1,000 in year 1 (later years follow the tariff and ageing)",
+        "elective spells per 1,000 per year",
         "fitted by scenarios/calibration/baseline.toml to 183 in every one of ten years "
         "(derived: (15.1m FAEs - 5.3m emergency) / 53.5m, calibration_targets 4.16, 4.1, 4.8; "
         "4.19 says derive): best trial 173.5, sd of the best trials 4.2; 177 keeps year 1 "
@@ -127,7 +127,7 @@ class Utilisation(Strict):
     )
     emergency_per_1000: float = P(
         98.0,
-        "emergency admissions per 1,000 in year 1",
+        "emergency admissions per 1,000 per year",
         "fitted by scenarios/calibration/baseline.toml to 99 (calibration_targets 4.8) in "
         "every one of ten years: best trial 98.2, sd of the best trials 0.65",
         gt=0,
