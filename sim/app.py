@@ -11,13 +11,21 @@ that says which ICP is virtual and which vertical, puts the mean risk of each sy
 enrolees beside its cost, and shows none of Mesa's own controls (play and render
 intervals, threads, step counter, pages), only Mesa's Reset, play and Step buttons.
 
-Start it with ``icsim dashboard`` (or ``solara run sim.app``). Scenario files are read
+Each browser session builds its own model (``solara.use_memo`` inside :func:`Page`), so one
+presenter's steps are never another visitor's. The page needs no network: ``icsim dashboard``
+starts Solara without its version check and telemetry
+(:data:`sim.report.dashboard_model.SERVER_ARGS`, ``SERVER_ENV``) and every asset is served
+from this machine.
+
+Start it with ``icsim dashboard`` (``solara run sim.app`` also works, but then pass those
+options yourself). Scenario files are read
 from the folder in ``$ICSIM_SCENARIOS``, else ``./scenarios``, else the scenarios beside
 the package in a source checkout; with none found the built-in defaults are offered.
 """
 
 from __future__ import annotations
 
+import html
 import warnings
 
 # Mesa's own page component trips one of Solara's hook-order checks, and a server on
@@ -222,6 +230,18 @@ def summary_lines(model: DashboardModel) -> list[str]:
     return lines
 
 
+def summary_html(lines: list[str]) -> str:
+    """The summary as plain HTML, ``**bold**`` as bold. Solara's Markdown is not used: it
+    fetches a maths typesetter (KaTeX) from the internet for every page, and the dashboard
+    must work on a machine without a network."""
+    paragraphs = []
+    for line in lines:
+        parts = html.escape(line).split("**")
+        text = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+        paragraphs.append(f"<p>{text}</p>")
+    return "".join(paragraphs)
+
+
 @solara.component
 def Results(model: DashboardModel) -> None:
     """Summary, one legend and the six panels; redrawn after every simulated year."""
@@ -230,7 +250,7 @@ def Results(model: DashboardModel) -> None:
     palette = Palette(integration=model.integration)
     baseline = None if model.is_baseline or not model.baseline else model.baseline_name
     with solara.Column(gap="0px"):
-        solara.Markdown("\n\n".join(summary_lines(model)), style={"font-size": "14px"})
+        solara.HTML("div", summary_html(summary_lines(model)), classes=["icsim-summary"])
         entries = legend_entries(model.options, palette, baseline=baseline is not None)
         items = "".join(
             f'<span><span class="swatch" style="border-top: 3px {style} {colour}"></span>'

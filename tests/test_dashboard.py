@@ -6,12 +6,15 @@ the replicates differ. The browser test starts ``icsim dashboard`` as a user wou
 folder outside the repository, and uses Debian's Chromium through Playwright at 1280x720:
 every panel inside the window and uncovered, none of Mesa's internal controls, a legend
 naming virtual and vertical ICPs, quick key presses on a slider building exactly the
-value shown, and the panels redrawing year by year. Screenshots go to pytest's temporary
-folder, never the repository.
+value shown, and the panels redrawing year by year. Two browser contexts (two visitors)
+step and change their own models without touching each other's, and the server, started
+with every address but this machine's cut off, never tries the network while the page
+loads whole. Screenshots go to pytest's temporary folder, never the repository.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -26,6 +29,8 @@ from browser import LAUNCH_ARGS, ensure_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
+OFFLINE = Path(__file__).resolve().parent / "offline"
+"""A ``sitecustomize`` that cuts the server off from every address but this machine's."""
 WIDTH, HEIGHT = 1280, 720
 
 
@@ -177,11 +182,16 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
-    """``icsim dashboard`` on a free localhost port: (url, its terminal log); always stopped."""
+    """``icsim dashboard`` on a free localhost port with no network beyond this machine:
+    (url, its terminal log, the log of every outbound connection it tried); always stopped."""
     folder = tmp_path_factory.mktemp("dashboard")
     port = _free_port()
     log_path = folder / "server.log"
     log = log_path.open("wb")
+    tried = folder / "outbound.log"
+    tried.touch()
+    path = os.pathsep.join(p for p in (str(OFFLINE), os.environ.get("PYTHONPATH")) if p)
+    env = os.environ | {"PYTHONPATH": path, "ICSIM_OFFLINE_LOG": str(tried)}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -196,6 +206,7 @@ def dashboard(tmp_path_factory):
             str(SCENARIOS),
         ],
         cwd=folder,
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -214,7 +225,7 @@ def dashboard(tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"dashboard did not start serving:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield url, log_path
+        yield url, log_path, tried
     finally:
         proc.terminate()
         try:
@@ -245,7 +256,7 @@ def _assert_every_panel_in_view(page, panels) -> None:
 def test_dashboard_in_chromium_at_1280x720(chromium, dashboard, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    url, log_path = dashboard
+    url, log_path, _ = dashboard
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS)
         try:
@@ -323,3 +334,83 @@ def test_dashboard_in_chromium_at_1280x720(chromium, dashboard, tmp_path):
     noise = [line for line in log.splitlines() if line.strip() and "dashboard at" not in line]
     noise = [line for line in noise if "server is starting" not in line]
     assert not noise, "the terminal should stay quiet:\n" + "\n".join(noise[:20])
+
+
+def _open(browser, url: str, outside: list[str]):
+    """A page in a browser context of its own (its own cookies, so its own session), opened
+    at ``url`` and shown year 0; any request beyond the server is refused and noted."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    origin = url.rstrip("/")
+
+    def only_the_server(route) -> None:
+        if route.request.url.startswith((origin, "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_server)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    expect(page.get_by_text("Year 0 of 10")).to_be_visible(timeout=120_000)
+    return page
+
+
+def test_each_browser_session_has_a_model_of_its_own(chromium, dashboard):
+    """Stepping and moving a control in one session leaves another's view as it was, and a
+    visitor arriving later starts at year 0 with the scenario's own controls."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _, _ = dashboard
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS)
+        try:
+            expect.set_options(timeout=90_000)
+            first = _open(browser, url, outside)
+            second = _open(browser, url, outside)
+            icps = first.locator(".v-input", has_text="Urban ICPs").get_by_role("slider")
+            icps.focus()
+            icps.press("ArrowRight")
+            expect(first.get_by_text("ICPs in the urban locality: 3, changed")).to_be_visible()
+            for year in (1, 2):
+                first.get_by_role("button", name="Step").click()
+                expect(first.get_by_text(f"Year {year} of 10")).to_be_visible()
+
+            as_opened = "ICPs in the urban locality: 2, as in scenario"
+            expect(second.get_by_text("Year 0 of 10")).to_be_visible()
+            expect(second.get_by_text(as_opened)).to_be_visible()
+            later = _open(browser, url, outside)
+            expect(later.get_by_text(as_opened)).to_be_visible()
+            expect(later.get_by_text("Year 2 of 10")).to_have_count(0)
+
+            second.get_by_role("button", name="Step").click()
+            expect(second.get_by_text("Year 1 of 10")).to_be_visible()
+            expect(first.get_by_text("Year 2 of 10")).to_be_visible()
+            expect(later.get_by_text("Year 0 of 10")).to_be_visible()
+        finally:
+            browser.close()
+    assert not outside, f"the page asked for files beyond the server: {outside[:5]}"
+
+
+def test_the_dashboard_starts_and_serves_without_a_network(chromium, dashboard):
+    """The server, cut off from every address but this machine's, never tries one (no
+    version check, no telemetry, no assets from a CDN), and the page loads whole."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _, tried = dashboard
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS)
+        try:
+            page = _open(browser, url, outside)
+            expect(page.locator(".icsim-panels img")).to_have_count(6, timeout=60_000)
+            page.get_by_role("button", name="Step").click()
+            expect(page.get_by_text("Year 1 of 10")).to_be_visible(timeout=90_000)
+        finally:
+            browser.close()
+    assert not outside, f"the page asked for files beyond the server: {outside[:5]}"
+    assert tried.read_text() == "", f"the server tried the network:\n{tried.read_text()}"
