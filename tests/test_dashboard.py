@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from browser import LAUNCH_ARGS, ensure_chromium
+from helpers import scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
@@ -276,7 +277,9 @@ def test_dashboard_in_chromium_at_1280x720(chromium, dashboard, tmp_path):
             page.screenshot(path=str(tmp_path / "dashboard_opened.png"))
 
             # Every control starts as in the scenario.
-            expect(page.get_by_text("Utility of staying: 2.6, as in scenario")).to_be_visible()
+            own = scenario("competing_icps_capitation").choice.inertia  # the slider must hit it
+            staying = f"Utility of staying: {own:g}, as in scenario"
+            expect(page.get_by_text(staying)).to_be_visible()
             icps = page.locator(".v-input", has_text="Urban ICPs").get_by_role("slider")
             expect(icps).to_have_attribute("aria-valuenow", "2")
             expect(
