@@ -12,6 +12,7 @@ import typer
 
 from sim.config.scenario import STRICT_HELP, Scenario, ScenarioError, load_scenario, set_strict
 from sim.report.cli_common import (
+    OverwriteOption,
     SchedulerOption,
     SetOption,
     WorkersOption,
@@ -64,6 +65,7 @@ def run(
     workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
     panel: PanelOption = 0,
+    overwrite: OverwriteOption = False,
     strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run one scenario and write tidy metrics, the resolved scenario and run.json.
@@ -71,8 +73,9 @@ def run(
     With more than one replicate the summary shows the mean and, in brackets, the range
     holding the middle 90% of replicates, and summary.csv is written too.
     """
+    from sim.experiments.out_folder import output_folder
     from sim.experiments.record import named_variant
-    from sim.experiments.runs import RunSettings, output_folder, run_scenario, summary_table
+    from sim.experiments.runs import RunSettings, run_scenario, summary_table
 
     sc = named_variant(_load(scenario, set_), set_ or [])
     with experiment_errors():
@@ -93,6 +96,7 @@ def run(
             scheduler=scheduler,
             progress_bar=many,
             announce=console.print,
+            overwrite=overwrite,
         )
     wall = time.perf_counter() - start
     title = f"{sc.scenario.name}: year {s.years}, whole population"
@@ -116,6 +120,7 @@ def compare(
     set_: SetOption = None,
     workers: ReplicateWorkersOption = 0,
     scheduler: SchedulerOption = None,
+    overwrite: OverwriteOption = False,
     strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
 ) -> None:
     """Run scenarios on the same population and seed; write a table and a figure.
@@ -148,6 +153,7 @@ def compare(
             workers=workers,
             scheduler=scheduler,
             announce=console.print,
+            overwrite=overwrite,
         )
     table = write_comparison(metrics, out)
     if base.replicates == 1:
@@ -194,7 +200,7 @@ def sweep(
 ) -> None:
     """Run a sweep: every grid point x replicate, on Dask, resumable, into one Parquet table."""
     from sim.experiments.executor import where_runs
-    from sim.experiments.runs import output_folder
+    from sim.experiments.out_folder import output_folder
     from sim.experiments.sweep import n_runs, plan_sweep, run_sweep
 
     with experiment_errors():
@@ -236,7 +242,7 @@ def sensitivity(
 ) -> None:
     """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a tornado
     chart."""
-    from sim.experiments.runs import output_folder
+    from sim.experiments.out_folder import output_folder
     from sim.experiments.sensitivity import plan_sensitivity, run_sensitivity
     from sim.experiments.sensitivity_indices import INDEX, SHOWN
     from sim.report.plots import write_sensitivity_figure

@@ -9,6 +9,8 @@
 * a job too large for the machine is refused before it starts, naming the setting;
 * output folder names made from a scenario's name stay under the output root, and
   ``--out`` (a file, under a file, unwritable, a full disk) gets one message;
+* another scenario's or comparison's results in ``--out`` are replaced only with
+  ``--overwrite``, while the same scenario rerun there resumes;
 * ``icsim plot`` on a damaged result file names the file, never a traceback.
 """
 
@@ -36,6 +38,7 @@ from sim.experiments.executor import ExperimentError, execute
 from sim.experiments.run_files import checksum_path, completed_ids, load_run, run_path
 from sim.experiments.run_size import GIB, Machine, size_problem
 from sim.experiments.run_spec import RunSpec, scenario_hash
+from sim.experiments.runs import RunSettings, run_comparison
 from sim.patients.attributes import FIELDS
 from sim.patients.population import Population
 
@@ -286,6 +289,55 @@ def test_a_read_only_folder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert folder_problem(locked / "out") == f"{locked} is not writable (read-only or not yours)"
     base = ["run", str(TARIFF), "--patients", "200", "--years", "1"]
     one_message([*base, "--out", str(locked / "out")], "not writable")
+
+
+def test_another_scenarios_results_are_replaced_only_with_overwrite(tmp_path: Path) -> None:
+    """``--out`` at another scenario's (or comparison's) results stops with one message
+    naming the folder and ``--overwrite``, leaving them as they were; the same scenario
+    rerun into its own folder resumes without the flag."""
+    blended = SCENARIOS / "blended.toml"
+    tiny = ["--patients", "200", "--years", "1", "--seed", "3"]
+    out = tmp_path / "out"
+    CliRunner().invoke(app, ["run", str(TARIFF), "--out", str(out), *tiny], catch_exceptions=False)
+    before = (out / "metrics.parquet").read_bytes()
+    refusal = ("--overwrite", "another --out", "scenario 'fragmented_tariff'")
+    one_message(["run", str(blended), "--out", str(out), *tiny], f"--out {out}:", *refusal)
+    one_message(["compare", str(TARIFF), str(blended), "--out", str(out), *tiny], *refusal)
+    assert (out / "metrics.parquet").read_bytes() == before
+    variant = ["run", str(TARIFF), "--out", str(out), *tiny, "--set", "choice.inertia=1.0"]
+    one_message(variant, "--overwrite")  # a --set variant is a scenario of its own
+
+    again = CliRunner().invoke(app, ["run", str(TARIFF), "--out", str(out), *tiny, "--years", "2"])
+    assert again.exit_code == 0 and "reused" not in again.output, again.output  # years differ
+    rerun = CliRunner().invoke(app, ["run", str(TARIFF), "--out", str(out), *tiny, "--years", "2"])
+    assert rerun.exit_code == 0 and "reused 1 of 1 runs" in rerun.output, rerun.output
+
+    # a comparison through the library (the command adds only its figure, slow to draw)
+    pair = [load_scenario(TARIFF), load_scenario(blended)]
+    settings = RunSettings.of(pair[0], seed=3, patients=200, years=1)
+    with pytest.raises(ExperimentError, match="--overwrite"):
+        run_comparison(pair, out, settings)
+    run_comparison(pair, out, settings, overwrite=True)
+    assert (out / "blended" / "metrics.parquet").is_file() and not (
+        out / "metrics.parquet"
+    ).exists()
+    comparison = "the comparison of 'fragmented_tariff', 'blended'"
+    one_message(["run", str(TARIFF), "--out", str(out), *tiny], comparison, "--overwrite")
+    with pytest.raises(ExperimentError, match=comparison):
+        run_comparison(pair[::-1], out, settings)  # another baseline: another comparison
+    heard: list[str] = []
+    run_comparison(pair, out, settings, announce=heard.append)
+    assert any("reused 2 of 2 runs" in line for line in heard), heard
+
+
+def test_results_with_an_unreadable_record_need_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    tiny = ["--patients", "200", "--years", "1", "--out", str(out)]
+    assert CliRunner().invoke(app, ["run", str(TARIFF), *tiny]).exit_code == 0
+    (out / "run.json").write_text("{ cut sho")
+    one_message(["run", str(TARIFF), *tiny], "run.json cannot be read", "--overwrite")
+    assert CliRunner().invoke(app, ["run", str(TARIFF), *tiny, "--overwrite"]).exit_code == 0
+    assert '"scenario": "fragmented_tariff"' in (out / "run.json").read_text()
 
 
 def test_a_full_disk_stops_with_one_message_and_nothing_half_written(

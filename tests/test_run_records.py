@@ -35,7 +35,8 @@ def test_a_second_comparison_replaces_the_first_whole(tmp_path: Path) -> None:
     icsim("compare", *three, "--out", out, *TINY, "--years", "3", "--replicates", "2")
     assert (out / "blended").is_dir() and (out / "differences.csv").is_file()
     two = [SCENARIOS / f"{n}.toml" for n in ("fragmented_tariff", "competing_icps_capitation")]
-    icsim("compare", *two, "--out", out, "--patients", "2000", "--years", "2", "--seed", "11")
+    second = ["--patients", "2000", "--years", "2", "--seed", "11", "--overwrite"]
+    icsim("compare", *two, "--out", out, *second)  # another comparison: replaced when asked
     left = {p.name for p in out.iterdir()}
     assert "blended" not in left and "pbc_hard_budget" not in left
     assert "differences.csv" not in left and "summary.csv" not in left  # one replicate now

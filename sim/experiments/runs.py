@@ -27,7 +27,6 @@ from sim.base.files import (
     atomic_write_csv,
     atomic_write_parquet,
     atomic_write_text,
-    folder_problem,
     replaced_folder,
     safe_name,
 )
@@ -35,6 +34,7 @@ from sim.config.scenario import RunConfig, Scenario, ScenarioError, scenario_to_
 from sim.engine.metrics import COLUMNS
 from sim.engine.panel import check_panel_size
 from sim.experiments.executor import ExperimentError, RunSpec, execute, load_run
+from sim.experiments.out_folder import check_output_folder
 from sim.experiments.panels import PANEL_FILE, gather_panels, panel_path
 from sim.experiments.record import resolved_scenario_hash, run_record
 from sim.experiments.run_files import run_files, writing
@@ -107,22 +107,6 @@ def replicate_specs(scenario: Scenario, settings: RunSettings) -> list[RunSpec]:
     ]
 
 
-RESULT_MARKS = ("run.json", "replicates", "metrics.parquet", "comparison.csv")
-
-
-def check_output_folder(out: Path) -> None:
-    """Refuse an ``--out`` folder holding other files: it is replaced whole by the results."""
-    out = Path(out)
-    problem = folder_problem(out)
-    if problem:
-        raise ExperimentError(f"--out {out}: {problem}")
-    if out.is_dir() and any(out.iterdir()) and not any((out / m).exists() for m in RESULT_MARKS):
-        raise ExperimentError(
-            f"--out {out}: the folder holds files that are not icsim results, and an output "
-            "folder is replaced whole; give a new or empty folder, or an earlier output folder"
-        )
-
-
 def _execute(
     specs: list[RunSpec], runs_dir: Path, announce: Callable[[str], None] | None, **options: Any
 ) -> int:
@@ -168,6 +152,7 @@ def run_scenario(
     scheduler: str | None = None,
     progress_bar: bool = False,
     announce: Callable[[str], None] | None = None,
+    overwrite: bool = False,
 ) -> pd.DataFrame:
     """Run a scenario's replicates and replace ``out`` whole by their results; return metrics.
 
@@ -176,10 +161,11 @@ def run_scenario(
     ``out`` then holds metrics (Parquet and CSV), the resolved scenario, ``run.json`` and,
     with more than one replicate, ``summary.csv``. ``workers=0`` runs in this process;
     otherwise on a local Dask cluster of that many workers (None: one per core) or at
-    ``scheduler``.
+    ``scheduler``. Another scenario's or comparison's results in ``out`` are refused
+    unless ``overwrite`` (:func:`check_output_folder`).
     """
     out = Path(out)
-    check_output_folder(out)
+    check_output_folder(out, [scenario.scenario.name], overwrite)
     specs = replicate_specs(scenario, settings)
     runs_dir = out / "replicates"
     start = time.perf_counter()
@@ -241,6 +227,7 @@ def run_comparison(
     workers: int | None = 0,
     scheduler: str | None = None,
     announce: Callable[[str], None] | None = None,
+    overwrite: bool = False,
 ) -> pd.DataFrame:
     """Run scenarios on the same seed and replace ``out`` whole by one run folder for each.
 
@@ -248,10 +235,11 @@ def run_comparison(
     numbers, so the scenarios differ only by their mechanisms. All runs go to one executor
     call, so one cluster serves every scenario; ``out/replicates/`` makes it resumable.
     ``out/run.json`` records the comparison. Returns every scenario's metrics, in the
-    order given.
+    order given. Results of other scenarios, or of these in another order, in ``out`` are
+    refused unless ``overwrite``.
     """
     out = Path(out)
-    check_output_folder(out)
+    check_output_folder(out, [sc.scenario.name for sc in scenarios], overwrite)
     folders = [safe_name(sc.scenario.name) for sc in scenarios]
     if len(set(folders)) != len(folders):
         raise ExperimentError(f"scenario names give the same folder name twice: {folders}")
@@ -383,13 +371,3 @@ def combine(
         .reset_index(drop=True)
     )
     return df
-
-
-def output_folder(out: Path | None, parent: Path, name: str) -> Path:
-    """``--out`` if given, else ``parent`` / the name made safe (:func:`safe_name`); checked
-    now, so a folder that cannot be written stops the job before any run, with one message."""
-    folder = Path(out) if out is not None else Path(parent) / safe_name(name)
-    problem = folder_problem(folder)
-    if problem:
-        raise ExperimentError(f"--out {folder}: {problem}")
-    return folder

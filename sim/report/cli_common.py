@@ -34,6 +34,12 @@ SchedulerOption = Annotated[
         help="Address of a running Dask scheduler, e.g. tcp://HOST:8786 (default: a local cluster)."
     ),
 ]
+OverwriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite", help="Replace another scenario's or comparison's results in --out."
+    ),
+]
 WorkersOption = Annotated[
     int | None,
     typer.Option(min=0, help="Local Dask workers (default: one per core; 0: in this process)."),
