@@ -349,3 +349,42 @@ def test_sensitivity_on_the_cluster(cluster: Cluster, tmp_path: Path) -> None:
     assert {"indices.csv", "samples.csv", "results.parquet"} <= set(hashes)
     assert hashes == file_hashes(tmp_path / "here")
     assert_ran_on_the_cluster(cluster, out / "runs", set(names))
+
+
+def test_ctrl_c_while_local_workers_start_exits_130_and_leaves_no_worker(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C (to the whole process group) as soon as the first local worker
+    process exists: exit 130 with the job's one message, and every process it started gone."""
+    import psutil
+
+    command = [
+        sys.executable,
+        "-m",
+        "sim.cli",
+        "run",
+        str(ROOT / "scenarios" / "fragmented_tariff.toml"),
+    ]
+    process = subprocess.Popen(
+        [*command, *REPLICATES, "--workers", "2", "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        start_new_session=True,
+    )
+    try:
+        parent, started = psutil.Process(process.pid), set()
+        deadline = time.monotonic() + 120
+        while not started and time.monotonic() < deadline and process.poll() is None:
+            started |= {child.pid for child in parent.children(recursive=True)}
+            time.sleep(0.02)
+        assert started, "no worker process was started"
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        stop(process)
+    assert process.returncode == 130, stderr
+    assert "run the same command again to resume" in stderr
+    time.sleep(2)  # a nanny may take a moment to follow its parent
+    alive = [p for p in started if psutil.pid_exists(p)]
+    alive = [p for p in alive if psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"worker processes left running: {alive}"
