@@ -55,7 +55,9 @@ from sim.report.dashboard_model import (  # noqa: E402, F401
     REPLICATES,
     YEARS,
     DashboardModel,
+    offered_scenarios,
     scenario_controls,
+    settings_problem,
 )
 from sim.report.style import Palette  # noqa: E402
 
@@ -81,7 +83,7 @@ CSS = """
 def initial_settings(scenario: str | None = None) -> dict[str, Any]:
     """The controls' values when the page opens or a scenario is picked: everything as in
     the scenario (its own choice inertia and number of urban ICPs on the sliders)."""
-    names = list(scenario_files())
+    names = offered_scenarios()[0] or list(scenario_files())
     if scenario is None:
         scenario = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
     return {
@@ -105,9 +107,18 @@ def Controls(settings: solara.Reactive[dict[str, Any]], built: dict[str, Any]) -
     """The presenter's controls, each showing exactly the value the model will be built with."""
     values = settings.value
     own = scenario_controls(values["scenario"])
+    refused = solara.use_reactive("")
+    offered, unreadable = offered_scenarios()
 
     def change(key: str):
-        return lambda value: settings.set({**settings.value, key: value})
+        def apply(value: Any) -> None:
+            wanted = {**settings.value, key: value}
+            problem = settings_problem(wanted)
+            refused.set(problem or "")
+            if problem is None:
+                settings.set(wanted)
+
+        return apply
 
     def pick_scenario(name: str) -> None:
         settings.set(initial_settings(name) | {"patients": settings.value["patients"]})
@@ -116,10 +127,14 @@ def Controls(settings: solara.Reactive[dict[str, Any]], built: dict[str, Any]) -
         solara.HTML("h2", "icsim: competing integrated care systems")
         solara.Select(
             "Scenario",
-            values=list(scenario_files()),
+            values=offered,
             value=values["scenario"],
             on_value=pick_scenario,
         )
+        for name, reason in unreadable.items():
+            solara.Text(f"Not offered: {name}: {reason}", classes=["icsim-note"])
+        if refused.value:
+            solara.Text(f"Not applied: {refused.value}", classes=["icsim-note"])
         solara.Select(
             "ICP payment regime",
             values=[AS_IN_SCENARIO, *REGIMES],

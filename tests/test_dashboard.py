@@ -63,6 +63,33 @@ def test_controls_build_the_scenario_they_describe():
     assert dashboard_scenario("blended", "tariff").contracts["icp"].kind == "tariff"
 
 
+def test_a_broken_scenario_file_is_named_and_not_offered(tmp_path, monkeypatch):
+    """A file that fails validation is left out of the list with its reason, so choosing it
+    can never raise inside the page."""
+    import shutil
+
+    from sim.app import initial_settings, offered_scenarios
+
+    shutil.copy(SCENARIOS / "fragmented_tariff.toml", tmp_path)
+    shutil.copy(SCENARIOS / "competing_icps_capitation.toml", tmp_path)
+    text = (SCENARIOS / "blended.toml").read_text()
+    (tmp_path / "broken.toml").write_text(text + "\n[choice]\ninertia = -1.0\n")
+    monkeypatch.setenv("ICSIM_SCENARIOS", str(tmp_path))
+    offered, refused = offered_scenarios()
+    assert offered == ["competing_icps_capitation", "fragmented_tariff"]
+    assert list(refused) == ["broken"] and "inertia" in refused["broken"]
+    assert initial_settings()["scenario"] in offered
+
+
+def test_a_change_that_would_break_the_scenario_is_refused_with_its_message():
+    from sim.app import initial_settings, settings_problem
+
+    settings = initial_settings("competing_icps_capitation")
+    assert settings_problem(settings) is None
+    problem = settings_problem(settings | {"inertia": -3.0})
+    assert problem is not None and "choice.inertia" in problem and "-3" in problem
+
+
 @pytest.mark.parametrize("name", ["competing_icps_capitation", "pbc_hard_budget", "blended"])
 def test_controls_left_as_in_scenario_build_the_scenario_file(name):
     """What the sliders show for a scenario, passed back unchanged, is the scenario file."""

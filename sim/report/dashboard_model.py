@@ -26,7 +26,13 @@ from sim.config.controls import (
     scenario_files,
     urban_icp_count,
 )
-from sim.config.scenario import RunConfig, Scenario, read_scenario_dict, scenario_from_dict
+from sim.config.scenario import (
+    RunConfig,
+    Scenario,
+    ScenarioError,
+    read_scenario_dict,
+    scenario_from_dict,
+)
 from sim.engine.model import ICSModel
 
 BASELINE = "fragmented_tariff"
@@ -50,6 +56,42 @@ SERVER_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_THEME_SHOW_BA
 
 
 @cache
+def offered_scenarios() -> tuple[list[str], dict[str, str]]:
+    """The scenario files the page can offer, and each one it cannot with the reason: a
+    file that fails validation is left out of the list and named, so no control can lead
+    the page into a traceback (read once per folder)."""
+    return _offered(tuple(scenario_files().items()))
+
+
+@cache
+def _offered(files: tuple[tuple[str, object], ...]) -> tuple[list[str], dict[str, str]]:
+    offered, refused = [], {}
+    for name, _ in files:
+        try:
+            dashboard_scenario(name)
+        except (ScenarioError, OSError) as exc:
+            refused[name] = str(exc)
+        else:
+            offered.append(name)
+    return offered, refused
+
+
+def settings_problem(settings: dict) -> str | None:
+    """Why the model could not be built from ``settings`` (the controls' values), or None:
+    a change that would break the scenario is refused with this one message."""
+    try:
+        dashboard_scenario(
+            settings["scenario"],
+            settings["payment_regime"],
+            settings["risk_adjustment"],
+            settings["inertia"],
+            settings["n_icps"],
+        )
+    except (ScenarioError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
 def scenario_controls(scenario: str) -> dict[str, float | int]:
     """The values the numeric controls show for a scenario left as it is: its own choice
     inertia and its number of urban ICPs (read once per scenario name)."""
