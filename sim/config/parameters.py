@@ -272,8 +272,8 @@ class Choice(Strict):
         "utility of staying with the current option",
         assumption=(1.0, 5.0),
         note="fitted by scenarios/calibration/choice.toml to 5-11% annual switching between "
-        "ICPs and the default in every year (calibration_targets 5.5): 2.35, sd of the best "
-        "trials 0.12",
+        "ICPs and the default in every year (calibration_targets 5.5): best trial 2.344, sd "
+        "of the best trials 0.08 (docs/validation/calibration/choice)",
     )
     inertia_age_65_plus: float = P(
         0.8, "extra inertia if aged 65+", assumption=(0.0, 2.0), note="calibration_targets 5.4"
