@@ -297,17 +297,19 @@ class PartnershipPlanning:
         self, rows: np.ndarray, terms: dict[str, np.ndarray], under_service: np.ndarray
     ) -> None:
         """Quality: worth raising when members are profitable and free to leave, or paid for;
-        it slips with under-service nobody watches."""
+        it slips with under-service nobody watches.
+
+        Members are profitable on the margin the quality itself leaves (:func:`
+        competitive_quality_gain`), as extra benefits are planned on the surplus an ICP
+        expects to keep: a rule that repays last year's spending (rebasing on observed cost,
+        a bid on own cost) then buys no more quality than the allowance above cost pays for.
+        """
         b = self.behaviour
         watched = self.monitoring[rows] | (terms["monitors_quality"] > 0)
         penalty = np.where(watched, 0.0, b.under_service_quality_penalty * under_service)
         revenue = self.expect_revenue[rows]
-        margin = revenue - self.expect_care_cost[rows]
-        z = b.quality_effort_scale * margin / b.quality_cost_per_enrolee
-        gain = np.zeros(len(rows))
-        np.divide(
-            b.quality_max_gain * z, 1 + z, out=gain, where=self.contestable[rows] & (margin > 0)
-        )
+        margin = revenue - self.expect_care_cost[rows] - self.management_cost[rows]
+        gain = np.where(self.contestable[rows], competitive_quality_gain(margin, b), 0.0)
         paid_for = np.flatnonzero(terms["monitors_quality"] > 0)  # only these pay for it
         peers = self.peer_quality[rows[paid_for]].tolist()
         for k, i, peer in zip(paid_for.tolist(), rows[paid_for].tolist(), peers, strict=True):
@@ -330,6 +332,26 @@ class PartnershipPlanning:
         self.applied_los[rows] = (1 - b.coordination_los_effect * effect) * (
             1 - b.delayed_transfer_share * b.intermediate_care_los_effect * intermediate
         )
+
+
+def competitive_quality_gain(margin: np.ndarray, b: Behaviour) -> np.ndarray:
+    """Quality gain (index points) an ICP free to lose members buys from ``margin``, GBP a
+    member-year of revenue over care and running costs before any quality effort.
+
+    Effort rises with what a member leaves once the effort is paid for: the gain g solves
+    g = G z / (1 + z), with z = ``quality_effort_scale`` x (margin - c g) / c' and c g the
+    effort's cost (``quality_cost_per_enrolee`` c' per 0.1, G ``quality_max_gain``), a
+    quadratic whose smaller root lies in [0, G); none without a positive margin.
+    """
+    per_point = b.quality_cost_per_enrolee / 0.1
+    a = b.quality_effort_scale / b.quality_cost_per_enrolee
+    m = np.maximum(np.asarray(margin, dtype=float), 0.0)
+    # a per_point g^2 - (1 + a m + a per_point G) g + G a m = 0
+    quad = a * per_point
+    lin = 1.0 + a * m + quad * b.quality_max_gain
+    const = b.quality_max_gain * a * m
+    root = np.sqrt(np.maximum(lin * lin - 4.0 * quad * const, 0.0))
+    return 2.0 * const / (lin + root)  # the smaller root, written to stay exact as m -> 0
 
 
 def _bought_prices(rule: PaymentRule) -> tuple[float, ...]:
