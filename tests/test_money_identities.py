@@ -7,7 +7,8 @@
 * Each provider's revenue less its cost is its surplus, and its reserves move by the
   surplus plus any transfer (a bail-out, a takeover's write-off, an ICP's opening capital).
 * The metrics agree with the books: commissioner spend less resource cost is the
-  providers' surpluses plus what the commissioner paid into trusts' reserves.
+  providers' surpluses plus what the commissioner paid into trusts' reserves, and ICPs'
+  quality effort and running costs are what their plans say and lie within their cost.
 
 Totals are read from the model's own books and ledger, not from rounded metrics.
 """
@@ -80,6 +81,17 @@ def check_year(model: ICSModel) -> None:
         ("resource_cost_per_capita", b.resource_cost[-1]),
     ):
         assert _metric(model, metrics, metric) * everyone == pytest.approx(total, abs=PENNY)
+    if model.icps:  # what ICPs spend on quality effort and running themselves is in their cost
+        enrolled = year.ledger.option_sums(("population",))[0]
+        effort = sum(icp.quality_spend * enrolled[icp.option] for icp in model.icps)
+        running = sum(icp.management_cost * enrolled[icp.option] for icp in model.icps)
+        for metric, total in (
+            ("icp_quality_effort_per_capita", effort),
+            ("icp_running_costs_per_capita", b.icp_running_costs[-1]),
+        ):
+            assert _metric(model, metrics, metric) * everyone == pytest.approx(total, abs=PENNY)
+        assert b.icp_running_costs[-1] >= running - PENNY
+        assert effort + b.icp_running_costs[-1] <= b.icp_cost[-1] + PENNY
 
 
 def _metric(model: ICSModel, block, name: str) -> float:

@@ -150,6 +150,18 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
     ),
     "icp_surplus_per_capita": MetricInfo(_GBP_ENROLEE, "ICPs' revenue less cost.", "population"),
     "icp_reserves": MetricInfo("GBP", "ICPs' reserves at year end.", "population"),
+    "icp_quality_effort_per_capita": MetricInfo(
+        _GBP_ENROLEE,
+        "What ICPs spent on quality effort (in their cost): with their running costs, what "
+        "the ICP system spends that the fragmented default does not.",
+        "population",
+    ),
+    "icp_running_costs_per_capita": MetricInfo(
+        _GBP_ENROLEE,
+        "ICPs' running costs: management per enrolee and any fixed cost of their areas (in "
+        "their cost, and in the transaction costs).",
+        "population",
+    ),
     "deaths_per_1000": MetricInfo(_PER_1000, "Deaths, in the system and group the dead were in."),
     "amenable_deaths_per_1000": MetricInfo(
         _PER_1000,

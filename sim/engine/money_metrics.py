@@ -45,6 +45,8 @@ MONEY_METRICS = (
     "icp_cost_per_capita",
     "icp_surplus_per_capita",
     "icp_reserves",
+    "icp_quality_effort_per_capita",
+    "icp_running_costs_per_capita",
 )
 """The metrics this module adds (group ``all`` only), in the order of the metric list."""
 
@@ -69,6 +71,7 @@ class SystemBooks:
     icp_purchases: np.ndarray  # what ICPs paid trusts: in their cost, and trusts' revenue
     commissioner_transaction_costs: np.ndarray
     icp_running_costs: np.ndarray  # transaction costs the ICPs bore (in their cost)
+    icp_quality_effort: np.ndarray  # what ICPs spent on quality effort (in their cost)
     pooled_to_social_care: np.ndarray  # health money a pool spent on social care (care bought)
 
     @property
@@ -136,6 +139,10 @@ def system_books(year: YearState) -> SystemBooks:
 
     purchases = np.zeros(n_opt)
     purchases[icp_option] = year.paid_by_option("hospital_payment")[icp_option]
+    # quality effort is planned per enrolee; a closed ICP has none
+    enrolled = year.ledger.option_sums(("population",))[0]
+    effort = np.zeros(n_opt)
+    effort[icp_option] = m.partnerships.quality_spend * enrolled[icp_option]
     practice = rows["practices"]
 
     def practices(column: np.ndarray) -> np.ndarray:
@@ -161,6 +168,7 @@ def system_books(year: YearState) -> SystemBooks:
         icp_purchases=_by_system(purchases, _sum(purchases)),
         commissioner_transaction_costs=_by_system(commissioner, _sum(commissioner)),
         icp_running_costs=_by_system(all_costs - commissioner, _sum(all_costs - commissioner)),
+        icp_quality_effort=_by_system(effort, _sum(effort)),
         pooled_to_social_care=_by_system(
             pooled, 0.0 if year.social_care is None else _sum(year.social_care.pooled_transfer)
         ),
@@ -235,6 +243,8 @@ def put_money_metrics(
         ("icp_cost_per_capita", per_head(b.icp_cost), has & icp),
         ("icp_surplus_per_capita", per_head(b.icp_revenue - b.icp_cost), has & icp),
         ("icp_reserves", icp_reserves, icp),
+        ("icp_quality_effort_per_capita", per_head(b.icp_quality_effort), has & icp),
+        ("icp_running_costs_per_capita", per_head(b.icp_running_costs), has & icp),
     ):
         value[index[metric], :, 0] = x
         defined[index[metric], :, 0] = where
