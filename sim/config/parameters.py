@@ -272,7 +272,7 @@ class Choice(Strict):
         "utility of staying with the current option",
         assumption=(1.0, 5.0),
         note="fitted by scenarios/calibration/choice.toml to 5-11% annual switching between "
-        "ICPs and the default in every year (calibration_targets 5.5): best trial 2.344, sd "
+        "ICPs and the default in every year (calibration_targets 5.5): best trial 2.402, sd "
         "of the best trials 0.08 (docs/validation/calibration/choice)",
     )
     inertia_age_65_plus: float = P(
