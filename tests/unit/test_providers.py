@@ -9,6 +9,8 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.config.parameters import Behaviour, Costs, Hospital, Utilisation
 from sim.config.scenario import Prices
@@ -21,7 +23,11 @@ from sim.providers.costs import (
     prevention_response,
     readmission_response,
 )
-from sim.providers.partnership_plans import CONTRACT_TERMS, PLANNED_ACTIVITIES
+from sim.providers.partnership_plans import (
+    CONTRACT_TERMS,
+    PLANNED_ACTIVITIES,
+    competitive_quality_gain,
+)
 from sim.providers.partnership_table import PLANNED_RATES, Expectations, Partnerships
 
 PRICES = Prices().as_dict()  # the national prices HospitalCosts starts from
@@ -196,3 +202,35 @@ def test_the_partnerships_table_declares_its_rate_factors_and_costs_row_by_row(c
     own = table.own_costs(np.array([100.0, 10.0]), np.array([0.0, 0.0]), np.array([50.0, 50.0]))
     assert own.tolist() == pytest.approx([(5.0 + 20.0) * 100 + 50.0, 20.0 * 10 + 50.0])
     assert Expectations(*range(7)).revenue == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    margin=st.floats(-500.0, 5000.0),
+    scale=st.floats(0.02, 0.5),
+    cost=st.floats(10.0, 100.0),
+    max_gain=st.floats(0.1, 0.4),
+)
+def test_quality_effort_is_what_the_margin_it_leaves_calls_for(
+    margin: float, scale: float, cost: float, max_gain: float
+) -> None:
+    """The gain is a fixed point of the effort rule on the margin left after the effort, never
+    spends more than the margin, stays below the most effort can buy, and rises with the
+    margin; without a margin there is none."""
+    b = Behaviour(
+        quality_effort_scale=scale, quality_cost_per_enrolee=cost, quality_max_gain=max_gain
+    )
+    gain = float(competitive_quality_gain(np.array([margin]), b)[0])
+    spent = cost * gain / 0.1
+    if margin <= 0:
+        assert gain == 0.0
+        return
+    z = scale * (margin - spent) / cost
+    assert gain == pytest.approx(max_gain * z / (1 + z), rel=1e-9, abs=1e-12)
+    assert 0.0 <= spent <= margin * (1 + 1e-12)
+    assert gain < max_gain
+    more = float(competitive_quality_gain(np.array([margin * 1.1 + 1.0]), b)[0])
+    assert more >= gain
+    # planned on the margin before its own cost, the old rule bought more
+    z_gross = scale * margin / cost
+    assert gain <= max_gain * z_gross / (1 + z_gross) + 1e-12
