@@ -233,7 +233,11 @@ class Behaviour(Strict):
         40.0, "GBP per enrolee-year per 0.1 of quality gain", assumption=(10, 100), gt=0
     )
     quality_effort_scale: float = P(
-        0.5, "surplus-weighted responsiveness of quality effort", assumption=(0.02, 0.5)
+        0.5,
+        "responsiveness of an ICP's quality effort to the margin a member leaves once the "
+        "effort is paid for",
+        assumption=(0.02, 0.5),
+        note="sim.providers.partnership_plans.competitive_quality_gain",
     )
     under_service_quality_penalty: float = P(
         0.5,
