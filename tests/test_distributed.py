@@ -25,12 +25,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pytest
 from distributed import Client
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.experiments.executor import completed_ids
+from sim.experiments.executor import completed_ids, dask_client
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "competing_icps_capitation.toml"
@@ -351,20 +352,37 @@ def test_sensitivity_on_the_cluster(cluster: Cluster, tmp_path: Path) -> None:
     assert_ran_on_the_cluster(cluster, out / "runs", set(names))
 
 
-def test_ctrl_c_while_local_workers_start_exits_130_and_leaves_no_worker(tmp_path: Path) -> None:
-    """A terminal's Ctrl-C (to the whole process group) as soon as the first local worker
-    process exists: exit 130 with the job's one message, and every process it started gone."""
-    import psutil
+INTERRUPT_DELAYS = (0.0, 0.1, 0.25, 0.5)
+"""Seconds after the first local worker process appears that Ctrl-C lands: while it starts
+the interpreter, imports the model or joins the cluster."""
 
+
+def worker_processes(parent: psutil.Process) -> set[int]:
+    """The local workers a process has spawned (not multiprocessing's resource tracker)."""
+    found = set()
+    for child in parent.children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # it ended a moment ago
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.add(child.pid)
+    return found
+
+
+@pytest.mark.parametrize("delay", INTERRUPT_DELAYS)
+def test_ctrl_c_while_local_workers_start_exits_130_cleanly(tmp_path: Path, delay: float) -> None:
+    """A terminal's Ctrl-C (to the whole process group) while the local workers start: exit
+    130 with the job's one message, no traceback from any process, and every process it
+    started gone."""
     command = [
         sys.executable,
         "-m",
         "sim.cli",
         "run",
-        str(ROOT / "scenarios" / "fragmented_tariff.toml"),
+        str(BASE),
+        *["--replicates", "4", "--patients", "2000", "--years", "2"],
+        *["--workers", "2", "--out", str(tmp_path / "out")],
     ]
     process = subprocess.Popen(
-        [*command, *REPLICATES, "--workers", "2", "--out", str(tmp_path / "out")],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -372,19 +390,53 @@ def test_ctrl_c_while_local_workers_start_exits_130_and_leaves_no_worker(tmp_pat
         start_new_session=True,
     )
     try:
-        parent, started = psutil.Process(process.pid), set()
+        parent, workers = psutil.Process(process.pid), set()
         deadline = time.monotonic() + 120
-        while not started and time.monotonic() < deadline and process.poll() is None:
-            started |= {child.pid for child in parent.children(recursive=True)}
-            time.sleep(0.02)
-        assert started, "no worker process was started"
+        while not workers and time.monotonic() < deadline and process.poll() is None:
+            workers = worker_processes(parent)
+            time.sleep(0.01)
+        assert workers, "no worker process was started"
+        time.sleep(delay)
+        started = workers | {child.pid for child in parent.children(recursive=True)}
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=120)
     finally:
         stop(process)
     assert process.returncode == 130, stderr
-    assert "run the same command again to resume" in stderr
-    time.sleep(2)  # a nanny may take a moment to follow its parent
+    assert "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines() == [
+        f"interrupted: 0 of 4 runs are saved in {tmp_path / 'out' / 'replicates'}; "
+        "run the same command again to resume"
+    ], stderr
+    time.sleep(1)  # a nanny may take a moment to follow its parent
     alive = [p for p in started if psutil.pid_exists(p)]
     alive = [p for p in alive if psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"worker processes left running: {alive}"
+
+
+def test_local_workers_keep_ctrl_c_blocked_from_birth_even_when_restarted() -> None:
+    """Each local worker process is born with SIGINT blocked (so a Ctrl-C while it imports
+    cannot raise there), and so is the one its nanny starts after it is killed."""
+
+    def blocked_signals() -> tuple[int, int]:
+        status = Path(f"/proc/{os.getpid()}/status").read_text()
+        mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk"))
+        return os.getpid(), int(mask, 16)
+
+    if not Path("/proc/self/status").is_file():
+        pytest.skip("needs /proc to read a process's signal mask")
+    sigint = 1 << (signal.SIGINT - 1)
+    with dask_client(1) as client:
+        ((first, mask),) = client.run(blocked_signals).values()
+        assert mask & sigint
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        pids = {first}
+        while pids == {first} and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with contextlib.suppress(Exception):  # the worker is gone, the new one not yet up
+                pids = {pid for pid, _ in client.run(blocked_signals).values()} or {first}
+        ((again, mask),) = client.run(blocked_signals).values()
+    assert again != first, "the killed worker was not restarted"
+    assert mask & sigint
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])

@@ -133,6 +133,33 @@ class LocalWorkerManners(WorkerPlugin):
 
 
 @contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl-C back from this thread while a local cluster starts; it lands once it is up.
+
+    Threads inherit the signal mask of the thread that starts them, and processes that of
+    the thread that spawns them, across exec. The cluster's event loop thread starts here,
+    and every worker process (a restart after a kill too) is spawned from a thread it
+    starts, so they all keep Ctrl-C blocked for life: a Ctrl-C while a worker still imports
+    cannot end it with a traceback. The cluster is whole when this thread takes the
+    Ctrl-C, so closing it stops every worker.
+
+    multiprocessing's resource tracker unblocks SIGINT in the thread that first needs it
+    (the event loop's, when a worker's queue is made), so it is started here first.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: nothing to inherit
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
 def _dask_logging_quieted() -> Iterator[None]:
     """:func:`quiet_dask_logging` while a local cluster runs; its levels back once it is gone."""
     levels = {name: logging.getLogger(name).level for name in DASK_LOGGERS}
@@ -168,20 +195,26 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             client.close()
         return
     with _dask_logging_quieted():
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        )
-        client = Client(cluster)
+        cluster = client = None
         try:
+            with _ctrl_c_held():
+                cluster = LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    # its status server on a free local port: no clash with another
+                    # cluster's 8787, and no warning about one
+                    dashboard_address="127.0.0.1:0",
+                    silence_logs=logging.CRITICAL,
+                )
+                client = Client(cluster)
             client.register_plugin(LocalWorkerManners(), name="icsim-local-worker")
             yield client
         finally:
-            client.close()
-            cluster.close()
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def _run_on_dask(
