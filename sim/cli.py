@@ -197,6 +197,7 @@ def sweep(
     set_: SetOption = None,
     panel: PanelOption = 0,
     strict: bool = typer.Option(False, "--strict", callback=set_strict, help=STRICT_HELP),
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Run a sweep: every grid point x replicate, on Dask, resumable, into one Parquet table."""
     from sim.experiments.executor import where_runs
@@ -213,7 +214,7 @@ def sweep(
             f"common random numbers {'on' if plan.crn else 'off'}; writing {out}"
         )
         start = time.perf_counter()
-        results = run_sweep(plan, out, workers=workers, scheduler=scheduler)
+        results = run_sweep(plan, out, workers=workers, scheduler=scheduler, overwrite=overwrite)
     console.print(
         f"Wrote {out}/results.parquet ({len(results):,} rows; columns: the run "
         f"columns, {', '.join(plan.keys) or 'no swept keys'}, run_id), summary.csv "
@@ -239,6 +240,7 @@ def sensitivity(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Global sensitivity analysis (SALib Morris or Sobol); writes indices.csv and a tornado
     chart."""
@@ -256,7 +258,9 @@ def sensitivity(
             f"replicate(s) = {len(plan.runs)} runs; writing {out}"
         )
         draw = write_sensitivity_figure
-        indices = run_sensitivity(plan, out, workers=workers, scheduler=scheduler, draw=draw)
+        indices = run_sensitivity(
+            plan, out, workers=workers, scheduler=scheduler, draw=draw, overwrite=overwrite
+        )
     index = INDEX[plan.method]
     for output in plan.outputs:
         top = indices[indices["output"] == output].head(10).set_index("parameter")

@@ -35,6 +35,7 @@ from sim.engine.model import ICSModel
 from sim.engine.run import Replicate
 from sim.experiments import run_size, run_spec
 from sim.experiments.executor import ExperimentError, execute
+from sim.experiments.out_folder import open_study_folder
 from sim.experiments.run_files import checksum_path, completed_ids, load_run, run_path
 from sim.experiments.run_size import GIB, Machine, size_problem
 from sim.experiments.run_spec import RunSpec, scenario_hash
@@ -446,3 +447,52 @@ def test_a_plan_too_large_is_refused_before_it_is_built(
     path = plan_file(tmp_path, f"{kind}.toml", text)
     one_message([kind, str(path), "--workers", "0", "--out", str(tmp_path / "out")], fields, "GiB")
     assert not (tmp_path / "out").exists()
+
+
+def _tiny_sweep(folder: Path, name: str) -> Path:
+    sweep = folder / f"{name}.toml"
+    sweep.write_text(
+        f'[sweep]\nname = "{name}"\nscenario = "{TARIFF.as_posix()}"\nreplicates = 1\n'
+        'patients = 200\nyears = 1\n[grid]\n"choice.inertia" = [2.0]\n',
+        encoding="utf-8",
+    )
+    return sweep
+
+
+def test_a_study_mixes_its_results_with_no_one_elses(tmp_path: Path) -> None:
+    """A sweep (and a sensitivity analysis, PSA or calibration: they share the rule) into a
+    folder holding another job's results stops with one message naming the folder, whose
+    results they are and ``--overwrite``, and leaves them as they were; with the flag the
+    folder is emptied first; the same sweep rerun there resumes without it."""
+    out = tmp_path / "out"
+    tiny = ["--patients", "200", "--years", "1", "--seed", "3", "--out", str(out)]
+    CliRunner().invoke(app, ["run", str(TARIFF), *tiny], catch_exceptions=False)
+    before = (out / "metrics.parquet").read_bytes()
+    first, second = _tiny_sweep(tmp_path, "first"), _tiny_sweep(tmp_path, "second")
+    sweep = ["sweep", str(first), "--workers", "0", "--out", str(out)]
+    one_message(sweep, f"--out {out}:", "scenario 'fragmented_tariff'", "--overwrite")
+    assert (out / "metrics.parquet").read_bytes() == before and not (out / "sweep.toml").exists()
+
+    replaced = CliRunner().invoke(app, [*sweep, "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert not (out / "metrics.parquet").exists() and (out / "results.parquet").is_file()
+    again = CliRunner().invoke(app, sweep)
+    assert again.exit_code == 0 and "reused 1 of 1 runs" in again.output, again.output
+    other = ["sweep", str(second), "--workers", "0", "--out", str(out)]
+    one_message(other, "the sweep 'first'", "the sweep 'second'", "--overwrite")
+    run = ["run", str(TARIFF), *tiny]
+    one_message(run, "--overwrite")  # a run into a sweep's folder needs the flag too
+
+    # the rule every study shares, through the library
+    psa = '[psa]\nname = "p"\n'
+    with pytest.raises(ExperimentError, match="the sweep 'first'.*--overwrite"):
+        open_study_folder(out, "psa", psa)
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("mine")
+    for overwrite in (False, True):
+        with pytest.raises(ExperimentError, match="not icsim results"):
+            open_study_folder(stranger, "calibration", '[calibration]\nname = "c"\n', overwrite)
+    assert (stranger / "notes.txt").read_text() == "mine"
+    fresh = open_study_folder(tmp_path / "new", "sensitivity", '[sensitivity]\nname = "s"\n')
+    assert (fresh / "sensitivity.toml").is_file()

@@ -59,6 +59,7 @@ from sim.config.scenario import scenario_from_dict, scenario_to_toml
 from sim.experiments.calibrate_plan import CalibrationPlan, plan_calibration
 from sim.experiments.executor import RunSpec, dask_client, execute, load_run
 from sim.experiments.inputs import value_at
+from sim.experiments.out_folder import open_study_folder
 from sim.experiments.record import command_overrides, run_record
 from sim.experiments.targets import distance, measure
 
@@ -150,12 +151,11 @@ def run_calibration(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> CalibrationResult:
     """Run (or resume) the trials, then write the fitted values, fit tables and the
     calibrated parameter file."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "calibration.toml", plan.text)
+    out = open_study_folder(Path(out), "calibration", plan.text, overwrite)
     runs_dir = out / "runs"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with warnings.catch_warnings():  # constant_liar is marked experimental

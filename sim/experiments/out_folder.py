@@ -1,23 +1,35 @@
-"""The ``--out`` folder of a run or comparison: checked before anything runs, and whose it is.
+"""The ``--out`` folder of a run, comparison or study: checked before anything runs, and whose
+it is.
 
 A run or comparison replaces its output folder whole (:func:`sim.base.files.replaced_folder`),
 so pointing ``--out`` at another scenario's results would silently delete them. The folder's
 ``run.json`` says whose results it holds; replacing anyone else's needs ``--overwrite``.
 Rerunning the same scenario (or the same comparison) into its own folder needs no flag: it
 resumes, reusing the runs already made.
+
+A sweep, sensitivity analysis, PSA or calibration (a study) writes into its folder as it
+goes, so that an interrupted one resumes; its plan file (``sweep.toml`` and so on) says
+whose results the folder holds. :func:`open_study_folder` refuses a folder holding anyone
+else's results unless ``--overwrite``, which empties it first: results of two jobs are never
+mixed.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.base.files import folder_problem, safe_name
+from sim.base.files import atomic_write_text, folder_problem, safe_name
 from sim.experiments.executor import ExperimentError
 
 RESULT_MARKS = ("run.json", "replicates", "metrics.parquet", "comparison.csv")
 """Files and folders only icsim's run and comparison results hold."""
+STUDIES = ("sweep", "sensitivity", "psa", "calibration")
+"""The kinds of study; each writes its plan as ``<kind>.toml``, whose ``[<kind>]`` names it."""
+STUDY_PLANS = tuple(f"{kind}.toml" for kind in STUDIES)
 
 RECORD = "run.json"
 
@@ -59,12 +71,12 @@ def check_output_folder(out: Path, names: Sequence[str] = (), overwrite: bool = 
         raise ExperimentError(f"--out {out}: {problem}")
     if not out.is_dir() or not any(out.iterdir()):
         return
-    if not any((out / mark).exists() for mark in RESULT_MARKS):
+    if not any((out / mark).exists() for mark in (*RESULT_MARKS, *STUDY_PLANS)):
         raise ExperimentError(
             f"--out {out}: the folder holds files that are not icsim results, and an output "
             "folder is replaced whole; give a new or empty folder, or an earlier output folder"
         )
-    held = recorded_owner(out)
+    held = recorded_owner(out) or recorded_study(out)
     wanted = owner_of(list(names)) if names else None
     if overwrite or held is None or wanted is None or held == wanted:
         return
@@ -83,3 +95,61 @@ def output_folder(out: Path | None, parent: Path, name: str) -> Path:
     if problem:
         raise ExperimentError(f"--out {folder}: {problem}")
     return folder
+
+
+def study_owner(kind: str, plan_text: str) -> str:
+    """Whose results a study writes, in words, from its plan file's text."""
+    try:
+        name = tomllib.loads(plan_text)[kind]["name"]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError):
+        return f"a {kind} whose {kind}.toml cannot be read"
+    return f"the {kind} '{name}'"
+
+
+def recorded_study(out: Path) -> str | None:
+    """Whose study results ``out`` holds, from the plan file it holds, or None if none."""
+    for kind in STUDIES:
+        plan = Path(out) / f"{kind}.toml"
+        if plan.is_file():
+            try:
+                return study_owner(kind, plan.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                return f"a {kind} whose {kind}.toml cannot be read ({type(exc).__name__})"
+    return None
+
+
+def open_study_folder(out: Path, kind: str, plan_text: str, overwrite: bool = False) -> Path:
+    """Make ``out`` ready for a study of ``kind`` (its plan file's text ``plan_text``) and
+    write the plan into it; returns the folder.
+
+    An empty or new folder, or one holding this same study's results (a resume), is used as
+    it is. One holding anyone else's results, or files that are not icsim results, is
+    refused with one message, unless ``overwrite``: then, if it holds nothing but icsim
+    results, it is emptied first, so the two jobs' results never mix.
+    """
+    out = Path(out)
+    problem = folder_problem(out)
+    if problem:
+        raise ExperimentError(f"--out {out}: {problem}")
+    wanted = study_owner(kind, plan_text)
+    if out.is_dir() and any(out.iterdir()):
+        held = recorded_study(out) or recorded_owner(out)
+        marks = (*RESULT_MARKS, "runs", *STUDY_PLANS)
+        if held is None and not any((out / mark).exists() for mark in marks):
+            raise ExperimentError(
+                f"--out {out}: the folder holds files that are not icsim results; give a new "
+                "or empty folder, or this study's earlier output folder"
+            )
+        if held != wanted:
+            if not overwrite:
+                whose = "results of unknown origin" if held is None else held
+                if not whose.startswith("results"):
+                    whose = f"the results of {whose}"
+                raise ExperimentError(
+                    f"--out {out}: the folder holds {whose}, and {wanted} would mix its "
+                    f"results with them; {PASS_OVERWRITE}"
+                )
+            shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / f"{kind}.toml", plan_text)
+    return out

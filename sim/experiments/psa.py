@@ -60,6 +60,7 @@ from sim.config.scenario import (
 from sim.engine.metrics import GROUPS, METRICS
 from sim.experiments.executor import RunSpec, execute
 from sim.experiments.inputs import Strict, validate, value_at
+from sim.experiments.out_folder import open_study_folder
 from sim.experiments.record import command_overrides, run_record
 from sim.experiments.runs import combine
 from sim.experiments.sensitivity import normal_key
@@ -334,11 +335,10 @@ def run_psa(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> pd.DataFrame:
     """Run (or resume) every parameter set's replicates; write and return the summary."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "psa.toml", plan.text)
+    out = open_study_folder(Path(out), "psa", plan.text, overwrite)
     start = time.perf_counter()
     ran = execute(
         [spec for _, spec in plan.runs],

@@ -69,6 +69,7 @@ from sim.config.scenario import (
 from sim.engine.metrics import GROUPS, METRICS
 from sim.experiments.executor import execute
 from sim.experiments.inputs import Strict, validate, value_at
+from sim.experiments.out_folder import open_study_folder
 from sim.experiments.record import command_overrides, run_record
 from sim.experiments.run_size import plan_problem
 from sim.experiments.runs import combine
@@ -273,6 +274,7 @@ def run_sensitivity(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    overwrite: bool = False,
     draw: Callable[[pd.DataFrame, Path], object] | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) the sample's runs, then write indices and samples; return indices.
@@ -280,9 +282,7 @@ def run_sensitivity(
     ``draw(indices, out)`` writes the figure (``icsim sensitivity`` passes the report's
     :func:`sim.report.plots.write_sensitivity_figure`, which this layer cannot import).
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "sensitivity.toml", plan.text)
+    out = open_study_folder(Path(out), "sensitivity", plan.text, overwrite)
     start = time.perf_counter()
     ran = execute(
         [spec for _, spec in plan.runs],

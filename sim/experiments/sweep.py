@@ -64,6 +64,7 @@ from sim.config.scenario import (
 from sim.engine.panel import check_panel_size
 from sim.experiments.executor import RunSpec, execute
 from sim.experiments.inputs import Strict, validate, value_at
+from sim.experiments.out_folder import open_study_folder
 from sim.experiments.panels import PANEL_FILE, gather_panels
 from sim.experiments.record import run_record
 from sim.experiments.run_size import plan_problem
@@ -282,6 +283,7 @@ def run_sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    overwrite: bool = False,
     client: Client | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) a sweep into ``out``; return the combined results table.
@@ -289,9 +291,7 @@ def run_sweep(
     ``workers``, ``scheduler`` and ``client`` choose where runs execute, as in
     :func:`sim.experiments.executor.execute`; the results do not depend on it.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "sweep.toml", plan.text)
+    out = open_study_folder(Path(out), "sweep", plan.text, overwrite)
     atomic_write_text(out / "scenario.toml", scenario_to_toml(plan.base))
     atomic_write_csv(out / "plan.csv", plan_table(plan))
     start = time.perf_counter()

@@ -37,7 +37,7 @@ SchedulerOption = Annotated[
 OverwriteOption = Annotated[
     bool,
     typer.Option(
-        "--overwrite", help="Replace another scenario's or comparison's results in --out."
+        "--overwrite", help="Replace another job's results in --out (they are removed first)."
     ),
 ]
 WorkersOption = Annotated[

@@ -14,6 +14,7 @@ import typer
 
 from sim.report.cli_common import (
     OutOption,
+    OverwriteOption,
     SchedulerOption,
     SetOption,
     WorkersOption,
@@ -28,6 +29,7 @@ def calibrate(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Fit free parameters to targets (Optuna TPE); write fitted values, fit and calibrated.toml."""
     from sim.experiments.calibrate import plan_calibration, run_calibration
@@ -41,7 +43,9 @@ def calibrate(
             f"{len(plan.targets)} targets, {plan.trials} trials x {plan.replicates} "
             f"replicate(s); writing {out}"
         )
-        result = run_calibration(plan, out, workers=workers, scheduler=scheduler)
+        result = run_calibration(
+            plan, out, workers=workers, scheduler=scheduler, overwrite=overwrite
+        )
     fitted = result.fitted.set_index("parameter")[["default", "fitted", "best_trials_sd"]]
     print_table(console, fitted.map(lambda v: f"{v:.4g}"), "Fitted (spread of the best trials)")
     fit = result.fit.set_index("target")[["value", "model", "years_in_band", "distance"]]
@@ -59,6 +63,7 @@ def psa(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Probabilistic sensitivity analysis: parameter and replicate uncertainty, separated."""
     from sim.experiments.psa import plan_psa, run_psa
@@ -74,7 +79,7 @@ def psa(
             f"{len(plan.scenario_names)} scenarios x {plan.replicates} replicates = "
             f"{len(plan.runs)} runs; writing {out}"
         )
-        summary = run_psa(plan, out, workers=workers, scheduler=scheduler)
+        summary = run_psa(plan, out, workers=workers, scheduler=scheduler, overwrite=overwrite)
     save(psa_figure(summary), out / "psa", ("png",))
     several = summary["scenario"].nunique() > 1
     names = summary["metric"] + (" (" + summary["scenario"] + ")" if several else "")
