@@ -30,6 +30,8 @@ RESULT_MARKS = ("run.json", "replicates", "metrics.parquet", "comparison.csv")
 STUDIES = ("sweep", "sensitivity", "psa", "calibration")
 """The kinds of study; each writes its plan as ``<kind>.toml``, whose ``[<kind>]`` names it."""
 STUDY_PLANS = tuple(f"{kind}.toml" for kind in STUDIES)
+ICSIM_MARKS = (*RESULT_MARKS, "runs", *STUDY_PLANS)
+"""What marks a folder as icsim results of any kind."""
 
 RECORD = "run.json"
 
@@ -61,30 +63,48 @@ def recorded_owner(out: Path) -> str | None:
     return owner_of(names)
 
 
-def check_output_folder(out: Path, names: Sequence[str] = (), overwrite: bool = False) -> None:
-    """Refuse an ``--out`` folder that cannot be written, that holds files other than icsim
-    results, or (without ``overwrite``) that holds results of other scenarios than ``names``
-    (one scenario, or a comparison in this order): it is replaced whole by the results."""
+def recorded_holder(out: Path) -> str | None:
+    """Whose results ``out`` holds, from a run's record or a study's plan file (None: none)."""
+    return recorded_owner(out) or recorded_study(out)
+
+
+def holds_results(out: Path, advice: str) -> bool:
+    """Whether ``out`` holds icsim results; refuses (naming the folder, then ``advice``) one
+    that cannot be written or that holds files icsim did not write."""
     out = Path(out)
     problem = folder_problem(out)
     if problem:
         raise ExperimentError(f"--out {out}: {problem}")
     if not out.is_dir() or not any(out.iterdir()):
-        return
-    if not any((out / mark).exists() for mark in (*RESULT_MARKS, *STUDY_PLANS)):
+        return False
+    if not any((out / mark).exists() for mark in ICSIM_MARKS):
         raise ExperimentError(
-            f"--out {out}: the folder holds files that are not icsim results, and an output "
-            "folder is replaced whole; give a new or empty folder, or an earlier output folder"
+            f"--out {out}: the folder holds files that are not icsim results; {advice}"
         )
-    held = recorded_owner(out) or recorded_study(out)
+    return True
+
+
+def refusal(out: Path, held: str | None, wanted: str, what_would_happen: str) -> ExperimentError:
+    """The one message for results of ``held`` (None: of unknown origin) in the way of ``wanted``."""
+    whose = held or "results of unknown origin"
+    whose = whose if whose.startswith("results") else f"the results of {whose}"
+    return ExperimentError(
+        f"--out {out}: the folder holds {whose}, and {wanted} {what_would_happen}; {PASS_OVERWRITE}"
+    )
+
+
+def check_output_folder(out: Path, names: Sequence[str] = (), overwrite: bool = False) -> None:
+    """Refuse an ``--out`` folder that cannot be written, that holds files other than icsim
+    results, or (without ``overwrite``) that holds results of other scenarios than ``names``
+    (one scenario, or a comparison in this order): it is replaced whole by the results."""
+    advice = "an output folder is replaced whole; give a new or empty folder, or an earlier one"
+    if not holds_results(out, advice):
+        return
+    held = recorded_holder(out)
     wanted = owner_of(list(names)) if names else None
     if overwrite or held is None or wanted is None or held == wanted:
         return
-    held_text = held if held.startswith("results") else f"the results of {held}"
-    raise ExperimentError(
-        f"--out {out}: the folder holds {held_text}, and writing {wanted} there would "
-        f"replace them whole; {PASS_OVERWRITE}"
-    )
+    raise refusal(out, held, f"writing {wanted} there", "would replace them whole")
 
 
 def output_folder(out: Path | None, parent: Path, name: str) -> Path:
@@ -128,28 +148,12 @@ def open_study_folder(out: Path, kind: str, plan_text: str, overwrite: bool = Fa
     results, it is emptied first, so the two jobs' results never mix.
     """
     out = Path(out)
-    problem = folder_problem(out)
-    if problem:
-        raise ExperimentError(f"--out {out}: {problem}")
     wanted = study_owner(kind, plan_text)
-    if out.is_dir() and any(out.iterdir()):
-        held = recorded_study(out) or recorded_owner(out)
-        marks = (*RESULT_MARKS, "runs", *STUDY_PLANS)
-        if held is None and not any((out / mark).exists() for mark in marks):
-            raise ExperimentError(
-                f"--out {out}: the folder holds files that are not icsim results; give a new "
-                "or empty folder, or this study's earlier output folder"
-            )
-        if held != wanted:
-            if not overwrite:
-                whose = "results of unknown origin" if held is None else held
-                if not whose.startswith("results"):
-                    whose = f"the results of {whose}"
-                raise ExperimentError(
-                    f"--out {out}: the folder holds {whose}, and {wanted} would mix its "
-                    f"results with them; {PASS_OVERWRITE}"
-                )
-            shutil.rmtree(out)
+    advice = "give a new or empty folder, or this study's earlier output folder"
+    if holds_results(out, advice) and (held := recorded_holder(out)) != wanted:
+        if not overwrite:
+            raise refusal(out, held, wanted, "would mix its results with them")
+        shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / f"{kind}.toml", plan_text)
     return out
