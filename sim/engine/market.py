@@ -20,7 +20,7 @@ import numpy as np
 from sim.engine.options import OptionTables
 from sim.engine.state import YearState
 from sim.providers.commissioner import Commissioner
-from sim.providers.partnership_market import bids, plan_benefits
+from sim.providers.partnership_market import bids, clawback_headroom, plan_benefits
 from sim.providers.partnership_table import Partnerships
 from sim.providers.rate_setting import ContractYear, standard_rates
 
@@ -104,7 +104,8 @@ class CommissionerMarket:
             table.start_year[due] = year + 1
 
     def set_rates(self) -> None:
-        """This year's rates, from the years settled so far and, under bidding, ICPs' bids."""
+        """This year's rates, from the years settled so far and, under bidding, ICPs' bids;
+        each ICP then works out from its books what the claw-back leaves it to spend."""
         c, n = self.commissioner, len(self.partnerships)
         if not self.active:
             return
@@ -114,6 +115,10 @@ class CommissionerMarket:
             bids(c.last_year, self.rivals(), c.terms.bidding) if rule.takes_bids else np.ones(n)
         )
         c.rates = rule.rates(c.history, current, offered)
+        table = self.partnerships
+        table.clawback_headroom[:], table.cost_spread[:] = clawback_headroom(
+            c.history, c.rates, rule, table.quality_spend
+        )
 
     def plan_benefits(self, rows: np.ndarray) -> None:
         """Each open ICP in ``rows`` sets this year's extra benefits per member."""

@@ -9,10 +9,15 @@ rival ICPs in its localities, never the name of the commissioner's rule:
 * **extra benefits** (GBP per member-year above the standard package) pass on a share of
   the surplus it expects to keep, the share rising with competition from the 13% of the
   least competitive Medicare Advantage markets to the 74% of the most competitive (Cabral,
-  Geruso and Mahoney 2018), plus any rebate its contract obliges it to spend on them.
+  Geruso and Mahoney 2018), plus any rebate its contract obliges it to spend on them;
+* **claw-back headroom**: how much more it could spend before a pound came out of its own
+  surplus, and how far its cost has moved from year to year, which its plan weighs
+  (:meth:`~sim.providers.partnership_plans.PartnershipPlanning.saving_kept`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -37,6 +42,45 @@ def pass_through(rival_icps: np.ndarray, terms: BenefitsTerms) -> np.ndarray:
     )
 
 
+def per_member(last: ContractYear) -> tuple[np.ndarray, np.ndarray]:
+    """What each ICP's contract's own rate paid per member last year, and its cost per
+    member (care and running costs, extra benefits excluded); zero where it had none."""
+    seen = last.is_open & (last.enrolees > 0)
+    members = np.where(seen, last.enrolees, 1.0)
+    return (
+        np.where(seen, last.base_paid / members, 0.0),
+        np.where(seen, last.cost / members, 0.0),
+    )
+
+
+def clawback_headroom(
+    history: Sequence[ContractYear], rates: Rates, rule: RateSetting, quality_spend: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """GBP per member each ICP could spend this year before its own surplus paid for it,
+    with no quality effort (last year's ``quality_spend`` per member taken off its cost),
+    and the spread of its cost per member from year to year (the standard deviation of
+    the changes seen, or the size of the one change; zero before two years).
+
+    Both read last year's books at this year's rates (:meth:`~sim.providers.rate_setting.
+    RateSetting.headroom`: negative where nothing would be clawed back); before a year is
+    seen, nothing is.
+    """
+    n = len(rates.pay)
+    if not history:
+        return np.full(n, -np.inf), np.zeros(n)
+    base, cost = per_member(history[-1])
+    room = rule.headroom((rates.pay - rates.rebate) * base, cost - quality_spend)
+    seen = [per_member(y)[1] for y in history if len(y.cost) == n]
+    changes = np.diff(np.array(seen), axis=0) if len(seen) > 1 else np.zeros((0, n))
+    if len(changes) == 0:
+        spread = np.zeros(n)
+    elif len(changes) == 1:
+        spread = np.abs(changes[0])
+    else:
+        spread = changes.std(axis=0, ddof=1)
+    return room, spread
+
+
 def plan_benefits(
     last: ContractYear | None,
     rates: Rates,
@@ -54,11 +98,8 @@ def plan_benefits(
     n = len(rival_icps)
     if last is None:
         return np.zeros(n)
-    seen = last.is_open & (last.enrolees > 0)
-    members = np.where(seen, last.enrolees, 1.0)
-    base = np.where(seen, last.base_paid / members, 0.0)  # the contract's rate per member
-    revenue, cost = rates.pay * base, np.where(seen, last.cost / members, 0.0)
-    rebate = rates.rebate * base
+    base, cost = per_member(last)
+    revenue, rebate = rates.pay * base, rates.rebate * base
     if not terms.enabled:
         return rebate
     kept = revenue - rebate - cost - rule.claw_back(revenue - rebate, cost)

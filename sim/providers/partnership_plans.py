@@ -12,7 +12,11 @@ the price its contract puts on quality and what it expects per enrolee, and it:
   hospital's volume, admission threshold and readmissions by its own margins (vertical);
 * raises quality when members are profitable and free to leave, or when quality is paid
   for, and lets it slip when it under-serves unwatched;
-* deters high-risk applicants when they lose it money and have somewhere else to go.
+* deters high-risk applicants when they lose it money and have somewhere else to go;
+* spends what a claw-back would take rather than return it: on quality first, and beyond
+  what quality can use by making no effort to save care whose saving would be clawed back
+  (:meth:`PartnershipPlanning.saving_kept`), as insurers under a cap on their margin let
+  claims rise (Cicala, Lieber and Marone 2019).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from scipy.special import ndtr
 
 from sim.config.parameters import Behaviour
 from sim.config.quality_parameters import QualityMeasure
@@ -164,10 +169,11 @@ class PartnershipPlanning:
             a: self._hospital_price(rows, a, bought[a])
             for a in ("acsc", "emergency", "bed_day", "elective")
         }
+        kept = self.saving_kept(rows)  # of each pound saved on care, what is not clawed back
         # prevention: value of avoided admissions and bed days, net of what activity earns
-        save_acsc = np.maximum(0.0, hospital["acsc"] - terms["acsc"])
-        save_other = np.maximum(0.0, hospital["emergency"] - terms["emergency"])
-        save_bed_day = np.maximum(0.0, hospital["bed_day"] - terms["bed_day"])
+        save_acsc = kept * np.maximum(0.0, hospital["acsc"] - terms["acsc"])
+        save_other = kept * np.maximum(0.0, hospital["emergency"] - terms["emergency"])
+        save_bed_day = kept * np.maximum(0.0, hospital["bed_day"] - terms["bed_day"])
         gain = 1.0 + b.community_specialist_prevention_gain * self.community_specialists[rows]
         self.prevention_gain[rows] = gain
         potential = maturity * (
@@ -181,13 +187,14 @@ class PartnershipPlanning:
         self.prevention_spend[rows], self.prevention_effect[rows] = prevention_response(
             potential, b.prevention_half_spend
         )
-        save_day = np.maximum(0.0, hospital["bed_day"] - terms["delayed_day"])
+        save_day = kept * np.maximum(0.0, hospital["bed_day"] - terms["delayed_day"])
         self._plan_intermediate_care(rows, terms, save_acsc, save_other, save_day, maturity)
         # discretionary referrals: a vertical ICP sets its own hospital's volume by its own
         # margins; a virtual one manages referrals when hospital care costs more than it earns
         for name in ("elective_volume", "emergency_volume", "readmission_factor"):
             getattr(self, name)[rows[vertical]] = terms[name][vertical]
-        net = (hospital["elective"] - terms["elective"]) / costs.average("elective")
+        self._plan_reimbursed_hospitals(rows[vertical & (kept < 1)], kept[vertical & (kept < 1)])
+        net = kept * (hospital["elective"] - terms["elective"]) / costs.average("elective")
         managed = b.referral_management_max * (
             1 - elementwise(math.exp, -np.maximum(net, 0.0) / b.referral_management_scale)
         )
@@ -209,12 +216,50 @@ class PartnershipPlanning:
         )
         self._plan_quality(rows, terms, under_service)
         # selection: deter high-risk applicants when they lose money
-        loss = self.expect_care_cost_high_risk[rows] - self.expect_revenue_high_risk[rows]
+        loss = kept * (self.expect_care_cost_high_risk[rows] - self.expect_revenue_high_risk[rows])
         deterrence = b.selection_max * (
             1 - elementwise(math.exp, -np.maximum(loss, 0.0) / b.selection_loss_scale)
         )
         self.selection[rows] = np.where(self.contestable[rows], deterrence, 0.0)
         self._plan_effects(rows, maturity)
+
+    def saving_kept(self, rows: np.ndarray) -> np.ndarray:
+        """Share of a pound saved on care each ICP in ``rows`` keeps: all of it unless a
+        claw-back would take it.
+
+        What a claw-back would take an ICP spends on quality first, up to what effort can
+        buy (:meth:`_plan_quality`); past that, a pound saved on care is a pound more
+        clawed back, so it is not worth saving. Its cost moves from year to year by its
+        ``cost_spread``, so the share is the chance that the headroom left after the most
+        effort is used up: Phi((most effort - headroom) / spread).
+        """
+        b = self.behaviour
+        most = b.quality_cost_per_enrolee / 0.1 * b.quality_max_gain
+        left = self.clawback_headroom[rows] - most
+        spread = self.cost_spread[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            chance = ndtr(-left / spread)
+        return np.where(spread > 0, chance, (left <= 0).astype(float))
+
+    def _plan_reimbursed_hospitals(self, rows: np.ndarray, kept: np.ndarray) -> None:
+        """A vertical ICP keeping only ``kept`` of what its own hospital saves sets its
+        volume, admission threshold and readmissions as if each unit earned ``kept`` of its
+        contract's price and the rest of the unit's own cost (what a claw-back pays back)."""
+        b, costs = self.behaviour, self.costs
+        for i, share in zip(rows.tolist(), kept.tolist(), strict=True):
+            rule = self.members[i].rule
+
+            def earns(activity: str, rule: PaymentRule = rule, share: float = share) -> float:
+                paid = rule.marginal_price(activity)
+                return share * paid + (1 - share) * costs.marginal(activity)
+
+            self.elective_volume[i] = costs.volume_response(
+                earns("elective"), "elective", b.induced_demand_elasticity
+            )
+            self.emergency_volume[i] = costs.volume_response(
+                earns("emergency"), "emergency", b.emergency_admission_elasticity
+            )
+            self.readmission_factor[i] = readmission_response(costs, earns("readmission"), b)
 
     def _hospital_price(self, rows: np.ndarray, activity: str, bought: np.ndarray) -> np.ndarray:
         """What one more unit of hospital ``activity`` costs each ICP: its own marginal cost
@@ -303,6 +348,9 @@ class PartnershipPlanning:
         competitive_quality_gain`), as extra benefits are planned on the surplus an ICP
         expects to keep: a rule that repays last year's spending (rebasing on observed cost,
         a bid on own cost) then buys no more quality than the allowance above cost pays for.
+        Money a claw-back would otherwise take (``clawback_headroom``) costs the ICP
+        nothing to spend, so it buys quality with it, contested or not, up to what effort
+        can buy.
         """
         b = self.behaviour
         watched = self.monitoring[rows] | (terms["monitors_quality"] > 0)
@@ -310,6 +358,8 @@ class PartnershipPlanning:
         revenue = self.expect_revenue[rows]
         margin = revenue - self.expect_care_cost[rows] - self.management_cost[rows]
         gain = np.where(self.contestable[rows], competitive_quality_gain(margin, b), 0.0)
+        free = np.maximum(self.clawback_headroom[rows], 0.0) / (b.quality_cost_per_enrolee / 0.1)
+        gain = np.maximum(gain, np.minimum(free, b.quality_max_gain))
         paid_for = np.flatnonzero(terms["monitors_quality"] > 0)  # only these pay for it
         peers = self.peer_quality[rows[paid_for]].tolist()
         for k, i, peer in zip(paid_for.tolist(), rows[paid_for].tolist(), peers, strict=True):

@@ -86,6 +86,8 @@ PLAN = {  # column: what a new ICP starts with (quality and waits start at the s
     "waiting_weeks": math.nan,  # own hospital's elective wait (vertical only)
     "stranded_cost": 0.0,  # GBP, own hospital's fixed cost of unused capacity (vertical only)
     "benefits": 0.0,  # GBP per enrolee of extra benefits above the standard package
+    "clawback_headroom": -math.inf,  # GBP per enrolee it could spend before its surplus paid
+    "cost_spread": 0.0,  # GBP per enrolee, year-to-year spread of its cost per enrolee
 }
 STATUS = {"is_open": False, "failed": False, "contestable": True, "years_active": 0}
 FIXED = (

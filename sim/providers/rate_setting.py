@@ -104,6 +104,13 @@ class RateSetting(ABC):
         """GBP each ICP returns at settlement, from its revenue and cost for the year."""
         return np.zeros(len(revenue))
 
+    def headroom(self, revenue: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        """GBP more each ICP could spend, on ``revenue`` and ``cost``, before a pound of it
+        came out of its own surplus, because the claw-back would take it all; negative,
+        how far its cost would have to fall before anything was clawed back (minus
+        infinity for a rule that never claws back)."""
+        return np.full(len(revenue), -np.inf)
+
 
 class FixedInAdvance(RateSetting):
     """The contract's rate, fixed when the contract was let and never revisited."""
@@ -172,6 +179,10 @@ class ProfitCap(RateSetting):
         """What leaves a surplus of ``cap`` of the turnover left after the claw-back: the
         revenue above ``cost / (1 - cap)``."""
         return np.maximum(revenue - np.maximum(cost, 0.0) / (1.0 - self.terms.cap), 0.0)
+
+    def headroom(self, revenue, cost):
+        """The cost at which nothing is clawed back, ``revenue x (1 - cap)``, less ``cost``."""
+        return revenue * (1.0 - self.terms.cap) - np.maximum(cost, 0.0)
 
 
 def build_rate_setting(terms: CommissionerTerms) -> RateSetting:

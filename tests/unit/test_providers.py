@@ -204,6 +204,69 @@ def test_the_partnerships_table_declares_its_rate_factors_and_costs_row_by_row(c
     assert Expectations(*range(7)).revenue == 0
 
 
+def _two_icps(costs: HospitalCosts) -> Partnerships:
+    """A table of two open ICPs (a vertical, a virtual one) on nothing but defaults."""
+    table = Partnerships(costs, Behaviour())
+    for option, vertical in ((1, True), (2, False)):
+        config = SimpleNamespace(
+            start_year=1,
+            years_integrated_at_start=0,
+            quality_monitoring=False,
+            community_outpatient_max=0.0,
+            community_elective_max=0.0,
+            community_specialists=False,
+        )
+        icp = SimpleNamespace(
+            config=config,
+            option=option,
+            purchase_rule=None if vertical else object(),
+            management_cost=20.0,
+            fixed_cost_per_resident=0.0,
+        )
+        table.add(icp, waiting_base=8.0)
+    table.open_due(year=1)
+    return table
+
+
+def test_a_pound_saved_is_kept_unless_the_claw_back_would_take_it(costs):
+    """Of a pound saved, an ICP keeps all while the quality it can buy would use up what a
+    claw-back would take, none once even the most effort (0.3 points at GBP 40 per 0.1: 120
+    a member) would leave some to be clawed back, and in between the chance its cost, moving
+    by its year-to-year spread, uses the rest up."""
+    table, rows = _two_icps(costs), np.array([0, 1])
+    assert table.saving_kept(rows).tolist() == [1.0, 1.0]  # no claw-back seen
+    table.clawback_headroom[:] = [100.0, 150.0]
+    assert table.saving_kept(rows).tolist() == [1.0, 0.0]  # a spread of 0: certain
+    table.cost_spread[:] = [20.0, 30.0]
+    kept = table.saving_kept(rows)
+    assert kept == pytest.approx(
+        [0.5 * math.erfc(-1 / math.sqrt(2)), 0.5 * math.erfc(1 / math.sqrt(2))]
+    )
+    table.clawback_headroom[:] = -np.inf  # a rule that never claws back
+    assert table.saving_kept(rows).tolist() == [1.0, 1.0]
+
+
+def test_an_icp_buys_quality_with_what_a_claw_back_would_take(costs):
+    """Quality effort is the larger of what the margin calls for and what the headroom
+    buys for nothing, up to the most effort can buy, whether members can leave or not."""
+    table, rows = _two_icps(costs), np.array([0, 1])
+    table.expect_revenue[:] = table.expect_care_cost[:] = 800.0  # no margin: no effort
+    terms, none = {"monitors_quality": np.zeros(2)}, np.zeros(2)
+    table._plan_quality(rows, terms, none)
+    assert table.quality_spend.tolist() == [0.0, 0.0]
+    table.clawback_headroom[:] = [60.0, 500.0]
+    table.contestable[:] = [True, False]
+    table._plan_quality(rows, terms, none)
+    assert table.quality_spend.tolist() == pytest.approx([60.0, 120.0])
+    assert table.quality.tolist() == pytest.approx([0.5 + 0.15, 0.5 + 0.3])
+    # a margin calling for more than the headroom buys is spent as before
+    table.expect_revenue[:] = 2_000.0
+    margin = 2_000.0 - 800.0 - 20.0
+    table._plan_quality(rows, terms, none)
+    own = 400.0 * float(competitive_quality_gain(np.array([margin]), Behaviour())[0])
+    assert own > 60.0 and table.quality_spend[0] == pytest.approx(own)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     margin=st.floats(-500.0, 5000.0),

@@ -18,7 +18,12 @@ from sim.config.commissioner_parameters import (
 from sim.config.parameters import Choice
 from sim.engine.market import rival_icps
 from sim.patients.choice import LocalOptions, LogitChoice, OptionTable
-from sim.providers.partnership_market import bids, pass_through, plan_benefits
+from sim.providers.partnership_market import (
+    bids,
+    clawback_headroom,
+    pass_through,
+    plan_benefits,
+)
 from sim.providers.rate_setting import (
     CompetitiveBids,
     ContractYear,
@@ -106,6 +111,41 @@ def test_profit_cap_claws_back_what_leaves_the_cap_of_turnover() -> None:
     kept = 100 - clawed[0]
     assert (kept - 80) / kept == pytest.approx(0.075)  # 7.5% of what it is left with
     assert rule.rates([], standard_rates(2), np.ones(2)).pay.tolist() == [1.0, 1.0]
+
+
+def test_the_headroom_is_what_could_be_spent_before_the_capped_surplus_paid_for_it() -> None:
+    rule = ProfitCap(ProfitCapTerms(cap=0.075))
+    revenue, cost = np.array([100.0, 100.0]), np.array([80.0, 95.0])
+    room = rule.headroom(revenue, cost)
+    assert room == pytest.approx([92.5 - 80.0, 92.5 - 95.0])
+    # spending the headroom leaves nothing to claw back, and the surplus at the cap
+    spent = cost[0] + room[0]
+    assert rule.claw_back(revenue[:1], np.array([spent])) == pytest.approx([0.0], abs=1e-12)
+    assert (100.0 - spent) / 100.0 == pytest.approx(0.075)
+    # every pound of it the ICP does not spend is clawed back, and more
+    assert rule.claw_back(revenue[:1], cost[:1]) == pytest.approx([room[0] / 0.925])
+    for other in (FixedInAdvance(), Rebasing(RebasingTerms()), CompetitiveBids(BiddingTerms())):
+        assert (other.headroom(revenue, cost) == -np.inf).all()
+
+
+def test_an_icp_reads_its_headroom_and_the_spread_of_its_cost_from_its_books() -> None:
+    rule = ProfitCap(ProfitCapTerms(cap=0.1))
+    # 100 members each year; the contract paid GBP 1,000 a member; cost 800, 820, 790
+    years = [
+        contract_year([c * 100.0, 700.0 * 100], [100_000.0] * 2, enrolees=[100.0] * 2, year=y)
+        for y, c in enumerate((800.0, 820.0, 790.0), start=1)
+    ]
+    quality = np.array([30.0, 0.0])  # last year's quality effort per member
+    room, spread = clawback_headroom(years, standard_rates(2), rule, quality)
+    assert room == pytest.approx([900.0 - (790.0 - 30.0), 900.0 - 700.0])
+    assert spread == pytest.approx([np.std([20.0, -30.0], ddof=1), 0.0])
+    _, one = clawback_headroom(years[:2], standard_rates(2), rule, quality)
+    assert one == pytest.approx([20.0, 0.0])
+    # at this year's rates, and never on a rebate it must spend on benefits
+    lower = Rates(np.array([0.95, 0.95]), np.array([0.05, 0.05]))
+    assert clawback_headroom(years, lower, rule, quality)[0] == pytest.approx(room - 100.0 * 0.9)
+    before, none = clawback_headroom([], standard_rates(2), rule, quality)
+    assert (before == -np.inf).all() and (none == 0).all()
 
 
 def test_pass_through_rises_with_rivals_from_the_least_to_the_most_competitive() -> None:
