@@ -246,6 +246,35 @@ def test_a_pound_saved_is_kept_unless_the_claw_back_would_take_it(costs):
     assert table.saving_kept(rows).tolist() == [1.0, 1.0]
 
 
+def test_an_own_hospital_whose_savings_are_clawed_back_stops_cutting_volume(costs):
+    """On capitation one more elective costs a vertical ICP's hospital its marginal cost; if
+    the claw-back would take the saving, a unit rather earns its cost back, so volume is set
+    as at that price: higher than capitation's, and in between for a part kept."""
+    table = _two_icps(costs)
+    table.members[0].rule = SimpleNamespace(marginal_price=lambda activity: 0.0)
+    b, vertical = Behaviour(), np.array([0])
+
+    def volume(kept: float) -> tuple[float, float, float]:
+        table._plan_reimbursed_hospitals(vertical, np.array([kept]))
+        return (
+            float(table.elective_volume[0]),
+            float(table.emergency_volume[0]),
+            float(table.readmission_factor[0]),
+        )
+
+    capitated, none_kept, half = volume(1.0), volume(0.0), volume(0.5)
+    assert capitated[0] == pytest.approx(
+        costs.volume_response(0.0, "elective", b.induced_demand_elasticity)
+    )
+    cost_back = costs.marginal("elective")
+    assert none_kept[0] == pytest.approx(
+        costs.volume_response(cost_back, "elective", b.induced_demand_elasticity)
+    )
+    for k in range(3):
+        assert capitated[k] <= half[k] <= none_kept[k]
+    assert capitated[0] < half[0] < none_kept[0]
+
+
 def test_an_icp_buys_quality_with_what_a_claw_back_would_take(costs):
     """Quality effort is the larger of what the margin calls for and what the headroom
     buys for nothing, up to the most effort can buy, whether members can leave or not."""
