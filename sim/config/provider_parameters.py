@@ -237,7 +237,7 @@ class Behaviour(Strict):
         "responsiveness of an ICP's quality effort to the margin a member leaves once the "
         "effort is paid for",
         assumption=(0.02, 0.5),
-        note="sim.providers.partnership_plans.competitive_quality_gain",
+        note="sim.providers.costs.competitive_quality_gain",
     )
     under_service_quality_penalty: float = P(
         0.5,

@@ -6,8 +6,9 @@ a hospital's capacity carries (:attr:`HospitalCosts.capacity_cost`, see
 function; the response functions turn a margin into a decision: how much discretionary
 volume to add (:meth:`HospitalCosts.volume_response`), how many readmissions to avoid
 (:func:`readmission_response`), how much to spend on prevention
-(:func:`prevention_response`) and how much quality a quality payment buys
-(:func:`paid_quality_gain`). Trusts, practices and partnerships all use them, so the
+(:func:`prevention_response`), how much quality a quality payment buys
+(:func:`paid_quality_gain`) and how much a margin buys where members can leave
+(:func:`competitive_quality_gain`). Trusts, practices and partnerships all use them, so the
 same prices bring the same response whoever earns them.
 """
 
@@ -173,3 +174,23 @@ def paid_quality_gain(
     needed = min(max(target - (b.quality_base - penalty), 0.0), b.quality_max_gain)
     ratio = reward / cost_per_unit
     return needed * ratio / (1 + ratio)
+
+
+def competitive_quality_gain(margin: np.ndarray, b: Behaviour) -> np.ndarray:
+    """Quality gain (index points) an ICP free to lose members buys from ``margin``, GBP a
+    member-year of revenue over care and running costs before any quality effort.
+
+    Effort rises with what a member leaves once the effort is paid for: the gain g solves
+    g = G z / (1 + z), with z = ``quality_effort_scale`` x (margin - c g) / c' and c g the
+    effort's cost (``quality_cost_per_enrolee`` c' per 0.1, G ``quality_max_gain``), a
+    quadratic whose smaller root lies in [0, G); none without a positive margin.
+    """
+    per_point = b.quality_cost_per_enrolee / 0.1
+    a = b.quality_effort_scale / b.quality_cost_per_enrolee
+    m = np.maximum(np.asarray(margin, dtype=float), 0.0)
+    # a per_point g^2 - (1 + a m + a per_point G) g + G a m = 0
+    quad = a * per_point
+    lin = 1.0 + a * m + quad * b.quality_max_gain
+    const = b.quality_max_gain * a * m
+    root = np.sqrt(np.maximum(lin * lin - 4.0 * quad * const, 0.0))
+    return 2.0 * const / (lin + root)  # the smaller root, written to stay exact as m -> 0

@@ -34,6 +34,7 @@ from sim.contracts.base import SELF_PROVIDED
 from sim.contracts.payment import PaymentRule
 from sim.providers.costs import (
     HospitalCosts,
+    competitive_quality_gain,
     elementwise,
     paid_quality_gain,
     prevention_response,
@@ -382,26 +383,6 @@ class PartnershipPlanning:
         self.applied_los[rows] = (1 - b.coordination_los_effect * effect) * (
             1 - b.delayed_transfer_share * b.intermediate_care_los_effect * intermediate
         )
-
-
-def competitive_quality_gain(margin: np.ndarray, b: Behaviour) -> np.ndarray:
-    """Quality gain (index points) an ICP free to lose members buys from ``margin``, GBP a
-    member-year of revenue over care and running costs before any quality effort.
-
-    Effort rises with what a member leaves once the effort is paid for: the gain g solves
-    g = G z / (1 + z), with z = ``quality_effort_scale`` x (margin - c g) / c' and c g the
-    effort's cost (``quality_cost_per_enrolee`` c' per 0.1, G ``quality_max_gain``), a
-    quadratic whose smaller root lies in [0, G); none without a positive margin.
-    """
-    per_point = b.quality_cost_per_enrolee / 0.1
-    a = b.quality_effort_scale / b.quality_cost_per_enrolee
-    m = np.maximum(np.asarray(margin, dtype=float), 0.0)
-    # a per_point g^2 - (1 + a m + a per_point G) g + G a m = 0
-    quad = a * per_point
-    lin = 1.0 + a * m + quad * b.quality_max_gain
-    const = b.quality_max_gain * a * m
-    root = np.sqrt(np.maximum(lin * lin - 4.0 * quad * const, 0.0))
-    return 2.0 * const / (lin + root)  # the smaller root, written to stay exact as m -> 0
 
 
 def _bought_prices(rule: PaymentRule) -> tuple[float, ...]:

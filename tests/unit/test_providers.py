@@ -19,15 +19,12 @@ from sim.providers.capacity import waiting_weeks
 from sim.providers.commissioner import Commissioner
 from sim.providers.costs import (
     HospitalCosts,
+    competitive_quality_gain,
     elementwise,
     prevention_response,
     readmission_response,
 )
-from sim.providers.partnership_plans import (
-    CONTRACT_TERMS,
-    PLANNED_ACTIVITIES,
-    competitive_quality_gain,
-)
+from sim.providers.partnership_plans import CONTRACT_TERMS, PLANNED_ACTIVITIES
 from sim.providers.partnership_table import PLANNED_RATES, Expectations, Partnerships
 
 PRICES = Prices().as_dict()  # the national prices HospitalCosts starts from
