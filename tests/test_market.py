@@ -9,7 +9,8 @@ default's beyond three standard errors: the rate repays what ICPs spent, so the 
 left for quality effort is only the allowance above cost (an ICP's quality effort follows
 the margin its members leave once the effort is paid for). At this size that holds; at 20
 replicates of 40,000 patients rebasing's spend is GBP 5.7 (SE 1.4) a head above the
-default's, about 0.5%, and bidding's 2.2 (SE 1.9). Under the profit cap it stays higher (a
+default's, about 0.5%, and bidding's 2.2 (SE 1.9), and at the scenarios' own 100,000
+patients (20 replicates) 2.5 (SE 1.1) and 1.1 (SE 1.1). Under the profit cap it stays higher (a
 known miss, marked below): ICPs spend on quality, and stop saving on care, what the cap
 would claw back, so their cost rises and the commissioner's spend falls less than their
 margins do, as insurers' claims rose under the US cap on their margins (Cicala, Lieber and
