@@ -77,3 +77,21 @@ def test_the_small_report_is_written_with_every_row(tmp_path: Path) -> None:
     assert (out / "validation.html").read_text().startswith("<!DOCTYPE html>")
     measured_rows = (table["verdict"] != "not measured").sum()
     assert len(list((out / "figures").glob("*.png"))) == measured_rows
+    assert "Cicala S, Lieber EMJ, Marone V" in text, "a comparison's source is given in full"
+
+
+def test_a_rewritten_report_keeps_no_figure_of_a_row_since_moved(tmp_path: Path) -> None:
+    """Figures are numbered by row, so a row added above others renumbers them: the report
+    written again removes the figures it no longer refers to (and nothing else)."""
+    out = tmp_path / "validation"
+    (out / "figures").mkdir(parents=True)
+    stale, kept = out / "figures" / "99_a_row_since_gone.png", out / "figures" / "mine.png"
+    stale.write_bytes(b"old")
+    kept.write_bytes(b"mine")
+    args = ["validate", "--out", str(out), "--patients", "2000", "--years", "2"]
+    result = CliRunner().invoke(app, [*args, "--replicates", "2", "--workers", "0"])
+    assert result.exit_code == 0, result.output
+    assert not stale.exists() and kept.exists()
+    text = (out / "validation.md").read_text()
+    numbered = sorted(p.name for p in (out / "figures").glob("[0-9][0-9]_*.png"))
+    assert numbered and all(f"figures/{name}" in text for name in numbered)

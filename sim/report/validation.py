@@ -212,6 +212,10 @@ def listed_references(path: Path = REFERENCES) -> dict[str, str]:
     return entries
 
 
+NUMBERED = ("seed ", "calibration_targets ")
+"""Keys cited by number (a seed's lines, a target's rows); any other key is cited by name."""
+
+
 def full_references(sources: list[str], path: Path = REFERENCES) -> dict[str, str]:
     """The full reference of each source key the rows cite (where docs/references.md has it)."""
     listed = listed_references(path)
@@ -220,6 +224,7 @@ def full_references(sources: list[str], path: Path = REFERENCES) -> dict[str, st
         wanted += re.findall(r"seed 00\d", source)
         for run in re.findall(r"calibration_targets ((?:\d+\.\d+[a-z]?(?:, |-)?)+)", source):
             wanted += [f"calibration_targets {n}" for n in re.findall(r"\d+\.\d+[a-z]?", run)]
+        wanted += [key for key in listed if not key.startswith(NUMBERED) and key in source]
     return {key: listed[key] for key in dict.fromkeys(wanted) if key in listed}
 
 
@@ -318,7 +323,8 @@ def write_report(
     measured: list[Measured | None],
     settings: Settings,
 ) -> None:
-    """validation.md, validation.html, validation.csv and one PNG per measured row."""
+    """validation.md, validation.html, validation.csv and one PNG per measured row; a
+    figure left from an earlier report whose row has moved or gone is removed."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(exist_ok=True)
     figures = {}
@@ -328,6 +334,9 @@ def write_report(
         name = f"figures/{i:02d}_{_slug(row.name)}"
         save(row_figure(row, m, table.loc[i, "verdict"]), out / name, ("png",))
         figures[i] = f"{name}.png"
+    for old in (out / "figures").glob("[0-9][0-9]_*.png"):  # a row since moved or gone
+        if f"figures/{old.name}" not in figures.values():
+            old.unlink()
     atomic_write_csv(out / "validation.csv", table)
     text = markdown(table, settings, figures)
     atomic_write_text(out / "validation.md", text)
