@@ -84,6 +84,10 @@ class IntegratedCarePartnership(Provider):
     waiting_weeks = _column("waiting_weeks", "Own hospital's elective wait (vertical only).")
     stranded_cost = _column("stranded_cost", "GBP of its own hospital's unused fixed cost.")
     benefits = _column("benefits", "GBP per enrolee of extra benefits it offers this year.")
+    clawback_headroom = _column(
+        "clawback_headroom", "GBP per enrolee it could spend before its own surplus paid."
+    )
+    cost_spread = _column("cost_spread", "GBP per enrolee its cost moves from year to year.")
 
     @property
     def vertical(self) -> bool:
@@ -94,6 +98,11 @@ class IntegratedCarePartnership(Provider):
         """Mean quality the other open ICPs published last year (None when it has no peers)."""
         value = float(self.table.peer_quality[self.plan_row])
         return None if math.isnan(value) else value
+
+    @property
+    def saving_kept(self) -> float:
+        """Share of a pound saved on care it keeps: see :meth:`Partnerships.saving_kept`."""
+        return float(self.table.saving_kept(np.array([self.plan_row]))[0])
 
     @property
     def maturity(self) -> float:
