@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -75,3 +76,27 @@ SINGLE_ICP = {
     ],
 }
 """One ICP holding the whole population, with no fragmented default and so no choice."""
+
+
+def icp_stand_in(
+    option: int, vertical: bool, management_cost: float = 0.0, fixed_cost_per_resident: float = 0.0
+) -> SimpleNamespace:
+    """What :meth:`sim.providers.partnership_table.Partnerships.add` reads of an ICP agent:
+    a start in year 1 with no years of integration behind it, no monitoring and no community
+    provision; vertical (its own hospital) or buying care (a purchase rule)."""
+    config = SimpleNamespace(
+        start_year=1,
+        years_integrated_at_start=0,
+        quality_monitoring=False,
+        community_outpatient_max=0.0,
+        community_elective_max=0.0,
+        community_specialists=False,
+    )
+    return SimpleNamespace(
+        config=config,
+        option=option,
+        localities=[0],
+        purchase_rule=None if vertical else object(),
+        management_cost=management_cost,
+        fixed_cost_per_resident=fixed_cost_per_resident,
+    )

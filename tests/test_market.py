@@ -67,6 +67,11 @@ AFTER_THE_FIRST = list(range(2, YEARS + 1))
 """Years after the first rate is set: what a rule changes."""
 
 
+def after_the_first(runs: list[pd.DataFrame], metric: str) -> list[float]:
+    """Each replicate's ``metric`` for the whole population, summed over years 2-10."""
+    return [sum(value(d, metric, years=[y]) for y in AFTER_THE_FIRST) for d in runs]
+
+
 def mean_and_se(x: np.ndarray) -> tuple[float, float]:
     return float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x)))
 
@@ -135,12 +140,9 @@ def test_profit_cap_claws_back_and_cuts_spend_against_fixed_capitation(runs) -> 
     cap = 0.075  # competing_icps_profit_cap's [commissioner.profit_cap] cap
     assert (icp_margin(runs["profit_cap"]) <= cap + 1e-9).all()
 
-    def spend(runs: list[pd.DataFrame]) -> list[float]:
-        return [sum(value(d, "cost_per_capita", years=[y]) for y in AFTER_THE_FIRST) for d in runs]
-
     assert_greater(
-        spend(runs["fixed"]),
-        spend(runs["profit_cap"]),
+        after_the_first(runs["fixed"], "cost_per_capita"),
+        after_the_first(runs["profit_cap"], "cost_per_capita"),
         what=f"spend per head on fixed capitation over the profit cap, years 2-{YEARS}",
     )
 
@@ -150,13 +152,10 @@ def test_under_the_profit_cap_icps_spend_what_would_be_clawed_back(runs) -> None
     it spend more on quality effort than on fixed capitation, and the care they give costs
     more: the resources used rise, where the fixed rate leaves them a surplus to keep."""
 
-    def total(arm: str, metric: str) -> list[float]:
-        return [sum(value(d, metric, years=[y]) for y in AFTER_THE_FIRST) for d in runs[arm]]
-
     for metric in ("icp_quality_effort_per_capita", "resource_cost_per_capita"):
         assert_greater(
-            total("profit_cap", metric),
-            total("fixed", metric),
+            after_the_first(runs["profit_cap"], metric),
+            after_the_first(runs["fixed"], metric),
             what=f"{metric} summed over years 2-{YEARS}, profit cap over fixed capitation",
         )
 
@@ -187,13 +186,10 @@ def test_capacity_following_patients_cuts_what_trusts_strand_and_the_bail_outs(r
     fixed cost, so the care costs less and the commissioner bails trusts out less, years
     2-10, than when each hospital only sheds and builds capacity on its own."""
 
-    def total(arm: str, metric: str) -> list[float]:
-        return [sum(value(d, metric, years=[y]) for y in AFTER_THE_FIRST) for d in runs[arm]]
-
     for metric in ("resource_cost_per_capita", "trust_support_per_capita"):
         assert_greater(
-            total("fixed_capacity_stays", metric),
-            total("fixed", metric),
+            after_the_first(runs["fixed_capacity_stays"], metric),
+            after_the_first(runs["fixed"], metric),
             what=f"{metric} summed over years 2-{YEARS} without capacity following patients",
         )
 

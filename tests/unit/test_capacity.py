@@ -3,11 +3,10 @@ hospital making the same cut face the same capacity, wait, cost and stranded cos
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import mesa
 import numpy as np
 import pytest
+from helpers import icp_stand_in
 
 from sim.config.parameters import Behaviour, Costs, Hospital, Utilisation
 from sim.engine.ledger import Ledger
@@ -49,22 +48,7 @@ def hospital_market(vertical_icp: bool) -> tuple[Market, YearState]:
     table = Partnerships(COSTS, Behaviour())
     n_options = 1
     if vertical_icp:
-        config = SimpleNamespace(
-            start_year=1,
-            years_integrated_at_start=0,
-            quality_monitoring=False,
-            community_outpatient_max=0.0,
-            community_elective_max=0.0,
-            community_specialists=False,
-        )
-        member = SimpleNamespace(
-            config=config,
-            option=1,
-            localities=[0],
-            purchase_rule=None,
-            management_cost=0.0,
-            fixed_cost_per_resident=0.0,
-        )
+        member = icp_stand_in(option=1, vertical=True)
         table.add(member, waiting_base=HOSPITAL.waiting_weeks_base)
         table.open_due(year=1)
         table.elective_volume[:] = CUT

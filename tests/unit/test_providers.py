@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 import pytest
+from helpers import icp_stand_in
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -170,21 +171,7 @@ def test_the_plan_prices_its_own_contracts_activities_first():
 def test_the_partnerships_table_declares_its_rate_factors_and_costs_row_by_row(costs):
     table = Partnerships(costs, Behaviour())
     for option, vertical in ((1, True), (2, False)):
-        config = SimpleNamespace(
-            start_year=1,
-            years_integrated_at_start=0,
-            quality_monitoring=False,
-            community_outpatient_max=0.0,
-            community_elective_max=0.0,
-            community_specialists=False,
-        )
-        icp = SimpleNamespace(
-            config=config,
-            option=option,
-            purchase_rule=None if vertical else object(),
-            management_cost=20.0,
-            fixed_cost_per_resident=1.0,
-        )
+        icp = icp_stand_in(option, vertical, management_cost=20.0, fixed_cost_per_resident=1.0)
         assert table.add(icp, waiting_base=8.0) == option - 1
     assert table.vertical.tolist() == [True, False] and len(table) == 2
     assert table.open_due(year=1).tolist() == [0, 1]
@@ -205,22 +192,7 @@ def _two_icps(costs: HospitalCosts) -> Partnerships:
     """A table of two open ICPs (a vertical, a virtual one) on nothing but defaults."""
     table = Partnerships(costs, Behaviour())
     for option, vertical in ((1, True), (2, False)):
-        config = SimpleNamespace(
-            start_year=1,
-            years_integrated_at_start=0,
-            quality_monitoring=False,
-            community_outpatient_max=0.0,
-            community_elective_max=0.0,
-            community_specialists=False,
-        )
-        icp = SimpleNamespace(
-            config=config,
-            option=option,
-            purchase_rule=None if vertical else object(),
-            management_cost=20.0,
-            fixed_cost_per_resident=0.0,
-        )
-        table.add(icp, waiting_base=8.0)
+        table.add(icp_stand_in(option, vertical, management_cost=20.0), waiting_base=8.0)
     table.open_due(year=1)
     return table
 
