@@ -17,6 +17,7 @@ rival ICPs in its localities, never the name of the commissioner's rule:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -59,7 +60,7 @@ def clawback_headroom(
     """GBP per member each ICP could spend this year before its own surplus paid for it,
     with no quality effort (last year's ``quality_spend`` per member taken off its cost),
     and the spread of its cost per member from year to year (the standard deviation of
-    the changes seen, or the size of the one change; zero before two years).
+    the changes between years it ran, or the size of the one change; zero before that).
 
     Both read last year's books at this year's rates (:meth:`~sim.providers.rate_setting.
     RateSetting.headroom`: negative where nothing would be clawed back); before a year is
@@ -70,14 +71,19 @@ def clawback_headroom(
         return np.full(n, -np.inf), np.zeros(n)
     base, cost = per_member(history[-1])
     room = rule.headroom((rates.pay - rates.rebate) * base, cost - quality_spend)
-    seen = [per_member(y)[1] for y in history if len(y.cost) == n]
-    changes = np.diff(np.array(seen), axis=0) if len(seen) > 1 else np.zeros((0, n))
-    if len(changes) == 0:
-        spread = np.zeros(n)
-    elif len(changes) == 1:
-        spread = np.abs(changes[0])
-    else:
-        spread = changes.std(axis=0, ddof=1)
+    years = [y for y in history if len(y.cost) == n]
+    costs = np.array(
+        [np.where(y.is_open & (y.enrolees > 0), per_member(y)[1], np.nan) for y in years]
+    ).reshape(len(years), n)
+    changes = np.diff(costs, axis=0)  # NaN unless it ran both years
+    counted = np.isfinite(changes).sum(axis=0)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an ICP with fewer than two changes
+        spread = np.where(
+            counted >= 2,
+            np.nanstd(changes, axis=0, ddof=1),
+            np.abs(np.nansum(changes, axis=0)),  # the one change, or none
+        )
     return room, spread
 
 

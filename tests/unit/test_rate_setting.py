@@ -132,20 +132,26 @@ def test_an_icp_reads_its_headroom_and_the_spread_of_its_cost_from_its_books() -
     rule = ProfitCap(ProfitCapTerms(cap=0.1))
     # 100 members each year; the contract paid GBP 1,000 a member; cost 800, 820, 790
     years = [
-        contract_year([c * 100.0, 700.0 * 100], [100_000.0] * 2, enrolees=[100.0] * 2, year=y)
-        for y, c in enumerate((800.0, 820.0, 790.0), start=1)
+        contract_year([c * 100.0, d * 100.0], [100_000.0] * 2, enrolees=[100.0] * 2, year=y)
+        for y, (c, d) in enumerate(((800.0, 700.0), (820.0, 760.0), (790.0, 720.0)), start=1)
     ]
     quality = np.array([30.0, 0.0])  # last year's quality effort per member
     room, spread = clawback_headroom(years, standard_rates(2), rule, quality)
-    assert room == pytest.approx([900.0 - (790.0 - 30.0), 900.0 - 700.0])
-    assert spread == pytest.approx([np.std([20.0, -30.0], ddof=1), 0.0])
+    assert room == pytest.approx([900.0 - (790.0 - 30.0), 900.0 - 720.0])
+    assert spread == pytest.approx([np.std([20.0, -30.0], ddof=1), np.std([60.0, -40.0], ddof=1)])
     _, one = clawback_headroom(years[:2], standard_rates(2), rule, quality)
-    assert one == pytest.approx([20.0, 0.0])
+    assert one == pytest.approx([20.0, 60.0])
     # at this year's rates, and never on a rebate it must spend on benefits
     lower = Rates(np.array([0.95, 0.95]), np.array([0.05, 0.05]))
     assert clawback_headroom(years, lower, rule, quality)[0] == pytest.approx(room - 100.0 * 0.9)
     before, none = clawback_headroom([], standard_rates(2), rule, quality)
     assert (before == -np.inf).all() and (none == 0).all()
+    # a year an ICP did not run is no change in its cost: the second opens in year 2
+    years[0].is_open[1] = False
+    _, late = clawback_headroom(years, standard_rates(2), rule, quality)
+    assert late == pytest.approx([np.std([20.0, -30.0], ddof=1), 40.0])
+    years[1].is_open[1] = False
+    assert clawback_headroom(years, standard_rates(2), rule, quality)[1][1] == 0.0
 
 
 def test_pass_through_rises_with_rivals_from_the_least_to_the_most_competitive() -> None:
