@@ -8,7 +8,8 @@
   surplus plus any transfer (a bail-out, a takeover's write-off, an ICP's opening capital).
 * The metrics agree with the books: commissioner spend less resource cost is the
   providers' surpluses plus what the commissioner paid into trusts' reserves, and ICPs'
-  quality effort and running costs are what their plans say and lie within their cost.
+  quality effort and running costs are what their plans say and lie within their cost,
+  and the rescues of ICPs the commissioner could not let close are what it paid them.
 
 Totals are read from the model's own books and ledger, not from rounded metrics.
 """
@@ -92,6 +93,12 @@ def check_year(model: ICSModel) -> None:
             assert _metric(model, metrics, metric) * everyone == pytest.approx(total, abs=PENNY)
         assert b.icp_running_costs[-1] >= running - PENNY
         assert effort + b.icp_running_costs[-1] <= b.icp_cost[-1] + PENNY
+        # what the commissioner covered for ICPs it could not let close, in their revenue
+        rescued = sum(c.rescues.get(icp.name, 0.0) for icp in model.icps)
+        assert _metric(model, metrics, "icp_rescue_per_capita") * everyone == pytest.approx(
+            rescued, abs=PENNY
+        )
+        assert -PENNY <= rescued <= b.icp_revenue[-1] + PENNY
 
 
 def _metric(model: ICSModel, block, name: str) -> float:

@@ -162,6 +162,12 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
         "their cost, and in the transaction costs).",
         "population",
     ),
+    "icp_rescue_per_capita": MetricInfo(
+        _GBP_ENROLEE,
+        "Deficits the commissioner covered for an ICP it could not let close, the last option "
+        "in one of its localities (in the ICPs' revenue, and in the commissioner's spend).",
+        "population",
+    ),
     "deaths_per_1000": MetricInfo(_PER_1000, "Deaths, in the system and group the dead were in."),
     "amenable_deaths_per_1000": MetricInfo(
         _PER_1000,

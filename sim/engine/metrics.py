@@ -47,7 +47,8 @@ delivered it, at their own costs, plus all transaction and takeover costs; the t
 the providers' surpluses and the support paid into trusts' reserves. Each kind of provider's
 books, group ``all`` only: ``trust_``, ``practice_`` and ``icp_`` ``revenue_per_capita``,
 ``cost_per_capita`` and ``surplus_per_capita`` (per enrolee of the system, for the care of
-its patients), ``trust_support_per_capita`` (bail-outs, write-offs and takeover costs) and
+its patients), ``trust_support_per_capita`` (bail-outs, write-offs and takeover costs),
+``icp_rescue_per_capita`` (deficits covered for an ICP that is a locality's last option) and
 ``trust_reserves``, ``practice_reserves``, ``icp_reserves`` (GBP at year end).
 
 The distribution of individual annual cost (:mod:`sim.engine.cost_concentration`, system

@@ -47,6 +47,7 @@ MONEY_METRICS = (
     "icp_reserves",
     "icp_quality_effort_per_capita",
     "icp_running_costs_per_capita",
+    "icp_rescue_per_capita",
 )
 """The metrics this module adds (group ``all`` only), in the order of the metric list."""
 
@@ -72,6 +73,7 @@ class SystemBooks:
     commissioner_transaction_costs: np.ndarray
     icp_running_costs: np.ndarray  # transaction costs the ICPs bore (in their cost)
     icp_quality_effort: np.ndarray  # what ICPs spent on quality effort (in their cost)
+    icp_rescues: np.ndarray  # deficits of a locality's last option covered (in their revenue)
     pooled_to_social_care: np.ndarray  # health money a pool spent on social care (care bought)
 
     @property
@@ -143,6 +145,8 @@ def system_books(year: YearState) -> SystemBooks:
     enrolled = year.ledger.option_sums(("population",))[0]
     effort = np.zeros(n_opt)
     effort[icp_option] = m.partnerships.quality_spend * enrolled[icp_option]
+    rescued = np.zeros(n_opt)
+    rescued[icp_option] = [m.commissioner.rescues.get(icp.name, 0.0) for icp in m.icps]
     practice = rows["practices"]
 
     def practices(column: np.ndarray) -> np.ndarray:
@@ -169,6 +173,7 @@ def system_books(year: YearState) -> SystemBooks:
         commissioner_transaction_costs=_by_system(commissioner, _sum(commissioner)),
         icp_running_costs=_by_system(all_costs - commissioner, _sum(all_costs - commissioner)),
         icp_quality_effort=_by_system(effort, _sum(effort)),
+        icp_rescues=_by_system(rescued, _sum(rescued)),
         pooled_to_social_care=_by_system(
             pooled, 0.0 if year.social_care is None else _sum(year.social_care.pooled_transfer)
         ),
@@ -245,6 +250,7 @@ def put_money_metrics(
         ("icp_reserves", icp_reserves, icp),
         ("icp_quality_effort_per_capita", per_head(b.icp_quality_effort), has & icp),
         ("icp_running_costs_per_capita", per_head(b.icp_running_costs), has & icp),
+        ("icp_rescue_per_capita", per_head(b.icp_rescues), has & icp),
     ):
         value[index[metric], :, 0] = x
         defined[index[metric], :, 0] = where
