@@ -45,11 +45,8 @@ costs it bears (``commissioner_transaction_costs_per_capita``: contract administ
 procurement). ``resource_cost_per_capita`` is what the care cost the providers that
 delivered it, at their own costs, plus all transaction and takeover costs; the two differ by
 the providers' surpluses and the support paid into trusts' reserves. Each kind of provider's
-books, group ``all`` only: ``trust_``, ``practice_`` and ``icp_`` ``revenue_per_capita``,
-``cost_per_capita`` and ``surplus_per_capita`` (per enrolee of the system, for the care of
-its patients), ``trust_support_per_capita`` (bail-outs, write-offs and takeover costs),
-``icp_rescue_per_capita`` (deficits covered for an ICP that is a locality's last option) and
-``trust_reserves``, ``practice_reserves``, ``icp_reserves`` (GBP at year end).
+books (group ``all`` only; :data:`~sim.engine.money_metrics.MONEY_METRICS`): revenue, cost
+and surplus per enrolee, trusts' support, ICPs' rescues and every kind's reserves.
 
 The distribution of individual annual cost (:mod:`sim.engine.cost_concentration`, system
 and group ``all``): the shares of hospital and all care cost of the top 1% and 5%
