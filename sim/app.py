@@ -43,6 +43,7 @@ from sim.config.controls import (  # noqa: E402, F401  (re-exported: the page's 
     AS_IN_SCENARIO,
     BUILT_IN,
     DEFAULT_SCENARIO,
+    RATE_SETTINGS,
     REGIMES,
     RISK_ADJUSTMENTS,
     dashboard_scenario,
@@ -90,6 +91,7 @@ def initial_settings(scenario: str | None = None) -> dict[str, Any]:
         "scenario": scenario,
         "payment_regime": AS_IN_SCENARIO,
         "risk_adjustment": AS_IN_SCENARIO,
+        "rate_setting": AS_IN_SCENARIO,
         **scenario_controls(scenario),
         "patients": PATIENTS,
     }
@@ -146,6 +148,12 @@ def Controls(settings: solara.Reactive[dict[str, Any]], built: dict[str, Any]) -
             values=[AS_IN_SCENARIO, *RISK_ADJUSTMENTS],
             value=values["risk_adjustment"],
             on_value=change("risk_adjustment"),
+        )
+        solara.Select(
+            "Commissioner's rate setting",
+            values=[AS_IN_SCENARIO, *RATE_SETTINGS],
+            value=values["rate_setting"],
+            on_value=change("rate_setting"),
         )
         solara.SliderFloat(
             "Choice inertia",

@@ -58,9 +58,42 @@ def test_controls_build_the_scenario_they_describe():
     assert more.contracts["icp"].capitation.risk_adjustment == "none"
     assert more.choice.inertia == pytest.approx(1.4)
 
+    assert base.commissioner.rate_setting == "fixed"
+    capped = dashboard_scenario("competing_icps_capitation", rate_setting="profit_cap")
+    assert capped.commissioner.rate_setting == "profit_cap"
+    assert capped.commissioner.profit_cap.cap == pytest.approx(0.075)
+    # "as in scenario" keeps the scenario's own rule and terms
+    own = dashboard_scenario("competing_icps_rebasing")
+    assert own.commissioner.rebasing == scenario("competing_icps_rebasing").commissioner.rebasing
+    assert (
+        dashboard_scenario(
+            "competing_icps_rebasing", rate_setting="fixed"
+        ).commissioner.rate_setting
+        == "fixed"
+    )
+
     none = dashboard_scenario("fragmented_tariff", n_icps=0)
     assert none.option_names == ["fragmented"]
     assert dashboard_scenario("blended", "tariff").contracts["icp"].kind == "tariff"
+
+
+def test_the_summary_names_the_commissioners_rule():
+    from sim.app import DashboardModel
+
+    texts = {
+        rule: DashboardModel(
+            rate_setting=rule, patients=2_000, replicates=1, with_baseline=False
+        ).contract_text()
+        for rule in ("as in scenario", "fixed", "rebasing", "bidding", "profit_cap")
+    }
+    assert (
+        texts["as in scenario"]
+        == texts["fixed"]
+        == "ICPs paid by capitation (risk adjustment full)"
+    )
+    assert texts["rebasing"].endswith("rebased each year towards their cost")
+    assert texts["bidding"].endswith("each at its own bid")
+    assert texts["profit_cap"].endswith("profit above a cap clawed back")
 
 
 def test_a_broken_scenario_file_is_named_and_not_offered(tmp_path, monkeypatch):
@@ -325,9 +358,15 @@ def test_dashboard_in_chromium_at_1280x720(chromium, dashboard, tmp_path):
             expect(page.get_by_text("Press Reset to build the model")).to_be_visible()
             page.locator(".v-select", has_text="ICP payment regime").click()
             page.get_by_role("option", name="blended").click()
+            rule = page.locator(".v-select", has_text="Commissioner's rate setting")
+            expect(rule).to_be_in_viewport()  # every control fits the projector's screen
+            expect(page.get_by_role("button", name="Reset")).to_be_in_viewport()
+            rule.click()
+            page.get_by_role("option", name="profit_cap").click()
             page.get_by_role("button", name="Reset").click()
             expect(page.get_by_text("The model shown is built from these controls")).to_be_visible()
             expect(page.get_by_text("ICPs paid 50% capitation")).to_be_visible()
+            expect(page.get_by_text("profit above a cap clawed back")).to_be_visible()
             expect(legend).to_contain_text("ICP urban 4")
             expect(legend).to_contain_text("ICP urban 3")
             expect(legend).not_to_contain_text("ICP urban 5")

@@ -1,5 +1,6 @@
 """The scenario a dashboard's controls describe: a scenario file with its ICP contracts,
-risk adjustment, choice inertia and number of urban ICPs set as the presenter chose.
+risk adjustment, the commissioner's rate setting, choice inertia and number of urban ICPs
+set as the presenter chose.
 
 Every control starts at "as in scenario", so an untouched control changes nothing; the
 result is validated like any scenario file. The page itself is :mod:`sim.app`.
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from sim.config.commissioner_parameters import RateSettingRule
 from sim.config.parameters import Choice
 from sim.config.scenario import Scenario, apply_override, read_scenario_dict, scenario_from_dict
 
@@ -18,6 +20,8 @@ AS_IN_SCENARIO = "as in scenario"
 BUILT_IN = "built-in defaults"
 REGIMES = ("tariff", "capitation", "blended")
 RISK_ADJUSTMENTS = ("none", "age_sex", "full")
+RATE_SETTINGS: tuple[str, ...] = get_args(RateSettingRule)
+"""The commissioner's rules for what it pays ICPs (``commissioner.rate_setting``)."""
 DEFAULT_SCENARIO = "competing_icps_capitation"
 INERTIA = Choice.model_fields["inertia"].default
 """The inertia control starts at ``choice.inertia`` as declared, with its unit and source."""
@@ -133,11 +137,13 @@ def dashboard_scenario(
     risk_adjustment: str = AS_IN_SCENARIO,
     inertia: float | None = None,
     n_icps: int | None = None,
+    rate_setting: str = AS_IN_SCENARIO,
 ) -> Scenario:
     """The scenario the dashboard controls describe, validated like any scenario file.
 
     ``inertia`` and ``n_icps`` None keep the scenario's own, as "as in scenario" keeps its
-    contracts.
+    contracts and its commissioner's rule (with that rule's terms as the scenario sets
+    them, else their defaults).
     """
     files = scenario_files()
     path = files.get(scenario)
@@ -152,4 +158,6 @@ def dashboard_scenario(
         )
     if inertia is not None:
         apply_override(data, "choice.inertia", float(inertia), source="dashboard")
+    if rate_setting != AS_IN_SCENARIO:
+        apply_override(data, "commissioner.rate_setting", rate_setting, source="dashboard")
     return scenario_from_dict(data, source=f"dashboard scenario '{scenario}'")

@@ -76,6 +76,15 @@ def _offered(files: tuple[tuple[str, object], ...]) -> tuple[list[str], dict[str
     return offered, refused
 
 
+RULE_TEXT = {
+    "fixed": "",
+    "rebasing": ", rebased each year towards their cost",
+    "bidding": ", each at its own bid",
+    "profit_cap": ", profit above a cap clawed back",
+}
+"""What the summary adds for the commissioner's rate-setting rule (nothing for today's)."""
+
+
 def settings_problem(settings: dict) -> str | None:
     """Why the model could not be built from ``settings`` (the controls' values), or None:
     a change that would break the scenario is refused with this one message."""
@@ -86,6 +95,7 @@ def settings_problem(settings: dict) -> str | None:
             settings["risk_adjustment"],
             settings["inertia"],
             settings["n_icps"],
+            settings["rate_setting"],
         )
     except (ScenarioError, ValueError) as exc:
         return str(exc)
@@ -128,6 +138,7 @@ class DashboardModel(ICSModel):
         risk_adjustment: str = AS_IN_SCENARIO,
         inertia: float | None = None,
         n_icps: int | None = None,
+        rate_setting: str = AS_IN_SCENARIO,
         patients: int = PATIENTS,
         years: int = YEARS,
         replicates: int = REPLICATES,
@@ -137,7 +148,9 @@ class DashboardModel(ICSModel):
         same = inertia is None or math.isclose(float(inertia), own["inertia"], abs_tol=1e-6)
         inertia = None if same else float(inertia)
         n_icps = None if n_icps is None or int(n_icps) == own["n_icps"] else int(n_icps)
-        resolved = dashboard_scenario(scenario, payment_regime, risk_adjustment, inertia, n_icps)
+        resolved = dashboard_scenario(
+            scenario, payment_regime, risk_adjustment, inertia, n_icps, rate_setting
+        )
         seed = int(resolved.run.seed)
         super().__init__(resolved, seed=seed, patients=int(patients), years=int(years))
         self.settings = {
@@ -146,6 +159,7 @@ class DashboardModel(ICSModel):
             "risk_adjustment": risk_adjustment,
             "inertia": float(resolved.choice.inertia),
             "n_icps": own["n_icps"] if n_icps is None else n_icps,
+            "rate_setting": rate_setting,
             "patients": int(patients),
             "replicates": int(replicates),
         }
@@ -188,7 +202,7 @@ class DashboardModel(ICSModel):
         return {icp.name: icp.integration for icp in self.scenario.icps}
 
     def contract_text(self) -> str:
-        """How the ICPs are paid, in words."""
+        """How the ICPs are paid, in words, and the commissioner's rule where it has one."""
         if not self.scenario.icps:
             kind = self.scenario.contracts["hospital"].kind.replace("_", " ")
             return f"No ICPs; hospitals paid under a {kind} contract"
@@ -196,9 +210,11 @@ class DashboardModel(ICSModel):
         cap = c if c.kind == "capitation" else getattr(c, "capitation", None)
         adjust = f" (risk adjustment {cap.risk_adjustment})" if cap is not None else ""
         if c.kind == "tariff":
-            return "ICPs paid by national tariff"
-        if c.kind == "capitation":
-            return f"ICPs paid by capitation{adjust}"
-        if c.kind == "blended":
-            return f"ICPs paid {c.capitation_share:.0%} capitation{adjust}, rest tariff"
-        return f"ICPs paid under a {c.kind.replace('_', ' ')} contract{adjust}"
+            paid = "ICPs paid by national tariff"
+        elif c.kind == "capitation":
+            paid = f"ICPs paid by capitation{adjust}"
+        elif c.kind == "blended":
+            paid = f"ICPs paid {c.capitation_share:.0%} capitation{adjust}, rest tariff"
+        else:
+            paid = f"ICPs paid under a {c.kind.replace('_', ' ')} contract{adjust}"
+        return paid + RULE_TEXT[self.scenario.commissioner.rate_setting]
