@@ -17,7 +17,6 @@ rival ICPs in its localities, never the name of the commissioner's rule:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -76,15 +75,13 @@ def clawback_headroom(
         [np.where(y.is_open & (y.enrolees > 0), per_member(y)[1], np.nan) for y in years]
     ).reshape(len(years), n)
     changes = np.diff(costs, axis=0)  # NaN unless it ran both years
-    counted = np.isfinite(changes).sum(axis=0)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an ICP with fewer than two changes
-        spread = np.where(
-            counted >= 2,
-            np.nanstd(changes, axis=0, ddof=1),
-            np.abs(np.nansum(changes, axis=0)),  # the one change, or none
-        )
-    return room, spread
+    seen = np.isfinite(changes)
+    counted = seen.sum(axis=0)
+    change = np.where(seen, changes, 0.0)
+    mean = change.sum(axis=0) / np.maximum(counted, 1)
+    square = np.where(seen, (change - mean) ** 2, 0.0).sum(axis=0)
+    spread = np.sqrt(square / np.maximum(counted - 1, 1))  # sample sd of the changes
+    return room, np.where(counted >= 2, spread, np.abs(mean))  # the one change, or none
 
 
 def plan_benefits(

@@ -135,18 +135,13 @@ class PartnershipPlanning:
         return answer
 
     def _ask_contract(self, rule: PaymentRule) -> tuple[float, ...]:
-        b, costs = self.behaviour, self.costs
         paid = {a: rule.marginal_price(a) for a in PLANNED_ACTIVITIES}
         return (
             *paid.values(),
             rule.self_provision_cap,
             rule.intermediate_care_limit,
             float(rule.monitors_quality),
-            # a vertical ICP's own hospital: elective volume, admission threshold and
-            # readmissions, set by what the contract pays against the hospital's cost
-            costs.volume_response(paid["elective"], "elective", b.induced_demand_elasticity),
-            costs.volume_response(paid["emergency"], "emergency", b.emergency_admission_elasticity),
-            readmission_response(costs, paid["readmission"], b),
+            *own_hospital_responses(self.costs, paid, self.behaviour),
         )
 
     def _purchase_prices(self, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -246,21 +241,17 @@ class PartnershipPlanning:
         """A vertical ICP keeping only ``kept`` of what its own hospital saves sets its
         volume, admission threshold and readmissions as if each unit earned ``kept`` of its
         contract's price and the rest of the unit's own cost (what a claw-back pays back)."""
-        b, costs = self.behaviour, self.costs
+        costs = self.costs
         for i, share in zip(rows.tolist(), kept.tolist(), strict=True):
             rule = self.members[i].rule
-
-            def earns(activity: str, rule: PaymentRule = rule, share: float = share) -> float:
-                paid = rule.marginal_price(activity)
-                return share * paid + (1 - share) * costs.marginal(activity)
-
-            self.elective_volume[i] = costs.volume_response(
-                earns("elective"), "elective", b.induced_demand_elasticity
+            earns = {
+                a: share * rule.marginal_price(a) + (1 - share) * costs.marginal(a)
+                for a in OWN_HOSPITAL_PRICED
+            }
+            responses = own_hospital_responses(costs, earns, self.behaviour)
+            self.elective_volume[i], self.emergency_volume[i], self.readmission_factor[i] = (
+                responses
             )
-            self.emergency_volume[i] = costs.volume_response(
-                earns("emergency"), "emergency", b.emergency_admission_elasticity
-            )
-            self.readmission_factor[i] = readmission_response(costs, earns("readmission"), b)
 
     def _hospital_price(self, rows: np.ndarray, activity: str, bought: np.ndarray) -> np.ndarray:
         """What one more unit of hospital ``activity`` costs each ICP: its own marginal cost
@@ -383,6 +374,22 @@ class PartnershipPlanning:
         self.applied_los[rows] = (1 - b.coordination_los_effect * effect) * (
             1 - b.delayed_transfer_share * b.intermediate_care_los_effect * intermediate
         )
+
+
+OWN_HOSPITAL_PRICED = ("elective", "emergency", "readmission")
+"""Activities whose price for one more unit sets a vertical ICP's own hospital's responses."""
+
+
+def own_hospital_responses(
+    costs: HospitalCosts, earns: dict[str, float], b: Behaviour
+) -> tuple[float, float, float]:
+    """A vertical ICP's own hospital's elective volume, admission threshold and readmissions,
+    set by what one more unit of each earns (``earns``) against the hospital's cost."""
+    return (
+        costs.volume_response(earns["elective"], "elective", b.induced_demand_elasticity),
+        costs.volume_response(earns["emergency"], "emergency", b.emergency_admission_elasticity),
+        readmission_response(costs, earns["readmission"], b),
+    )
 
 
 def _bought_prices(rule: PaymentRule) -> tuple[float, ...]:
