@@ -79,6 +79,10 @@ def test_controls_build_the_scenario_they_describe():
 
 def test_the_summary_names_the_commissioners_rule():
     from sim.app import DashboardModel
+    from sim.config.controls import RATE_SETTINGS
+    from sim.report.dashboard_model import RULE_TEXT
+
+    assert set(RULE_TEXT) == set(RATE_SETTINGS), "every rule has its words in the summary"
 
     texts = {
         rule: DashboardModel(
