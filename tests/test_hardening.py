@@ -17,8 +17,11 @@
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
+import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,7 @@ import pytest
 from helpers import SCENARIOS
 from typer.testing import CliRunner
 
+from sim.base import files
 from sim.base.files import NAME_LIMIT, folder_problem, safe_name
 from sim.cli import app
 from sim.config.scenario import RunConfig, load_scenario, read_scenario_dict, scenario_from_dict
@@ -34,9 +38,15 @@ from sim.engine.metrics import COLUMNS
 from sim.engine.model import ICSModel
 from sim.engine.run import Replicate
 from sim.experiments import run_size, run_spec
-from sim.experiments.executor import ExperimentError, execute
+from sim.experiments.executor import ExperimentError, Interrupted, execute, interrupt_on_signals
 from sim.experiments.out_folder import open_study_folder
-from sim.experiments.run_files import checksum_path, completed_ids, load_run, run_path
+from sim.experiments.run_files import (
+    checksum_path,
+    completed_ids,
+    load_run,
+    run_path,
+    save_run,
+)
 from sim.experiments.run_size import GIB, Machine, size_problem
 from sim.experiments.run_spec import RunSpec, scenario_hash
 from sim.experiments.runs import RunSettings, run_comparison
@@ -144,6 +154,49 @@ def test_damaged_or_swapped_run_files_are_made_again(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(load_run(runs, spec.run_id), first[spec.run_id])
     checksum_path(runs, c).unlink()  # a result without its checksum is not trusted either
     assert execute(specs, runs, workers=0, progress=False, announce=None) == 1
+
+
+def fsync_dir_stopping_at(call: int, stop: Callable[[], None]) -> Callable[[Path], None]:
+    """The folder sync after each rename, running ``stop`` at the ``call``-th (counting
+    from 1): a stop that lands once a file has its final name."""
+    calls = iter(range(1, 10**6))
+    real = files._fsync_dir
+
+    def sync(folder: Path) -> None:
+        real(folder)
+        if next(calls) == call:
+            stop()
+
+    return sync
+
+
+def test_a_stop_just_after_the_checksum_lands_keeps_the_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run counts as done once its checksum has its name; an interrupt then keeps it."""
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files, "_fsync_dir", fsync_dir_stopping_at(2, interrupt))
+    with pytest.raises(KeyboardInterrupt):
+        save_run(tmp_path, "abc", frame)
+    assert completed_ids(tmp_path) == {"abc"}
+    pd.testing.assert_frame_equal(load_run(tmp_path, "abc"), frame)
+
+
+def test_sigterm_while_a_result_is_saved_stops_after_the_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job told to stop while it saves a finished run saves it whole, counts it, then stops."""
+    specs, runs = tiny_specs(2), tmp_path / "runs"
+    sigterm = functools.partial(os.kill, os.getpid(), signal.SIGTERM)
+    monkeypatch.setattr(files, "_fsync_dir", fsync_dir_stopping_at(2, sigterm))
+    with pytest.raises(Interrupted) as stopped, interrupt_on_signals():
+        execute(specs, runs, workers=0, progress=False, announce=None)
+    assert completed_ids(runs) == {specs[0].run_id}
+    assert stopped.value.done == 1
 
 
 # --------------------------------------------------------------------------- failures

@@ -97,10 +97,40 @@ def quiet_dask_logging() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _stop(signum: int, frame: object) -> None:
-    """Ctrl-C or SIGTERM: quiet Dask before it is interrupted mid-call, then stop."""
-    quiet_dask_logging()
-    raise KeyboardInterrupt
+class _StopSignals:
+    """Ctrl-C or SIGTERM: quiet Dask before it is interrupted mid-call, then stop.
+
+    A stop that arrives while a finished run's result is being saved is held until the
+    save ends: the user sees the run as done as soon as its checksum lands, so a stop sent
+    then must not undo it (the save would otherwise give up the result it had just made).
+    """
+
+    def __init__(self) -> None:
+        self.saving = False
+        self.held = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        quiet_dask_logging()
+        if self.saving:
+            self.held = True
+            return
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def finishing_a_save(self) -> Iterator[None]:
+        """Save whole, then take any stop that came meanwhile."""
+        outer = self.saving
+        self.saving = True
+        try:
+            yield
+        finally:
+            self.saving = outer
+        if not outer and self.held:
+            self.held = False
+            raise KeyboardInterrupt
+
+
+_stop = _StopSignals()
 
 
 @contextlib.contextmanager
@@ -336,13 +366,13 @@ def execute(
 
     def landed(spec: RunSpec, result: Replicate) -> None:
         nonlocal done
-        with writing(run_path(runs_dir, spec.run_id)):
+        with _stop.finishing_a_save(), writing(run_path(runs_dir, spec.run_id)):
             if result.panel is not None:  # before the metrics, which mark the run done
                 atomic_write_parquet(panel_path(runs_dir, spec.run_id), result.panel)
             save_run(runs_dir, spec.run_id, result.metrics)
             with contextlib.suppress(FileNotFoundError):
                 (runs_dir / f"{spec.run_id}.error.txt").unlink()
-        done += 1
+            done += 1
         bars[0].update(1)
         if on_done is not None:
             on_done(spec)

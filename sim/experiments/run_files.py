@@ -54,7 +54,8 @@ def save_run(runs_dir: Path, run_id: str, df: pd.DataFrame) -> None:
     try:
         atomic_write_text(check, f"{digest(result)}  {result.name}\n")
     except BaseException:
-        result.unlink(missing_ok=True)  # a result without its checksum is never trusted
+        if not is_trusted(runs_dir, run_id):  # the checksum may have landed before the error
+            result.unlink(missing_ok=True)  # a result without its checksum is never trusted
         raise
 
 
