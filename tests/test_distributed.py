@@ -408,10 +408,22 @@ def test_ctrl_c_while_local_workers_start_exits_130_cleanly(tmp_path: Path, dela
         f"interrupted: 0 of 4 runs are saved in {tmp_path / 'out' / 'replicates'}; "
         "run the same command again to resume"
     ], stderr
-    time.sleep(1)  # a nanny may take a moment to follow its parent
-    alive = [p for p in started if psutil.pid_exists(p)]
-    alive = [p for p in alive if psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    alive = still_running(started)
+    deadline = time.monotonic() + 30  # a nanny may take a moment to follow its parent
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = still_running(started)
     assert not alive, f"worker processes left running: {alive}"
+
+
+def still_running(pids: set[int]) -> list[int]:
+    """Those of ``pids`` still running (a zombie has ended; only its exit status is left)."""
+    alive = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+    return alive
 
 
 def test_local_workers_keep_ctrl_c_blocked_from_birth_even_when_restarted() -> None:
