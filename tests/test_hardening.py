@@ -38,7 +38,7 @@ from sim.engine.metrics import COLUMNS
 from sim.engine.model import ICSModel
 from sim.engine.run import Replicate
 from sim.experiments import run_size, run_spec
-from sim.experiments.executor import ExperimentError, Interrupted, execute, interrupt_on_signals
+from sim.experiments.executor import ExperimentError, execute
 from sim.experiments.out_folder import open_study_folder
 from sim.experiments.run_files import (
     checksum_path,
@@ -50,6 +50,7 @@ from sim.experiments.run_files import (
 from sim.experiments.run_size import GIB, Machine, size_problem
 from sim.experiments.run_spec import RunSpec, scenario_hash
 from sim.experiments.runs import RunSettings, run_comparison
+from sim.experiments.stops import Interrupted, interrupt_on_signals
 from sim.patients.attributes import FIELDS
 from sim.patients.population import Population
 

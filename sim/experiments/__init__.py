@@ -11,7 +11,8 @@
   (Morris or Sobol); :mod:`sim.experiments.sensitivity_indices` computes the indices.
 """
 
-from sim.experiments.executor import ExperimentError, Interrupted, RunSpec, execute
+from sim.experiments.executor import ExperimentError, RunSpec, execute
+from sim.experiments.stops import Interrupted
 from sim.experiments.summary import paired_differences, replicate_summary
 
 __all__ = [

@@ -51,6 +51,7 @@ from sim.experiments.run_files import (
 )
 from sim.experiments.run_size import size_problem
 from sim.experiments.run_spec import RunSpec, check_finite, scenario_hash, simulate_spec
+from sim.experiments.stops import DASK_LOGGERS, Interrupted, quiet_dask_logging, stop_signals
 
 if TYPE_CHECKING:
     from dask.distributed import Client, Future
@@ -68,85 +69,7 @@ __all__ = [  # read from here by the layers above, as before the split
 ]
 
 
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM) during a job; says how much was saved, so the user can resume."""
-
-    def __init__(self, done: int, total: int, runs_dir: Path):
-        self.done, self.total, self.runs_dir = done, total, Path(runs_dir)
-        super().__init__(
-            f"interrupted: {done} of {total} runs are saved in {self.runs_dir}; "
-            "run the same command again to resume"
-        )
-
-
 # --------------------------------------------------------------------------- Dask
-
-DASK_LOGGERS = ("distributed", "tornado", "asyncio")
-
-
-def quiet_dask_logging() -> None:
-    """Keep Dask's own log lines out of this process's terminal from now on.
-
-    The executor reports every failed run itself (``runs/<id>.error.txt``), so what Dask
-    logs on its own is noise about connections. Most of it comes on a stop: Ctrl-C or
-    SIGTERM interrupts Dask mid-call, and its shutdown then logs lost connections and
-    tracebacks (one from a cancel callback that races the interrupt). A stopped job
-    should end with one message saying what is saved.
-    """
-    for name in DASK_LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-class _StopSignals:
-    """Ctrl-C or SIGTERM: quiet Dask before it is interrupted mid-call, then stop.
-
-    A stop that arrives while a finished run's result is being saved is held until the
-    save ends: the user sees the run as done as soon as its checksum lands, so a stop sent
-    then must not undo it (the save would otherwise give up the result it had just made).
-    """
-
-    def __init__(self) -> None:
-        self.saving = False
-        self.held = False
-
-    def __call__(self, signum: int, frame: object) -> None:
-        quiet_dask_logging()
-        if self.saving:
-            self.held = True
-            return
-        raise KeyboardInterrupt
-
-    @contextlib.contextmanager
-    def finishing_a_save(self) -> Iterator[None]:
-        """Save whole, then take any stop that came meanwhile."""
-        outer = self.saving
-        self.saving = True
-        try:
-            yield
-        finally:
-            self.saving = outer
-        if not outer and self.held:
-            self.held = False
-            raise KeyboardInterrupt
-
-
-_stop = _StopSignals()
-
-
-@contextlib.contextmanager
-def interrupt_on_signals() -> Iterator[None]:
-    """SIGTERM acts like Ctrl-C while a job runs: both raise KeyboardInterrupt, Dask quieted.
-
-    :func:`execute` turns that into :class:`Interrupted` once every landed result is on
-    disk, so a stopped job ends with one message and the same command resumes it.
-    """
-    stops = (signal.SIGINT, signal.SIGTERM)
-    previous = {signum: signal.signal(signum, _stop) for signum in stops}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 class LocalWorkerManners(WorkerPlugin):
@@ -366,7 +289,7 @@ def execute(
 
     def landed(spec: RunSpec, result: Replicate) -> None:
         nonlocal done
-        with _stop.finishing_a_save(), writing(run_path(runs_dir, spec.run_id)):
+        with stop_signals.finishing_a_save(), writing(run_path(runs_dir, spec.run_id)):
             if result.panel is not None:  # before the metrics, which mark the run done
                 atomic_write_parquet(panel_path(runs_dir, spec.run_id), result.panel)
             save_run(runs_dir, spec.run_id, result.metrics)

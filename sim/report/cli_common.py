@@ -58,7 +58,8 @@ def experiment_errors() -> Iterator[None]:
 
     Results that landed before the stop are on disk, so the same command resumes.
     """
-    from sim.experiments.executor import ExperimentError, Interrupted, interrupt_on_signals
+    from sim.experiments.executor import ExperimentError
+    from sim.experiments.stops import Interrupted, interrupt_on_signals
 
     try:
         with interrupt_on_signals():
