@@ -152,6 +152,20 @@ def elementwise(function, x: np.ndarray) -> np.ndarray:
     )
 
 
+QUALITY_COST_UNIT = 0.1
+"""Quality index points that ``quality_cost_per_enrolee`` prices (the parameter is per 0.1)."""
+
+
+def quality_cost_per_point(b: Behaviour) -> float:
+    """GBP a member-year one whole point of the quality index costs in effort."""
+    return b.quality_cost_per_enrolee / QUALITY_COST_UNIT
+
+
+def quality_effort_cost(b: Behaviour, gain: float | np.ndarray) -> float | np.ndarray:
+    """GBP a member-year of effort a quality ``gain`` (index points) costs."""
+    return b.quality_cost_per_enrolee * gain / QUALITY_COST_UNIT
+
+
 def paid_quality_gain(
     rule: PaymentRule,
     revenue_per_patient: float,
@@ -170,7 +184,7 @@ def paid_quality_gain(
     target = rule.quality_target(peer_quality)
     if reward <= 0 or target is None:
         return 0.0
-    cost_per_unit = b.quality_cost_per_enrolee / 0.1
+    cost_per_unit = quality_cost_per_point(b)
     needed = min(max(target - (b.quality_base - penalty), 0.0), b.quality_max_gain)
     ratio = reward / cost_per_unit
     return needed * ratio / (1 + ratio)
@@ -185,7 +199,7 @@ def competitive_quality_gain(margin: np.ndarray, b: Behaviour) -> np.ndarray:
     effort's cost (``quality_cost_per_enrolee`` c' per 0.1, G ``quality_max_gain``), a
     quadratic whose smaller root lies in [0, G); none without a positive margin.
     """
-    per_point = b.quality_cost_per_enrolee / 0.1
+    per_point = quality_cost_per_point(b)
     a = b.quality_effort_scale / b.quality_cost_per_enrolee
     m = np.maximum(np.asarray(margin, dtype=float), 0.0)
     # a per_point g^2 - (1 + a m + a per_point G) g + G a m = 0

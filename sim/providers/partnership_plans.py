@@ -38,6 +38,8 @@ from sim.providers.costs import (
     elementwise,
     paid_quality_gain,
     prevention_response,
+    quality_cost_per_point,
+    quality_effort_cost,
     readmission_response,
 )
 
@@ -230,7 +232,7 @@ class PartnershipPlanning:
         effort is used up: Phi((most effort - headroom) / spread).
         """
         b = self.behaviour
-        most = b.quality_cost_per_enrolee / 0.1 * b.quality_max_gain
+        most = quality_cost_per_point(b) * b.quality_max_gain
         left = self.clawback_headroom[rows] - most
         spread = self.cost_spread[rows]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -350,7 +352,7 @@ class PartnershipPlanning:
         revenue = self.expect_revenue[rows]
         margin = revenue - self.expect_care_cost[rows] - self.management_cost[rows]
         gain = np.where(self.contestable[rows], competitive_quality_gain(margin, b), 0.0)
-        free = np.maximum(self.clawback_headroom[rows], 0.0) / (b.quality_cost_per_enrolee / 0.1)
+        free = np.maximum(self.clawback_headroom[rows], 0.0) / quality_cost_per_point(b)
         gain = np.maximum(gain, np.minimum(free, b.quality_max_gain))
         paid_for = np.flatnonzero(terms["monitors_quality"] > 0)  # only these pay for it
         peers = self.peer_quality[rows[paid_for]].tolist()
@@ -358,7 +360,7 @@ class PartnershipPlanning:
             rule, peer = self.members[i].rule, None if math.isnan(peer) else peer
             paid = paid_quality_gain(rule, float(revenue[k]), peer, b, float(penalty[k]))
             gain[k] = max(float(gain[k]), paid)  # reach towards the target
-        self.quality_spend[rows] = b.quality_cost_per_enrolee * gain / 0.1
+        self.quality_spend[rows] = quality_effort_cost(b, gain)
         self.quality[rows] = np.minimum(np.maximum(b.quality_base + gain - penalty, 0.0), 1.0)
 
     def _plan_effects(self, rows: np.ndarray, maturity: np.ndarray) -> None:

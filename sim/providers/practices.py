@@ -17,7 +17,12 @@ from sim.config.parameters import Behaviour
 from sim.contracts.payment import PaymentRule
 from sim.patients.modifiers import Scope
 from sim.providers.accounts import Provider
-from sim.providers.costs import HospitalCosts, paid_quality_gain, prevention_response
+from sim.providers.costs import (
+    HospitalCosts,
+    paid_quality_gain,
+    prevention_response,
+    quality_effort_cost,
+)
 
 
 class GPPractice(Provider):
@@ -70,7 +75,7 @@ class GPPractice(Provider):
             first_revenue if math.isnan(self.revenue_per_patient) else self.revenue_per_patient
         )
         self.quality_gain = paid_quality_gain(rule, revenue, None, b)
-        self.quality_spend = b.quality_cost_per_enrolee * self.quality_gain / 0.1
+        self.quality_spend = quality_effort_cost(b, self.quality_gain)
 
     def follow(self, other: GPPractice) -> None:
         """Take the plan of practices on the same contract: the same prices bring the same plan."""

@@ -22,7 +22,12 @@ from sim.config.parameters import Behaviour, Hospital
 from sim.contracts.payment import PaymentRule
 from sim.providers.accounts import Provider
 from sim.providers.capacity import empty_staffing, follow_activity
-from sim.providers.costs import HospitalCosts, paid_quality_gain, readmission_response
+from sim.providers.costs import (
+    HospitalCosts,
+    paid_quality_gain,
+    quality_effort_cost,
+    readmission_response,
+)
 
 
 class HospitalTrust(Provider):
@@ -52,7 +57,7 @@ class HospitalTrust(Provider):
             first_revenue if math.isnan(self.revenue_per_patient) else self.revenue_per_patient
         )
         self.quality_gain = paid_quality_gain(rule, revenue, None, b)
-        self.quality_spend = b.quality_cost_per_enrolee * self.quality_gain / 0.1
+        self.quality_spend = quality_effort_cost(b, self.quality_gain)
 
     def induced_volume(
         self, rule: PaymentRule, activity: str, costs: HospitalCosts, elasticity: float
