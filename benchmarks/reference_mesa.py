@@ -50,6 +50,7 @@ from sim.contracts.payment import (
     PaymentRule,
     build_rule,
 )
+from sim.engine.older_bed_use import OLDEST_AGE, REPEATED_ADMISSIONS
 from sim.patients import epidemiology as epi
 from sim.patients.attributes import ATTRIBUTES, entrant_options
 from sim.patients.calibration import calibrate
@@ -520,8 +521,13 @@ class ReferenceModel(mesa.Model):
         t["high_risk"] += high_risk
         for a, k in counts.items():
             t[a] += k
-        t["emergency_total"] += counts["emergency"] + counts["acsc"] + counts["readmission"]
+        emergencies = counts["emergency"] + counts["acsc"] + counts["readmission"]
+        t["emergency_total"] += emergencies
         t["bed_days"] += bed_days
+        if patient.age >= OLDEST_AGE:  # Torbay's measure: the oldest with repeated admissions
+            t["aged_85_plus"] += 1
+            if emergencies >= REPEATED_ADMISSIONS:
+                t["frequent_85_plus_bed_days"] += bed_days
         t["experience"] += patient.experience
         t["quality"] += self.providers.quality[patient.option]
         t["waiting"] += self.providers.waiting[patient.locality][patient.option]

@@ -9,7 +9,8 @@ from helpers import scenario, value
 
 from sim.engine.fragmentation import fragmentation_by_system
 from sim.engine.market import MARKET_METRICS
-from sim.engine.metrics import COLUMNS, DTYPES, GROUPS, METRICS, SWITCHED_ON, MetricsLog
+from sim.engine.metrics import COLUMNS, DTYPES, GROUPS, METRICS, SWITCHED_ON
+from sim.engine.metrics_log import MetricsLog
 from sim.engine.model import ICSModel
 from sim.engine.run import metrics_frame, simulate
 from sim.engine.social_care_metrics import SOCIAL_CARE_METRICS

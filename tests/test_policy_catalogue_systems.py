@@ -104,7 +104,8 @@ def test_pooled_budget_buys_intermediate_care_and_cuts_older_peoples_bed_days() 
     sc = scenario("pooled_budget_torbay")
     pooled = arm(sc)
     separate = arm(with_overrides(sc, {"contracts.pool": {"kind": "capitation"}}))
-    for metric in ("bed_days_per_1000", "emergency_admissions_per_1000"):
+    metrics = ("bed_days_per_1000", "emergency_admissions_per_1000")
+    for metric in (*metrics, "frequent_85_plus_bed_days_per_1000"):  # Torbay's measure (7.2)
         assert_greater(
             per_rep(separate, metric, group="age_65_plus", years=LATE),
             per_rep(pooled, metric, group="age_65_plus", years=LATE),

@@ -30,6 +30,8 @@ RATES = (
     "ae",
     "readmission",
     "bed_days",
+    "aged_85_plus",
+    "frequent_85_plus_bed_days",
 )
 PER_HEAD = (
     "risk",

@@ -88,7 +88,7 @@ def fragmentation_by_system(year: YearState, shares: AccountableShares | None = 
     """Fragmentation of every option, then of all options together, in ``year``.
 
     ``shares`` keeps the rules' accountable shares from year to year (a model's
-    :class:`~sim.engine.metrics.MetricsLog` holds one); without it they are worked out now.
+    :class:`~sim.engine.metrics_log.MetricsLog` holds one); without it they are worked out now.
     """
     counts = year.ledger.option_margins(list(SPEND.values()))[:, :-1, -1, -1, -1]
     shares = shares if shares is not None else AccountableShares()

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from sim.engine.health_metrics import HEALTH_QUANTITIES
+from sim.engine.older_bed_use import OLDER_QUANTITIES
 
 QUANTITIES = (
     "population",
@@ -41,6 +42,7 @@ QUANTITIES = (
     *HEALTH_QUANTITIES,
     "applications",  # by the option applied to: applicants it screened (selective acceptance)
     "refusals",  # by the option applied to: applicants it refused
+    *OLDER_QUANTITIES,
 )
 AGE_GROUPS = ("age_0_64", "age_65_plus")
 IMD_GROUPS = tuple(f"imd_q{q}" for q in range(1, 6))

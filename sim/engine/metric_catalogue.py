@@ -7,7 +7,9 @@ unit and meaning are stated once. Scope says which cells of the tidy metrics fra
 * ``"every"``: every system (each provider option and ``all``) and every group;
 * ``"population"``: group ``all`` only, for the systems it applies to (books by provider
   kind: practices in the fragmented default, ICPs in their own systems, each with ``all``);
-* ``"market"``: system ``all`` and group ``all`` only (one value for the whole market).
+* ``"market"``: system ``all`` and group ``all`` only (one value for the whole market);
+* ``"oldest"``: every system, and every group that holds people aged 85 and over (all but
+  ``age_0_64``).
 
 A metric added to :data:`sim.engine.metrics.METRICS` needs an entry here; a test names any
 that lacks one.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-Scope = Literal["every", "population", "market"]
+Scope = Literal["every", "population", "market", "oldest"]
 
 
 class MetricInfo(NamedTuple):
@@ -49,6 +51,12 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
         _PER_1000, "Emergency admissions for ambulatory care sensitive conditions (ACSC)."
     ),
     "bed_days_per_1000": MetricInfo(_PER_1000, "Hospital bed days."),
+    "frequent_85_plus_bed_days_per_1000": MetricInfo(
+        "per 1,000 people aged 85+ per year",
+        "Bed days of patients aged 85 and over with two or more emergency admissions this "
+        "year (Torbay's measure, calibration_targets 7.2).",
+        "oldest",
+    ),
     "readmissions_per_1000": MetricInfo(_PER_1000, "Emergency readmissions."),
     "ae_attendances_per_1000": MetricInfo(_PER_1000, "A&E attendances."),
     "cost_per_capita": MetricInfo(

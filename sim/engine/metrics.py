@@ -18,6 +18,8 @@ Side-effects the seeds warn about are reported beside the core metrics:
   supplier-induced demand under tariff (seed 004 L1234-1239) and care withheld under
   capitation (seed 002 L1293-1295, seed 004 L1352-1353);
 * health (:mod:`sim.engine.health_metrics`): deaths, amenable deaths, QALYs and unmet need;
+* the oldest's bed use (:mod:`sim.engine.older_bed_use`): bed days of people aged 85+ with
+  repeated emergency admissions, Torbay's measure;
 * quality (:mod:`sim.engine.quality`): ``quality`` - the quality of care given (0-1, the
   providers' effort index after interventions, what moves patients' health);
   ``measured_quality`` - each option's index (0-1) measured from its enrolees' outcomes this
@@ -54,20 +56,14 @@ and group ``all``): the shares of hospital and all care cost of the top 1% and 5
 (9.4), and the R-squared on annual cost of the age-sex formula, the scenario's risk adjuster
 and true expected cost (6.6-6.10).
 
-A model keeps its rows in a :class:`MetricsLog` (``model.metrics``): each year is one block
-of arrays, so recording a year costs the same few array operations whatever the number of
-systems, and :meth:`MetricsLog.frame` builds the tidy DataFrame in one go. Iterating the log
-still gives one dict per row, as a list of rows would. Metrics read the year's
-:class:`~sim.engine.state.YearState`, never the model.
+A model keeps a run's rows in a :class:`~sim.engine.metrics_log.MetricsLog`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from sim.engine.cost_concentration import COST_METRICS
 from sim.engine.fragmentation import SPEND, AccountableShares, fragmentation, registered_holders
@@ -75,6 +71,7 @@ from sim.engine.health_metrics import HEALTH_METRICS, HEALTH_QUANTITIES, health_
 from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
 from sim.engine.market import MARKET_METRICS, put_market_metrics
 from sim.engine.money_metrics import MONEY_METRICS, put_money_metrics
+from sim.engine.older_bed_use import OLDER_METRICS, OLDER_QUANTITIES, older_bed_use_metrics
 from sim.engine.quality import quality_metrics
 from sim.engine.social_care_metrics import SOCIAL_CARE_METRICS, put_social_care_metrics
 from sim.engine.state import Market, YearState
@@ -90,6 +87,7 @@ METRICS = (
     "emergency_admissions_per_1000",
     "avoidable_emergency_admissions_per_1000",
     "bed_days_per_1000",
+    *OLDER_METRICS,
     "readmissions_per_1000",
     "ae_attendances_per_1000",
     "cost_per_capita",
@@ -158,6 +156,7 @@ _LEDGER = (
     *HEALTH_QUANTITIES,
     "applications",
     "refusals",
+    *OLDER_QUANTITIES,
 )
 """Ledger quantities a year's metrics read, in one lookup."""
 _ROW = {name: i for i, name in enumerate(_LEDGER)}
@@ -258,7 +257,9 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
         per(q[_ROW["risk"]][-1], group_n, group_n > 0) - value[_METRIC["mean_risk"]],
         has,
     )
-    for metric, (x, where) in health_metrics({k: q[_ROW[k]] for k in HEALTH_QUANTITIES}, n).items():
+    health = health_metrics({k: q[_ROW[k]] for k in HEALTH_QUANTITIES}, n)
+    older = older_bed_use_metrics({k: q[_ROW[k]] for k in OLDER_QUANTITIES})
+    for metric, (x, where) in (*health.items(), *older.items()):
         put(metric, x, where)
     applied = q[_ROW["applications"]]  # none recorded under mandatory acceptance
     put("applicants_refused_share", per(q[_ROW["refusals"]], applied, applied > 0), applied > 0)
@@ -298,101 +299,3 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
     rows = value.transpose(2, 1, 0).ravel()  # (group, system, metric): the order of rows
     index = np.flatnonzero(defined.transpose(2, 1, 0))
     return YearMetrics(int(year.year), index, rows[index], (len(GROUPS), len(n), len(METRICS)))
-
-
-# --------------------------------------------------------------------------- a run
-
-
-class MetricsLog:
-    """The metric rows of one model run (``model.metrics``), one :class:`YearMetrics` a year.
-
-    Rows are kept as arrays, not dicts: England records about 10,600 rows a year, and a
-    dict for each one took milliseconds a year whatever the number of patients, enough to
-    keep small runs from costing the same per patient-year as large ones. :meth:`frame`
-    turns the whole run into the tidy DataFrame at once. For exploring by hand the log also
-    behaves like the list of row dicts it replaces: ``len(log)`` counts rows, iterating
-    gives one dict per row in order (so ``pd.DataFrame(list(log))`` works), and
-    :func:`sim.engine.run.metrics_frame` accepts it.
-    """
-
-    def __init__(self, scenario: str, replicate: int, options: Sequence[str]):
-        self.scenario = scenario
-        self.replicate = int(replicate)
-        self.systems = (*options, "all")
-        self.years: list[YearMetrics] = []
-        self._rows = 0
-        self._shares = AccountableShares()
-
-    def record(self, year: YearState) -> YearMetrics:
-        """Add the metrics of the year just simulated (settled, with its failures closed)."""
-        block = year_metrics(year, self._shares)
-        self.append(block)
-        return block
-
-    def append(self, block: YearMetrics) -> None:
-        """Add a year's block (computed for this log's systems)."""
-        if block.shape != (len(GROUPS), len(self.systems), len(METRICS)):
-            raise ValueError(
-                f"a block shaped {block.shape} does not fit this log's {len(self.systems)} systems"
-            )
-        self.years.append(block)
-        self._rows += len(block)
-
-    def __len__(self) -> int:
-        return self._rows
-
-    def __repr__(self) -> str:
-        return (
-            f"MetricsLog(scenario={self.scenario!r}, replicate={self.replicate}, "
-            f"years={len(self.years)}, rows={self._rows})"
-        )
-
-    def __iter__(self) -> Iterator[dict]:
-        """One dict per row (the keys are :data:`COLUMNS`), year by year."""
-        labels = [np.array(names, dtype=object) for names in (GROUPS, self.systems, METRICS)]
-        for block in self.years:
-            group, system, metric = (
-                names[codes].tolist() for names, codes in zip(labels, block.codes(), strict=True)
-            )
-            for s, g, m, v in zip(system, group, metric, block.value.tolist(), strict=True):
-                yield {
-                    "scenario": self.scenario,
-                    "replicate": self.replicate,
-                    "year": block.year,
-                    "system": s,
-                    "group": g,
-                    "metric": m,
-                    "value": v,
-                }
-
-    def frame(self) -> pd.DataFrame:
-        """Every row so far as the tidy DataFrame (columns :data:`COLUMNS`, :data:`DTYPES`).
-
-        Built a column at a time from the blocks' arrays, text columns by looking their
-        names up by code, so it costs a few array operations per column, none per row.
-        """
-        blocks = self.years
-        lengths = [len(b) for b in blocks]
-        group, system, metric = np.unravel_index(
-            np.concatenate([b.index for b in blocks] or [np.zeros(0, dtype=np.intp)]),
-            (len(GROUPS), len(self.systems), len(METRICS)),
-        )
-        n = len(group)
-        names = {
-            "scenario": ((self.scenario,), np.zeros(n, dtype=np.intp)),
-            "system": (self.systems, system),
-            "group": (GROUPS, group),
-            "metric": (METRICS, metric),
-        }
-        columns = {
-            column: pd.array(np.array(labels, dtype=object)[codes], dtype=DTYPES[column])
-            for column, (labels, codes) in names.items()
-        }
-        columns.update(
-            replicate=np.full(n, self.replicate, dtype=DTYPES["replicate"]),
-            year=np.repeat(np.array([b.year for b in blocks], dtype=DTYPES["year"]), lengths),
-            value=np.concatenate([b.value for b in blocks] or [np.zeros(0)]).astype(
-                DTYPES["value"]
-            ),
-        )
-        return pd.DataFrame({column: columns[column] for column in COLUMNS})

@@ -17,7 +17,7 @@ from sim.engine.discharge import discharge_year
 from sim.engine.failures import close_failed_icps, hand_over_failed_trusts
 from sim.engine.ledger import Ledger
 from sim.engine.market import CommissionerMarket
-from sim.engine.metrics import MetricsLog
+from sim.engine.metrics_log import MetricsLog
 from sim.engine.options import OptionTables
 from sim.engine.panel import PatientPanel
 from sim.engine.patients_year import PatientPass

@@ -21,6 +21,7 @@ from sim.config.scenario import Scenario
 from sim.engine.acceptance import Applicants, ApplicantScreen
 from sim.engine.cost_concentration import CostRecord
 from sim.engine.ledger import Ledger
+from sim.engine.older_bed_use import older_bed_use
 from sim.engine.panel import PatientPanel
 from sim.engine.payments import PaymentGroups, chunk_payments
 from sim.engine.risk import RiskScorer
@@ -136,6 +137,8 @@ class PatientPass:
                     **health,
                 },
             )
+            for quantity, sums in older_bed_use(keys, pop.age[rows], activity, ledger.size).items():
+                ledger.add_cells(quantity, sums.reshape(ledger.cell_shape))
         # quantities that are the same for everyone in a cell follow from its head count
         per_pair = (slice(None), None, None, None)
         ledger.add_cells("high_risk", heads * np.array([0.0, 1.0]))

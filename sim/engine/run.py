@@ -13,7 +13,8 @@ from typing import NamedTuple
 import pandas as pd
 
 from sim.config.scenario import Scenario
-from sim.engine.metrics import COLUMNS, DTYPES, MetricsLog
+from sim.engine.metrics import COLUMNS, DTYPES
+from sim.engine.metrics_log import MetricsLog
 from sim.engine.model import ICSModel
 
 
@@ -64,7 +65,7 @@ def simulate_replicate(
 def metrics_frame(rows: MetricsLog | Iterable[dict]) -> pd.DataFrame:
     """Tidy metrics with stable dtypes (:data:`sim.engine.metrics.DTYPES`).
 
-    A model's :class:`~sim.engine.metrics.MetricsLog` builds the frame from its arrays; any other
+    A model's :class:`~sim.engine.metrics_log.MetricsLog` builds the frame from its arrays; any other
     iterable of row dicts (keys :data:`sim.engine.metrics.COLUMNS`) is read row by row.
     """
     if isinstance(rows, MetricsLog):

@@ -23,11 +23,13 @@ _GROUPS = {
     "every": "all groups",
     "population": "`all` only",
     "market": "`all` only",
+    "oldest": "all but `age_0_64`",
 }
 _SYSTEMS = {
     "every": "each system and `all`",
     "population": "the systems it applies to and `all`",
     "market": "`all` only",
+    "oldest": "each system and `all`",
 }
 
 

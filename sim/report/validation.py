@@ -72,7 +72,7 @@ def read_rows(path: Path = ROWS) -> tuple[ValidationFile, list[tuple[Target, Pat
     spec: ValidationFile = validate(ValidationFile, read_toml(path, "validation"), str(path))
     resolved = []
     for i, row in enumerate(spec.rows):
-        # a group the model has no people in (Torbay's 85+) stays a row, "not measured"
+        # a group the model has no people in stays a row, "not measured"
         check_names(row, f"{path}: row {i + 1} ({row.name})", groups=False)
         scenario = resolve_file(path.parent, row.scenario, path, str(path), f"rows.{i}.scenario")
         if scenario == path:

@@ -12,8 +12,12 @@ from sim.engine.fragmentation import (
     fragmentation,
     fragmentation_by_system,
 )
-from sim.engine.metrics import GROUPS, METRICS, MetricsLog, provider_totals
+from sim.engine.ledger import Ledger
+from sim.engine.metrics import GROUPS, METRICS, provider_totals
+from sim.engine.metrics_log import MetricsLog
+from sim.engine.older_bed_use import OLDER_QUANTITIES, older_bed_use, older_bed_use_metrics
 from sim.engine.settlement import YearEndSettlement
+from sim.patients.utilisation import Activity
 
 from .markets import YEAR, PerHead, PerHeadWithBonus, market, year_state
 
@@ -86,3 +90,31 @@ def test_accountable_shares_are_kept_for_rules_without_a_schedule() -> None:
     assert shares([rule], 2) is first  # the same rules: the same answers, not worked out again
     other = PerHead(activities=("gp_consultation", "outpatient"))
     assert shares([other], 2)[:, 0].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_the_oldest_bed_use_counts_those_85_and_over_with_repeated_emergency_admissions() -> None:
+    """Torbay's measure by hand: patients 85+ with two or more emergency admissions, their
+    bed days per 1,000 patients aged 85+; the 84-year-old and the 70-year-old do not count."""
+    age = np.array([84, 85, 90, 92, 70])
+    emergencies = np.array([3, 2, 1, 4, 5])
+    bed_days = np.array([10.0, 6.0, 3.0, 20.0, 30.0], dtype=np.float32)
+    activity = Activity(counts={}, bed_days=bed_days)
+    activity.emergency_total = emergencies
+    book = Ledger(1, 1)
+    n = len(age)
+    keys = book.keys(
+        np.zeros(n, dtype=np.uint8),
+        np.zeros(n, dtype=np.intp),
+        age,
+        np.ones(n, int),
+        np.zeros(n, int),
+    )
+    for quantity, sums in older_bed_use(keys, age, activity, book.size).items():
+        book.add_cells(quantity, sums.reshape(book.cell_shape))
+    assert book.sum("aged_85_plus") == 3
+    assert book.sum("frequent_85_plus_bed_days") == 26.0
+    assert book.sum("aged_85_plus", age=0) == 0  # all of them in the 65+ band
+    sums = {q: np.array([[book.sum(q), book.sum(q, age=0)]]) for q in OLDER_QUANTITIES}
+    ((value, defined),) = older_bed_use_metrics(sums).values()
+    assert value.tolist() == [[pytest.approx(26.0 / 3 * 1000), 0.0]]
+    assert defined.tolist() == [[True, False]]  # none aged 85+ under 65: not defined there
