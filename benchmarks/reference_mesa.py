@@ -528,6 +528,7 @@ class ReferenceModel(mesa.Model):
             t["aged_85_plus"] += 1
             if emergencies >= REPEATED_ADMISSIONS:
                 t["frequent_85_plus_bed_days"] += bed_days
+                t["frequent_85_plus_emergencies"] += emergencies
         t["experience"] += patient.experience
         t["quality"] += self.providers.quality[patient.option]
         t["waiting"] += self.providers.waiting[patient.locality][patient.option]

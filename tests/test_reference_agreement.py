@@ -32,6 +32,7 @@ RATES = (
     "bed_days",
     "aged_85_plus",
     "frequent_85_plus_bed_days",
+    "frequent_85_plus_emergencies",
 )
 PER_HEAD = (
     "risk",

@@ -7,11 +7,15 @@ paired difference with three standard errors of it.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from helpers import scenario
 
 from sim.config.social_care_parameters import SocialCare
+from sim.engine.discharge import discharge_year
+from sim.engine.ledger import Ledger
 from sim.engine.model import ICSModel
 from sim.providers.social_care import delayed_days, pooled_packages, social_care_year
 
@@ -69,6 +73,30 @@ def test_the_pool_tops_packages_up_with_health_money_while_it_pays() -> None:
         pooled_packages(np.array([10.0]), np.array([8.0]), 150.0, np.array([1e9]), pooled)[0] == 0
     )
     assert delayed_days(np.array([10.0, 5.0]), np.array([8.0, 9.0]), pooled).tolist() == [40.0, 0.0]
+
+
+def test_delays_are_shared_with_the_oldest_by_their_emergency_admissions() -> None:
+    """Delayed days go to the older patients' cells by their emergency admissions, and the
+    oldest with repeated admissions take the share of them their admissions are."""
+    book = Ledger(1, 1)
+    for quantity, cell, value in (
+        ("population", (0, 0, 0, 0), 600.0),
+        ("population", (0, 1, 0, 0), 400.0),
+        ("emergency_total", (0, 1, 0, 0), 40.0),
+        ("emergency_total", (0, 1, 1, 0), 10.0),
+        ("frequent_85_plus_emergencies", (0, 1, 0, 0), 8.0),
+    ):
+        values = np.zeros(book.cell_shape)
+        values[cell] = value
+        book.add_cells(quantity, values)
+    stays_as_calibrated = SimpleNamespace(tables={"los": np.ones((1, 1, 2))})
+    short = SocialCare(enabled=True, spend_per_head=300.0)  # fewer packages than England's
+    year = discharge_year(book, stays_as_calibrated, 300.0, short)
+    booked = float(year.booked_bed_days[0])
+    assert booked > 0
+    assert book.sum("bed_days") == pytest.approx(booked)
+    assert book.sum("bed_days", imd=1) == pytest.approx(booked * 10 / 50)
+    assert book.sum("frequent_85_plus_bed_days") == pytest.approx(booked * 8 / 50)
 
 
 # --------------------------------------------------------------------------- in the model

@@ -28,7 +28,9 @@ def discharge_year(
     Patients needing a package at discharge are ``need_share`` of the older emergency
     patients, so a shorter stay than calibrated (a length-of-stay factor below 1 on their
     cell) leaves ``need_share`` of the days it saved to social care; delayed days are
-    spread over the older patients' cells by their emergency admissions.
+    spread over the older patients' cells by their emergency admissions, and within a cell
+    by them too, so the oldest with repeated admissions (:mod:`sim.engine.older_bed_use`)
+    take the share of its delays their admissions are.
     """
     n_loc, pair_locality = ledger.shape[1], ledger.pair_locality
     residents = ledger.locality_sums(("population",))[0]
@@ -50,6 +52,12 @@ def discharge_year(
     booked = np.zeros(ledger.cell_shape)
     booked[:, OLDER] = share * year.booked_bed_days[pair_locality][:, None, None]
     ledger.add_cells("bed_days", booked)
+    # the oldest with repeated admissions wait by their admissions as the other older do
+    frequent = ledger.cells("frequent_85_plus_emergencies")
+    ledger.add_cells(
+        "frequent_85_plus_bed_days",
+        np.divide(booked * frequent, np.where(frequent > 0, ledger.cells("emergency_total"), 1.0)),
+    )
     return year
 
 

@@ -6,9 +6,10 @@ areas for people aged 85 and over with two or more emergency admissions in a yea
 (:func:`older_bed_use`), and :func:`older_bed_use_metrics` gives, on the metrics'
 (system, group) grid:
 
-* ``frequent_85_plus_bed_days_per_1000``: bed days (emergency and elective alike) of
-  patients aged 85 and over with two or more emergency admissions this year, per 1,000
-  patients aged 85 and over; defined where the system and group hold anyone that old.
+* ``frequent_85_plus_bed_days_per_1000``: bed days (emergency and elective alike, and
+  their share of delayed transfers where social care is modelled) of patients aged 85 and
+  over with two or more emergency admissions this year, per 1,000 patients aged 85 and
+  over; defined where the system and group hold anyone that old.
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ OLDEST_AGE = 85
 REPEATED_ADMISSIONS = 2
 """Emergency admissions in a year that make a patient's admissions repeated (7.2)."""
 
-OLDER_QUANTITIES = ("aged_85_plus", "frequent_85_plus_bed_days")
-"""Ledger quantities this module adds: patients aged 85 and over, and the bed days of
-those of them with repeated emergency admissions."""
+OLDER_QUANTITIES = (
+    "aged_85_plus",
+    "frequent_85_plus_bed_days",
+    "frequent_85_plus_emergencies",
+)
+"""Ledger quantities this module adds: patients aged 85 and over, and the bed days and
+emergency admissions of those of them with repeated emergency admissions (the admissions
+share out the days of delayed transfers among them, :mod:`sim.engine.discharge`)."""
 OLDER_METRICS = ("frequent_85_plus_bed_days_per_1000",)
 """The metrics :func:`older_bed_use_metrics` returns."""
 
@@ -35,14 +41,19 @@ def older_bed_use(
     """A chunk's :data:`OLDER_QUANTITIES` summed into the ledger's ``cells`` (``keys``: each
     patient's cell, as :meth:`~sim.engine.ledger.Ledger.keys` gives them).
 
-    Only the few patients who count are gathered, so a chunk costs two small bincounts.
+    Only the few patients who count are gathered, so a chunk costs three small bincounts.
     """
     oldest = np.flatnonzero(age >= OLDEST_AGE)
-    repeated = oldest[activity.emergency_total[oldest] >= REPEATED_ADMISSIONS]
+    emergencies = activity.emergency_total[oldest]
+    repeated = emergencies >= REPEATED_ADMISSIONS
+    cell = keys[oldest[repeated]]
     return {
         "aged_85_plus": np.bincount(keys[oldest], minlength=cells),
         "frequent_85_plus_bed_days": np.bincount(
-            keys[repeated], weights=activity.bed_days[repeated], minlength=cells
+            cell, weights=activity.bed_days[oldest[repeated]], minlength=cells
+        ),
+        "frequent_85_plus_emergencies": np.bincount(
+            cell, weights=emergencies[repeated], minlength=cells
         ),
     }
 

@@ -113,6 +113,7 @@ def test_the_oldest_bed_use_counts_those_85_and_over_with_repeated_emergency_adm
         book.add_cells(quantity, sums.reshape(book.cell_shape))
     assert book.sum("aged_85_plus") == 3
     assert book.sum("frequent_85_plus_bed_days") == 26.0
+    assert book.sum("frequent_85_plus_emergencies") == 6.0  # the 85- and 92-year-olds'
     assert book.sum("aged_85_plus", age=0) == 0  # all of them in the 65+ band
     sums = {q: np.array([[book.sum(q), book.sum(q, age=0)]]) for q in OLDER_QUANTITIES}
     ((value, defined),) = older_bed_use_metrics(sums).values()
