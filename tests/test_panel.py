@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.config.scenario import ScenarioError
 from sim.engine.model import ICSModel
+from sim.engine.older_bed_use import OLDEST_AGE, REPEATED_ADMISSIONS
 from sim.engine.panel import COLUMNS
 from sim.engine.run import simulate_replicate
 from sim.experiments.executor import execute, run_path
@@ -206,6 +207,14 @@ def test_a_panel_of_everyone_adds_up_to_the_metrics_exactly() -> None:
             assert np.allclose(by_year[column].mean() * 1000, got[metric], rtol=1e-9)
         assert np.allclose(by_year.risk.mean(), got.mean_risk, rtol=1e-5)
         assert np.allclose(by_year.switched.mean(), got.switching_rate)
+        # Torbay's measure: the oldest's bed days when their emergency admissions repeat
+        oldest = rows[rows.age >= OLDEST_AGE].groupby("year")
+        repeated = rows[(rows.age >= OLDEST_AGE) & (rows.emergency >= REPEATED_ADMISSIONS)]
+        days = repeated.groupby("year").bed_days.sum().reindex(oldest.size().index, fill_value=0)
+        frequent = got.frequent_85_plus_bed_days_per_1000.loc[days.index]
+        assert np.allclose(days / oldest.size() * 1000, frequent, rtol=1e-6)
+    repeats = alive[(alive.age >= OLDEST_AGE) & (alive.emergency >= REPEATED_ADMISSIONS)]
+    assert repeats.bed_days.sum() > 0  # the comparison is not of zeros alone
     dead = panel[panel.died].groupby("year").size() / alive.groupby("year").size()
     assert np.allclose(dead * 1000, m.xs("all", level="system").deaths_per_1000)
 
