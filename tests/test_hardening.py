@@ -33,10 +33,17 @@ from typer.testing import CliRunner
 from sim.base import files
 from sim.base.files import NAME_LIMIT, folder_problem, safe_name
 from sim.cli import app
-from sim.config.scenario import RunConfig, load_scenario, read_scenario_dict, scenario_from_dict
+from sim.config.scenario import (
+    RunConfig,
+    load_scenario,
+    read_scenario_dict,
+    scenario_from_dict,
+    with_overrides,
+)
+from sim.engine.metric_catalogue import METRIC_CATALOGUE
 from sim.engine.metrics import COLUMNS
 from sim.engine.model import ICSModel
-from sim.engine.run import Replicate
+from sim.engine.run import Replicate, simulate
 from sim.experiments import run_size, run_spec
 from sim.experiments.executor import ExperimentError, execute
 from sim.experiments.out_folder import open_study_folder
@@ -263,6 +270,23 @@ def test_a_job_too_large_for_the_machine_is_refused_naming_the_setting() -> None
     many = size_problem([spec] * 200_000, 0, None, small)
     assert many and "200,000 runs (replicates, grid points or samples)" in many
     assert size_problem([england], 8, "tcp://cluster:8786", small) is None  # the cluster's
+
+
+def test_the_metric_rows_a_sweep_is_sized_by_bound_the_fullest_run() -> None:
+    """Every mechanism that writes metrics switched on: the run writes no more rows than
+    the bound a sweep's memory is sized by, scope by scope."""
+    sc = with_overrides(
+        load_scenario(SCENARIOS / "competing_icps_rebasing.toml"),
+        {"social_care.enabled": True, "choice.acceptance": "selective"},
+    )
+    years = 2
+    frame = simulate(sc, seed=1, patients=3000, years=years)
+    systems = len(sc.option_names) + 1
+    for metric, rows in frame.groupby("metric", observed=True).size().items():
+        scope = METRIC_CATALOGUE[metric].scope
+        assert rows <= years * run_size.scope_rows(scope, systems), (metric, scope, rows)
+    bound = run_size.metric_rows(years, len(sc.option_names))
+    assert 0.9 * bound < len(frame) <= bound  # the bound is close, not loose
 
 
 def test_england_fits_the_memory_target() -> None:

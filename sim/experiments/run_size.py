@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engine.metric_catalogue import METRIC_CATALOGUE
+from sim.engine.metric_catalogue import METRIC_CATALOGUE, Scope
 from sim.engine.metrics import GROUPS
 from sim.experiments.run_spec import RunSpec
 from sim.patients.attributes import FIELDS
@@ -82,15 +82,18 @@ def run_bytes(patients: int) -> int:
     return FIXED_BYTES + int(PATIENT_BYTES * PATIENT_HEADROOM * patients)
 
 
+def scope_rows(scope: Scope, systems: int) -> int:
+    """At most how many rows a metric of ``scope`` (:mod:`sim.engine.metric_catalogue`)
+    writes a year among ``systems`` systems (``all`` included): every group of each, every
+    group but the under-65s of each, group ``all`` of each, or one value for the market."""
+    per_system = {"every": len(GROUPS), "oldest": len(GROUPS) - 1, "population": 1}
+    return 1 if scope == "market" else per_system[scope] * systems
+
+
 def metric_rows(years: int, n_options: int) -> int:
-    """At most how many metric rows a run writes a year, by each metric's scope
-    (:mod:`sim.engine.metric_catalogue`): every group and system, group ``all`` of each
-    system, or one value for the market."""
-    scopes = [info.scope for info in METRIC_CATALOGUE.values()]
+    """At most how many metric rows a run writes, by each metric's scope."""
     systems = n_options + 1
-    per_year = scopes.count("every") * len(GROUPS) * systems
-    per_year += scopes.count("population") * systems + scopes.count("market")
-    return years * per_year
+    return years * sum(scope_rows(info.scope, systems) for info in METRIC_CATALOGUE.values())
 
 
 def gathered_bytes(runs: int, years: int, n_options: int) -> int:
