@@ -63,14 +63,14 @@ class _StopSignals:
 
     @contextlib.contextmanager
     def finishing_a_save(self) -> Iterator[None]:
-        """Save whole, then take any stop that came meanwhile."""
-        outer = self.saving
-        self.saving = True
+        """Save whole, then take any stop that came meanwhile (a save that fails raises its
+        own error, and the job ends with it)."""
+        self.saving, self.held = True, False
         try:
             yield
         finally:
-            self.saving = outer
-        if not outer and self.held:
+            self.saving = False
+        if self.held:
             self.held = False
             raise KeyboardInterrupt
 
