@@ -191,7 +191,8 @@ class PartnershipPlanning:
         # margins; a virtual one manages referrals when hospital care costs more than it earns
         for name in ("elective_volume", "emergency_volume", "readmission_factor"):
             getattr(self, name)[rows[vertical]] = terms[name][vertical]
-        self._plan_reimbursed_hospitals(rows[vertical & (kept < 1)], kept[vertical & (kept < 1)])
+        clawed = vertical & (kept < 1)  # own hospitals whose savings are partly clawed back
+        self._plan_reimbursed_hospitals(rows[clawed], kept[clawed])
         net = kept * (hospital["elective"] - terms["elective"]) / costs.average("elective")
         managed = b.referral_management_max * (
             1 - elementwise(math.exp, -np.maximum(net, 0.0) / b.referral_management_scale)
