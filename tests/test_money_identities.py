@@ -3,13 +3,15 @@
 * The commissioner's spend is what providers received from it (contract payments,
   settlements and rescues), what it paid into trusts in deficit and for takeovers, the
   transaction costs it bore, and the health money a pooled budget spent on social care.
-* What trusts received is what the commissioner and the virtual ICPs paid them.
+* What trusts received is what the commissioner and the virtual ICPs paid them; what ICPs
+  received is what the commissioner paid them and the top-up premiums their members paid.
 * Each provider's revenue less its cost is its surplus, and its reserves move by the
   surplus plus any transfer (a bail-out, a takeover's write-off, an ICP's opening capital).
 * The metrics agree with the books: commissioner spend less resource cost is the
-  providers' surpluses plus what the commissioner paid into trusts' reserves, and ICPs'
-  quality effort and running costs are what their plans say and lie within their cost,
-  and the rescues of ICPs the commissioner could not let close are what it paid them.
+  providers' surpluses plus what the commissioner paid into trusts' reserves, less what
+  members paid in premiums; ICPs' quality effort and running costs are what their plans say
+  and lie within their cost, and the rescues of ICPs the commissioner could not let close
+  are what it paid them.
 
 Totals are read from the model's own books and ledger, not from rounded metrics.
 """
@@ -49,8 +51,16 @@ def check_year(model: ICSModel) -> None:
     support = sum(c.support.values())
     takeovers = sum(c.takeover_costs.values())
     extra = support + takeovers + c.transaction_costs + c.pooled_to_social_care
+    # ICPs received what the commissioner paid them and any top-up premiums their members
+    # paid, each ICP's premium times its members
+    premiums = float(np.sum(year.member_premiums)) if len(year.member_premiums) else 0.0
+    from_commissioner = sum(model.paid("commissioner_payment", option=i.option) for i in model.icps)
+    assert icps == pytest.approx(from_commissioner + premiums, abs=PENNY)
+    for icp, paid in zip(model.icps, year.member_premiums.tolist(), strict=False):
+        members = year.ledger.sum("population", option=icp.option)
+        assert paid == pytest.approx(icp.premium * members, abs=PENNY)
     # commissioner spend = what providers received from it + support + transaction costs
-    received = practices + model.paid("hospital_payment", option=0) + icps
+    received = practices + model.paid("hospital_payment", option=0) + icps - premiums
     assert c.total_spend == pytest.approx(received + extra, abs=PENNY)
     assert c.total_spend == pytest.approx(model.paid("commissioner_payment") + extra, abs=PENNY)
     # trusts received what the commissioner and virtual ICPs paid them
@@ -74,7 +84,7 @@ def check_year(model: ICSModel) -> None:
     assert np.sum(b.resource_cost[:-1]) == pytest.approx(b.resource_cost[-1], abs=PENNY)
     surpluses = float(books.surplus[np.concatenate(list(rows.values()))].sum())
     gap = c.total_spend - b.resource_cost[-1]
-    assert gap == pytest.approx(surpluses + support, abs=PENNY)
+    assert gap == pytest.approx(surpluses + support - premiums, abs=PENNY)
     metrics = model.metrics.years[-1]
     everyone = _metric(model, metrics, "population")
     for metric, total in (

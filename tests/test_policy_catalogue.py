@@ -48,6 +48,7 @@ CATALOGUE = (
     "pooled_budget_torbay",
     "single_planned_system_scotland",
     "dutch_regulated_competition",
+    "dutch_nominal_premiums",
     "urban_vs_rural_yardstick",
     "icp_life_cycle",
     "competing_icps_rebasing",

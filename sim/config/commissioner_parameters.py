@@ -7,7 +7,8 @@ premiums and packages (seed 000:479-483), capped profits (Alzira: profit capped 
 turnover, calibration_targets 3.9), contracts that can be ended (seed 002 L920-922; seed 004
 L1593-1596) and organisations that enter (seed 001:724-725). Each rule's terms live here;
 the rules themselves are :mod:`sim.providers.rate_setting`. Everything defaults to today's
-behaviour: capitation fixed in advance, no extra benefits, no re-tender, scheduled entry.
+behaviour: capitation fixed in advance, no extra benefits or premium, no re-tender,
+scheduled entry.
 """
 
 from __future__ import annotations
@@ -153,9 +154,14 @@ class EntryTerms(Strict):
 
 
 class BenefitsTerms(Strict):
-    """Extra benefits above the standard package an ICP buys its members out of surplus."""
+    """What an ICP passes on to its members out of surplus: extra benefits above the
+    standard package, or a lower premium where a scenario sets one (:class:`PremiumTerms`)."""
 
-    enabled: bool = Field(False, description="ICPs pass a share of their surplus on as benefits")
+    enabled: bool = Field(
+        False,
+        description="ICPs pass a share of their surplus on to members: as extra benefits, or "
+        "as a lower premium where [commissioner.premium] sets one",
+    )
     pass_through_no_rival: float = P(
         0.13, "share of surplus an ICP with no rival ICP passes on as benefits", CABRAL_2018
     )
@@ -172,6 +178,33 @@ class BenefitsTerms(Strict):
     )
 
 
+class PremiumTerms(Strict):
+    """A top-up premium ICP members pay, which each ICP may lower out of its surplus.
+
+    In place of ``top_up`` a member of what each ICP is paid, the member pays the ICP's
+    premium: the top-up, less what the ICP passes on to members as a lower premium. The
+    fragmented default charges nothing. Dutch insurers compete on the nominal premiums they
+    charge over income-related contributions (seed 000:479-483), as Medicare Advantage
+    plans may spend rebates on lower premiums as well as on extra benefits.
+    """
+
+    enabled: bool = Field(
+        False,
+        description="ICP members pay a top-up premium in place of part of the capitation, "
+        "which ICPs may lower with the surplus they pass on ([commissioner.benefits])",
+    )
+    top_up: float = P(
+        0.0,
+        "GBP a year per ICP member: the top-up premium, the most an ICP may charge, which the "
+        "commissioner takes off what it pays the ICP for each member",
+        assumption=(0.0, 1000.0),
+        note="a scenario's policy choice; Dutch community-rated premiums pay about half of "
+        "basic insurance (Douven R, Lieverdink H, Ligthart M, Vermeulen I (2007). Measuring "
+        "annual price elasticities in Dutch health insurance: a new method. Dutch Healthcare "
+        "Authority (NZa) Research Paper 5; SSRN 993741)",
+    )
+
+
 class CommissionerTerms(Strict):
     """The commissioner's rate-setting rule with each rule's terms, re-tender and entry."""
 
@@ -182,6 +215,7 @@ class CommissionerTerms(Strict):
     retender: RetenderTerms = Field(default_factory=RetenderTerms)
     entry: EntryTerms = Field(default_factory=EntryTerms)
     benefits: BenefitsTerms = Field(default_factory=BenefitsTerms)
+    premium: PremiumTerms = Field(default_factory=PremiumTerms)
 
     @property
     def active(self) -> bool:
@@ -189,6 +223,7 @@ class CommissionerTerms(Strict):
         return (
             self.rate_setting != "fixed"
             or self.benefits.enabled
+            or self.premium.enabled
             or self.retender.every_years > 0
             or self.entry.rule != "scheduled"
         )

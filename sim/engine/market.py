@@ -1,13 +1,14 @@
-"""The commissioner's market each year: re-tender, entry, rates, extra benefits, claw-back.
+"""The commissioner's market each year: re-tender, entry, rates, benefits, premiums, claw-back.
 
 Planning (:mod:`sim.engine.planning`) asks :class:`CommissionerMarket`, before ICPs open,
 to end the contracts that fail a re-tender and to admit entrants on the scenario's terms
 (building on the ICPs' start years and the closures of :mod:`sim.engine.failures`); once
 they are open, to set this year's rates (asking ICPs for bids where the rule takes them);
-and once ICPs have planned, to have each set its extra benefits. Settlement
-(:mod:`sim.engine.settlement`) then pays each ICP this year's rate and claws back what the
-rule takes (:func:`settle_rates`), and the metrics report the margins, benefits and
-claw-backs (:func:`put_market_metrics`). With the scenario's default ``[commissioner]``
+and once ICPs have planned, to have each set its extra benefits and, where the scenario
+sets a top-up premium, its premium. Settlement (:mod:`sim.engine.settlement`) then pays
+each ICP this year's rate less the top-up for each member, and claws back what the rule
+takes (:func:`settle_rates`); members pay the ICP its premium. The metrics report the
+margins, benefits, premiums and claw-backs (:func:`put_market_metrics`). With the scenario's default ``[commissioner]``
 none of this runs, so results stay as they were.
 """
 
@@ -20,7 +21,12 @@ import numpy as np
 from sim.engine.options import OptionTables
 from sim.engine.state import YearState
 from sim.providers.commissioner import Commissioner
-from sim.providers.partnership_market import bids, clawback_headroom, plan_benefits
+from sim.providers.partnership_market import (
+    bids,
+    clawback_headroom,
+    plan_benefits,
+    premium_and_benefits,
+)
 from sim.providers.partnership_table import Partnerships
 from sim.providers.rate_setting import ContractYear, standard_rates
 
@@ -29,9 +35,11 @@ MARKET_METRICS = (
     "icp_benefits_per_capita",
     "icp_clawback_per_capita",
     "capitation_rate_ratio",
+    "icp_premium_per_capita",
 )
 """The metrics this module adds (group ``all`` only; reported only when the commissioner's
-market rules are on, so scenarios without them write the rows they always did)."""
+market rules are on, so scenarios without them write the rows they always did, and the
+premium only where a scenario sets one)."""
 
 
 def rival_icps(available: np.ndarray, icp_cells: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -121,35 +129,50 @@ class CommissionerMarket:
         )
 
     def plan_benefits(self, rows: np.ndarray) -> None:
-        """Each open ICP in ``rows`` sets this year's extra benefits per member."""
+        """Each open ICP in ``rows`` sets this year's extra benefits and premium per member."""
         if not self.active:
             return
-        c = self.commissioner
+        c, table = self.commissioner, self.partnerships
         offered = plan_benefits(
             c.last_year, c.rates, c.rate_setting, self.rivals(), c.terms.benefits
         )
-        self.partnerships.benefits[:] = 0.0
-        self.partnerships.benefits[rows] = offered[rows]
+        table.benefits[:] = 0.0
+        table.premium[:] = 0.0
+        premium = c.terms.premium
+        if premium.enabled:
+            choice = self.option_tables.scenario.choice
+            charged, offered = premium_and_benefits(
+                offered, premium.top_up, choice.beta_premium, choice.beta_benefits
+            )
+            table.premium[rows] = charged[rows]
+        table.benefits[rows] = offered[rows]
 
 
-def settle_rates(year: YearState, cost: np.ndarray, enrolled: np.ndarray) -> None:
-    """Pay each open ICP this year's rate and claw back what the rule takes; record the year.
+def settle_rates(year: YearState, cost: np.ndarray, enrolled: np.ndarray) -> np.ndarray:
+    """Pay each open ICP this year's rate less the top-up premium for each member, claw
+    back what the rule takes, and record the year; returns the top-up withheld per member.
 
     ``cost``: each ICP's cost this year (its extra benefits included), ``enrolled`` its
     member-years. What the contract's own rate paid as care happened is scaled to this
-    year's rate, and the claw-back is taken from the revenue that leaves, each as a
-    settlement spread over the ICP's patients (so revenue read afterwards includes both).
+    year's rate, and the claw-back is taken from the revenue that leaves with the premiums
+    members paid (``year.member_premiums``, set here), each as a settlement spread over the
+    ICP's patients (so revenue read afterwards includes both); the top-up is withheld per
+    head.
     """
     m = year.market
     c, table = m.commissioner, m.partnerships
-    if not c.terms.active:
-        return
     n, o = len(m.icps), table.option
+    if not c.terms.active:
+        year.member_premiums = np.zeros(n)
+        return np.zeros(n)
     rates = c.rates if len(c.rates.pay) == n else standard_rates(n)
     is_open = table.is_open.copy()
+    members = np.asarray(enrolled, dtype=float).copy()
+    top_up = np.where(is_open & c.terms.premium.enabled, c.terms.premium.top_up, 0.0)
+    withheld, premiums = top_up * members, np.where(is_open, table.premium, 0.0) * members
     base = year.ledger.option_sums(("commissioner_payment",))[0][o]
     adjust = np.where(is_open, (rates.pay - 1.0) * base, 0.0)
-    revenue = year.paid_by_option("commissioner_payment")[o] + adjust
+    revenue = year.paid_by_option("commissioner_payment")[o] + adjust - withheld + premiums
     clawback = np.where(is_open, c.rate_setting.claw_back(revenue, cost), 0.0)
     for i in np.flatnonzero(is_open & ((adjust != 0) | (clawback != 0))).tolist():
         year.settlements.spread(
@@ -158,20 +181,28 @@ def settle_rates(year: YearState, cost: np.ndarray, enrolled: np.ndarray) -> Non
             {"option": int(o[i])},
             ("commissioner_payment",),
         )
+    if withheld.any():
+        heads = year.ledger.table("population", (0, 1, 2, 3, 4))
+        for i in np.flatnonzero(withheld != 0).tolist():
+            where = {"option": int(o[i])}
+            year.settlements.add(-float(withheld[i]), heads, where, ("commissioner_payment",))
+    year.member_premiums = premiums
     benefits = table.benefits * enrolled
     c.history.append(
         ContractYear(
             year=year.year,
             is_open=is_open,
-            enrolees=np.asarray(enrolled, dtype=float).copy(),
+            enrolees=members,
             base_paid=base,
             cost=cost - benefits,
             benefits=benefits,
             revenue=revenue - clawback,
             clawback=clawback,
             quality=table.quality.copy(),
+            premiums=premiums,
         )
     )
+    return top_up
 
 
 def put_market_metrics(
@@ -202,6 +233,7 @@ def put_market_metrics(
         ("icp_benefits_per_capita", per_member(last.benefits), has),
         ("icp_clawback_per_capita", per_member(last.clawback), has),
         ("capitation_rate_ratio", (rates, pooled_rate), has),
+        ("icp_premium_per_capita", per_member(last.premiums), has & c.terms.premium.enabled),
     ):
         k = index[metric]
         value[k, o, 0] = each

@@ -217,6 +217,13 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
         "contract's own rate paid; reported when the [commissioner] rules are on.",
         "population",
     ),
+    "icp_premium_per_capita": MetricInfo(
+        _GBP_ENROLEE,
+        "Top-up premium ICP members paid their ICP (in its revenue, not the commissioner's "
+        "spend, which is lower by the top-up for each member); reported where "
+        "[commissioner.premium] sets one.",
+        "population",
+    ),
     "applicants_refused_share": MetricInfo(
         "share of applicants, 0-1",
         "Applicants (patients choosing the system who were not its members) it refused or "

@@ -113,9 +113,10 @@ METRICS = (
     *SOCIAL_CARE_METRICS,
     *COST_METRICS,
 )
-SWITCHED_ON = frozenset({"applicants_refused_share"})
+SWITCHED_ON = frozenset({"applicants_refused_share", "icp_premium_per_capita"})
 """Metrics a run reports only when the mechanism they measure is switched on (selective
-acceptance), so that runs without it write exactly the rows they always did."""
+acceptance, a top-up premium), so that runs without it write exactly the rows they always
+did."""
 PER_1000 = {
     "gp_consultations_per_1000": "gp_consultation",
     "outpatient_per_1000": "outpatient",

@@ -206,7 +206,7 @@ class ICSModel(mesa.Model):
            (rebased, or bid by the ICPs). Every provider reads its contract's margins, the
            price it puts on quality and its own expectations, and sets this year's effort;
            their choices, and any scenario interventions, become rate modifiers; ICPs set
-           their extra benefits.
+           their extra benefits and any top-up premium.
         2. **Patients' year** (:mod:`sim.engine.patients_year`), one pass over fixed-size
            chunks of patients, each seeing this year's option table
            (:mod:`sim.engine.options`):
@@ -231,11 +231,11 @@ class ICSModel(mesa.Model):
            patients' outcomes, to be published next year (:mod:`sim.engine.quality`).
         4. **Settlement** (:mod:`sim.engine.settlement`). Each contract is settled for the
            year (withholds, savings shares, corridors, marginal rates, blocks) into the
-           settlement ledger, ICPs' at this year's rate less any claw-back; trusts,
-           practices and ICPs book revenue and cost; ICPs update their expectations; the
-           commissioner records what it paid; trusts left in
-           deficit follow the scenario's ``[finance]`` rule (bail-out, takeover or
-           carried forward), its cost booked to the commissioner.
+           settlement ledger, ICPs' at this year's rate less any claw-back and any top-up
+           their members pay them as a premium; trusts, practices and ICPs book revenue
+           and cost; ICPs update their expectations; the commissioner records what it
+           paid; trusts left in deficit follow the scenario's ``[finance]`` rule
+           (bail-out, takeover or carried forward), its cost booked to the commissioner.
         5. **Failures** (:mod:`sim.engine.failures`). An ICP whose reserves run out closes;
            its members choose again next year among the options still open (nobody is
            left unenrolled). A trust failed under the exit rule (step 4) hands its

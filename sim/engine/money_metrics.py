@@ -12,7 +12,8 @@ Two totals per head are reported side by side:
   already in their books) and the cost of any takeover.
 
 Their difference is the providers' surpluses plus what the commissioner paid into trusts'
-reserves, so a regime that pays a fixed capitation reports one commissioner spend
+reserves, less any top-up premiums ICP members paid (in the ICPs' revenue, never the
+commissioner's spend), so a regime that pays a fixed capitation reports one commissioner spend
 whatever the care, but its resource cost follows the care delivered.
 
 :func:`system_books` totals the books by system (each option, then ``all``) and
@@ -75,13 +76,14 @@ class SystemBooks:
     icp_quality_effort: np.ndarray  # what ICPs spent on quality effort (in their cost)
     icp_rescues: np.ndarray  # deficits of a locality's last option covered (in their revenue)
     pooled_to_social_care: np.ndarray  # health money a pool spent on social care (care bought)
+    member_premiums: np.ndarray  # what ICP members paid their ICP (in its revenue)
 
     @property
     def commissioner_spend(self) -> np.ndarray:
         """Contract payments, support to trusts, takeovers and the commissioner's
-        transaction costs."""
+        transaction costs (what providers received less what members paid them)."""
         paid = self.practice_revenue + self.icp_revenue + self.trust_revenue - self.icp_purchases
-        return paid + self.commissioner_extra
+        return paid - self.member_premiums + self.commissioner_extra
 
     @property
     def commissioner_extra(self) -> np.ndarray:
@@ -160,6 +162,8 @@ def system_books(year: YearState) -> SystemBooks:
     if year.social_care is not None:
         pooled = pooled_by_option(year.ledger, year.social_care, n_opt)
     all_costs = _padded(year.transaction_costs, n_opt)
+    premiums = np.zeros(n_opt)
+    premiums[icp_option] = _padded(year.member_premiums, len(icp_option))
     return SystemBooks(
         trust_revenue=trusts(paid, _sum(books.revenue[rows["trusts"]])),
         trust_cost=trusts(spent, _sum(books.cost[rows["trusts"]])),
@@ -177,6 +181,7 @@ def system_books(year: YearState) -> SystemBooks:
         pooled_to_social_care=_by_system(
             pooled, 0.0 if year.social_care is None else _sum(year.social_care.pooled_transfer)
         ),
+        member_premiums=_by_system(premiums, _sum(premiums[icp_option])),
     )
 
 

@@ -160,10 +160,13 @@ class OptionTables:
             if self.scenario.quality.from_outcomes
             else None
         )
-        benefits = None  # extra benefits, where any ICP offers them (sim.engine.market)
+        benefits = premium = None  # where any ICP offers or charges them (sim.engine.market)
         if icps.benefits.any():
             benefits = np.zeros((n_loc, n_opt), dtype=np.float32)
             benefits[loc, option] = icps.benefits[icp]
+        if icps.premium.any():
+            premium = np.zeros((n_loc, n_opt), dtype=np.float32)
+            premium[loc, option] = icps.premium[icp]
         return OptionTable(
             available=available,
             quality=quality,
@@ -173,5 +176,6 @@ class OptionTables:
             site=self.site,
             radius_km=self.radius_km,
             benefits=benefits,
+            premium=premium,
             neighbour_experience=self.heard,
         )

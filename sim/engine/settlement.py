@@ -298,13 +298,16 @@ class YearEndSettlement:
             year.settlements.spread(
                 amount, year.ledger, {"option": icp.option}, ("commissioner_payment",)
             )
-        settle_rates(year, cost, enrolled)  # the commissioner's rate this year, and claw-back
-        revenue = year.paid_by_option("commissioner_payment")[o]
+        # the commissioner's rate this year, less any top-up premium, and claw-back
+        top_up = settle_rates(year, cost, enrolled)
+        paid = year.paid_by_option("commissioner_payment")[o]
+        revenue = paid + year.member_premiums  # what members paid it, with a premium
         first_paid = L.option_sums(("commissioner_payment",))[0][o]  # seeds reserves
-        # its high-risk enrolees': revenue, care cost, number, then HIGH_RISK_COUNTS (rows)
+        # its high-risk enrolees': revenue, care cost, number, then HIGH_RISK_COUNTS (rows);
+        # it expects the whole top-up, as it plans what it passes on to members from there
         high_risk = np.vstack(
             [
-                year.paid_by_option("commissioner_payment", 1)[o],
+                year.paid_by_option("commissioner_payment", 1)[o] + top_up * enrolees[1],
                 care[1],
                 enrolees[1],
                 L.option_sums(HIGH_RISK_COUNTS, 1)[:, o],
@@ -317,13 +320,14 @@ class YearEndSettlement:
         booked[0, is_open] = revenue[is_open]
         booked[1, is_open] = cost[is_open]
         table.years_active[is_open] += 1  # another year run
+        expected = (paid + top_up * enrolled)[is_open]
         table.update_expectations(
-            is_open, revenue[is_open], care_total[is_open], enrolled[is_open], high_risk[:, is_open]
+            is_open, expected, care_total[is_open], enrolled[is_open], high_risk[:, is_open]
         )
         books.book(rows, *booked)
         # an ICP opens with capital from its owners: a transfer into reserves, not revenue
         books.transfer(rows[first], b.initial_reserves_share * first_paid[first])
-        return dict(zip(self._icp_names, revenue.tolist(), strict=True))
+        return dict(zip(self._icp_names, paid.tolist(), strict=True))
 
     def _commissioner_share(self, year: YearState, residents: np.ndarray) -> np.ndarray:
         """The year's transaction costs the commissioner bears, by option: all of them less

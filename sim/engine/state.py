@@ -69,8 +69,8 @@ class YearState:
     ``ledger`` holds what happened to patients; settlement adds its amounts to
     ``settlements`` and sets ``transaction_costs`` (all of them, by option), the part the
     commissioner bore (the rest is ICPs' running costs, in their books), what trusts spent
-    on each cell they are paid for, and what the commissioner paid trusts in deficit;
-    metrics read them all.
+    on each cell they are paid for, what the commissioner paid trusts in deficit and what
+    ICP members paid in top-up premiums; metrics read them all.
     """
 
     market: Market
@@ -87,6 +87,9 @@ class YearState:
     )
     trust_support: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
     takeover_costs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP, by trust
+    member_premiums: np.ndarray = field(  # GBP ICP members paid their ICP in premiums, by ICP
+        default_factory=lambda: np.zeros(0)
+    )
     social_care: SocialCareYear | None = None  # each locality's, with [social_care] on
     # the year's distribution of individual cost (sim.engine.cost_concentration)
     cost_figures: dict[str, float] = field(default_factory=dict)

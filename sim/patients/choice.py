@@ -3,12 +3,13 @@
 Patient i's utility of option j in their locality is
 
     U_ij = b_quality q_j + b_waiting w_j + b_distance d_ij - s_j [i high-risk] + b_benefits x_j
-           + b_word_of_mouth (n_lj - 0.5)
+           - b_premium p_j + b_word_of_mouth (n_lj - 0.5)
            + [j is current] (inertia_i + b_experience (experience_i - 0.5)) + Gumbel noise
 
 Inertia (a switching cost) is higher for older people and people with a long-term
 condition (calibration_targets 5.4). ``x_j`` is the extra benefits option j offers above
-the standard package, in GBP 100 a member-year (seed 000:479-483). ``q_j`` is the quality
+the standard package and ``p_j`` the top-up premium it charges, each in GBP 100 a
+member-year (seed 000:479-483; the fragmented default charges none). ``q_j`` is the quality
 option j *published* (:mod:`sim.engine.quality`: measured from outcomes a year earlier,
 with sampling noise), not the quality of the care it gives now; ``experience_i`` is the
 patient's own experience of their option last year (:mod:`sim.patients.experience`) and
@@ -50,6 +51,7 @@ class OptionTable:
     radius_km: np.ndarray  # (localities,)
     published_quality: np.ndarray | None = None  # 0-1, what patients choose on (None: quality)
     benefits: np.ndarray | None = None  # GBP a year of extra benefits per member (None: none)
+    premium: np.ndarray | None = None  # GBP a year of top-up premium per member (None: none)
     neighbour_experience: np.ndarray | None = None  # 0-1, members' mean experience last year
 
     @property
@@ -95,6 +97,8 @@ class LocalOptions:
         )
         if table.benefits is not None:
             fixed = fixed + params.beta_benefits / 100 * table.benefits[rows, option]
+        if table.premium is not None:
+            fixed = fixed - params.beta_premium / 100 * table.premium[rows, option]
         if table.neighbour_experience is not None and params.beta_word_of_mouth:
             heard = table.neighbour_experience[rows, option] - 0.5
             fixed = fixed + params.beta_word_of_mouth * heard
@@ -264,6 +268,8 @@ class LogitChoice:
         )
         if table.benefits is not None:
             u = u + p.beta_benefits / 100 * table.benefits[loc]
+        if table.premium is not None:
+            u = u - p.beta_premium / 100 * table.premium[loc]
         if table.neighbour_experience is not None and p.beta_word_of_mouth:
             u = u + p.beta_word_of_mouth * (table.neighbour_experience[loc] - 0.5)
         stay = np.arange(n_options)[None, :] == current[:, None]

@@ -1,4 +1,4 @@
-"""What ICPs do in the market the commissioner runs: bid a rate, and offer extra benefits.
+"""What ICPs do in the market the commissioner runs: bid a rate, pass surplus on to members.
 
 Both read only an ICP's own books of last year (its cost and what its contract paid, from
 :class:`~sim.providers.rate_setting.ContractYear`), this year's rates and the number of
@@ -10,6 +10,8 @@ rival ICPs in its localities, never the name of the commissioner's rule:
   the surplus it expects to keep, the share rising with competition from the 13% of the
   least competitive Medicare Advantage markets to the 74% of the most competitive (Cabral,
   Geruso and Mahoney 2018), plus any rebate its contract obliges it to spend on them;
+* where a scenario sets a **top-up premium**, what it passes on goes where its members value
+  a pound more: a lower premium (down to none) before extra benefits, or benefits alone;
 * **claw-back headroom**: how much more it could spend before a pound came out of its own
   surplus, and how far its cost has moved from year to year, which its plan weighs
   (:meth:`~sim.providers.partnership_plans.PartnershipPlanning.saving_kept`).
@@ -107,3 +109,20 @@ def plan_benefits(
         return rebate
     kept = revenue - rebate - cost - rule.claw_back(revenue - rebate, cost)
     return rebate + pass_through(rival_icps, terms) * np.maximum(kept, 0.0)
+
+
+def premium_and_benefits(
+    passed_on: np.ndarray, top_up: float, beta_premium: float, beta_benefits: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each ICP's top-up premium and extra benefits (GBP per member-year) from what it
+    passes on to members (``passed_on``, from :func:`plan_benefits`).
+
+    Members weigh a pound of premium at ``beta_premium`` and a pound of benefits at
+    ``beta_benefits`` (:class:`~sim.config.choice_parameters.Choice`); an ICP spends where a
+    pound wins more members. A lower premium first, then, once it charges nothing, extra
+    benefits; with benefits valued more, it charges the whole top-up and buys benefits.
+    """
+    if beta_premium < beta_benefits:
+        return np.full(len(passed_on), top_up), passed_on
+    cut = np.minimum(passed_on, top_up)
+    return top_up - cut, passed_on - cut

@@ -86,6 +86,7 @@ PLAN = {  # column: what a new ICP starts with (quality and waits start at the s
     "waiting_weeks": math.nan,  # own hospital's elective wait (vertical only)
     "stranded_cost": 0.0,  # GBP, own hospital's fixed cost of unused capacity (vertical only)
     "benefits": 0.0,  # GBP per enrolee of extra benefits above the standard package
+    "premium": 0.0,  # GBP per enrolee-year of top-up premium its members pay this year
     "clawback_headroom": -math.inf,  # GBP per enrolee it could spend before its surplus paid
     "cost_spread": 0.0,  # GBP per enrolee, year-to-year spread of its cost per enrolee
 }

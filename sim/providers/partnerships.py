@@ -84,6 +84,7 @@ class IntegratedCarePartnership(Provider):
     waiting_weeks = _column("waiting_weeks", "Own hospital's elective wait (vertical only).")
     stranded_cost = _column("stranded_cost", "GBP of its own hospital's unused fixed cost.")
     benefits = _column("benefits", "GBP per enrolee of extra benefits it offers this year.")
+    premium = _column("premium", "GBP a year of top-up premium its members pay this year.")
     clawback_headroom = _column(
         "clawback_headroom", "GBP per enrolee it could spend before its own surplus paid."
     )

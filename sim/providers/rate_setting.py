@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
 import numpy as np
@@ -47,9 +47,10 @@ class ContractYear:
     base_paid: np.ndarray  # GBP its contract's own rate paid, before any rate-setting rule
     cost: np.ndarray  # GBP of care and running costs, extra benefits excluded
     benefits: np.ndarray  # GBP spent on extra benefits
-    revenue: np.ndarray  # GBP received at settlement, rate adjustments and claw-back included
+    revenue: np.ndarray  # GBP received at settlement: rate adjustments, claw-back, premiums
     clawback: np.ndarray  # GBP clawed back
     quality: np.ndarray  # quality index (0-1) it was settled on
+    premiums: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP members paid it
 
     def cost_ratio(self) -> np.ndarray:
         """Each ICP's cost over what its contract's rate paid (NaN where nothing was paid)."""

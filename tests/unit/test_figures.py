@@ -132,10 +132,19 @@ def test_each_metric_is_reported_where_its_scope_says():
     path = Path(__file__).resolve().parents[2] / "scenarios" / "competing_icps_rebasing.toml"
     sc = with_overrides(load_scenario(path), {"social_care.enabled": True})
     df = simulate(sc, seed=1, patients=2000, years=2)
-    # refusals exist only where ICPs may refuse
-    selective = with_overrides(sc, {"choice.acceptance": "selective"})
-    refusing = simulate(selective, seed=1, patients=2000, years=2)
-    switched_on = {metric: refusing for metric in SWITCHED_ON}
+    # refusals exist only where ICPs may refuse, premiums only where members pay one
+    switches = {
+        "applicants_refused_share": {"choice.acceptance": "selective"},
+        "icp_premium_per_capita": {
+            "commissioner.premium.enabled": True,
+            "commissioner.premium.top_up": 100.0,
+        },
+    }
+    assert set(switches) == SWITCHED_ON
+    switched_on = {
+        metric: simulate(with_overrides(sc, on), seed=1, patients=2000, years=2)
+        for metric, on in switches.items()
+    }
     for metric, info in METRIC_CATALOGUE.items():
         rows = switched_on.get(metric, df)
         rows = rows[rows["metric"] == metric]

@@ -23,6 +23,7 @@ from sim.providers.partnership_market import (
     clawback_headroom,
     pass_through,
     plan_benefits,
+    premium_and_benefits,
 )
 from sim.providers.rate_setting import (
     CompetitiveBids,
@@ -180,6 +181,20 @@ def test_benefits_pass_on_a_share_of_the_surplus_kept_and_the_whole_rebate() -> 
     assert plan_benefits(None, rebate, FixedInAdvance(), np.zeros(1), terms).tolist() == [0.0]
 
 
+def test_what_an_icp_passes_on_lowers_its_premium_first_where_members_value_that_more() -> None:
+    # GBP 30, 540 and 600 passed on against a GBP 540 top-up
+    passed = np.array([30.0, 540.0, 600.0])
+    premium, benefits = premium_and_benefits(passed, 540.0, beta_premium=1.05, beta_benefits=0.3)
+    assert premium.tolist() == [510.0, 0.0, 0.0]  # never below nothing
+    assert benefits.tolist() == [0.0, 0.0, 60.0]  # the rest as extra benefits
+    # members valuing benefits more: the whole top-up is charged and benefits bought
+    premium, benefits = premium_and_benefits(passed, 540.0, beta_premium=0.2, beta_benefits=0.3)
+    assert premium.tolist() == [540.0] * 3 and benefits.tolist() == passed.tolist()
+    # no top-up: what is passed on buys benefits, whatever members value more
+    premium, benefits = premium_and_benefits(passed, 0.0, beta_premium=1.05, beta_benefits=0.3)
+    assert premium.tolist() == [0.0] * 3 and benefits.tolist() == passed.tolist()
+
+
 def test_contract_year_margins_and_cost_ratios() -> None:
     year = contract_year(
         [80.0, 50.0], [100.0, 0.0], revenue=[100.0, 60.0], benefits=[10.0, 0.0], year=3
@@ -215,9 +230,16 @@ def test_an_unknown_rule_gets_one_clear_message(tmp_path: Path) -> None:
     assert_one_clear_message(tmp_path, "bad", text, "rate_setting", "rebasing")
 
 
-def test_extra_benefits_add_beta_benefits_per_gbp_100_to_an_options_utility() -> None:
-    """The one utility term benefits add, the same in the dense and the local utilities."""
-    params = Choice(beta_benefits=0.3)
+@pytest.mark.parametrize(
+    ("column", "beta", "per_gbp_100"),
+    [("benefits", "beta_benefits", 0.3), ("premium", "beta_premium", -1.05)],
+)
+def test_benefits_add_and_a_premium_takes_its_beta_per_gbp_100_from_utility(
+    column: str, beta: str, per_gbp_100: float
+) -> None:
+    """The one utility term benefits or a premium adds, the same in the dense and the local
+    utilities: GBP 200 and 50 a year in the two ICPs, none in the fragmented default."""
+    params = Choice(**{beta: abs(per_gbp_100)})
     plain = OptionTable(
         available=np.array([[True, True, True]]),
         quality=np.array([[0.5, 0.6, 0.7]]),
@@ -226,7 +248,7 @@ def test_extra_benefits_add_beta_benefits_per_gbp_100_to_an_options_utility() ->
         site=np.array([[np.nan, 0.2, 0.8]]),
         radius_km=np.array([5.0]),
     )
-    offered = OptionTable(**{**vars(plain), "benefits": np.array([[0.0, 200.0, 50.0]])})
+    offered = OptionTable(**{**vars(plain), column: np.array([[0.0, 200.0, 50.0]])})
     rule = LogitChoice(params)
     args = (
         np.zeros(2, dtype=np.uint8),  # current option
@@ -236,11 +258,12 @@ def test_extra_benefits_add_beta_benefits_per_gbp_100_to_an_options_utility() ->
         np.full(2, 0.5, dtype=np.float32),
         np.full(2, 2.0, dtype=np.float32),
     )
+    expected = np.array([[0.0, 2.0, 0.5]] * 2) * per_gbp_100
     gain = rule.utilities(offered, *args) - rule.utilities(plain, *args)
-    assert gain == pytest.approx(np.array([[0.0, 0.6, 0.15]] * 2))
+    assert gain == pytest.approx(expected)
     local = [LocalOptions.from_table(t, params) for t in (plain, offered)]
     local_gain = rule.local_utilities(local[1], *args) - rule.local_utilities(local[0], *args)
-    assert pytest.approx(np.array([[0.0, 0.6, 0.15]] * 2), abs=1e-5) == local_gain.T
+    assert pytest.approx(expected, abs=1e-5) == local_gain.T
 
 
 def test_rebasing_on_each_icps_own_cost() -> None:
