@@ -8,6 +8,9 @@ so what insurers pass on lowers their premiums. Every arm runs the same seeds an
 replicates (common random numbers), on a fifth of the scenario's population over its full
 fifteen years.
 
+Beside a free fragmented default (``competing_icps_capitation`` with a top-up set), the
+same rule shows how a premium weighs against a default that charges nothing.
+
 The premium elasticity test holds the fit of ``choice.beta_premium``: an insurer's
 short-term premium elasticity of enrolment, measured by raising one insurer's premium for
 one year against the same model left alone, lies within the -0.9 to -2.2 Douven, Katona,
@@ -76,6 +79,38 @@ def test_competition_passes_surplus_on_as_lower_premiums_and_consolidates(runs) 
         mean_over(runs["premiums_kept"], "market_concentration", AFTER_THE_FIRST),
         what=f"market concentration with premium competition, years 2-{YEARS}",
     )
+
+
+ENGLAND_TOP_UP = {"commissioner.premium.enabled": True, "commissioner.premium.top_up": 100.0}
+"""A GBP 100 top-up for ICP members beside the free fragmented default: a scenario's choice."""
+
+
+def test_beside_a_free_default_a_top_up_costs_icps_members_that_lower_premiums_win_back() -> None:
+    """In ``competing_icps_capitation`` members weigh an ICP's top-up against a default that
+    charges nothing: ICPs charging the whole GBP 100 enrol fewer than ICPs passing surplus on
+    as benefits, and ICPs passing it on as a lower premium win part of them back."""
+    arms = {
+        "benefits": {"commissioner.benefits.enabled": True},
+        "premium_lowered": {"commissioner.benefits.enabled": True, **ENGLAND_TOP_UP},
+        "premium_kept": ENGLAND_TOP_UP,
+    }
+    years = list(range(2, 11))
+    runs = {
+        arm: replicates(scenario("competing_icps_capitation", on), REPS, PATIENTS, 10)
+        for arm, on in arms.items()
+    }
+
+    def icp_share(arm: str) -> np.ndarray:
+        default = [
+            np.mean([value(d, "enrolment_share", system="fragmented", years=[y]) for y in years])
+            for d in runs[arm]
+        ]
+        return 1 - np.array(default)
+
+    assert_greater(icp_share("benefits"), icp_share("premium_lowered"), what="ICP share")
+    assert_greater(icp_share("premium_lowered"), icp_share("premium_kept"), what="ICP share")
+    lowered = mean_over(runs["premium_lowered"], "icp_premium_per_capita", years)
+    assert (lowered < 100.0).all(), lowered
 
 
 def premium_elasticities(
