@@ -92,6 +92,9 @@ def check_year(model: ICSModel) -> None:
         ("resource_cost_per_capita", b.resource_cost[-1]),
     ):
         assert _metric(model, metrics, metric) * everyone == pytest.approx(total, abs=PENNY)
+    if premiums:  # what households paid in premiums, per head of everyone
+        paid = _metric(model, metrics, "premiums_per_capita") * everyone
+        assert paid == pytest.approx(premiums, abs=PENNY)
     if model.icps:  # what ICPs spend on quality effort and running themselves is in their cost
         enrolled = year.ledger.option_sums(("population",))[0]
         effort = sum(icp.quality_spend * enrolled[icp.option] for icp in model.icps)

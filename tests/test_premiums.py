@@ -65,7 +65,8 @@ def test_the_top_up_moves_cost_from_the_commissioner_to_members_and_nothing_else
     assert mean_over(kept, "cost_per_capita", AFTER_THE_FIRST) == pytest.approx(
         spend - TOP_UP, abs=1e-6
     )
-    assert mean_over(kept, "icp_premium_per_capita", AFTER_THE_FIRST) == pytest.approx(TOP_UP)
+    for metric in ("icp_premium_per_capita", "premiums_per_capita"):  # per member, per head
+        assert mean_over(kept, metric, AFTER_THE_FIRST) == pytest.approx(TOP_UP), metric
 
 
 def test_competition_passes_surplus_on_as_lower_premiums_and_consolidates(runs) -> None:

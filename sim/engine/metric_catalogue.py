@@ -224,6 +224,12 @@ METRIC_CATALOGUE: dict[str, MetricInfo] = {
         "[commissioner.premium] sets one.",
         "population",
     ),
+    "premiums_per_capita": MetricInfo(
+        _GBP_HEAD,
+        "Top-up premiums the system's people paid their ICP, by group (the fragmented default "
+        "charges none; the whole population's is what households paid beside the "
+        "commissioner's spend); reported where [commissioner.premium] sets one.",
+    ),
     "applicants_refused_share": MetricInfo(
         "share of applicants, 0-1",
         "Applicants (patients choosing the system who were not its members) it refused or "

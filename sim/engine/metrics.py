@@ -70,7 +70,7 @@ from sim.engine.fragmentation import SPEND, AccountableShares, fragmentation, re
 from sim.engine.health_metrics import HEALTH_METRICS, HEALTH_QUANTITIES, health_metrics
 from sim.engine.ledger import AGE_GROUPS, IMD_GROUPS
 from sim.engine.market import MARKET_METRICS, put_market_metrics
-from sim.engine.money_metrics import MONEY_METRICS, put_money_metrics
+from sim.engine.money_metrics import MONEY_METRICS, premiums_by_cell, put_money_metrics
 from sim.engine.older_bed_use import OLDER_METRICS, OLDER_QUANTITIES, older_bed_use_metrics
 from sim.engine.quality import quality_metrics
 from sim.engine.social_care_metrics import SOCIAL_CARE_METRICS, put_social_care_metrics
@@ -112,8 +112,11 @@ METRICS = (
     "applicants_refused_share",
     *SOCIAL_CARE_METRICS,
     *COST_METRICS,
+    "premiums_per_capita",
 )
-SWITCHED_ON = frozenset({"applicants_refused_share", "icp_premium_per_capita"})
+SWITCHED_ON = frozenset(
+    {"applicants_refused_share", "icp_premium_per_capita", "premiums_per_capita"}
+)
 """Metrics a run reports only when the mechanism they measure is switched on (selective
 acceptance, a top-up premium), so that runs without it write exactly the rows they always
 did."""
@@ -264,6 +267,9 @@ def year_metrics(year: YearState, shares: AccountableShares | None = None) -> Ye
         put(metric, x, where)
     applied = q[_ROW["applications"]]  # none recorded under mandatory acceptance
     put("applicants_refused_share", per(q[_ROW["refusals"]], applied, applied > 0), applied > 0)
+    premiums = premiums_by_cell(year, n)  # where the scenario sets a top-up premium
+    if premiums is not None:
+        put("premiums_per_capita", per(premiums), has)
 
     # whole-population metrics: the 'all' group only (the market's: of 'all' systems too)
     first = has[:, 0]

@@ -185,6 +185,24 @@ def system_books(year: YearState) -> SystemBooks:
     )
 
 
+def premiums_by_cell(year: YearState, population: np.ndarray) -> np.ndarray | None:
+    """GBP ICP members paid their ICPs in top-up premiums by (system, group), ``all`` last;
+    None where the scenario sets no premium. ``population``: enrolees by (system, group).
+
+    An ICP charges every member the same premium, so each group of its members paid that
+    premium a head; the fragmented default charges none.
+    """
+    if not year.market.commissioner.terms.premium.enabled or not len(year.member_premiums):
+        return None
+    option = year.market.partnerships.option
+    members = population[option, 0]
+    each = np.divide(year.member_premiums, members, out=np.zeros(len(members)), where=members > 0)
+    out = np.zeros(population.shape)
+    out[option] = each[:, None] * population[option]
+    out[-1] = out[:-1].sum(axis=0)
+    return out
+
+
 def _padded(values: np.ndarray, n: int) -> np.ndarray:
     """``values``, or zeros where a year-end step has not set them (a year not settled)."""
     return values if len(values) == n else np.zeros(n)

@@ -140,6 +140,7 @@ def test_each_metric_is_reported_where_its_scope_says():
             "commissioner.premium.top_up": 100.0,
         },
     }
+    switches["premiums_per_capita"] = switches["icp_premium_per_capita"]
     assert set(switches) == SWITCHED_ON
     switched_on = {
         metric: simulate(with_overrides(sc, on), seed=1, patients=2000, years=2)
