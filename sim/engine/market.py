@@ -8,8 +8,8 @@ and once ICPs have planned, to have each set its extra benefits and, where the s
 sets a top-up premium, its premium. Settlement (:mod:`sim.engine.settlement`) then pays
 each ICP this year's rate less the top-up for each member, and claws back what the rule
 takes (:func:`settle_rates`); members pay the ICP its premium. The metrics report the
-margins, benefits, premiums and claw-backs (:func:`put_market_metrics`). With the scenario's default ``[commissioner]``
-none of this runs, so results stay as they were.
+margins, benefits, premiums and claw-backs (:func:`put_market_metrics`). With the
+scenario's default ``[commissioner]`` none of this runs, so results stay as they were.
 """
 
 from __future__ import annotations
@@ -199,7 +199,6 @@ def settle_rates(year: YearState, cost: np.ndarray, enrolled: np.ndarray) -> np.
             revenue=revenue - clawback,
             clawback=clawback,
             quality=table.quality.copy(),
-            premiums=premiums,
         )
     )
     return top_up
@@ -233,7 +232,11 @@ def put_market_metrics(
         ("icp_benefits_per_capita", per_member(last.benefits), has),
         ("icp_clawback_per_capita", per_member(last.clawback), has),
         ("capitation_rate_ratio", (rates, pooled_rate), has),
-        ("icp_premium_per_capita", per_member(last.premiums), has & c.terms.premium.enabled),
+        (
+            "icp_premium_per_capita",
+            per_member(year.member_premiums),
+            has & c.terms.premium.enabled,
+        ),
     ):
         k = index[metric]
         value[k, o, 0] = each

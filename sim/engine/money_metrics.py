@@ -189,16 +189,15 @@ def premiums_by_cell(year: YearState, population: np.ndarray) -> np.ndarray | No
     """GBP ICP members paid their ICPs in top-up premiums by (system, group), ``all`` last;
     None where the scenario sets no premium. ``population``: enrolees by (system, group).
 
-    An ICP charges every member the same premium, so each group of its members paid that
-    premium a head; the fragmented default charges none.
+    An ICP charges every member the same premium (``Partnerships.premium``; none where it
+    did not run), so each group of its members paid that premium a head; the fragmented
+    default charges none.
     """
-    if not year.market.commissioner.terms.premium.enabled or not len(year.member_premiums):
+    if not year.market.commissioner.terms.premium.enabled:
         return None
-    option = year.market.partnerships.option
-    members = population[option, 0]
-    each = np.divide(year.member_premiums, members, out=np.zeros(len(members)), where=members > 0)
+    icps = year.market.partnerships
     out = np.zeros(population.shape)
-    out[option] = each[:, None] * population[option]
+    out[icps.option] = icps.premium[:, None] * population[icps.option]
     out[-1] = out[:-1].sum(axis=0)
     return out
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
 import numpy as np
@@ -50,7 +50,6 @@ class ContractYear:
     revenue: np.ndarray  # GBP received at settlement: rate adjustments, claw-back, premiums
     clawback: np.ndarray  # GBP clawed back
     quality: np.ndarray  # quality index (0-1) it was settled on
-    premiums: np.ndarray = field(default_factory=lambda: np.zeros(0))  # GBP members paid it
 
     def cost_ratio(self) -> np.ndarray:
         """Each ICP's cost over what its contract's rate paid (NaN where nothing was paid)."""
